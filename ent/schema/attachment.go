@@ -1,0 +1,70 @@
+package schema
+
+import (
+	"clientele/internal/ids"
+
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+)
+
+// Attachment holds the schema definition for the Attachment entity: a link
+// to an external document attached to exactly one customer, customer group,
+// order or return.
+type Attachment struct {
+	ent.Schema
+}
+
+// Mixin of the Attachment.
+func (Attachment) Mixin() []ent.Mixin {
+	return []ent.Mixin{resourceMixin{prefix: ids.Attachment}, referenceMixin{}}
+}
+
+// Fields of the Attachment.
+func (Attachment) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("name").NotEmpty().MaxLen(255).
+			Comment("The attachment's name.").
+			Annotations(entgql.OrderField("NAME")),
+		field.String("description").Optional().Nillable().MaxLen(4096).
+			Comment("A description of the attachment."),
+		field.String("url").Optional().Nillable().MaxLen(2048).
+			Validate(validateURL).
+			Comment("The absolute http(s) URL of the attached document."),
+		field.String("customer_id").Optional().Nillable().Immutable().
+			Comment("The ID of the attached-to customer, if that is the parent."),
+		field.String("customer_group_id").Optional().Nillable().Immutable().
+			Comment("The ID of the attached-to customer group, if that is the parent."),
+		field.String("order_id").Optional().Nillable().Immutable().
+			Comment("The ID of the attached-to order, if that is the parent."),
+		field.String("return_id").Optional().Nillable().Immutable().
+			Comment("The ID of the attached-to return, if that is the parent."),
+	}
+}
+
+// Edges of the Attachment.
+func (Attachment) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.From("customer", Customer.Type).Ref("attachments").Field("customer_id").Unique().Immutable().
+			Comment("The customer the file is attached to, if that is the parent."),
+		edge.From("customer_group", CustomerGroup.Type).Ref("attachments").Field("customer_group_id").Unique().Immutable().
+			Comment("The customer group the file is attached to, if that is the parent."),
+		edge.From("order", Order.Type).Ref("attachments").Field("order_id").Unique().Immutable().
+			Comment("The order the file is attached to, if that is the parent."),
+		edge.From("return", OrderReturn.Type).Ref("attachments").Field("return_id").Unique().Immutable().
+			Comment("The return the file is attached to, if that is the parent."),
+	}
+}
+
+// Annotations of the Attachment.
+func (Attachment) Annotations() []schema.Annotation {
+	return []schema.Annotation{
+		entgql.QueryField().Description("Attachments of the caller's mode."),
+		entgql.RelayConnection(),
+		entgql.MultiOrder(),
+		entgql.Mutations(entgql.MutationCreate(), entgql.MutationUpdate()),
+		schema.Comment("A link to an external document attached to a customer, customer group, order or return."),
+	}
+}

@@ -1,0 +1,389 @@
+package schema
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"slices"
+	"time"
+
+	gen "clientele/ent"
+	"clientele/ent/counter"
+	"clientele/internal/apperr"
+	"clientele/internal/lifecycle"
+	"clientele/internal/viewer"
+
+	"entgo.io/ent"
+	"entgo.io/ent/dialect/sql"
+)
+
+// mutation is what every generated mutation of a resource offers.
+type mutation interface {
+	ent.Mutation
+	ID() (string, bool)
+	IDs(ctx context.Context) ([]string, error)
+	WhereP(...func(*sql.Selector))
+	Client() *gen.Client
+}
+
+// secretFields never reach an event payload.
+var secretFields = []string{"password", "token_hash"}
+
+// machines maps each table to its state machine, if it has one.
+var machines = map[string]*lifecycle.Machine{
+	"orders":              lifecycle.Orders,
+	"returns":             lifecycle.Returns,
+	"order_subscriptions": lifecycle.OrderSubscriptions,
+	"customers":           lifecycle.Customers,
+}
+
+// fieldActions names the platform's dedicated events for some field
+// changes; the fields they cover stay out of the plain update event.
+var fieldActions = map[string][]struct {
+	field, action   string
+	payload, covers []string
+}{
+	"customers": {
+		{field: "password", action: "create_password", payload: []string{}, covers: []string{"password"}},
+		{field: "metadata", action: "metadata_update", payload: []string{"metadata"}, covers: []string{"metadata"}},
+	},
+	"customer_password_resets": {
+		{field: "reset_password_at", action: "reset_password", payload: []string{"reset_password_at"}, covers: []string{"reset_password_at", "token_hash"}},
+	},
+}
+
+// modeHook binds every write to the caller's mode: creates take it, updates
+// and deletes only reach rows of it.
+func modeHook(next ent.Mutator) ent.Mutator {
+	return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+		v := viewer.FromContext(ctx)
+		if v == nil || !v.Mode.Valid() {
+			return nil, apperr.New(apperr.Unauthenticated, nil, "no caller in context")
+		}
+		if m.Op().Is(ent.OpCreate) {
+			if err := m.SetField("mode", v.Mode); err != nil {
+				return nil, err
+			}
+		} else {
+			m.(mutation).WhereP(sql.FieldEQ("mode", string(v.Mode)))
+		}
+		return next.Mutate(ctx, m)
+	})
+}
+
+// modeInterceptor makes every query, edge traversal and eager load see only
+// rows of the caller's mode.
+var modeInterceptor = ent.TraverseFunc(func(ctx context.Context, q ent.Query) error {
+	v := viewer.FromContext(ctx)
+	if v == nil || !v.Mode.Valid() {
+		return apperr.New(apperr.Unauthenticated, nil, "no caller in context")
+	}
+	q.(interface{ WhereP(...func(*sql.Selector)) }).WhereP(sql.FieldEQ("mode", string(v.Mode)))
+	return nil
+})
+
+// pendingEvent is an event to record once the change is saved.
+type pendingEvent struct {
+	action  string
+	id      string
+	owner   *string
+	payload map[string]any
+}
+
+// recordHook applies the table's state machine to status changes and
+// records an Event for every create, update, delete and transition, in the
+// mutation's transaction (an outbox).
+func recordHook(table string) ent.Hook {
+	machine := machines[table]
+	return func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			mu := m.(mutation)
+			var events []pendingEvent
+			switch {
+			case m.Op().Is(ent.OpCreate):
+				v, err := next.Mutate(ctx, m)
+				if err != nil {
+					return nil, err
+				}
+				id, _ := mu.ID()
+				owner := ownerOnCreate(table, id, m)
+				events = append(events, pendingEvent{action: "create", id: id, owner: owner, payload: payloadOf(m, nil)})
+				if table == "customers" && slices.Contains(m.Fields(), "password") {
+					events = append(events, pendingEvent{action: "create_password", id: id, owner: owner, payload: map[string]any{}})
+				}
+				return v, writeEvents(ctx, mu.Client(), table, events)
+			case m.Op().Is(ent.OpUpdateOne):
+				id, _ := mu.ID()
+				moves, managed, err := applyMachine(ctx, machine, mu)
+				if err != nil {
+					return nil, err
+				}
+				v, err := next.Mutate(ctx, m)
+				if err != nil {
+					if len(moves) > 0 && gen.IsNotFound(err) {
+						// The compare-and-swap lost: the status moved under us.
+						return nil, moves[0].err
+					}
+					return nil, err
+				}
+				owner := ownerOnUpdate(ctx, table, id, m)
+				for _, mv := range moves {
+					events = append(events, pendingEvent{action: mv.t.Action, id: id, owner: owner,
+						payload: map[string]any{mv.t.Field: map[string]any{"from": mv.from, "to": mv.t.To}}})
+				}
+				skip := append([]string{"updated_at"}, managed...)
+				for _, fa := range fieldActions[table] {
+					if slices.Contains(m.Fields(), fa.field) || slices.Contains(m.ClearedFields(), fa.field) {
+						events = append(events, pendingEvent{action: fa.action, id: id, owner: owner, payload: payloadOf(m, fa.payload)})
+						skip = append(skip, fa.covers...)
+					}
+				}
+				if p := payloadOf(m, nil); len(without(p, skip)) > 0 || len(m.ClearedFields()) > 0 {
+					p = without(p, skip)
+					for _, f := range m.ClearedFields() {
+						p[f] = nil
+					}
+					events = append(events, pendingEvent{action: "update", id: id, owner: owner, payload: p})
+				}
+				return v, writeEvents(ctx, mu.Client(), table, events)
+			case m.Op().Is(ent.OpUpdate):
+				return nil, fmt.Errorf("bulk update of %s is not supported: update records one by one", table)
+			default: // OpDelete, OpDeleteOne
+				idList, err := mu.IDs(ctx)
+				if err != nil {
+					return nil, err
+				}
+				owners, err := ownersOf(ctx, mu.Client(), table, idList)
+				if err != nil {
+					return nil, err
+				}
+				v, err := next.Mutate(ctx, m)
+				if err != nil {
+					return nil, err
+				}
+				for _, id := range idList {
+					events = append(events, pendingEvent{action: "destroy", id: id, owner: owners[id], payload: map[string]any{"id": id}})
+				}
+				return v, writeEvents(ctx, mu.Client(), table, events)
+			}
+		})
+	}
+}
+
+// move is one status change a mutation asks for.
+type move struct {
+	t    *lifecycle.Transition
+	from string
+	err  error
+}
+
+// applyMachine checks each status change of an update against the machine,
+// turns it into a compare-and-swap on the old value and sets the move's
+// timestamps and sibling fields. It returns the moves and the fields they
+// manage (kept out of the plain update event).
+func applyMachine(ctx context.Context, machine *lifecycle.Machine, m mutation) ([]move, []string, error) {
+	if machine == nil {
+		return nil, nil, nil
+	}
+	var moves []move
+	var managed []string
+	for _, f := range machine.Fields() {
+		nv, ok := m.Field(f)
+		if !ok {
+			continue
+		}
+		ov, err := m.OldField(ctx, f)
+		if err != nil {
+			return nil, nil, err
+		}
+		from, to := fmt.Sprint(ov), fmt.Sprint(nv)
+		current := func(g string) string {
+			if v, ok := m.Field(g); ok {
+				return fmt.Sprint(v)
+			}
+			v, _ := m.OldField(ctx, g)
+			return fmt.Sprint(v)
+		}
+		t, err := machine.Find(f, from, to, current)
+		if err != nil {
+			return nil, nil, err
+		}
+		m.WhereP(sql.FieldEQ(f, from))
+		now := time.Now()
+		for _, s := range t.Stamp {
+			if err := m.SetField(s, now); err != nil {
+				return nil, nil, err
+			}
+			managed = append(managed, s)
+		}
+		for k, v := range t.Set {
+			if err := setString(ctx, m, k, v); err != nil {
+				return nil, nil, err
+			}
+			managed = append(managed, k)
+		}
+		managed = append(managed, f)
+		moves = append(moves, move{t: t, from: from, err: &lifecycle.TransitionError{Type: machine.Type, Field: f, From: from, To: to}})
+	}
+	return moves, managed, nil
+}
+
+// setString sets an enum field from its string value, converting it to the
+// field's generated Go type.
+func setString(ctx context.Context, m ent.Mutation, name, value string) error {
+	old, err := m.OldField(ctx, name)
+	if err != nil {
+		return err
+	}
+	return m.SetField(name, reflect.ValueOf(value).Convert(reflect.TypeOf(old)).Interface())
+}
+
+// payloadOf returns the mutation's set fields (only those in `only`, if
+// given), never secrets.
+func payloadOf(m ent.Mutation, only []string) map[string]any {
+	p := map[string]any{}
+	for _, f := range m.Fields() {
+		if slices.Contains(secretFields, f) || (only != nil && !slices.Contains(only, f)) {
+			continue
+		}
+		v, _ := m.Field(f)
+		p[f] = v
+	}
+	return p
+}
+
+func without(p map[string]any, keys []string) map[string]any {
+	out := make(map[string]any, len(p))
+	for k, v := range p {
+		if !slices.Contains(keys, k) {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+func ownerOnCreate(table, id string, m ent.Mutation) *string {
+	if table == "customers" {
+		return &id
+	}
+	if v, ok := m.Field("customer_id"); ok {
+		if s, ok := v.(string); ok {
+			return &s
+		}
+	}
+	return nil
+}
+
+func ownerOnUpdate(ctx context.Context, table, id string, m ent.Mutation) *string {
+	if table == "customers" {
+		return &id
+	}
+	v, err := m.OldField(ctx, "customer_id")
+	if err != nil {
+		return nil
+	}
+	switch s := v.(type) {
+	case string:
+		return &s
+	case *string:
+		return s
+	}
+	return nil
+}
+
+// ownersOf returns the owning customer of each record about to be deleted.
+func ownersOf(ctx context.Context, c *gen.Client, table string, idList []string) (map[string]*string, error) {
+	owners := make(map[string]*string, len(idList))
+	if table == "customers" {
+		for _, id := range idList {
+			owners[id] = &id
+		}
+		return owners, nil
+	}
+	var rows []struct {
+		ID         string  `json:"id"`
+		CustomerID *string `json:"customer_id"`
+	}
+	in := sql.FieldIn("id", idList...)
+	var err error
+	switch table {
+	case "customer_addresses":
+		err = c.CustomerAddress.Query().Where(in).Select("id", "customer_id").Scan(ctx, &rows)
+	case "customer_payment_sources":
+		err = c.CustomerPaymentSource.Query().Where(in).Select("id", "customer_id").Scan(ctx, &rows)
+	case "customer_subscriptions":
+		err = c.CustomerSubscription.Query().Where(in).Select("id", "customer_id").Scan(ctx, &rows)
+	case "customer_password_resets":
+		err = c.CustomerPasswordReset.Query().Where(in).Select("id", "customer_id").Scan(ctx, &rows)
+	case "orders":
+		err = c.Order.Query().Where(in).Select("id", "customer_id").Scan(ctx, &rows)
+	case "order_subscriptions":
+		err = c.OrderSubscription.Query().Where(in).Select("id", "customer_id").Scan(ctx, &rows)
+	case "returns":
+		err = c.OrderReturn.Query().Where(in).Select("id", "customer_id").Scan(ctx, &rows)
+	case "attachments":
+		err = c.Attachment.Query().Where(in).Select("id", "customer_id").Scan(ctx, &rows)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load owners of %s: %w", table, err)
+	}
+	for _, r := range rows {
+		owners[r.ID] = r.CustomerID
+	}
+	return owners, nil
+}
+
+// writeEvents stores the events, each with the next value of the global
+// event sequence. The sequence row stays locked until the transaction ends,
+// so sequence order is commit order and a reader following the log by
+// sequence never skips an event that commits late.
+func writeEvents(ctx context.Context, c *gen.Client, table string, events []pendingEvent) error {
+	for _, e := range events {
+		seq, err := NextValue(ctx, c, "events")
+		if err != nil {
+			return err
+		}
+		if e.payload == nil {
+			e.payload = map[string]any{}
+		}
+		err = c.Event.Create().
+			SetSequence(seq).
+			SetName(table + "." + e.action).
+			SetResourceType(table).
+			SetResourceID(e.id).
+			SetNillableOwnerCustomerID(e.owner).
+			SetPayload(e.payload).
+			Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("record event %s.%s: %w", table, e.action, err)
+		}
+	}
+	return nil
+}
+
+// NextValue atomically increments the named counter and returns its new
+// value. It must run inside the caller's transaction.
+func NextValue(ctx context.Context, c *gen.Client, name string) (int64, error) {
+	err := c.Counter.Create().SetID(name).SetValue(1).
+		OnConflictColumns(counter.FieldID).
+		AddValue(1).
+		Exec(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("increment counter %s: %w", name, err)
+	}
+	row, err := c.Counter.Get(ctx, name)
+	if err != nil {
+		return 0, fmt.Errorf("read counter %s: %w", name, err)
+	}
+	return row.Value, nil
+}
+
+// immutableHook refuses updates and deletes: events are never changed.
+func immutableHook(next ent.Mutator) ent.Mutator {
+	return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+		if !m.Op().Is(ent.OpCreate) {
+			return nil, apperr.New(apperr.Forbidden, nil, "events are immutable")
+		}
+		return next.Mutate(ctx, m)
+	})
+}

@@ -1,0 +1,102 @@
+package schema
+
+import (
+	"time"
+
+	"clientele/internal/ids"
+	"clientele/internal/viewer"
+
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+	"entgo.io/ent/schema/mixin"
+)
+
+// noInput keeps a field out of the generated create and update inputs: the
+// server sets it, callers never do (no mass assignment).
+var noInput = entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)
+
+// resourceMixin holds what every resource carries: a prefixed, time-ordered
+// ID, its mode and its creation and update times.
+type resourceMixin struct {
+	mixin.Schema
+	prefix string
+}
+
+func (m resourceMixin) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("id").
+			Immutable().
+			NotEmpty().
+			DefaultFunc(ids.NewFunc(m.prefix)).
+			Comment("The resource's globally unique, opaque identifier."),
+		field.Enum("mode").
+			GoType(viewer.Mode("")).
+			Immutable().
+			Comment("The environment the resource belongs to, fixed by the credential that created it.").
+			Annotations(entgql.Skip(entgql.SkipAll)),
+		field.Time("created_at").
+			Immutable().
+			Default(time.Now).
+			Comment("When the resource was created.").
+			Annotations(entgql.OrderField("CREATED_AT"), noInput),
+		field.Time("updated_at").
+			Default(time.Now).
+			UpdateDefault(time.Now).
+			Comment("When the resource was last updated.").
+			Annotations(entgql.OrderField("UPDATED_AT"), noInput),
+	}
+}
+
+// Hooks bind writes to the caller's mode, keep edges inside it, apply the
+// state machines and record events.
+func (m resourceMixin) Hooks() []ent.Hook {
+	table := ids.TableOf(m.prefix)
+	if table == "events" {
+		return []ent.Hook{modeHook, immutableHook}
+	}
+	return []ent.Hook{modeHook, edgeModeHook, recordHook(table)}
+}
+
+// Interceptors make every read see only the caller's mode.
+func (resourceMixin) Interceptors() []ent.Interceptor {
+	return []ent.Interceptor{modeInterceptor}
+}
+
+func (resourceMixin) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("mode", "created_at"),
+	}
+}
+
+// referenceMixin holds the external reference and the free metadata object
+// that most resources carry.
+type referenceMixin struct {
+	mixin.Schema
+}
+
+func (referenceMixin) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("reference").
+			Optional().
+			Nillable().
+			MaxLen(255).
+			Comment("Any identifier of the resource in an external system (ERP, CRM, marketing tool).").
+			Annotations(entgql.OrderField("REFERENCE")),
+		field.String("reference_origin").
+			Optional().
+			Nillable().
+			MaxLen(255).
+			Comment("The name of the external system that defines `reference`.").
+			Annotations(entgql.OrderField("REFERENCE_ORIGIN")),
+		metadataField(),
+	}
+}
+
+func metadataField() ent.Field {
+	return field.JSON("metadata", map[string]any{}).
+		Default(map[string]any{}).
+		Comment("Free key-value pairs attached to the resource. On update the whole object is replaced.").
+		Annotations(entgql.Type("Map"))
+}

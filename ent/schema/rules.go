@@ -1,0 +1,456 @@
+package schema
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	gen "clientele/ent"
+	"clientele/ent/attachment"
+	"clientele/ent/customer"
+	"clientele/ent/customeraddress"
+	"clientele/ent/customerpasswordreset"
+	"clientele/ent/customerpaymentsource"
+	"clientele/ent/customersubscription"
+	"clientele/ent/hook"
+	"clientele/ent/order"
+	"clientele/ent/orderreturn"
+	"clientele/ent/ordersubscription"
+	"clientele/internal/apperr"
+	"clientele/internal/ids"
+	"clientele/internal/lifecycle"
+	"clientele/internal/password"
+	"clientele/internal/viewer"
+
+	"entgo.io/ent"
+)
+
+// edgeTables names the table each edge points to, so that edgeModeHook can
+// check that a referenced record exists in the caller's mode.
+var edgeTables = map[string]string{
+	"customer":           "customers",
+	"customer_group":     "customer_groups",
+	"address":            "addresses",
+	"order":              "orders",
+	"source_order":       "orders",
+	"return":             "returns",
+	"order_subscription": "order_subscriptions",
+}
+
+// edgeModeHook refuses a write that points an edge at a record that does not
+// exist in the caller's mode (or is of the wrong type): a foreign key alone
+// would accept a record of the other mode.
+func edgeModeHook(next ent.Mutator) ent.Mutator {
+	return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+		if m.Op().Is(ent.OpCreate) || m.Op().Is(ent.OpUpdateOne) {
+			c := m.(mutation).Client()
+			for _, e := range m.AddedEdges() {
+				want, ok := edgeTables[e]
+				if !ok {
+					continue
+				}
+				for _, v := range m.AddedIDs(e) {
+					id, _ := v.(string)
+					field := apperr.Field(camel(e) + "Id")
+					if table, ok := ids.Table(id); !ok || table != want {
+						return nil, apperr.New(apperr.NotFound, field, "no %s with this ID", strings.TrimSuffix(want, "s"))
+					}
+					if _, err := c.Noder(ctx, id, gen.WithFixedNodeType(want)); err != nil {
+						if gen.IsNotFound(err) {
+							return nil, apperr.New(apperr.NotFound, field, "no %s with this ID", strings.TrimSuffix(want, "s"))
+						}
+						return nil, err
+					}
+				}
+			}
+		}
+		return next.Mutate(ctx, m)
+	})
+}
+
+// camel turns customer_group into customerGroup.
+func camel(s string) string {
+	parts := strings.Split(s, "_")
+	for i := 1; i < len(parts); i++ {
+		parts[i] = strings.ToUpper(parts[i][:1]) + parts[i][1:]
+	}
+	return strings.Join(parts, "")
+}
+
+// Hooks of the Customer.
+func (Customer) Hooks() []ent.Hook {
+	return []ent.Hook{
+		hook.On(customerInputHook, ent.OpCreate|ent.OpUpdateOne),
+		hook.On(customerDeleteHook, ent.OpDelete|ent.OpDeleteOne),
+	}
+}
+
+// customerInputHook normalises the email and hashes the password.
+func customerInputHook(next ent.Mutator) ent.Mutator {
+	return hook.CustomerFunc(func(ctx context.Context, m *gen.CustomerMutation) (gen.Value, error) {
+		if e, ok := m.Email(); ok {
+			m.SetEmail(strings.ToLower(strings.TrimSpace(e)))
+		}
+		if pw, ok := m.Password(); ok {
+			if m.Op().Is(ent.OpUpdateOne) {
+				old, err := m.OldPassword(ctx)
+				if err != nil {
+					return nil, err
+				}
+				if v := viewer.FromContext(ctx); old != nil && !password.IsReset(ctx) && (v == nil || !v.CanWriteAll()) {
+					return nil, apperr.New(apperr.Forbidden, apperr.Field("password"),
+						"an existing password can only be changed through the password reset flow")
+				}
+			}
+			h, err := password.Hash(pw)
+			if err != nil {
+				code := apperr.Invalid
+				if len(pw) > password.MaxLen {
+					code = apperr.TooLong
+				}
+				return nil, apperr.New(code, apperr.Field("password"), "password %v", err)
+			}
+			m.SetPassword(h)
+		}
+		return next.Mutate(ctx, m)
+	})
+}
+
+// customerDeleteHook refuses to delete a customer with placed orders or
+// returns (LOCKED) and otherwise deletes what only it owned: address book,
+// wallet, subscriptions, password resets, unplaced orders, attachments.
+func customerDeleteHook(next ent.Mutator) ent.Mutator {
+	return hook.CustomerFunc(func(ctx context.Context, m *gen.CustomerMutation) (gen.Value, error) {
+		idList, err := m.IDs(ctx)
+		if err != nil {
+			return nil, err
+		}
+		c := m.Client()
+		placed, err := c.Order.Query().Where(order.CustomerIDIn(idList...), order.StatusNotIn(order.StatusDRAFT, order.StatusPENDING)).Exist(ctx)
+		if err != nil {
+			return nil, err
+		}
+		returns, err := c.OrderReturn.Query().Where(orderreturn.CustomerIDIn(idList...)).Exist(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if placed || returns {
+			return nil, apperr.New(apperr.Locked, nil, "a customer with placed orders or returns cannot be deleted")
+		}
+		steps := []func() error{
+			func() error {
+				_, err := c.CustomerAddress.Delete().Where(customeraddress.CustomerIDIn(idList...)).Exec(ctx)
+				return err
+			},
+			func() error {
+				_, err := c.CustomerPaymentSource.Delete().Where(customerpaymentsource.CustomerIDIn(idList...)).Exec(ctx)
+				return err
+			},
+			func() error {
+				_, err := c.CustomerSubscription.Delete().Where(customersubscription.CustomerIDIn(idList...)).Exec(ctx)
+				return err
+			},
+			func() error {
+				_, err := c.CustomerPasswordReset.Delete().Where(customerpasswordreset.CustomerIDIn(idList...)).Exec(ctx)
+				return err
+			},
+			func() error {
+				_, err := c.Attachment.Delete().Where(attachment.Or(
+					attachment.CustomerIDIn(idList...),
+					attachment.HasOrderWith(order.CustomerIDIn(idList...)),
+				)).Exec(ctx)
+				return err
+			},
+			func() error {
+				_, err := c.Order.Delete().Where(order.CustomerIDIn(idList...)).Exec(ctx)
+				return err
+			},
+		}
+		for _, step := range steps {
+			if err := step(); err != nil {
+				return nil, fmt.Errorf("delete customer's records: %w", err)
+			}
+		}
+		return next.Mutate(ctx, m)
+	})
+}
+
+// Hooks of the Address.
+func (Address) Hooks() []ent.Hook {
+	return []ent.Hook{hook.On(addressHook, ent.OpCreate|ent.OpUpdateOne)}
+}
+
+// addressHook requires a company for business addresses and first and last
+// names for personal ones, and normalises the country code.
+func addressHook(next ent.Mutator) ent.Mutator {
+	return hook.AddressFunc(func(ctx context.Context, m *gen.AddressMutation) (gen.Value, error) {
+		if cc, ok := m.CountryCode(); ok {
+			m.SetCountryCode(strings.ToUpper(strings.TrimSpace(cc)))
+		}
+		get := func(f string) string {
+			if v, ok := m.Field(f); ok {
+				return fmt.Sprint(v)
+			}
+			if m.FieldCleared(f) || m.Op().Is(ent.OpCreate) {
+				return ""
+			}
+			v, err := m.OldField(ctx, f)
+			if err != nil {
+				return ""
+			}
+			if p, ok := v.(*string); ok {
+				if p == nil {
+					return ""
+				}
+				return *p
+			}
+			return fmt.Sprint(v)
+		}
+		if get("business") == "true" {
+			if strings.TrimSpace(get("company")) == "" {
+				return nil, apperr.New(apperr.Invalid, apperr.Field("company"), "a business address needs a company")
+			}
+		} else {
+			for _, f := range []string{"first_name", "last_name"} {
+				if strings.TrimSpace(get(f)) == "" {
+					return nil, apperr.New(apperr.Invalid, apperr.Field(camel(f)), "a personal address needs a first and a last name")
+				}
+			}
+		}
+		return next.Mutate(ctx, m)
+	})
+}
+
+// Hooks of the Order.
+func (Order) Hooks() []ent.Hook {
+	return []ent.Hook{
+		hook.On(orderCreateHook, ent.OpCreate),
+		hook.On(orderPlaceHook, ent.OpUpdateOne),
+		hook.On(orderDeleteHook, ent.OpDelete|ent.OpDeleteOne),
+	}
+}
+
+// orderCreateHook numbers the order within its mode and copies the
+// customer's email.
+func orderCreateHook(next ent.Mutator) ent.Mutator {
+	return hook.OrderFunc(func(ctx context.Context, m *gen.OrderMutation) (gen.Value, error) {
+		c := m.Client()
+		cid, _ := m.CustomerID()
+		cust, err := c.Customer.Get(ctx, cid)
+		if err != nil {
+			if gen.IsNotFound(err) {
+				return nil, apperr.New(apperr.NotFound, apperr.Field("customerId"), "no customer with this ID")
+			}
+			return nil, err
+		}
+		m.SetCustomerEmail(cust.Email)
+		n, err := NextValue(ctx, c, "orders:"+string(viewer.FromContext(ctx).Mode))
+		if err != nil {
+			return nil, err
+		}
+		m.SetNumber(fmt.Sprint(n))
+		return next.Mutate(ctx, m)
+	})
+}
+
+// orderPlaceHook counts a placed order on its customer and moves the
+// customer's status, in the same transaction. The count is an atomic
+// increment and the customer row stays locked until commit, so concurrent
+// placements never lose a count (two at once end in REPEAT).
+func orderPlaceHook(next ent.Mutator) ent.Mutator {
+	return hook.OrderFunc(func(ctx context.Context, m *gen.OrderMutation) (gen.Value, error) {
+		v, err := next.Mutate(ctx, m)
+		if err != nil {
+			return nil, err
+		}
+		if s, ok := m.Status(); !ok || s != order.StatusPLACED {
+			return v, nil
+		}
+		o := v.(*gen.Order)
+		c := m.Client()
+		cust, err := c.Customer.UpdateOneID(o.CustomerID).AddTotalOrdersCount(1).Save(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("count placed order: %w", err)
+		}
+		if want := customer.Status(lifecycle.CustomerStatus(cust.TotalOrdersCount)); want != cust.Status {
+			if err := c.Customer.UpdateOneID(cust.ID).SetStatus(want).Exec(ctx); err != nil {
+				return nil, fmt.Errorf("move customer status: %w", err)
+			}
+		}
+		return v, nil
+	})
+}
+
+// orderDeleteHook refuses to delete placed orders.
+func orderDeleteHook(next ent.Mutator) ent.Mutator {
+	return hook.OrderFunc(func(ctx context.Context, m *gen.OrderMutation) (gen.Value, error) {
+		idList, err := m.IDs(ctx)
+		if err != nil {
+			return nil, err
+		}
+		c := m.Client()
+		placed, err := c.Order.Query().Where(order.IDIn(idList...), order.StatusNotIn(order.StatusDRAFT, order.StatusPENDING)).Exist(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if placed {
+			return nil, apperr.New(apperr.Locked, nil, "placed orders cannot be deleted")
+		}
+		if _, err := c.Attachment.Delete().Where(attachment.OrderIDIn(idList...)).Exec(ctx); err != nil {
+			return nil, err
+		}
+		return next.Mutate(ctx, m)
+	})
+}
+
+// Hooks of the OrderReturn.
+func (OrderReturn) Hooks() []ent.Hook {
+	return []ent.Hook{
+		hook.On(returnCreateHook, ent.OpCreate),
+		hook.On(returnDeleteHook, ent.OpDelete|ent.OpDeleteOne),
+	}
+}
+
+// returnCreateHook accepts returns only for fulfilled orders, takes the
+// customer from the order and numbers the return after it.
+func returnCreateHook(next ent.Mutator) ent.Mutator {
+	return hook.OrderReturnFunc(func(ctx context.Context, m *gen.OrderReturnMutation) (gen.Value, error) {
+		c := m.Client()
+		oid, _ := m.OrderID()
+		o, err := c.Order.Get(ctx, oid)
+		if err != nil {
+			return nil, err // edgeModeHook already refused unknown orders
+		}
+		if o.FulfillmentStatus != order.FulfillmentStatusFULFILLED {
+			return nil, apperr.New(apperr.Invalid, apperr.Field("orderId"), "only fulfilled orders can be returned")
+		}
+		m.SetCustomerID(o.CustomerID)
+		n, err := NextValue(ctx, c, "returns:"+o.ID)
+		if err != nil {
+			return nil, err
+		}
+		m.SetNumber(fmt.Sprintf("%s/R/%03d", o.Number, n))
+		return next.Mutate(ctx, m)
+	})
+}
+
+// returnDeleteHook lets only draft returns be deleted.
+func returnDeleteHook(next ent.Mutator) ent.Mutator {
+	return hook.OrderReturnFunc(func(ctx context.Context, m *gen.OrderReturnMutation) (gen.Value, error) {
+		idList, err := m.IDs(ctx)
+		if err != nil {
+			return nil, err
+		}
+		c := m.Client()
+		busy, err := c.OrderReturn.Query().Where(orderreturn.IDIn(idList...), orderreturn.StatusNEQ(orderreturn.StatusDRAFT)).Exist(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if busy {
+			return nil, apperr.New(apperr.Locked, nil, "only draft returns can be deleted")
+		}
+		if _, err := c.Attachment.Delete().Where(attachment.ReturnIDIn(idList...)).Exec(ctx); err != nil {
+			return nil, err
+		}
+		return next.Mutate(ctx, m)
+	})
+}
+
+// Hooks of the OrderSubscription.
+func (OrderSubscription) Hooks() []ent.Hook {
+	return []ent.Hook{
+		hook.On(orderSubscriptionCreateHook, ent.OpCreate),
+		hook.On(orderSubscriptionTimesHook, ent.OpCreate|ent.OpUpdateOne),
+	}
+}
+
+// orderSubscriptionCreateHook accepts only placed source orders, takes the
+// customer from the order and activates the subscription when the source
+// order activates it (that order is the first run).
+func orderSubscriptionCreateHook(next ent.Mutator) ent.Mutator {
+	return hook.OrderSubscriptionFunc(func(ctx context.Context, m *gen.OrderSubscriptionMutation) (gen.Value, error) {
+		c := m.Client()
+		oid, _ := m.SourceOrderID()
+		o, err := c.Order.Get(ctx, oid)
+		if err != nil {
+			return nil, err
+		}
+		if o.Status != order.StatusPLACED && o.Status != order.StatusAPPROVED {
+			return nil, apperr.New(apperr.Invalid, apperr.Field("sourceOrderId"), "the source order must be placed")
+		}
+		m.SetCustomerID(o.CustomerID)
+		n, err := NextValue(ctx, c, "order_subscriptions:"+string(viewer.FromContext(ctx).Mode))
+		if err != nil {
+			return nil, err
+		}
+		m.SetNumber(fmt.Sprint(n))
+		byOrder, ok := m.ActivateBySourceOrder()
+		if !ok {
+			byOrder = true
+		}
+		if byOrder {
+			m.SetStatus(ordersubscription.StatusACTIVE)
+			m.SetOccurrencies(1)
+			if o.PlacedAt != nil {
+				m.SetLastRunAt(*o.PlacedAt)
+				if _, ok := m.StartsAt(); !ok {
+					m.SetStartsAt(*o.PlacedAt)
+				}
+			}
+		} else if _, ok := m.StartsAt(); !ok {
+			return nil, apperr.New(apperr.Invalid, apperr.Field("startsAt"), "startsAt is required when the source order does not activate the subscription")
+		}
+		return next.Mutate(ctx, m)
+	})
+}
+
+// orderSubscriptionTimesHook keeps expiresAt after startsAt and nextRunAt in
+// the future.
+func orderSubscriptionTimesHook(next ent.Mutator) ent.Mutator {
+	return hook.OrderSubscriptionFunc(func(ctx context.Context, m *gen.OrderSubscriptionMutation) (gen.Value, error) {
+		now := time.Now()
+		if t, ok := m.NextRunAt(); ok && !t.After(now) {
+			return nil, apperr.New(apperr.Invalid, apperr.Field("nextRunAt"), "nextRunAt must be in the future")
+		}
+		if exp, ok := m.ExpiresAt(); ok {
+			start, ok := m.StartsAt()
+			if !ok && m.Op().Is(ent.OpUpdateOne) {
+				if old, err := m.OldStartsAt(ctx); err == nil && old != nil {
+					start, ok = *old, true
+				}
+			}
+			if ok && !exp.After(start) {
+				return nil, apperr.New(apperr.Invalid, apperr.Field("expiresAt"), "expiresAt must be after startsAt")
+			}
+			if !exp.After(now) {
+				return nil, apperr.New(apperr.Invalid, apperr.Field("expiresAt"), "expiresAt must be in the future")
+			}
+		}
+		return next.Mutate(ctx, m)
+	})
+}
+
+// Hooks of the Attachment.
+func (Attachment) Hooks() []ent.Hook {
+	return []ent.Hook{hook.On(attachmentParentHook, ent.OpCreate)}
+}
+
+// attachmentParentHook requires exactly one parent.
+func attachmentParentHook(next ent.Mutator) ent.Mutator {
+	return hook.AttachmentFunc(func(ctx context.Context, m *gen.AttachmentMutation) (gen.Value, error) {
+		n := 0
+		for _, f := range []string{"customer_id", "customer_group_id", "order_id", "return_id"} {
+			if _, ok := m.Field(f); ok {
+				n++
+			}
+		}
+		if n != 1 {
+			return nil, apperr.New(apperr.Invalid, apperr.Field("attachable"), "an attachment needs exactly one parent: a customer, customer group, order or return")
+		}
+		return next.Mutate(ctx, m)
+	})
+}
+
+// Hooks of the Event.
+func (Event) Hooks() []ent.Hook { return nil }

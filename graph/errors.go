@@ -1,0 +1,199 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+
+	"clientele/ent"
+	"clientele/graph/model"
+	"clientele/internal/apperr"
+	"clientele/internal/lifecycle"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+)
+
+// The extensions.code values of top-level errors.
+const (
+	CodeUnauthenticated   = "UNAUTHENTICATED"
+	CodeForbidden         = "FORBIDDEN"
+	CodeNotFound          = "NOT_FOUND"
+	CodeBadUserInput      = "BAD_USER_INPUT"
+	CodeQueryTooComplex   = "QUERY_TOO_COMPLEX"
+	CodeRateLimited       = "RATE_LIMITED"
+	CodeInternal          = "INTERNAL"
+	CodeParseFailed       = "GRAPHQL_PARSE_FAILED"
+	CodeValidationFailed  = "GRAPHQL_VALIDATION_FAILED"
+	CodeComplexityLimited = "COMPLEXITY_LIMIT_EXCEEDED"
+)
+
+// userCodes maps the codes that are the caller's input problems to user
+// error codes; this is the one table between domain errors and GraphQL.
+var userCodes = map[apperr.Code]model.UserErrorCode{
+	apperr.Invalid:           model.UserErrorCodeInvalid,
+	apperr.Taken:             model.UserErrorCodeTaken,
+	apperr.NotFound:          model.UserErrorCodeNotFound,
+	apperr.InvalidTransition: model.UserErrorCodeInvalidTransition,
+	apperr.Locked:            model.UserErrorCodeLocked,
+	apperr.TooLong:           model.UserErrorCodeTooLong,
+}
+
+// topCodes maps the other codes to top-level extensions.code values.
+var topCodes = map[apperr.Code]string{
+	apperr.Unauthenticated: CodeUnauthenticated,
+	apperr.Forbidden:       CodeForbidden,
+	apperr.NotFound:        CodeNotFound,
+	apperr.Invalid:         CodeBadUserInput,
+	apperr.TooLong:         CodeBadUserInput,
+}
+
+// classify turns an error into a coded *apperr.Error when it is one the
+// caller can act on: domain errors, ent validation, not found, constraint
+// violations and refused transitions. It returns false for everything else.
+func classify(err error) (*apperr.Error, bool) {
+	if e, ok := apperr.As(err); ok {
+		return e, true
+	}
+	var te *lifecycle.TransitionError
+	if errors.As(err, &te) {
+		return apperr.New(apperr.InvalidTransition, nil, "the %s cannot move from %s to %s", singular(te.Type), te.From, te.To), true
+	}
+	var ve *ent.ValidationError
+	if errors.As(err, &ve) {
+		field := camel(ve.Name)
+		code := apperr.Invalid
+		if strings.Contains(ve.Error(), "length") && strings.Contains(ve.Error(), "max") || strings.Contains(ve.Error(), "value is greater than the required length") {
+			code = apperr.TooLong
+		}
+		msg := "is not valid"
+		if inner := errors.Unwrap(ve); inner != nil && !strings.Contains(inner.Error(), "\"") {
+			msg = inner.Error()
+		}
+		return apperr.New(code, apperr.Field(field), "%s %s", field, msg), true
+	}
+	if ent.IsNotFound(err) {
+		return apperr.New(apperr.NotFound, apperr.Field("id"), "no record with this ID"), true
+	}
+	if ent.IsConstraintError(err) {
+		msg := err.Error()
+		for _, f := range []string{"email", "code", "reference", "number"} {
+			if strings.Contains(msg, f) {
+				return apperr.New(apperr.Taken, apperr.Field(f), "%s is already taken", f), true
+			}
+		}
+		return apperr.New(apperr.Invalid, nil, "the change conflicts with existing records"), true
+	}
+	return nil, false
+}
+
+func singular(plural string) string {
+	s := strings.TrimSuffix(plural, "s")
+	return strings.ReplaceAll(s, "_", " ")
+}
+
+// camel turns customer_group_id into customerGroupId.
+func camel(s string) string {
+	parts := strings.Split(s, "_")
+	for i := 1; i < len(parts); i++ {
+		if parts[i] != "" {
+			parts[i] = strings.ToUpper(parts[i][:1]) + parts[i][1:]
+		}
+	}
+	return strings.Join(parts, "")
+}
+
+// respond finishes a mutation resolver. A nil error gives the payload with
+// no user errors. An error the caller can act on becomes user errors and
+// marks the mutation's transaction for rollback, so nothing it wrote
+// (events included) survives. Anything else is a top-level error.
+func respond[P any](ctx context.Context, p *P, userErrors *[]*model.UserError, err error) (*P, error) {
+	*userErrors = []*model.UserError{}
+	if err == nil {
+		return p, nil
+	}
+	e, ok := classify(err)
+	if !ok {
+		return nil, err
+	}
+	code, ok := userCodes[e.Code]
+	if !ok {
+		return nil, err // FORBIDDEN, UNAUTHENTICATED: top-level
+	}
+	rollbackOnly(ctx)
+	*userErrors = append(*userErrors, &model.UserError{Field: e.Field, Message: e.Message, Code: code})
+	return p, nil
+}
+
+// presenter turns every error into one with an extensions.code. Internal
+// errors say only "internal error" and a request ID; the detail goes to the
+// log.
+func presenter(log *slog.Logger) graphql.ErrorPresenterFunc {
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		var gerr *gqlerror.Error
+		if errors.As(err, &gerr) && gerr.Err == nil {
+			// Parser, validation and limit errors gqlgen made itself.
+			if gerr.Extensions == nil || gerr.Extensions["code"] == nil {
+				gerr.Extensions = withCode(gerr.Extensions, CodeBadUserInput)
+			}
+			return gerr
+		}
+		path := graphql.GetPath(ctx)
+		if gerr != nil && gerr.Err != nil {
+			err = gerr.Err
+			if len(gerr.Path) > 0 {
+				path = gerr.Path
+			}
+		}
+		if e, ok := classify(err); ok {
+			code := topCodes[e.Code]
+			if code == "" {
+				code = CodeBadUserInput
+			}
+			msg := e.Message
+			if code == CodeNotFound {
+				msg = "Could not find a record with this ID."
+			}
+			return &gqlerror.Error{Message: msg, Path: path, Extensions: map[string]any{"code": code}}
+		}
+		var coded interface{ ExtensionCode() string }
+		if errors.As(err, &coded) {
+			return &gqlerror.Error{Message: err.Error(), Path: path, Extensions: map[string]any{"code": coded.ExtensionCode()}}
+		}
+		if errors.Is(err, context.DeadlineExceeded) {
+			return &gqlerror.Error{Message: "The request took too long.", Path: path, Extensions: map[string]any{"code": "TIMEOUT"}}
+		}
+		id := requestID(ctx)
+		log.ErrorContext(ctx, "internal error", "request_id", id, "path", path.String(), "error", err.Error())
+		return &gqlerror.Error{Message: "internal error", Path: path, Extensions: map[string]any{"code": CodeInternal, "requestId": id}}
+	}
+}
+
+func withCode(ext map[string]any, code string) map[string]any {
+	if ext == nil {
+		ext = map[string]any{}
+	}
+	ext["code"] = code
+	return ext
+}
+
+// addNotFound records a NOT_FOUND error for one element of a list field.
+func addNotFound(ctx context.Context, index int) {
+	path := append(ast.Path{}, graphql.GetPath(ctx)...)
+	path = append(path, ast.PathIndex(index))
+	graphql.AddError(ctx, &gqlerror.Error{
+		Message:    "Could not find a record with this ID.",
+		Path:       path,
+		Extensions: map[string]any{"code": CodeNotFound},
+	})
+}
+
+// codedError is an error with a fixed extensions.code.
+type codedError struct {
+	code, msg string
+}
+
+func (e *codedError) Error() string         { return e.msg }
+func (e *codedError) ExtensionCode() string { return e.code }

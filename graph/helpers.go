@@ -1,0 +1,209 @@
+package graph
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"clientele/ent"
+	"clientele/ent/customer"
+	"clientele/graph/model"
+	"clientele/internal/apperr"
+	"clientele/internal/ids"
+	"clientele/internal/viewer"
+
+	"entgo.io/ent/dialect"
+	"entgo.io/ent/dialect/sql"
+	"entgo.io/ent/dialect/sql/sqljson"
+)
+
+// nodeType finds a node's table from its ID prefix, without a lookup.
+func nodeType(_ context.Context, id string) (string, error) {
+	if t, ok := ids.Table(id); ok && t != "credentials" {
+		return t, nil
+	}
+	return "", apperr.New(apperr.NotFound, apperr.Field("id"), "no record with this ID")
+}
+
+// nodes resolves up to the page limit of IDs; unknown ones are null with a
+// NOT_FOUND error at their index.
+func (r *Resolver) nodes(ctx context.Context, idList []string) ([]ent.Noder, error) {
+	out := make([]ent.Noder, len(idList))
+	byTable := map[string][]int{}
+	for i, id := range idList {
+		t, err := nodeType(ctx, id)
+		if err != nil {
+			addNotFound(ctx, i)
+			continue
+		}
+		byTable[t] = append(byTable[t], i)
+	}
+	for t, idx := range byTable {
+		batch := make([]string, len(idx))
+		for j, i := range idx {
+			batch[j] = idList[i]
+		}
+		found, err := r.ent(ctx).Noders(ctx, batch, ent.WithFixedNodeType(t))
+		if err != nil && !ent.IsNotFound(err) && len(found) == 0 {
+			return nil, err
+		}
+		for j, i := range idx {
+			if j < len(found) && found[j] != nil {
+				out[i] = found[j]
+			} else {
+				addNotFound(ctx, i)
+			}
+		}
+	}
+	return out, nil
+}
+
+// viewer returns the logged-in customer, or nil for other callers.
+func (r *Resolver) viewer(ctx context.Context) (*ent.Customer, error) {
+	v := viewer.FromContext(ctx)
+	if v == nil || v.Kind != viewer.Customer {
+		return nil, nil
+	}
+	c, err := r.ent(ctx).Customer.Get(ctx, v.CustomerID)
+	if ent.IsNotFound(err) {
+		return nil, nil
+	}
+	return c, err
+}
+
+// links builds the REST-shape links of a record.
+func (r *Resolver) links(plural, id string) *model.Links {
+	return &model.Links{Self: r.publicURL + "/api/" + plural + "/" + id}
+}
+
+// customerEmail returns the email of the customer with the given ID.
+func (r *Resolver) customerEmail(ctx context.Context, id string) (string, error) {
+	c, err := loaders(ctx).customer(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	return c.Email, nil
+}
+
+// attachable resolves an attachment's parent.
+func (r *Resolver) attachable(ctx context.Context, a *ent.Attachment) (ent.Noder, error) {
+	for _, id := range []*string{a.CustomerID, a.CustomerGroupID, a.OrderID, a.ReturnID} {
+		if id != nil {
+			return loaders(ctx).node(ctx, *id)
+		}
+	}
+	return nil, fmt.Errorf("attachment %s has no parent", a.ID)
+}
+
+// eventResource resolves the record an event is about, or nil once deleted.
+func (r *Resolver) eventResource(ctx context.Context, e *ent.Event) (ent.Noder, error) {
+	n, err := loaders(ctx).node(ctx, e.ResourceID)
+	if ent.IsNotFound(err) {
+		return nil, nil
+	}
+	return n, err
+}
+
+func join(parts ...*string) string {
+	var out []string
+	for _, p := range parts {
+		if p != nil && strings.TrimSpace(*p) != "" {
+			out = append(out, strings.TrimSpace(*p))
+		}
+	}
+	return strings.Join(out, " ")
+}
+
+func addressFullName(a *ent.Address) string {
+	if a.Business && a.Company != nil {
+		return *a.Company
+	}
+	return join(a.FirstName, a.LastName)
+}
+
+func addressFullAddress(a *ent.Address) string {
+	city := a.City
+	parts := []string{join(&a.Line1, a.Line2), join(a.ZipCode, &city, a.StateCode), a.CountryCode}
+	if a.Phone != "" {
+		parts = append(parts, "("+a.Phone+")")
+	}
+	var out []string
+	for _, p := range parts {
+		if p != "" {
+			out = append(out, p)
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+func addressName(a *ent.Address) string {
+	return addressFullName(a) + ", " + addressFullAddress(a)
+}
+
+var currencySymbols = map[string]string{"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥"}
+
+// money formats cents in a currency, e.g. €12.50 or 12.50 CHF.
+func money(cents int64, currency string) string {
+	sign := ""
+	if cents < 0 {
+		sign, cents = "-", -cents
+	}
+	n := fmt.Sprintf("%d.%02d", cents/100, cents%100)
+	if s, ok := currencySymbols[currency]; ok {
+		return sign + s + n
+	}
+	return sign + n + " " + currency
+}
+
+var metadataKey = regexp.MustCompile(`^[A-Za-z0-9_\-]{1,64}$`)
+
+// metadataContains filters customers whose metadata holds every given key
+// with the given scalar value.
+func metadataContains(w *ent.CustomerWhereInput, data map[string]any) error {
+	for k, v := range data {
+		if !metadataKey.MatchString(k) {
+			return apperr.New(apperr.Invalid, []string{"where", "metadataContains"}, "metadata keys are 1 to 64 letters, digits, _ or -")
+		}
+		switch v.(type) {
+		case string, bool, int, int64, float64, nil:
+		default:
+			if _, ok := v.(interface{ String() string }); !ok {
+				return apperr.New(apperr.Invalid, []string{"where", "metadataContains"}, "metadataContains values must be strings, numbers, booleans or null")
+			}
+		}
+		k, v := k, v
+		w.AddPredicates(func(s *sql.Selector) {
+			s.Where(sqljson.ValueEQ(s.C(customer.FieldMetadata), v, sqljson.Path(k)))
+		})
+	}
+	return nil
+}
+
+// mergeMetadata applies a merge patch: keys are set, null values delete.
+func mergeMetadata(cur, patch map[string]any) map[string]any {
+	out := make(map[string]any, len(cur)+len(patch))
+	for k, v := range cur {
+		out[k] = v
+	}
+	for k, v := range patch {
+		if v == nil {
+			delete(out, k)
+		} else {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// lock makes a read-then-write safe: on Postgres the row is locked until the
+// mutation's transaction ends; SQLite transactions already hold the write
+// lock from BEGIN IMMEDIATE.
+func lock[Q interface {
+	ForUpdate(...sql.LockOption) Q
+}](r *Resolver, q Q) Q {
+	if r.dialect == dialect.Postgres {
+		return q.ForUpdate()
+	}
+	return q
+}

@@ -1,0 +1,103 @@
+package graph
+
+import (
+	"context"
+	"time"
+
+	"clientele/ent"
+	"clientele/ent/customer"
+
+	"github.com/vikstrous/dataloadgen"
+)
+
+// batchWait is how long a loader waits to gather keys. gqlgen resolves the
+// fields of list items concurrently, so their loads arrive together; a full
+// batch (batchCapacity) is sent at once without waiting.
+const (
+	batchWait     = 2 * time.Millisecond
+	batchCapacity = 100
+)
+
+// Loaders batch the reads that ent's eager loading cannot: the polymorphic
+// parents of attachments and events, and customers reached from many
+// records. They are made per response and read with the root client in the
+// caller's context (mode and access rules apply); inside a mutation's
+// transaction they are bypassed, so reads see the transaction's writes.
+type Loaders struct {
+	customers *dataloadgen.Loader[string, *ent.Customer]
+	nodes     *dataloadgen.Loader[string, ent.Noder]
+}
+
+type loadersKey struct{}
+
+func newLoaders(c *ent.Client) *Loaders {
+	opts := []dataloadgen.Option{dataloadgen.WithWait(batchWait), dataloadgen.WithBatchCapacity(batchCapacity)}
+	return &Loaders{
+		customers: dataloadgen.NewMappedLoader(func(ctx context.Context, keys []string) (map[string]*ent.Customer, error) {
+			rows, err := c.Customer.Query().Where(customer.IDIn(keys...)).All(ctx)
+			if err != nil {
+				return nil, err
+			}
+			out := make(map[string]*ent.Customer, len(rows))
+			for _, r := range rows {
+				out[r.ID] = r
+			}
+			return out, nil
+		}, opts...),
+		nodes: dataloadgen.NewLoader(func(ctx context.Context, keys []string) ([]ent.Noder, []error) {
+			return fetchNodes(ctx, c, keys)
+		}, opts...),
+	}
+}
+
+// fetchNodes loads nodes of any type, one query per type.
+func fetchNodes(ctx context.Context, c *ent.Client, keys []string) ([]ent.Noder, []error) {
+	out := make([]ent.Noder, len(keys))
+	errs := make([]error, len(keys))
+	byTable := map[string][]int{}
+	for i, id := range keys {
+		t, err := nodeType(ctx, id)
+		if err != nil {
+			errs[i] = err
+			continue
+		}
+		byTable[t] = append(byTable[t], i)
+	}
+	for t, idx := range byTable {
+		batch := make([]string, len(idx))
+		for j, i := range idx {
+			batch[j] = keys[i]
+		}
+		found, err := c.Noders(ctx, batch, ent.WithFixedNodeType(t))
+		for j, i := range idx {
+			switch {
+			case j < len(found) && found[j] != nil:
+				out[i] = found[j]
+			case err != nil && !ent.IsNotFound(err):
+				errs[i] = err
+			default:
+				errs[i] = &ent.NotFoundError{}
+			}
+		}
+	}
+	return out, errs
+}
+
+func loaders(ctx context.Context) *Loaders {
+	l, _ := ctx.Value(loadersKey{}).(*Loaders)
+	return l
+}
+
+func (l *Loaders) customer(ctx context.Context, id string) (*ent.Customer, error) {
+	if c := ent.FromContext(ctx); c != nil {
+		return c.Customer.Get(ctx, id)
+	}
+	return l.customers.Load(ctx, id)
+}
+
+func (l *Loaders) node(ctx context.Context, id string) (ent.Noder, error) {
+	if c := ent.FromContext(ctx); c != nil {
+		return c.Noder(ctx, id, ent.WithNodeType(nodeType))
+	}
+	return l.nodes.Load(ctx, id)
+}

@@ -1,0 +1,26 @@
+// Package graph is clientele's GraphQL layer: thin resolvers over ent, the
+// error presenter, the per-mutation transaction, limits and the HTTP
+// handler. Domain rules live in ent/schema and the internal packages.
+package graph
+
+import (
+	"context"
+	"time"
+
+	"clientele/ent"
+)
+
+// Resolver is the root of the resolvers and their single dependency root.
+type Resolver struct {
+	client    *ent.Client
+	publicURL string
+	now       func() time.Time
+}
+
+// ent returns the transaction-bound client of a mutation, or the root client.
+func (r *Resolver) ent(ctx context.Context) *ent.Client {
+	if c := ent.FromContext(ctx); c != nil {
+		return c
+	}
+	return r.client
+}

@@ -1,0 +1,97 @@
+// Package account holds the customer password reset flow: creating a reset
+// with a random single-use token and spending that token on a new password.
+// GraphQL (and any later transport) calls it; the ent hooks record events.
+package account
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"strings"
+	"time"
+
+	"clientele/ent"
+	"clientele/ent/customer"
+	"clientele/ent/customerpasswordreset"
+	"clientele/internal/apperr"
+	"clientele/internal/password"
+)
+
+// ResetTTL is how long a reset token is accepted.
+const ResetTTL = 24 * time.Hour
+
+// hashToken returns the stored form of a token.
+func hashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// CreatePasswordReset starts a reset for the customer with the given email.
+// It returns the reset and the plain token (256 random bits), which is
+// stored only hashed and cannot be read again. Errors: NOT_FOUND (field
+// customerEmail) when no customer of the caller's mode has that email.
+func CreatePasswordReset(ctx context.Context, c *ent.Client, email string, now time.Time) (*ent.CustomerPasswordReset, string, error) {
+	email = strings.ToLower(strings.TrimSpace(email))
+	cust, err := c.Customer.Query().Where(customer.Email(email)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, "", apperr.New(apperr.NotFound, apperr.Field("customerEmail"), "no customer has this email")
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return nil, "", err
+	}
+	token := base64.RawURLEncoding.EncodeToString(raw)
+	r, err := c.CustomerPasswordReset.Create().
+		SetCustomerID(cust.ID).
+		SetCustomerEmail(email).
+		SetTokenHash(hashToken(token)).
+		SetExpiresAt(now.Add(ResetTTL)).
+		Save(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	return r, token, nil
+}
+
+// ResetPassword sets the customer's new password with a reset's token, stamps
+// the reset and burns the token. Errors: NOT_FOUND (field id) for an unknown
+// reset; INVALID (field token) for a wrong, used or expired token; INVALID
+// or TOO_LONG (field password) for an unacceptable password. On any error
+// nothing changes.
+func ResetPassword(ctx context.Context, c *ent.Client, id, token, newPassword string, now time.Time) (*ent.CustomerPasswordReset, error) {
+	r, err := c.CustomerPasswordReset.Get(ctx, id)
+	if ent.IsNotFound(err) {
+		return nil, apperr.New(apperr.NotFound, apperr.Field("id"), "no password reset with this ID")
+	}
+	if err != nil {
+		return nil, err
+	}
+	h := hashToken(token)
+	if r.TokenHash == nil || subtle.ConstantTimeCompare([]byte(h), []byte(*r.TokenHash)) != 1 || !now.Before(r.ExpiresAt) {
+		return nil, apperr.New(apperr.Invalid, apperr.Field("token"), "the reset token is wrong, already used or expired")
+	}
+	// Burn the token first, conditionally, so that two concurrent uses of
+	// the same token cannot both succeed.
+	r, err = c.CustomerPasswordReset.UpdateOneID(id).
+		Where(customerpasswordreset.TokenHash(h)).
+		ClearTokenHash().
+		SetResetPasswordAt(now).
+		Save(ctx)
+	if ent.IsNotFound(err) {
+		return nil, apperr.New(apperr.Invalid, apperr.Field("token"), "the reset token is wrong, already used or expired")
+	}
+	if err != nil {
+		return nil, err
+	}
+	err = c.Customer.UpdateOneID(r.CustomerID).SetPassword(newPassword).Exec(password.WithReset(ctx))
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}

@@ -1,0 +1,55 @@
+// Package apperr is clientele's one error type: a code from a small set, the
+// input field it concerns and a message written for the caller. Errors
+// without a code are internal: the caller sees "internal error" and the
+// operator sees the detail in the log.
+package apperr
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Code classifies an error. The GraphQL layer maps each code to a user
+// error code or an extensions.code in one table (graph/errors.go).
+type Code string
+
+// The error codes.
+const (
+	Invalid           Code = "INVALID"
+	Taken             Code = "TAKEN"
+	NotFound          Code = "NOT_FOUND"
+	InvalidTransition Code = "INVALID_TRANSITION"
+	Locked            Code = "LOCKED"
+	TooLong           Code = "TOO_LONG"
+	Unauthenticated   Code = "UNAUTHENTICATED"
+	Forbidden         Code = "FORBIDDEN"
+)
+
+// Error is a coded error.
+type Error struct {
+	Code    Code
+	Field   []string
+	Message string
+}
+
+func (e *Error) Error() string {
+	if len(e.Field) > 0 {
+		return fmt.Sprintf("%s: %v: %s", e.Code, e.Field, e.Message)
+	}
+	return fmt.Sprintf("%s: %s", e.Code, e.Message)
+}
+
+// New returns an error with the given code, field path and message.
+func New(code Code, field []string, format string, args ...any) *Error {
+	return &Error{Code: code, Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// Field is a shorthand for a one-element field path.
+func Field(name string) []string { return []string{name} }
+
+// As returns the *Error in err's chain, if any.
+func As(err error) (*Error, bool) {
+	var e *Error
+	ok := errors.As(err, &e)
+	return e, ok
+}
