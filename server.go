@@ -1,6 +1,275 @@
+// Command clientele serves the customers GraphQL API.
+//
+//	clientele [serve]   run the server (the default)
+//	clientele migrate   create or upgrade the database tables
+//	clientele schema    print the GraphQL schema (SDL)
 package main
 
 //go:generate go run -mod=mod ./ent/entc.go
 //go:generate go run -mod=mod github.com/99designs/gqlgen generate
 
-func main() {}
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"clientele/graph"
+	"clientele/internal/store"
+
+	"github.com/99designs/gqlgen/graphql/playground"
+	"github.com/vektah/gqlparser/v2/formatter"
+)
+
+// Config is the server's configuration: defaults, then environment, then
+// flags.
+type Config struct {
+	Command       string
+	Addr          string
+	DatabaseURL   string
+	PublicURL     string
+	LogLevel      string
+	Introspection bool
+	Limits        graph.Limits
+	// OnListen, if set, is called with the bound address (tests use port 0).
+	OnListen func(addr string)
+}
+
+// DefaultConfig returns the defaults of DESIGN §9–10.
+func DefaultConfig() Config {
+	return Config{
+		Command:       "serve",
+		Addr:          ":8080",
+		DatabaseURL:   "sqlite:clientele.db",
+		LogLevel:      "info",
+		Introspection: true,
+		Limits:        graph.DefaultLimits(),
+	}
+}
+
+// parseConfig reads the environment and then the flags over the defaults.
+func parseConfig(args []string, getenv func(string) string) (Config, error) {
+	cfg := DefaultConfig()
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cfg.Command, args = args[0], args[1:]
+	}
+	env := func(name string, dst *string) {
+		if v := getenv(name); v != "" {
+			*dst = v
+		}
+	}
+	envInt := func(name string, dst *int) error {
+		if v := getenv(name); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			*dst = n
+		}
+		return nil
+	}
+	env("CLIENTELE_ADDR", &cfg.Addr)
+	env("DATABASE_URL", &cfg.DatabaseURL)
+	env("CLIENTELE_PUBLIC_URL", &cfg.PublicURL)
+	env("CLIENTELE_LOG_LEVEL", &cfg.LogLevel)
+	if v := getenv("CLIENTELE_INTROSPECTION"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return cfg, fmt.Errorf("CLIENTELE_INTROSPECTION: %w", err)
+		}
+		cfg.Introspection = b
+	}
+	l := &cfg.Limits
+	for name, dst := range map[string]*int{
+		"CLIENTELE_MAX_DEPTH": &l.MaxDepth, "CLIENTELE_MAX_COMPLEXITY": &l.MaxComplexity,
+		"CLIENTELE_MAX_ALIASES": &l.MaxAliases, "CLIENTELE_MAX_TOKENS": &l.MaxTokens,
+		"CLIENTELE_MAX_PAGE": &l.MaxPage, "CLIENTELE_REQUEST_TIMEOUT": &l.RequestTimeout,
+	} {
+		if err := envInt(name, dst); err != nil {
+			return cfg, err
+		}
+	}
+
+	fs := flag.NewFlagSet("clientele "+cfg.Command, flag.ContinueOnError)
+	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address (CLIENTELE_ADDR)")
+	fs.StringVar(&cfg.DatabaseURL, "database-url", cfg.DatabaseURL, "sqlite:<path> or postgres://… (DATABASE_URL)")
+	fs.StringVar(&cfg.PublicURL, "public-url", cfg.PublicURL, "base URL of links.self (CLIENTELE_PUBLIC_URL; default http://localhost:<port>)")
+	fs.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "debug, info, warn or error (CLIENTELE_LOG_LEVEL)")
+	fs.BoolVar(&cfg.Introspection, "introspection", cfg.Introspection, "allow schema introspection (CLIENTELE_INTROSPECTION)")
+	fs.IntVar(&l.MaxDepth, "max-depth", l.MaxDepth, "largest query depth (CLIENTELE_MAX_DEPTH)")
+	fs.IntVar(&l.MaxComplexity, "max-complexity", l.MaxComplexity, "largest query cost; connections multiply by first/last (CLIENTELE_MAX_COMPLEXITY)")
+	fs.IntVar(&l.MaxAliases, "max-aliases", l.MaxAliases, "most aliases in one operation (CLIENTELE_MAX_ALIASES)")
+	fs.IntVar(&l.MaxTokens, "max-tokens", l.MaxTokens, "most parser tokens in one document (CLIENTELE_MAX_TOKENS)")
+	fs.IntVar(&l.MaxPage, "max-page", l.MaxPage, "largest first/last (CLIENTELE_MAX_PAGE)")
+	fs.IntVar(&l.RequestTimeout, "request-timeout", l.RequestTimeout, "seconds before a request is cut off (CLIENTELE_REQUEST_TIMEOUT)")
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	return cfg, nil
+}
+
+func main() {
+	cfg, err := parseConfig(os.Args[1:], os.Getenv)
+	if errors.Is(err, flag.ErrHelp) {
+		return
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, cfg, os.Stdout, newLogger(cfg.LogLevel, os.Stderr)); err != nil {
+		fmt.Fprintln(os.Stderr, "clientele:", err)
+		os.Exit(1)
+	}
+}
+
+func newLogger(level string, w io.Writer) *slog.Logger {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		l = slog.LevelInfo
+	}
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+// run executes the configured command until ctx is done.
+func run(ctx context.Context, cfg Config, stdout io.Writer, log *slog.Logger) error {
+	switch cfg.Command {
+	case "schema":
+		es := graph.NewExecutableSchema(graph.Config{})
+		formatter.NewFormatter(stdout, formatter.WithIndent("  ")).FormatSchema(es.Schema())
+		return nil
+	case "migrate":
+		db, err := store.Open(cfg.DatabaseURL, nil)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		if err := db.Migrate(ctx); err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, "migrated", redact(cfg.DatabaseURL))
+		return nil
+	case "serve":
+		return serve(ctx, cfg, log)
+	}
+	return fmt.Errorf("unknown command %q (want serve, migrate or schema)", cfg.Command)
+}
+
+// serve opens and migrates the database and serves HTTP until ctx is done,
+// then shuts down gracefully: stop accepting, finish in-flight requests,
+// close the database.
+func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
+	db, err := store.Open(cfg.DatabaseURL, nil)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx); err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	addr := ln.Addr().(*net.TCPAddr)
+	public := cfg.PublicURL
+	if public == "" {
+		public = fmt.Sprintf("http://localhost:%d", addr.Port)
+	}
+	gql := graph.NewHandler(graph.Options{
+		Client:        db.Client,
+		Dialect:       db.Dialect,
+		PublicURL:     public,
+		Logger:        log,
+		Limits:        cfg.Limits,
+		Introspection: cfg.Introspection,
+	})
+	mux := http.NewServeMux()
+	mux.Handle("/graphql", gql)
+	mux.Handle("GET /{$}", playground.Handler("clientele", "/graphql"))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = io.WriteString(w, "ok\n")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := db.Ping(ctx); err != nil {
+			http.Error(w, "database unreachable", http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = io.WriteString(w, "ok\n")
+	})
+	srv := &http.Server{
+		Handler:           accessLog(mux, log),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       time.Minute,
+		WriteTimeout:      2 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+	}
+	log.Info("listening", "addr", addr.String(), "database", redact(cfg.DatabaseURL), "public_url", public)
+	if cfg.OnListen != nil {
+		cfg.OnListen(addr.String())
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+// accessLog gives every request an ID and logs it once it is done.
+func accessLog(next http.Handler, log *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		id := graph.NewRequestID()
+		w.Header().Set("X-Request-Id", id)
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(sw, r.WithContext(graph.WithRequestID(r.Context(), id)))
+		log.Info("request", "request_id", id, "method", r.Method, "path", r.URL.Path,
+			"status", sw.status, "duration_ms", float64(time.Since(start).Microseconds())/1000)
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusWriter) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
+}
+
+// redact hides a database URL's password from the logs.
+func redact(u string) string {
+	if i := strings.Index(u, "://"); i >= 0 {
+		if at := strings.LastIndexByte(u, '@'); at > i {
+			if colon := strings.IndexByte(u[i+3:at], ':'); colon >= 0 {
+				return u[:i+3+colon+1] + "xxxxx" + u[at:]
+			}
+		}
+	}
+	return u
+}

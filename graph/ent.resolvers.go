@@ -8,7 +8,6 @@ package graph
 import (
 	"clientele/ent"
 	"context"
-	"fmt"
 
 	"entgo.io/contrib/entgql"
 )
@@ -75,7 +74,7 @@ func (r *queryResolver) Orders(ctx context.Context, after *entgql.Cursor[string]
 
 // Returns is the resolver for the returns field.
 func (r *queryResolver) Returns(ctx context.Context, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.ReturnOrder, where *ent.ReturnWhereInput) (*ent.ReturnConnection, error) {
-	return r.ent(ctx).OrderReturn.Query().Paginate(ctx, after, first, before, last, ent.WithOrderReturnOrder(orderBy), ent.WithOrderReturnFilter(where.Filter))
+	return r.ent(ctx).OrderReturn.Query().Paginate(ctx, after, first, before, last, ent.WithReturnOrder(orderBy), ent.WithReturnFilter(where.Filter))
 }
 
 // OrderSubscriptions is the resolver for the orderSubscriptions field.

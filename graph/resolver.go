@@ -15,6 +15,7 @@ type Resolver struct {
 	client    *ent.Client
 	publicURL string
 	now       func() time.Time
+	dialect   string
 }
 
 // ent returns the transaction-bound client of a mutation, or the root client.

@@ -7,9 +7,15 @@ package graph
 
 import (
 	"clientele/ent"
+	"clientele/ent/customer"
+	"clientele/ent/customergroup"
+	"clientele/ent/event"
+	"clientele/ent/order"
+	"clientele/ent/orderreturn"
+	"clientele/ent/ordersubscription"
 	"clientele/graph/model"
+	"clientele/internal/account"
 	"context"
-	"fmt"
 
 	"entgo.io/contrib/entgql"
 )
@@ -183,7 +189,7 @@ func (r *mutationResolver) DeleteCustomer(ctx context.Context, id string) (*mode
 func (r *mutationResolver) MergeCustomerMetadata(ctx context.Context, id string, metadata map[string]any) (*model.CustomerPayload, error) {
 	p := &model.CustomerPayload{}
 	c := r.ent(ctx)
-	cur, err := lock(r, c.Customer.Query().Where(customer.ID(id))).Only(ctx)
+	cur, err := lock(r.Resolver, c.Customer.Query().Where(customer.ID(id))).Only(ctx)
 	if err == nil {
 		p.Customer, err = c.Customer.UpdateOneID(id).SetMetadata(mergeMetadata(cur.Metadata, metadata)).Save(ctx)
 	}
@@ -220,7 +226,7 @@ func (r *mutationResolver) DeleteCustomerGroup(ctx context.Context, id string) (
 func (r *mutationResolver) MergeCustomerGroupMetadata(ctx context.Context, id string, metadata map[string]any) (*model.CustomerGroupPayload, error) {
 	p := &model.CustomerGroupPayload{}
 	c := r.ent(ctx)
-	cur, err := lock(r, c.CustomerGroup.Query().Where(customergroup.ID(id))).Only(ctx)
+	cur, err := lock(r.Resolver, c.CustomerGroup.Query().Where(customergroup.ID(id))).Only(ctx)
 	if err == nil {
 		p.CustomerGroup, err = c.CustomerGroup.UpdateOneID(id).SetMetadata(mergeMetadata(cur.Metadata, metadata)).Save(ctx)
 	}
@@ -387,7 +393,7 @@ func (r *mutationResolver) DeleteOrder(ctx context.Context, id string) (*model.D
 func (r *mutationResolver) MergeOrderMetadata(ctx context.Context, id string, metadata map[string]any) (*model.OrderPayload, error) {
 	p := &model.OrderPayload{}
 	c := r.ent(ctx)
-	cur, err := lock(r, c.Order.Query().Where(order.ID(id))).Only(ctx)
+	cur, err := lock(r.Resolver, c.Order.Query().Where(order.ID(id))).Only(ctx)
 	if err == nil {
 		p.Order, err = c.Order.UpdateOneID(id).SetMetadata(mergeMetadata(cur.Metadata, metadata)).Save(ctx)
 	}

@@ -9,6 +9,9 @@ import (
 
 	gen "clientele/ent"
 	"clientele/ent/counter"
+	"clientele/ent/customer"
+	"clientele/ent/customerpasswordreset"
+	"clientele/ent/intercept"
 	"clientele/internal/apperr"
 	"clientele/internal/lifecycle"
 	"clientele/internal/viewer"
@@ -27,7 +30,7 @@ type mutation interface {
 }
 
 // secretFields never reach an event payload.
-var secretFields = []string{"password", "token_hash"}
+var secretFields = []string{customer.FieldPassword, customerpasswordreset.FieldTokenHash}
 
 // machines maps each table to its state machine, if it has one.
 var machines = map[string]*lifecycle.Machine{
@@ -44,11 +47,11 @@ var fieldActions = map[string][]struct {
 	payload, covers []string
 }{
 	"customers": {
-		{field: "password", action: "create_password", payload: []string{}, covers: []string{"password"}},
+		{field: customer.FieldPassword, action: "create_password", payload: []string{}, covers: []string{customer.FieldPassword}},
 		{field: "metadata", action: "metadata_update", payload: []string{"metadata"}, covers: []string{"metadata"}},
 	},
 	"customer_password_resets": {
-		{field: "reset_password_at", action: "reset_password", payload: []string{"reset_password_at"}, covers: []string{"reset_password_at", "token_hash"}},
+		{field: "reset_password_at", action: "reset_password", payload: []string{"reset_password_at"}, covers: []string{"reset_password_at", customerpasswordreset.FieldTokenHash}},
 	},
 }
 
@@ -73,12 +76,12 @@ func modeHook(next ent.Mutator) ent.Mutator {
 
 // modeInterceptor makes every query, edge traversal and eager load see only
 // rows of the caller's mode.
-var modeInterceptor = ent.TraverseFunc(func(ctx context.Context, q ent.Query) error {
+var modeInterceptor = intercept.TraverseFunc(func(ctx context.Context, q intercept.Query) error {
 	v := viewer.FromContext(ctx)
 	if v == nil || !v.Mode.Valid() {
 		return apperr.New(apperr.Unauthenticated, nil, "no caller in context")
 	}
-	q.(interface{ WhereP(...func(*sql.Selector)) }).WhereP(sql.FieldEQ("mode", string(v.Mode)))
+	q.WhereP(sql.FieldEQ("mode", string(v.Mode)))
 	return nil
 })
 
@@ -108,7 +111,7 @@ func recordHook(table string) ent.Hook {
 				id, _ := mu.ID()
 				owner := ownerOnCreate(table, id, m)
 				events = append(events, pendingEvent{action: "create", id: id, owner: owner, payload: payloadOf(m, nil)})
-				if table == "customers" && slices.Contains(m.Fields(), "password") {
+				if table == "customers" && slices.Contains(m.Fields(), customer.FieldPassword) {
 					events = append(events, pendingEvent{action: "create_password", id: id, owner: owner, payload: map[string]any{}})
 				}
 				return v, writeEvents(ctx, mu.Client(), table, events)

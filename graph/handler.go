@@ -1,0 +1,231 @@
+package graph
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"clientele/ent"
+	"clientele/internal/viewer"
+
+	"entgo.io/ent/dialect"
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/vektah/gqlparser/v2/ast"
+)
+
+// Options configure the GraphQL handler.
+type Options struct {
+	Client        *ent.Client
+	Dialect       string // dialect.SQLite or dialect.Postgres
+	PublicURL     string // base of links.self, without a trailing slash
+	Logger        *slog.Logger
+	Limits        Limits
+	Introspection bool
+	// Authenticate returns the caller of a request, or an error with an
+	// extensions code (UNAUTHENTICATED). Nil means every request acts as a
+	// test-mode integration admin.
+	Authenticate func(r *http.Request) (*viewer.Viewer, error)
+	// Now is the clock (tests inject one); nil means time.Now.
+	Now func() time.Time
+}
+
+// NewHandler returns the /graphql handler: gqlgen with GET (queries only) and
+// POST transports, GraphQL-over-HTTP status codes, the query cache, APQ,
+// limits, the per-mutation transaction, dataloaders and the error presenter.
+func NewHandler(o Options) http.Handler {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Limits == (Limits{}) {
+		o.Limits = DefaultLimits()
+	}
+	if o.Dialect == "" {
+		o.Dialect = dialect.SQLite
+	}
+	r := &Resolver{client: o.Client, publicURL: strings.TrimSuffix(o.PublicURL, "/"), now: o.Now, dialect: o.Dialect}
+	es := NewExecutableSchema(Config{Resolvers: r})
+	srv := handler.New(es)
+	srv.AddTransport(transport.Options{})
+	srv.AddTransport(transport.GET{})
+	srv.AddTransport(transport.POST{})
+	srv.SetQueryCache(pageCache{Cache: lru.New[*ast.QueryDocument](1000), defaultPage: o.Limits.DefaultPage})
+	srv.SetParserTokenLimit(o.Limits.MaxTokens)
+	if o.Introspection {
+		srv.Use(extension.Introspection{})
+	} else {
+		srv.SetDisableSuggestion(true)
+	}
+	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
+	srv.Use(limitsExtension{limits: o.Limits, schema: es.Schema()})
+	srv.Use(mutationTx{client: o.Client, log: o.Logger})
+	srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+		return next(context.WithValue(ctx, loadersKey{}, newLoaders(o.Client)))
+	})
+	srv.SetErrorPresenter(presenter(o.Logger))
+	srv.SetRecoverFunc(func(ctx context.Context, p any) error {
+		o.Logger.ErrorContext(ctx, "panic in resolver", "request_id", requestID(ctx), "panic", p)
+		return &codedError{code: CodeInternal, msg: "internal error"}
+	})
+
+	var h http.Handler = srv
+	h = httpSemantics(h)
+	h = authenticate(h, o.Authenticate)
+	h = http.TimeoutHandler(h, time.Duration(o.Limits.RequestTimeout)*time.Second, `{"errors":[{"message":"The request took too long.","extensions":{"code":"TIMEOUT"}}]}`)
+	h = bodyLimit(h, o.Limits.MaxBodyBytes)
+	return h
+}
+
+type requestIDKey struct{}
+
+// WithRequestID returns ctx carrying a request ID.
+func WithRequestID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, requestIDKey{}, id)
+}
+
+// NewRequestID returns a random request ID.
+func NewRequestID() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func requestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}
+
+// authenticate puts the caller in the request context.
+func authenticate(next http.Handler, auth func(*http.Request) (*viewer.Viewer, error)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var v *viewer.Viewer
+		if auth == nil {
+			v = &viewer.Viewer{Mode: viewer.Test, Kind: viewer.Integration, Role: viewer.Admin}
+		} else {
+			var err error
+			if v, err = auth(r); err != nil {
+				writeError(w, http.StatusUnauthorized, CodeUnauthenticated, err.Error())
+				return
+			}
+		}
+		next.ServeHTTP(w, r.WithContext(viewer.NewContext(r.Context(), v)))
+	})
+}
+
+// bodyLimit caps the request body; a larger body gets 413 and is not echoed.
+func bodyLimit(next http.Handler, limit int64) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > limit {
+			writeError(w, http.StatusRequestEntityTooLarge, CodeBadUserInput, "The request body is too large.")
+			return
+		}
+		if r.Body != nil {
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func writeError(w http.ResponseWriter, status int, code, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{"errors": []any{map[string]any{"message": msg, "extensions": map[string]any{"code": code}}}})
+}
+
+// httpSemantics adapts gqlgen's transports to the GraphQL-over-HTTP spec:
+// a request without a query is 400; with Accept application/json, request
+// errors are 200 (gqlgen says 422); with application/graphql-response+json
+// they are 4xx and carry no data key. Malformed bodies are never echoed.
+func httpSemantics(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Upgrade") != "" || strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
+			next.ServeHTTP(w, r)
+			return
+		}
+		switch r.Method {
+		case http.MethodPost:
+			ct := r.Header.Get("Content-Type")
+			if !strings.HasPrefix(ct, "application/json") && !strings.HasPrefix(ct, "application/graphql-response+json") {
+				writeError(w, http.StatusUnsupportedMediaType, CodeBadUserInput, "Send the request as application/json.")
+				return
+			}
+			body, err := io.ReadAll(r.Body)
+			if err != nil {
+				writeError(w, http.StatusRequestEntityTooLarge, CodeBadUserInput, "The request body is too large.")
+				return
+			}
+			var params struct {
+				Query      *json.RawMessage `json:"query"`
+				Extensions map[string]any   `json:"extensions"`
+			}
+			if err := json.Unmarshal(body, &params); err != nil {
+				writeError(w, http.StatusBadRequest, CodeBadUserInput, "The request body is not valid JSON.")
+				return
+			}
+			if (params.Query == nil || string(*params.Query) == `""` || string(*params.Query) == "null") && params.Extensions["persistedQuery"] == nil {
+				writeError(w, http.StatusBadRequest, CodeBadUserInput, "The request has no query.")
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+		case http.MethodGet:
+			q := r.URL.Query()
+			if q.Get("query") == "" && q.Get("extensions") == "" {
+				writeError(w, http.StatusBadRequest, CodeBadUserInput, "The request has no query.")
+				return
+			}
+		}
+		rec := &bufferedWriter{header: http.Header{}}
+		next.ServeHTTP(rec, r)
+		status := rec.status
+		if status == 0 {
+			status = http.StatusOK
+		}
+		body := rec.buf.Bytes()
+		ct := rec.header.Get("Content-Type")
+		if status == http.StatusUnprocessableEntity && strings.HasPrefix(ct, "application/json") {
+			status = http.StatusOK
+		}
+		if status >= 400 && strings.HasPrefix(ct, "application/graphql-response+json") {
+			var resp map[string]json.RawMessage
+			if json.Unmarshal(body, &resp) == nil {
+				if d, ok := resp["data"]; ok && string(d) == "null" {
+					delete(resp, "data")
+					body, _ = json.Marshal(resp)
+				}
+			}
+		}
+		for k, v := range rec.header {
+			w.Header()[k] = v
+		}
+		w.Header().Del("Content-Length")
+		w.WriteHeader(status)
+		_, _ = w.Write(body)
+	})
+}
+
+type bufferedWriter struct {
+	header http.Header
+	status int
+	buf    bytes.Buffer
+}
+
+func (b *bufferedWriter) Header() http.Header         { return b.header }
+func (b *bufferedWriter) Write(p []byte) (int, error) { return b.buf.Write(p) }
+func (b *bufferedWriter) WriteHeader(status int) {
+	if b.status == 0 {
+		b.status = status
+	}
+}

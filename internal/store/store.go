@@ -1,0 +1,97 @@
+// Package store opens clientele's database from a URL: sqlite:<path> (the
+// embedded default) or postgres://… (many server replicas on one database).
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"clientele/ent"
+	_ "clientele/ent/runtime" // registers the schema hooks, policies and interceptors
+
+	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
+	_ "github.com/jackc/pgx/v5/stdlib"
+	_ "github.com/mattn/go-sqlite3"
+)
+
+// DB is an open database: the ent client and what it runs on.
+type DB struct {
+	Client  *ent.Client
+	Dialect string
+	SQL     *sql.DB
+}
+
+// Open opens the database at rawURL. SQLite files get WAL, foreign keys, a
+// busy timeout, BEGIN IMMEDIATE transactions (a read lock that upgrades to a
+// write lock would skip the busy handler and fail) and synchronous=FULL (an
+// acknowledged write survives a power loss). opts wrap the driver (tests
+// count statements with it).
+func Open(rawURL string, wrap func(dialect.Driver) dialect.Driver) (*DB, error) {
+	name, dsn, err := DriverDSN(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	db, err := sql.Open(name, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	d := dialect.SQLite
+	if name == "pgx" {
+		d = dialect.Postgres
+		db.SetMaxOpenConns(32)
+		db.SetMaxIdleConns(32)
+	} else {
+		db.SetMaxOpenConns(16)
+		db.SetMaxIdleConns(16)
+	}
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	var drv dialect.Driver = entsql.OpenDB(d, db)
+	if wrap != nil {
+		drv = wrap(drv)
+	}
+	return &DB{Client: ent.NewClient(ent.Driver(drv)), Dialect: d, SQL: db}, nil
+}
+
+// DriverDSN turns a database URL into a database/sql driver name and DSN.
+func DriverDSN(rawURL string) (string, string, error) {
+	switch {
+	case strings.HasPrefix(rawURL, "postgres://"), strings.HasPrefix(rawURL, "postgresql://"):
+		return "pgx", rawURL, nil
+	case strings.HasPrefix(rawURL, "sqlite:"):
+		path := strings.TrimPrefix(strings.TrimPrefix(rawURL, "sqlite:"), "//")
+		if path == "" {
+			return "", "", fmt.Errorf("database URL %q has no file path", rawURL)
+		}
+		q := url.Values{}
+		if i := strings.IndexByte(path, '?'); i >= 0 {
+			q, _ = url.ParseQuery(path[i+1:])
+			path = path[:i]
+		}
+		for k, v := range map[string]string{"_fk": "1", "_journal_mode": "WAL", "_busy_timeout": "10000", "_txlock": "immediate", "_sync": "FULL"} {
+			if q.Get(k) == "" {
+				q.Set(k, v)
+			}
+		}
+		return "sqlite3", "file:" + path + "?" + q.Encode(), nil
+	}
+	return "", "", fmt.Errorf("unsupported database URL %q: use sqlite:<path> or postgres://…", rawURL)
+}
+
+// Migrate creates or upgrades the tables.
+func (db *DB) Migrate(ctx context.Context) error {
+	if err := db.Client.Schema.Create(ctx); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	return nil
+}
+
+// Ping checks the database is reachable.
+func (db *DB) Ping(ctx context.Context) error { return db.SQL.PingContext(ctx) }
+
+// Close closes the database.
+func (db *DB) Close() error { return db.Client.Close() }

@@ -1,0 +1,241 @@
+// Package testenv runs clientele end to end for tests: a fresh database per
+// test (a SQLite file in a temp dir, or, when TEST_DATABASE_URL is set, a
+// fresh schema in that Postgres database), the real GraphQL handler, and a
+// counter of the SQL statements it runs.
+package testenv
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"clientele/ent"
+	"clientele/graph"
+	"clientele/internal/store"
+	"clientele/internal/viewer"
+
+	"entgo.io/ent/dialect"
+	"github.com/stretchr/testify/require"
+)
+
+// Env is one test's server.
+type Env struct {
+	DB      *store.DB
+	Handler http.Handler
+	// As is the caller every request acts as, unless a request sets one.
+	As *viewer.Viewer
+	// Now is the clock the server sees; tests move it.
+	Now        time.Time
+	statements atomic.Int64
+}
+
+// Option changes the handler options of a test environment.
+type Option func(*graph.Options)
+
+// New starts a fresh environment for t.
+func New(t testing.TB, opts ...Option) *Env {
+	t.Helper()
+	e := &Env{As: &viewer.Viewer{Mode: viewer.Test, Kind: viewer.Integration, Role: viewer.Admin}, Now: time.Now()}
+	url := DatabaseURL(t)
+	db, err := store.Open(url, func(d dialect.Driver) dialect.Driver { return &countingDriver{Driver: d, n: &e.statements} })
+	require.NoError(t, err)
+	t.Cleanup(func() { db.Close() })
+	require.NoError(t, db.Migrate(context.Background()))
+	e.DB = db
+	o := graph.Options{
+		Client:        db.Client,
+		Dialect:       db.Dialect,
+		PublicURL:     "https://clientele.test",
+		Introspection: true,
+		Now:           func() time.Time { return e.Now },
+		Authenticate:  func(r *http.Request) (*viewer.Viewer, error) { return e.As, nil },
+	}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	e.Handler = graph.NewHandler(o)
+	return e
+}
+
+// DatabaseURL returns a fresh database URL for t.
+func DatabaseURL(t testing.TB) string {
+	t.Helper()
+	base := os.Getenv("TEST_DATABASE_URL")
+	if base == "" {
+		return "sqlite:" + filepath.Join(t.TempDir(), "test.db")
+	}
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	schema := "t_" + hex.EncodeToString(b)
+	db, err := sql.Open("pgx", base)
+	require.NoError(t, err)
+	defer db.Close()
+	_, err = db.Exec("CREATE SCHEMA " + schema)
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		db, err := sql.Open("pgx", base)
+		if err == nil {
+			_, _ = db.Exec("DROP SCHEMA " + schema + " CASCADE")
+			db.Close()
+		}
+	})
+	u, err := url.Parse(base)
+	require.NoError(t, err)
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// Client returns an ent client acting as the system in test mode.
+func (e *Env) Context() context.Context {
+	return viewer.SystemContext(context.Background(), viewer.Test)
+}
+
+// Ent returns the ent client.
+func (e *Env) Ent() *ent.Client { return e.DB.Client }
+
+// Statements returns how many SQL statements have run so far.
+func (e *Env) Statements() int64 { return e.statements.Load() }
+
+// Response is a decoded GraphQL response.
+type Response struct {
+	Status int
+	Data   map[string]any
+	Errors []struct {
+		Message    string         `json:"message"`
+		Path       []any          `json:"path"`
+		Extensions map[string]any `json:"extensions"`
+	}
+	Raw string
+}
+
+// ErrorCodes lists the extensions.code of every top-level error.
+func (r *Response) ErrorCodes() []string {
+	var out []string
+	for _, e := range r.Errors {
+		c, _ := e.Extensions["code"].(string)
+		out = append(out, c)
+	}
+	return out
+}
+
+// Get follows a dotted path (numbers index lists) into the data.
+func (r *Response) Get(path string) any {
+	var cur any = r.Data
+	for _, p := range strings.Split(path, ".") {
+		switch c := cur.(type) {
+		case map[string]any:
+			cur = c[p]
+		case []any:
+			i := 0
+			for _, ch := range p {
+				i = i*10 + int(ch-'0')
+			}
+			if i >= len(c) {
+				return nil
+			}
+			cur = c[i]
+		default:
+			return nil
+		}
+	}
+	return cur
+}
+
+// Str returns the string at path, or "".
+func (r *Response) Str(path string) string {
+	s, _ := r.Get(path).(string)
+	return s
+}
+
+// Int returns the number at path, or -1.
+func (r *Response) Int(path string) int {
+	f, ok := r.Get(path).(float64)
+	if !ok {
+		return -1
+	}
+	return int(f)
+}
+
+// Do runs a GraphQL request and decodes the response.
+func (e *Env) Do(t testing.TB, query string, vars map[string]any) *Response {
+	t.Helper()
+	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
+	require.NoError(t, err)
+	req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	return e.Send(t, req)
+}
+
+// Send runs an HTTP request against the handler and decodes the response.
+func (e *Env) Send(t testing.TB, req *http.Request) *Response {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	e.Handler.ServeHTTP(rec, req)
+	res := &Response{Status: rec.Code, Raw: rec.Body.String()}
+	if err := json.Unmarshal(rec.Body.Bytes(), res); err != nil {
+		t.Fatalf("response is not JSON (%d): %s", rec.Code, rec.Body.String())
+	}
+	return res
+}
+
+// MustDo runs a request that must succeed without errors of any kind,
+// including user errors in any payload.
+func (e *Env) MustDo(t testing.TB, query string, vars map[string]any) *Response {
+	t.Helper()
+	r := e.Do(t, query, vars)
+	require.Empty(t, r.Errors, "errors: %s", r.Raw)
+	require.NotContains(t, r.Raw, `"userErrors":[{`, "user errors: %s", r.Raw)
+	return r
+}
+
+type countingDriver struct {
+	dialect.Driver
+	n *atomic.Int64
+}
+
+func (d *countingDriver) Exec(ctx context.Context, q string, args, v any) error {
+	d.n.Add(1)
+	return d.Driver.Exec(ctx, q, args, v)
+}
+
+func (d *countingDriver) Query(ctx context.Context, q string, args, v any) error {
+	d.n.Add(1)
+	return d.Driver.Query(ctx, q, args, v)
+}
+
+func (d *countingDriver) Tx(ctx context.Context) (dialect.Tx, error) {
+	tx, err := d.Driver.Tx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &countingTx{Tx: tx, n: d.n}, nil
+}
+
+type countingTx struct {
+	dialect.Tx
+	n *atomic.Int64
+}
+
+func (t *countingTx) Exec(ctx context.Context, q string, args, v any) error {
+	t.n.Add(1)
+	return t.Tx.Exec(ctx, q, args, v)
+}
+
+func (t *countingTx) Query(ctx context.Context, q string, args, v any) error {
+	t.n.Add(1)
+	return t.Tx.Query(ctx, q, args, v)
+}
