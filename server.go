@@ -3,6 +3,7 @@
 //	clientele [serve]   run the server (the default)
 //	clientele migrate   create or upgrade the database tables
 //	clientele schema    print the GraphQL schema (SDL)
+//	clientele credentials create|list|revoke   manage API credentials
 package main
 
 //go:generate go run -mod=mod ./ent/entc.go
@@ -25,6 +26,7 @@ import (
 	"time"
 
 	"clientele/graph"
+	"clientele/internal/auth"
 	"clientele/internal/store"
 
 	"github.com/99designs/gqlgen/graphql/playground"
@@ -41,6 +43,12 @@ type Config struct {
 	LogLevel      string
 	Introspection bool
 	Limits        graph.Limits
+	SigningKey    string
+	RateLimit     float64
+	RateBurst     int
+	CORSOrigins   string
+	// Args are the arguments after the command's flags (credentials).
+	Args []string
 	// OnListen, if set, is called with the bound address (tests use port 0).
 	OnListen func(addr string)
 }
@@ -54,6 +62,8 @@ func DefaultConfig() Config {
 		LogLevel:      "info",
 		Introspection: true,
 		Limits:        graph.DefaultLimits(),
+		RateLimit:     50,
+		RateBurst:     100,
 	}
 }
 
@@ -82,6 +92,15 @@ func parseConfig(args []string, getenv func(string) string) (Config, error) {
 	env("DATABASE_URL", &cfg.DatabaseURL)
 	env("CLIENTELE_PUBLIC_URL", &cfg.PublicURL)
 	env("CLIENTELE_LOG_LEVEL", &cfg.LogLevel)
+	env("CLIENTELE_SIGNING_KEY", &cfg.SigningKey)
+	env("CLIENTELE_CORS_ORIGINS", &cfg.CORSOrigins)
+	if v := getenv("CLIENTELE_RATE_LIMIT"); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return cfg, fmt.Errorf("CLIENTELE_RATE_LIMIT: %w", err)
+		}
+		cfg.RateLimit = f
+	}
 	if v := getenv("CLIENTELE_INTROSPECTION"); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
@@ -94,6 +113,7 @@ func parseConfig(args []string, getenv func(string) string) (Config, error) {
 		"CLIENTELE_MAX_DEPTH": &l.MaxDepth, "CLIENTELE_MAX_COMPLEXITY": &l.MaxComplexity,
 		"CLIENTELE_MAX_ALIASES": &l.MaxAliases, "CLIENTELE_MAX_TOKENS": &l.MaxTokens,
 		"CLIENTELE_MAX_PAGE": &l.MaxPage, "CLIENTELE_REQUEST_TIMEOUT": &l.RequestTimeout,
+		"CLIENTELE_RATE_BURST": &cfg.RateBurst,
 	} {
 		if err := envInt(name, dst); err != nil {
 			return cfg, err
@@ -112,9 +132,17 @@ func parseConfig(args []string, getenv func(string) string) (Config, error) {
 	fs.IntVar(&l.MaxTokens, "max-tokens", l.MaxTokens, "most parser tokens in one document (CLIENTELE_MAX_TOKENS)")
 	fs.IntVar(&l.MaxPage, "max-page", l.MaxPage, "largest first/last (CLIENTELE_MAX_PAGE)")
 	fs.IntVar(&l.RequestTimeout, "request-timeout", l.RequestTimeout, "seconds before a request is cut off (CLIENTELE_REQUEST_TIMEOUT)")
+	fs.StringVar(&cfg.SigningKey, "signing-key", cfg.SigningKey, "token signing key, ≥ 32 chars (CLIENTELE_SIGNING_KEY; default: generated once and stored in the database)")
+	fs.Float64Var(&cfg.RateLimit, "rate-limit", cfg.RateLimit, "requests per second per token, 0 for none (CLIENTELE_RATE_LIMIT)")
+	fs.IntVar(&cfg.RateBurst, "rate-burst", cfg.RateBurst, "requests a token may burst above the rate (CLIENTELE_RATE_BURST)")
+	fs.StringVar(&cfg.CORSOrigins, "cors-origins", cfg.CORSOrigins, "comma-separated origins browsers may call from; empty is closed (CLIENTELE_CORS_ORIGINS)")
+	if cfg.Command == "credentials" {
+		return cfg, parseCredentialArgs(&cfg, fs, args)
+	}
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
+	cfg.Args = fs.Args()
 	return cfg, nil
 }
 
@@ -162,21 +190,31 @@ func run(ctx context.Context, cfg Config, stdout io.Writer, log *slog.Logger) er
 		fmt.Fprintln(stdout, "migrated", redact(cfg.DatabaseURL))
 		return nil
 	case "serve":
-		return serve(ctx, cfg, log)
+		return serve(ctx, cfg, stdout, log)
+	case "credentials":
+		return credentials(ctx, cfg, stdout)
 	}
-	return fmt.Errorf("unknown command %q (want serve, migrate or schema)", cfg.Command)
+	return fmt.Errorf("unknown command %q (want serve, migrate, schema or credentials)", cfg.Command)
 }
 
 // serve opens and migrates the database and serves HTTP until ctx is done,
 // then shuts down gracefully: stop accepting, finish in-flight requests,
 // close the database.
-func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
+func serve(ctx context.Context, cfg Config, stdout io.Writer, log *slog.Logger) error {
 	db, err := store.Open(cfg.DatabaseURL, nil)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
 	if err := db.Migrate(ctx); err != nil {
+		return err
+	}
+	key, err := auth.SigningKey(ctx, db.Client, cfg.SigningKey)
+	if err != nil {
+		return err
+	}
+	tokens := auth.NewService(db.Client, key)
+	if err := firstStart(ctx, db, tokens, stdout); err != nil {
 		return err
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
@@ -195,8 +233,13 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 		Logger:        log,
 		Limits:        cfg.Limits,
 		Introspection: cfg.Introspection,
+		Authenticate:  tokens.Authenticate,
+		RateLimit:     cfg.RateLimit,
+		RateBurst:     cfg.RateBurst,
+		CORSOrigins:   splitList(cfg.CORSOrigins),
 	})
 	mux := http.NewServeMux()
+	mux.Handle("/oauth/token", tokens.TokenHandler())
 	mux.Handle("/graphql", gql)
 	mux.Handle("GET /{$}", playground.Handler("clientele", "/graphql"))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {

@@ -64,6 +64,8 @@ type Address struct {
 	Lng *float64 `json:"lng,omitempty"`
 	// Billing details such as a VAT number or tax code.
 	BillingInfo *string `json:"billing_info,omitempty"`
+	// The customer whose token created the address; lets that customer see it before linking it.
+	CreatedByCustomerID *string `json:"created_by_customer_id,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the AddressQuery when eager-loading is set.
 	Edges        AddressEdges `json:"edges"`
@@ -103,7 +105,7 @@ func (*Address) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullBool)
 		case address.FieldLat, address.FieldLng:
 			values[i] = new(sql.NullFloat64)
-		case address.FieldID, address.FieldMode, address.FieldReference, address.FieldReferenceOrigin, address.FieldFirstName, address.FieldLastName, address.FieldCompany, address.FieldLine1, address.FieldLine2, address.FieldCity, address.FieldZipCode, address.FieldStateCode, address.FieldCountryCode, address.FieldPhone, address.FieldEmail, address.FieldNotes, address.FieldBillingInfo:
+		case address.FieldID, address.FieldMode, address.FieldReference, address.FieldReferenceOrigin, address.FieldFirstName, address.FieldLastName, address.FieldCompany, address.FieldLine1, address.FieldLine2, address.FieldCity, address.FieldZipCode, address.FieldStateCode, address.FieldCountryCode, address.FieldPhone, address.FieldEmail, address.FieldNotes, address.FieldBillingInfo, address.FieldCreatedByCustomerID:
 			values[i] = new(sql.NullString)
 		case address.FieldCreatedAt, address.FieldUpdatedAt:
 			values[i] = new(sql.NullTime)
@@ -275,6 +277,13 @@ func (_m *Address) assignValues(columns []string, values []any) error {
 				_m.BillingInfo = new(string)
 				*_m.BillingInfo = value.String
 			}
+		case address.FieldCreatedByCustomerID:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field created_by_customer_id", values[i])
+			} else if value.Valid {
+				_m.CreatedByCustomerID = new(string)
+				*_m.CreatedByCustomerID = value.String
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -405,6 +414,11 @@ func (_m *Address) String() string {
 	builder.WriteString(", ")
 	if v := _m.BillingInfo; v != nil {
 		builder.WriteString("billing_info=")
+		builder.WriteString(*v)
+	}
+	builder.WriteString(", ")
+	if v := _m.CreatedByCustomerID; v != nil {
+		builder.WriteString("created_by_customer_id=")
 		builder.WriteString(*v)
 	}
 	builder.WriteByte(')')

@@ -285,6 +285,20 @@ func (_c *AddressCreate) SetNillableBillingInfo(v *string) *AddressCreate {
 	return _c
 }
 
+// SetCreatedByCustomerID sets the "created_by_customer_id" field.
+func (_c *AddressCreate) SetCreatedByCustomerID(v string) *AddressCreate {
+	_c.mutation.SetCreatedByCustomerID(v)
+	return _c
+}
+
+// SetNillableCreatedByCustomerID sets the "created_by_customer_id" field if the given value is not nil.
+func (_c *AddressCreate) SetNillableCreatedByCustomerID(v *string) *AddressCreate {
+	if v != nil {
+		_c.SetCreatedByCustomerID(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *AddressCreate) SetID(v string) *AddressCreate {
 	_c.mutation.SetID(v)
@@ -630,6 +644,10 @@ func (_c *AddressCreate) createSpec() (*Address, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.BillingInfo(); ok {
 		_spec.SetField(address.FieldBillingInfo, field.TypeString, value)
 		_node.BillingInfo = &value
+	}
+	if value, ok := _c.mutation.CreatedByCustomerID(); ok {
+		_spec.SetField(address.FieldCreatedByCustomerID, field.TypeString, value)
+		_node.CreatedByCustomerID = &value
 	}
 	if nodes := _c.mutation.CustomerAddressesIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -1051,6 +1069,9 @@ func (u *AddressUpsertOne) UpdateNewValues() *AddressUpsertOne {
 		}
 		if _, exists := u.create.mutation.CreatedAt(); exists {
 			s.SetIgnore(address.FieldCreatedAt)
+		}
+		if _, exists := u.create.mutation.CreatedByCustomerID(); exists {
+			s.SetIgnore(address.FieldCreatedByCustomerID)
 		}
 	}))
 	return u
@@ -1656,6 +1677,9 @@ func (u *AddressUpsertBulk) UpdateNewValues() *AddressUpsertBulk {
 			}
 			if _, exists := b.mutation.CreatedAt(); exists {
 				s.SetIgnore(address.FieldCreatedAt)
+			}
+			if _, exists := b.mutation.CreatedByCustomerID(); exists {
+				s.SetIgnore(address.FieldCreatedByCustomerID)
 			}
 		}
 	}))

@@ -8,6 +8,7 @@ import (
 	"clientele/ent/predicate"
 	"context"
 	"database/sql/driver"
+	"errors"
 	"fmt"
 	"math"
 
@@ -368,6 +369,12 @@ func (_q *AddressQuery) prepareQuery(ctx context.Context) error {
 			return err
 		}
 		_q.sql = prev
+	}
+	if address.Policy == nil {
+		return errors.New("ent: uninitialized address.Policy (forgotten import ent/runtime?)")
+	}
+	if err := address.Policy.EvalQuery(ctx, _q); err != nil {
+		return err
 	}
 	return nil
 }

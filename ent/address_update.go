@@ -682,6 +682,9 @@ func (_u *AddressUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if _u.mutation.BillingInfoCleared() {
 		_spec.ClearField(address.FieldBillingInfo, field.TypeString)
 	}
+	if _u.mutation.CreatedByCustomerIDCleared() {
+		_spec.ClearField(address.FieldCreatedByCustomerID, field.TypeString)
+	}
 	if _u.mutation.CustomerAddressesCleared() {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
@@ -1430,6 +1433,9 @@ func (_u *AddressUpdateOne) sqlSave(ctx context.Context) (_node *Address, err er
 	}
 	if _u.mutation.BillingInfoCleared() {
 		_spec.ClearField(address.FieldBillingInfo, field.TypeString)
+	}
+	if _u.mutation.CreatedByCustomerIDCleared() {
+		_spec.ClearField(address.FieldCreatedByCustomerID, field.TypeString)
 	}
 	if _u.mutation.CustomerAddressesCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -10,6 +10,7 @@ import (
 	"clientele/ent/orderreturn"
 	"clientele/ent/predicate"
 	"context"
+	"errors"
 	"fmt"
 	"math"
 
@@ -474,6 +475,12 @@ func (_q *AttachmentQuery) prepareQuery(ctx context.Context) error {
 			return err
 		}
 		_q.sql = prev
+	}
+	if attachment.Policy == nil {
+		return errors.New("ent: uninitialized attachment.Policy (forgotten import ent/runtime?)")
+	}
+	if err := attachment.Policy.EvalQuery(ctx, _q); err != nil {
+		return err
 	}
 	return nil
 }

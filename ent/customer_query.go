@@ -16,6 +16,7 @@ import (
 	"clientele/ent/predicate"
 	"context"
 	"database/sql/driver"
+	"errors"
 	"fmt"
 	"math"
 
@@ -664,6 +665,12 @@ func (_q *CustomerQuery) prepareQuery(ctx context.Context) error {
 			return err
 		}
 		_q.sql = prev
+	}
+	if customer.Policy == nil {
+		return errors.New("ent: uninitialized customer.Policy (forgotten import ent/runtime?)")
+	}
+	if err := customer.Policy.EvalQuery(ctx, _q); err != nil {
+		return err
 	}
 	return nil
 }

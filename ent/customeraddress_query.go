@@ -8,6 +8,7 @@ import (
 	"clientele/ent/customeraddress"
 	"clientele/ent/predicate"
 	"context"
+	"errors"
 	"fmt"
 	"math"
 
@@ -402,6 +403,12 @@ func (_q *CustomerAddressQuery) prepareQuery(ctx context.Context) error {
 			return err
 		}
 		_q.sql = prev
+	}
+	if customeraddress.Policy == nil {
+		return errors.New("ent: uninitialized customeraddress.Policy (forgotten import ent/runtime?)")
+	}
+	if err := customeraddress.Policy.EvalQuery(ctx, _q); err != nil {
+		return err
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"clientele/ent/predicate"
 	"context"
 	"database/sql/driver"
+	"errors"
 	"fmt"
 	"math"
 
@@ -405,6 +406,12 @@ func (_q *CustomerGroupQuery) prepareQuery(ctx context.Context) error {
 			return err
 		}
 		_q.sql = prev
+	}
+	if customergroup.Policy == nil {
+		return errors.New("ent: uninitialized customergroup.Policy (forgotten import ent/runtime?)")
+	}
+	if err := customergroup.Policy.EvalQuery(ctx, _q); err != nil {
+		return err
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"clientele/ent/customerpasswordreset"
 	"clientele/ent/predicate"
 	"context"
+	"errors"
 	"fmt"
 	"math"
 
@@ -366,6 +367,12 @@ func (_q *CustomerPasswordResetQuery) prepareQuery(ctx context.Context) error {
 			return err
 		}
 		_q.sql = prev
+	}
+	if customerpasswordreset.Policy == nil {
+		return errors.New("ent: uninitialized customerpasswordreset.Policy (forgotten import ent/runtime?)")
+	}
+	if err := customerpasswordreset.Policy.EvalQuery(ctx, _q); err != nil {
+		return err
 	}
 	return nil
 }

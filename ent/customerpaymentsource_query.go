@@ -7,6 +7,7 @@ import (
 	"clientele/ent/customerpaymentsource"
 	"clientele/ent/predicate"
 	"context"
+	"errors"
 	"fmt"
 	"math"
 
@@ -366,6 +367,12 @@ func (_q *CustomerPaymentSourceQuery) prepareQuery(ctx context.Context) error {
 			return err
 		}
 		_q.sql = prev
+	}
+	if customerpaymentsource.Policy == nil {
+		return errors.New("ent: uninitialized customerpaymentsource.Policy (forgotten import ent/runtime?)")
+	}
+	if err := customerpaymentsource.Policy.EvalQuery(ctx, _q); err != nil {
+		return err
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"clientele/ent/customersubscription"
 	"clientele/ent/predicate"
 	"context"
+	"errors"
 	"fmt"
 	"math"
 
@@ -366,6 +367,12 @@ func (_q *CustomerSubscriptionQuery) prepareQuery(ctx context.Context) error {
 			return err
 		}
 		_q.sql = prev
+	}
+	if customersubscription.Policy == nil {
+		return errors.New("ent: uninitialized customersubscription.Policy (forgotten import ent/runtime?)")
+	}
+	if err := customersubscription.Policy.EvalQuery(ctx, _q); err != nil {
+		return err
 	}
 	return nil
 }

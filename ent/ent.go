@@ -6,6 +6,7 @@ import (
 	"clientele/ent/address"
 	"clientele/ent/attachment"
 	"clientele/ent/counter"
+	"clientele/ent/credential"
 	"clientele/ent/customer"
 	"clientele/ent/customeraddress"
 	"clientele/ent/customergroup"
@@ -16,6 +17,7 @@ import (
 	"clientele/ent/order"
 	"clientele/ent/orderreturn"
 	"clientele/ent/ordersubscription"
+	"clientele/ent/setting"
 	"context"
 	"errors"
 	"fmt"
@@ -88,6 +90,7 @@ func checkColumn(t, c string) error {
 			address.Table:               address.ValidColumn,
 			attachment.Table:            attachment.ValidColumn,
 			counter.Table:               counter.ValidColumn,
+			credential.Table:            credential.ValidColumn,
 			customer.Table:              customer.ValidColumn,
 			customeraddress.Table:       customeraddress.ValidColumn,
 			customergroup.Table:         customergroup.ValidColumn,
@@ -98,6 +101,7 @@ func checkColumn(t, c string) error {
 			order.Table:                 order.ValidColumn,
 			orderreturn.Table:           orderreturn.ValidColumn,
 			ordersubscription.Table:     ordersubscription.ValidColumn,
+			setting.Table:               setting.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

@@ -6,6 +6,7 @@ import (
 	"clientele/ent/event"
 	"clientele/ent/predicate"
 	"context"
+	"errors"
 	"fmt"
 	"math"
 
@@ -330,6 +331,12 @@ func (_q *EventQuery) prepareQuery(ctx context.Context) error {
 			return err
 		}
 		_q.sql = prev
+	}
+	if event.Policy == nil {
+		return errors.New("ent: uninitialized event.Policy (forgotten import ent/runtime?)")
+	}
+	if err := event.Policy.EvalQuery(ctx, _q); err != nil {
+		return err
 	}
 	return nil
 }

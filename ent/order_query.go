@@ -11,6 +11,7 @@ import (
 	"clientele/ent/predicate"
 	"context"
 	"database/sql/driver"
+	"errors"
 	"fmt"
 	"math"
 
@@ -513,6 +514,12 @@ func (_q *OrderQuery) prepareQuery(ctx context.Context) error {
 			return err
 		}
 		_q.sql = prev
+	}
+	if order.Policy == nil {
+		return errors.New("ent: uninitialized order.Policy (forgotten import ent/runtime?)")
+	}
+	if err := order.Policy.EvalQuery(ctx, _q); err != nil {
+		return err
 	}
 	return nil
 }

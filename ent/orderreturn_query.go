@@ -10,6 +10,7 @@ import (
 	"clientele/ent/predicate"
 	"context"
 	"database/sql/driver"
+	"errors"
 	"fmt"
 	"math"
 
@@ -440,6 +441,12 @@ func (_q *OrderReturnQuery) prepareQuery(ctx context.Context) error {
 			return err
 		}
 		_q.sql = prev
+	}
+	if orderreturn.Policy == nil {
+		return errors.New("ent: uninitialized orderreturn.Policy (forgotten import ent/runtime?)")
+	}
+	if err := orderreturn.Policy.EvalQuery(ctx, _q); err != nil {
+		return err
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"clientele/ent/predicate"
 	"context"
 	"database/sql/driver"
+	"errors"
 	"fmt"
 	"math"
 
@@ -439,6 +440,12 @@ func (_q *OrderSubscriptionQuery) prepareQuery(ctx context.Context) error {
 			return err
 		}
 		_q.sql = prev
+	}
+	if ordersubscription.Policy == nil {
+		return errors.New("ent: uninitialized ordersubscription.Policy (forgotten import ent/runtime?)")
+	}
+	if err := ordersubscription.Policy.EvalQuery(ctx, _q); err != nil {
+		return err
 	}
 	return nil
 }

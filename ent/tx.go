@@ -20,6 +20,8 @@ type Tx struct {
 	Attachment *AttachmentClient
 	// Counter is the client for interacting with the Counter builders.
 	Counter *CounterClient
+	// Credential is the client for interacting with the Credential builders.
+	Credential *CredentialClient
 	// Customer is the client for interacting with the Customer builders.
 	Customer *CustomerClient
 	// CustomerAddress is the client for interacting with the CustomerAddress builders.
@@ -40,6 +42,8 @@ type Tx struct {
 	OrderReturn *OrderReturnClient
 	// OrderSubscription is the client for interacting with the OrderSubscription builders.
 	OrderSubscription *OrderSubscriptionClient
+	// Setting is the client for interacting with the Setting builders.
+	Setting *SettingClient
 
 	// lazily loaded.
 	client     *Client
@@ -174,6 +178,7 @@ func (tx *Tx) init() {
 	tx.Address = NewAddressClient(tx.config)
 	tx.Attachment = NewAttachmentClient(tx.config)
 	tx.Counter = NewCounterClient(tx.config)
+	tx.Credential = NewCredentialClient(tx.config)
 	tx.Customer = NewCustomerClient(tx.config)
 	tx.CustomerAddress = NewCustomerAddressClient(tx.config)
 	tx.CustomerGroup = NewCustomerGroupClient(tx.config)
@@ -184,6 +189,7 @@ func (tx *Tx) init() {
 	tx.Order = NewOrderClient(tx.config)
 	tx.OrderReturn = NewOrderReturnClient(tx.config)
 	tx.OrderSubscription = NewOrderSubscriptionClient(tx.config)
+	tx.Setting = NewSettingClient(tx.config)
 }
 
 // txDriver wraps the given dialect.Tx with a nop dialect.Driver implementation.

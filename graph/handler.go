@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"clientele/ent"
+	"clientele/internal/auth"
 	"clientele/internal/viewer"
 
 	"entgo.io/ent/dialect"
@@ -38,6 +39,13 @@ type Options struct {
 	Authenticate func(r *http.Request) (*viewer.Viewer, error)
 	// Now is the clock (tests inject one); nil means time.Now.
 	Now func() time.Time
+	// RateLimit is the number of requests per second each token (or, for
+	// anonymous calls, each client IP) may make, with RateBurst on top.
+	// Zero means no limit.
+	RateLimit float64
+	RateBurst int
+	// CORSOrigins lists the origins browsers may call from; empty is closed.
+	CORSOrigins []string
 }
 
 // NewHandler returns the /graphql handler: gqlgen with GET (queries only) and
@@ -70,6 +78,7 @@ func NewHandler(o Options) http.Handler {
 		srv.SetDisableSuggestion(true)
 	}
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
+	srv.Use(accessExtension{})
 	srv.Use(limitsExtension{limits: o.Limits, schema: es.Schema()})
 	srv.Use(mutationTx{client: o.Client, log: o.Logger})
 	srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
@@ -83,7 +92,11 @@ func NewHandler(o Options) http.Handler {
 
 	var h http.Handler = srv
 	h = httpSemantics(h)
+	if o.RateLimit > 0 {
+		h = rateLimit(h, auth.NewRateLimiter(o.RateLimit, max(o.RateBurst, 1)), o.Now)
+	}
 	h = authenticate(h, o.Authenticate)
+	h = cors(h, o.CORSOrigins)
 	h = http.TimeoutHandler(h, time.Duration(o.Limits.RequestTimeout)*time.Second, `{"errors":[{"message":"The request took too long.","extensions":{"code":"TIMEOUT"}}]}`)
 	h = bodyLimit(h, o.Limits.MaxBodyBytes)
 	return h

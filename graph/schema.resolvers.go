@@ -15,6 +15,7 @@ import (
 	"clientele/ent/ordersubscription"
 	"clientele/graph/model"
 	"clientele/internal/account"
+	"clientele/internal/viewer"
 	"context"
 
 	"entgo.io/contrib/entgql"
@@ -575,7 +576,12 @@ func (r *mutationResolver) CreateCustomerPasswordReset(ctx context.Context, cust
 	p := &model.CreateCustomerPasswordResetPayload{}
 	reset, token, err := account.CreatePasswordReset(ctx, r.ent(ctx), customerEmail, r.now())
 	if err == nil {
-		p.CustomerPasswordReset, p.ResetPasswordToken = reset, &token
+		p.CustomerPasswordReset = reset
+		if v := viewer.FromContext(ctx); v != nil && v.CanReadAll() {
+			// The token is shown to integrations only, which deliver it
+			// to the customer (e.g. in an emailed link).
+			p.ResetPasswordToken = &token
+		}
 	}
 	return respond(ctx, p, &p.UserErrors, err)
 }

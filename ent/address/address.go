@@ -62,6 +62,8 @@ const (
 	FieldLng = "lng"
 	// FieldBillingInfo holds the string denoting the billing_info field in the database.
 	FieldBillingInfo = "billing_info"
+	// FieldCreatedByCustomerID holds the string denoting the created_by_customer_id field in the database.
+	FieldCreatedByCustomerID = "created_by_customer_id"
 	// EdgeCustomerAddresses holds the string denoting the customer_addresses edge name in mutations.
 	EdgeCustomerAddresses = "customer_addresses"
 	// Table holds the table name of the address in the database.
@@ -100,6 +102,7 @@ var Columns = []string{
 	FieldLat,
 	FieldLng,
 	FieldBillingInfo,
+	FieldCreatedByCustomerID,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -118,8 +121,9 @@ func ValidColumn(column string) bool {
 //
 //	import _ "clientele/ent/runtime"
 var (
-	Hooks        [4]ent.Hook
+	Hooks        [5]ent.Hook
 	Interceptors [1]ent.Interceptor
+	Policy       ent.Policy
 	// DefaultCreatedAt holds the default value on creation for the "created_at" field.
 	DefaultCreatedAt func() time.Time
 	// DefaultUpdatedAt holds the default value on creation for the "updated_at" field.
@@ -291,6 +295,11 @@ func ByLng(opts ...sql.OrderTermOption) OrderOption {
 // ByBillingInfo orders the results by the billing_info field.
 func ByBillingInfo(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldBillingInfo, opts...).ToFunc()
+}
+
+// ByCreatedByCustomerID orders the results by the created_by_customer_id field.
+func ByCreatedByCustomerID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldCreatedByCustomerID, opts...).ToFunc()
 }
 
 // ByCustomerAddressesCount orders the results by customer_addresses count.

@@ -166,6 +166,11 @@ func BillingInfo(v string) predicate.Address {
 	return predicate.Address(sql.FieldEQ(FieldBillingInfo, v))
 }
 
+// CreatedByCustomerID applies equality check predicate on the "created_by_customer_id" field. It's identical to CreatedByCustomerIDEQ.
+func CreatedByCustomerID(v string) predicate.Address {
+	return predicate.Address(sql.FieldEQ(FieldCreatedByCustomerID, v))
+}
+
 // ModeEQ applies the EQ predicate on the "mode" field.
 func ModeEQ(v viewer.Mode) predicate.Address {
 	vc := v
@@ -1469,6 +1474,81 @@ func BillingInfoEqualFold(v string) predicate.Address {
 // BillingInfoContainsFold applies the ContainsFold predicate on the "billing_info" field.
 func BillingInfoContainsFold(v string) predicate.Address {
 	return predicate.Address(sql.FieldContainsFold(FieldBillingInfo, v))
+}
+
+// CreatedByCustomerIDEQ applies the EQ predicate on the "created_by_customer_id" field.
+func CreatedByCustomerIDEQ(v string) predicate.Address {
+	return predicate.Address(sql.FieldEQ(FieldCreatedByCustomerID, v))
+}
+
+// CreatedByCustomerIDNEQ applies the NEQ predicate on the "created_by_customer_id" field.
+func CreatedByCustomerIDNEQ(v string) predicate.Address {
+	return predicate.Address(sql.FieldNEQ(FieldCreatedByCustomerID, v))
+}
+
+// CreatedByCustomerIDIn applies the In predicate on the "created_by_customer_id" field.
+func CreatedByCustomerIDIn(vs ...string) predicate.Address {
+	return predicate.Address(sql.FieldIn(FieldCreatedByCustomerID, vs...))
+}
+
+// CreatedByCustomerIDNotIn applies the NotIn predicate on the "created_by_customer_id" field.
+func CreatedByCustomerIDNotIn(vs ...string) predicate.Address {
+	return predicate.Address(sql.FieldNotIn(FieldCreatedByCustomerID, vs...))
+}
+
+// CreatedByCustomerIDGT applies the GT predicate on the "created_by_customer_id" field.
+func CreatedByCustomerIDGT(v string) predicate.Address {
+	return predicate.Address(sql.FieldGT(FieldCreatedByCustomerID, v))
+}
+
+// CreatedByCustomerIDGTE applies the GTE predicate on the "created_by_customer_id" field.
+func CreatedByCustomerIDGTE(v string) predicate.Address {
+	return predicate.Address(sql.FieldGTE(FieldCreatedByCustomerID, v))
+}
+
+// CreatedByCustomerIDLT applies the LT predicate on the "created_by_customer_id" field.
+func CreatedByCustomerIDLT(v string) predicate.Address {
+	return predicate.Address(sql.FieldLT(FieldCreatedByCustomerID, v))
+}
+
+// CreatedByCustomerIDLTE applies the LTE predicate on the "created_by_customer_id" field.
+func CreatedByCustomerIDLTE(v string) predicate.Address {
+	return predicate.Address(sql.FieldLTE(FieldCreatedByCustomerID, v))
+}
+
+// CreatedByCustomerIDContains applies the Contains predicate on the "created_by_customer_id" field.
+func CreatedByCustomerIDContains(v string) predicate.Address {
+	return predicate.Address(sql.FieldContains(FieldCreatedByCustomerID, v))
+}
+
+// CreatedByCustomerIDHasPrefix applies the HasPrefix predicate on the "created_by_customer_id" field.
+func CreatedByCustomerIDHasPrefix(v string) predicate.Address {
+	return predicate.Address(sql.FieldHasPrefix(FieldCreatedByCustomerID, v))
+}
+
+// CreatedByCustomerIDHasSuffix applies the HasSuffix predicate on the "created_by_customer_id" field.
+func CreatedByCustomerIDHasSuffix(v string) predicate.Address {
+	return predicate.Address(sql.FieldHasSuffix(FieldCreatedByCustomerID, v))
+}
+
+// CreatedByCustomerIDIsNil applies the IsNil predicate on the "created_by_customer_id" field.
+func CreatedByCustomerIDIsNil() predicate.Address {
+	return predicate.Address(sql.FieldIsNull(FieldCreatedByCustomerID))
+}
+
+// CreatedByCustomerIDNotNil applies the NotNil predicate on the "created_by_customer_id" field.
+func CreatedByCustomerIDNotNil() predicate.Address {
+	return predicate.Address(sql.FieldNotNull(FieldCreatedByCustomerID))
+}
+
+// CreatedByCustomerIDEqualFold applies the EqualFold predicate on the "created_by_customer_id" field.
+func CreatedByCustomerIDEqualFold(v string) predicate.Address {
+	return predicate.Address(sql.FieldEqualFold(FieldCreatedByCustomerID, v))
+}
+
+// CreatedByCustomerIDContainsFold applies the ContainsFold predicate on the "created_by_customer_id" field.
+func CreatedByCustomerIDContainsFold(v string) predicate.Address {
+	return predicate.Address(sql.FieldContainsFold(FieldCreatedByCustomerID, v))
 }
 
 // HasCustomerAddresses applies the HasEdge predicate on the "customer_addresses" edge.

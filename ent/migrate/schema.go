@@ -34,6 +34,7 @@ var (
 		{Name: "lat", Type: field.TypeFloat64, Nullable: true},
 		{Name: "lng", Type: field.TypeFloat64, Nullable: true},
 		{Name: "billing_info", Type: field.TypeString, Nullable: true, Size: 255},
+		{Name: "created_by_customer_id", Type: field.TypeString, Nullable: true},
 	}
 	// AddressesTable holds the schema information for the "addresses" table.
 	AddressesTable = &schema.Table{
@@ -119,6 +120,31 @@ var (
 		Name:       "counters",
 		Columns:    CountersColumns,
 		PrimaryKey: []*schema.Column{CountersColumns[0]},
+	}
+	// CredentialsColumns holds the columns for the "credentials" table.
+	CredentialsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "mode", Type: field.TypeEnum, Enums: []string{"TEST", "LIVE"}},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"integration", "sales_channel"}},
+		{Name: "role", Type: field.TypeEnum, Nullable: true, Enums: []string{"admin", "read_only"}},
+		{Name: "name", Type: field.TypeString, Default: ""},
+		{Name: "client_id", Type: field.TypeString, Unique: true},
+		{Name: "secret_hash", Type: field.TypeString, Nullable: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "revoked_at", Type: field.TypeTime, Nullable: true},
+	}
+	// CredentialsTable holds the schema information for the "credentials" table.
+	CredentialsTable = &schema.Table{
+		Name:       "credentials",
+		Columns:    CredentialsColumns,
+		PrimaryKey: []*schema.Column{CredentialsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "credential_mode_kind",
+				Unique:  false,
+				Columns: []*schema.Column{CredentialsColumns[1], CredentialsColumns[2]},
+			},
+		},
 	}
 	// CustomersColumns holds the columns for the "customers" table.
 	CustomersColumns = []*schema.Column{
@@ -599,11 +625,23 @@ var (
 			},
 		},
 	}
+	// SettingsColumns holds the columns for the "settings" table.
+	SettingsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "value", Type: field.TypeString},
+	}
+	// SettingsTable holds the schema information for the "settings" table.
+	SettingsTable = &schema.Table{
+		Name:       "settings",
+		Columns:    SettingsColumns,
+		PrimaryKey: []*schema.Column{SettingsColumns[0]},
+	}
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
 		AddressesTable,
 		AttachmentsTable,
 		CountersTable,
+		CredentialsTable,
 		CustomersTable,
 		CustomerAddressesTable,
 		CustomerGroupsTable,
@@ -614,6 +652,7 @@ var (
 		OrdersTable,
 		ReturnsTable,
 		OrderSubscriptionsTable,
+		SettingsTable,
 	}
 )
 

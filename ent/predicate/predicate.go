@@ -15,6 +15,9 @@ type Attachment func(*sql.Selector)
 // Counter is the predicate function for counter builders.
 type Counter func(*sql.Selector)
 
+// Credential is the predicate function for credential builders.
+type Credential func(*sql.Selector)
+
 // Customer is the predicate function for customer builders.
 type Customer func(*sql.Selector)
 
@@ -44,3 +47,6 @@ type OrderReturn func(*sql.Selector)
 
 // OrderSubscription is the predicate function for ordersubscription builders.
 type OrderSubscription func(*sql.Selector)
+
+// Setting is the predicate function for setting builders.
+type Setting func(*sql.Selector)

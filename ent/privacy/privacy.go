@@ -182,6 +182,30 @@ func (f CounterMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutatio
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.CounterMutation", m)
 }
 
+// The CredentialQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type CredentialQueryRuleFunc func(context.Context, *ent.CredentialQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f CredentialQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.CredentialQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.CredentialQuery", q)
+}
+
+// The CredentialMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type CredentialMutationRuleFunc func(context.Context, *ent.CredentialMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f CredentialMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.CredentialMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.CredentialMutation", m)
+}
+
 // The CustomerQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type CustomerQueryRuleFunc func(context.Context, *ent.CustomerQuery) error
@@ -420,4 +444,28 @@ func (f OrderSubscriptionMutationRuleFunc) EvalMutation(ctx context.Context, m e
 		return f(ctx, m)
 	}
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.OrderSubscriptionMutation", m)
+}
+
+// The SettingQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type SettingQueryRuleFunc func(context.Context, *ent.SettingQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f SettingQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.SettingQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.SettingQuery", q)
+}
+
+// The SettingMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type SettingMutationRuleFunc func(context.Context, *ent.SettingMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f SettingMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.SettingMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.SettingMutation", m)
 }

@@ -6,6 +6,7 @@ import (
 	"clientele/ent/address"
 	"clientele/ent/attachment"
 	"clientele/ent/counter"
+	"clientele/ent/credential"
 	"clientele/ent/customer"
 	"clientele/ent/customeraddress"
 	"clientele/ent/customergroup"
@@ -17,7 +18,12 @@ import (
 	"clientele/ent/orderreturn"
 	"clientele/ent/ordersubscription"
 	"clientele/ent/schema"
+	"clientele/ent/setting"
+	"context"
 	"time"
+
+	"entgo.io/ent"
+	"entgo.io/ent/privacy"
 )
 
 // The init function reads all schema descriptors with runtime code
@@ -25,12 +31,25 @@ import (
 // to their package variables.
 func init() {
 	addressMixin := schema.Address{}.Mixin()
+	address.Policy = privacy.NewPolicies(addressMixin[0], schema.Address{})
+	address.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := address.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
 	addressMixinHooks0 := addressMixin[0].Hooks()
 	addressHooks := schema.Address{}.Hooks()
-	address.Hooks[0] = addressMixinHooks0[0]
-	address.Hooks[1] = addressMixinHooks0[1]
-	address.Hooks[2] = addressMixinHooks0[2]
-	address.Hooks[3] = addressHooks[0]
+
+	address.Hooks[1] = addressMixinHooks0[0]
+
+	address.Hooks[2] = addressMixinHooks0[1]
+
+	address.Hooks[3] = addressMixinHooks0[2]
+
+	address.Hooks[4] = addressHooks[0]
 	addressMixinInters0 := addressMixin[0].Interceptors()
 	address.Interceptors[0] = addressMixinInters0[0]
 	addressMixinFields0 := addressMixin[0].Fields()
@@ -216,12 +235,25 @@ func init() {
 	// address.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	address.IDValidator = addressDescID.Validators[0].(func(string) error)
 	attachmentMixin := schema.Attachment{}.Mixin()
+	attachment.Policy = privacy.NewPolicies(attachmentMixin[0], schema.Attachment{})
+	attachment.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := attachment.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
 	attachmentMixinHooks0 := attachmentMixin[0].Hooks()
 	attachmentHooks := schema.Attachment{}.Hooks()
-	attachment.Hooks[0] = attachmentMixinHooks0[0]
-	attachment.Hooks[1] = attachmentMixinHooks0[1]
-	attachment.Hooks[2] = attachmentMixinHooks0[2]
-	attachment.Hooks[3] = attachmentHooks[0]
+
+	attachment.Hooks[1] = attachmentMixinHooks0[0]
+
+	attachment.Hooks[2] = attachmentMixinHooks0[1]
+
+	attachment.Hooks[3] = attachmentMixinHooks0[2]
+
+	attachment.Hooks[4] = attachmentHooks[0]
 	attachmentMixinInters0 := attachmentMixin[0].Interceptors()
 	attachment.Interceptors[0] = attachmentMixinInters0[0]
 	attachmentMixinFields0 := attachmentMixin[0].Fields()
@@ -308,14 +340,44 @@ func init() {
 	counterDescID := counterFields[0].Descriptor()
 	// counter.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	counter.IDValidator = counterDescID.Validators[0].(func(string) error)
+	credentialFields := schema.Credential{}.Fields()
+	_ = credentialFields
+	// credentialDescName is the schema descriptor for name field.
+	credentialDescName := credentialFields[4].Descriptor()
+	// credential.DefaultName holds the default value on creation for the name field.
+	credential.DefaultName = credentialDescName.Default.(string)
+	// credentialDescCreatedAt is the schema descriptor for created_at field.
+	credentialDescCreatedAt := credentialFields[7].Descriptor()
+	// credential.DefaultCreatedAt holds the default value on creation for the created_at field.
+	credential.DefaultCreatedAt = credentialDescCreatedAt.Default.(func() time.Time)
+	// credentialDescID is the schema descriptor for id field.
+	credentialDescID := credentialFields[0].Descriptor()
+	// credential.DefaultID holds the default value on creation for the id field.
+	credential.DefaultID = credentialDescID.Default.(func() string)
+	// credential.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	credential.IDValidator = credentialDescID.Validators[0].(func(string) error)
 	customerMixin := schema.Customer{}.Mixin()
+	customer.Policy = privacy.NewPolicies(customerMixin[0], schema.Customer{})
+	customer.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := customer.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
 	customerMixinHooks0 := customerMixin[0].Hooks()
 	customerHooks := schema.Customer{}.Hooks()
-	customer.Hooks[0] = customerMixinHooks0[0]
-	customer.Hooks[1] = customerMixinHooks0[1]
-	customer.Hooks[2] = customerMixinHooks0[2]
-	customer.Hooks[3] = customerHooks[0]
-	customer.Hooks[4] = customerHooks[1]
+
+	customer.Hooks[1] = customerMixinHooks0[0]
+
+	customer.Hooks[2] = customerMixinHooks0[1]
+
+	customer.Hooks[3] = customerMixinHooks0[2]
+
+	customer.Hooks[4] = customerHooks[0]
+
+	customer.Hooks[5] = customerHooks[1]
 	customerMixinInters0 := customerMixin[0].Interceptors()
 	customer.Interceptors[0] = customerMixinInters0[0]
 	customerMixinFields0 := customerMixin[0].Fields()
@@ -378,10 +440,22 @@ func init() {
 	// customer.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	customer.IDValidator = customerDescID.Validators[0].(func(string) error)
 	customeraddressMixin := schema.CustomerAddress{}.Mixin()
+	customeraddress.Policy = privacy.NewPolicies(customeraddressMixin[0], schema.CustomerAddress{})
+	customeraddress.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := customeraddress.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
 	customeraddressMixinHooks0 := customeraddressMixin[0].Hooks()
-	customeraddress.Hooks[0] = customeraddressMixinHooks0[0]
-	customeraddress.Hooks[1] = customeraddressMixinHooks0[1]
-	customeraddress.Hooks[2] = customeraddressMixinHooks0[2]
+
+	customeraddress.Hooks[1] = customeraddressMixinHooks0[0]
+
+	customeraddress.Hooks[2] = customeraddressMixinHooks0[1]
+
+	customeraddress.Hooks[3] = customeraddressMixinHooks0[2]
 	customeraddressMixinInters0 := customeraddressMixin[0].Interceptors()
 	customeraddress.Interceptors[0] = customeraddressMixinInters0[0]
 	customeraddressMixinFields0 := customeraddressMixin[0].Fields()
@@ -419,10 +493,22 @@ func init() {
 	// customeraddress.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	customeraddress.IDValidator = customeraddressDescID.Validators[0].(func(string) error)
 	customergroupMixin := schema.CustomerGroup{}.Mixin()
+	customergroup.Policy = privacy.NewPolicies(customergroupMixin[0], schema.CustomerGroup{})
+	customergroup.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := customergroup.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
 	customergroupMixinHooks0 := customergroupMixin[0].Hooks()
-	customergroup.Hooks[0] = customergroupMixinHooks0[0]
-	customergroup.Hooks[1] = customergroupMixinHooks0[1]
-	customergroup.Hooks[2] = customergroupMixinHooks0[2]
+
+	customergroup.Hooks[1] = customergroupMixinHooks0[0]
+
+	customergroup.Hooks[2] = customergroupMixinHooks0[1]
+
+	customergroup.Hooks[3] = customergroupMixinHooks0[2]
 	customergroupMixinInters0 := customergroupMixin[0].Interceptors()
 	customergroup.Interceptors[0] = customergroupMixinInters0[0]
 	customergroupMixinFields0 := customergroupMixin[0].Fields()
@@ -496,10 +582,22 @@ func init() {
 	// customergroup.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	customergroup.IDValidator = customergroupDescID.Validators[0].(func(string) error)
 	customerpasswordresetMixin := schema.CustomerPasswordReset{}.Mixin()
+	customerpasswordreset.Policy = privacy.NewPolicies(customerpasswordresetMixin[0], schema.CustomerPasswordReset{})
+	customerpasswordreset.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := customerpasswordreset.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
 	customerpasswordresetMixinHooks0 := customerpasswordresetMixin[0].Hooks()
-	customerpasswordreset.Hooks[0] = customerpasswordresetMixinHooks0[0]
-	customerpasswordreset.Hooks[1] = customerpasswordresetMixinHooks0[1]
-	customerpasswordreset.Hooks[2] = customerpasswordresetMixinHooks0[2]
+
+	customerpasswordreset.Hooks[1] = customerpasswordresetMixinHooks0[0]
+
+	customerpasswordreset.Hooks[2] = customerpasswordresetMixinHooks0[1]
+
+	customerpasswordreset.Hooks[3] = customerpasswordresetMixinHooks0[2]
 	customerpasswordresetMixinInters0 := customerpasswordresetMixin[0].Interceptors()
 	customerpasswordreset.Interceptors[0] = customerpasswordresetMixinInters0[0]
 	customerpasswordresetMixinFields0 := customerpasswordresetMixin[0].Fields()
@@ -537,10 +635,22 @@ func init() {
 	// customerpasswordreset.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	customerpasswordreset.IDValidator = customerpasswordresetDescID.Validators[0].(func(string) error)
 	customerpaymentsourceMixin := schema.CustomerPaymentSource{}.Mixin()
+	customerpaymentsource.Policy = privacy.NewPolicies(customerpaymentsourceMixin[0], schema.CustomerPaymentSource{})
+	customerpaymentsource.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := customerpaymentsource.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
 	customerpaymentsourceMixinHooks0 := customerpaymentsourceMixin[0].Hooks()
-	customerpaymentsource.Hooks[0] = customerpaymentsourceMixinHooks0[0]
-	customerpaymentsource.Hooks[1] = customerpaymentsourceMixinHooks0[1]
-	customerpaymentsource.Hooks[2] = customerpaymentsourceMixinHooks0[2]
+
+	customerpaymentsource.Hooks[1] = customerpaymentsourceMixinHooks0[0]
+
+	customerpaymentsource.Hooks[2] = customerpaymentsourceMixinHooks0[1]
+
+	customerpaymentsource.Hooks[3] = customerpaymentsourceMixinHooks0[2]
 	customerpaymentsourceMixinInters0 := customerpaymentsourceMixin[0].Interceptors()
 	customerpaymentsource.Interceptors[0] = customerpaymentsourceMixinInters0[0]
 	customerpaymentsourceMixinFields0 := customerpaymentsourceMixin[0].Fields()
@@ -594,10 +704,22 @@ func init() {
 	// customerpaymentsource.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	customerpaymentsource.IDValidator = customerpaymentsourceDescID.Validators[0].(func(string) error)
 	customersubscriptionMixin := schema.CustomerSubscription{}.Mixin()
+	customersubscription.Policy = privacy.NewPolicies(customersubscriptionMixin[0], schema.CustomerSubscription{})
+	customersubscription.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := customersubscription.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
 	customersubscriptionMixinHooks0 := customersubscriptionMixin[0].Hooks()
-	customersubscription.Hooks[0] = customersubscriptionMixinHooks0[0]
-	customersubscription.Hooks[1] = customersubscriptionMixinHooks0[1]
-	customersubscription.Hooks[2] = customersubscriptionMixinHooks0[2]
+
+	customersubscription.Hooks[1] = customersubscriptionMixinHooks0[0]
+
+	customersubscription.Hooks[2] = customersubscriptionMixinHooks0[1]
+
+	customersubscription.Hooks[3] = customersubscriptionMixinHooks0[2]
 	customersubscriptionMixinInters0 := customersubscriptionMixin[0].Interceptors()
 	customersubscription.Interceptors[0] = customersubscriptionMixinInters0[0]
 	customersubscriptionMixinFields0 := customersubscriptionMixin[0].Fields()
@@ -647,9 +769,20 @@ func init() {
 	// customersubscription.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	customersubscription.IDValidator = customersubscriptionDescID.Validators[0].(func(string) error)
 	eventMixin := schema.Event{}.Mixin()
+	event.Policy = privacy.NewPolicies(eventMixin[0], schema.Event{})
+	event.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := event.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
 	eventMixinHooks0 := eventMixin[0].Hooks()
-	event.Hooks[0] = eventMixinHooks0[0]
-	event.Hooks[1] = eventMixinHooks0[1]
+
+	event.Hooks[1] = eventMixinHooks0[0]
+
+	event.Hooks[2] = eventMixinHooks0[1]
 	eventMixinInters0 := eventMixin[0].Interceptors()
 	event.Interceptors[0] = eventMixinInters0[0]
 	eventMixinFields0 := eventMixin[0].Fields()
@@ -673,14 +806,29 @@ func init() {
 	// event.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	event.IDValidator = eventDescID.Validators[0].(func(string) error)
 	orderMixin := schema.Order{}.Mixin()
+	order.Policy = privacy.NewPolicies(orderMixin[0], schema.Order{})
+	order.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := order.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
 	orderMixinHooks0 := orderMixin[0].Hooks()
 	orderHooks := schema.Order{}.Hooks()
-	order.Hooks[0] = orderMixinHooks0[0]
-	order.Hooks[1] = orderMixinHooks0[1]
-	order.Hooks[2] = orderMixinHooks0[2]
-	order.Hooks[3] = orderHooks[0]
-	order.Hooks[4] = orderHooks[1]
-	order.Hooks[5] = orderHooks[2]
+
+	order.Hooks[1] = orderMixinHooks0[0]
+
+	order.Hooks[2] = orderMixinHooks0[1]
+
+	order.Hooks[3] = orderMixinHooks0[2]
+
+	order.Hooks[4] = orderHooks[0]
+
+	order.Hooks[5] = orderHooks[1]
+
+	order.Hooks[6] = orderHooks[2]
 	orderMixinInters0 := orderMixin[0].Interceptors()
 	order.Interceptors[0] = orderMixinInters0[0]
 	orderMixinFields0 := orderMixin[0].Fields()
@@ -758,13 +906,27 @@ func init() {
 	// order.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	order.IDValidator = orderDescID.Validators[0].(func(string) error)
 	orderreturnMixin := schema.OrderReturn{}.Mixin()
+	orderreturn.Policy = privacy.NewPolicies(orderreturnMixin[0], schema.OrderReturn{})
+	orderreturn.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := orderreturn.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
 	orderreturnMixinHooks0 := orderreturnMixin[0].Hooks()
 	orderreturnHooks := schema.OrderReturn{}.Hooks()
-	orderreturn.Hooks[0] = orderreturnMixinHooks0[0]
-	orderreturn.Hooks[1] = orderreturnMixinHooks0[1]
-	orderreturn.Hooks[2] = orderreturnMixinHooks0[2]
-	orderreturn.Hooks[3] = orderreturnHooks[0]
-	orderreturn.Hooks[4] = orderreturnHooks[1]
+
+	orderreturn.Hooks[1] = orderreturnMixinHooks0[0]
+
+	orderreturn.Hooks[2] = orderreturnMixinHooks0[1]
+
+	orderreturn.Hooks[3] = orderreturnMixinHooks0[2]
+
+	orderreturn.Hooks[4] = orderreturnHooks[0]
+
+	orderreturn.Hooks[5] = orderreturnHooks[1]
 	orderreturnMixinInters0 := orderreturnMixin[0].Interceptors()
 	orderreturn.Interceptors[0] = orderreturnMixinInters0[0]
 	orderreturnMixinFields0 := orderreturnMixin[0].Fields()
@@ -814,13 +976,27 @@ func init() {
 	// orderreturn.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	orderreturn.IDValidator = orderreturnDescID.Validators[0].(func(string) error)
 	ordersubscriptionMixin := schema.OrderSubscription{}.Mixin()
+	ordersubscription.Policy = privacy.NewPolicies(ordersubscriptionMixin[0], schema.OrderSubscription{})
+	ordersubscription.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := ordersubscription.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
 	ordersubscriptionMixinHooks0 := ordersubscriptionMixin[0].Hooks()
 	ordersubscriptionHooks := schema.OrderSubscription{}.Hooks()
-	ordersubscription.Hooks[0] = ordersubscriptionMixinHooks0[0]
-	ordersubscription.Hooks[1] = ordersubscriptionMixinHooks0[1]
-	ordersubscription.Hooks[2] = ordersubscriptionMixinHooks0[2]
-	ordersubscription.Hooks[3] = ordersubscriptionHooks[0]
-	ordersubscription.Hooks[4] = ordersubscriptionHooks[1]
+
+	ordersubscription.Hooks[1] = ordersubscriptionMixinHooks0[0]
+
+	ordersubscription.Hooks[2] = ordersubscriptionMixinHooks0[1]
+
+	ordersubscription.Hooks[3] = ordersubscriptionMixinHooks0[2]
+
+	ordersubscription.Hooks[4] = ordersubscriptionHooks[0]
+
+	ordersubscription.Hooks[5] = ordersubscriptionHooks[1]
 	ordersubscriptionMixinInters0 := ordersubscriptionMixin[0].Interceptors()
 	ordersubscription.Interceptors[0] = ordersubscriptionMixinInters0[0]
 	ordersubscriptionMixinFields0 := ordersubscriptionMixin[0].Fields()
@@ -877,6 +1053,12 @@ func init() {
 	ordersubscription.DefaultID = ordersubscriptionDescID.Default.(func() string)
 	// ordersubscription.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	ordersubscription.IDValidator = ordersubscriptionDescID.Validators[0].(func(string) error)
+	settingFields := schema.Setting{}.Fields()
+	_ = settingFields
+	// settingDescID is the schema descriptor for id field.
+	settingDescID := settingFields[0].Descriptor()
+	// setting.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	setting.IDValidator = settingDescID.Validators[0].(func(string) error)
 }
 
 const (

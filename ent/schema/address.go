@@ -59,6 +59,9 @@ func (Address) Fields() []ent.Field {
 		field.Float("lng").Optional().Nillable().Min(-180).Max(180).
 			Comment("The longitude, when geocoded."),
 		optionalText("billing_info", 255, "Billing details such as a VAT number or tax code."),
+		field.String("created_by_customer_id").Optional().Nillable().Immutable().
+			Comment("The customer whose token created the address; lets that customer see it before linking it.").
+			Annotations(entgql.Skip(entgql.SkipAll)),
 	}
 }
 

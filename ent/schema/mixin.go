@@ -59,6 +59,11 @@ func (m resourceMixin) Hooks() []ent.Hook {
 	return []ent.Hook{modeHook, edgeModeHook, recordHook(table)}
 }
 
+// Policy decides who may read and write the records (access.go).
+func (m resourceMixin) Policy() ent.Policy {
+	return accessPolicy(ids.TableOf(m.prefix))
+}
+
 // Interceptors make every read see only the caller's mode.
 func (resourceMixin) Interceptors() []ent.Interceptor {
 	return []ent.Interceptor{modeInterceptor}
