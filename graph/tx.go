@@ -26,8 +26,8 @@ var _ interface {
 	graphql.RootFieldInterceptor
 } = mutationTx{}
 
-func (mutationTx) ExtensionName() string                          { return "MutationTransaction" }
-func (mutationTx) Validate(graphql.ExecutableSchema) error         { return nil }
+func (mutationTx) ExtensionName() string                   { return "MutationTransaction" }
+func (mutationTx) Validate(graphql.ExecutableSchema) error { return nil }
 func (t mutationTx) InterceptRootField(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
 	oc := graphql.GetOperationContext(ctx)
 	if oc.Operation == nil || oc.Operation.Operation != ast.Mutation {
