@@ -1178,6 +1178,22 @@ func (c *CustomerClient) QueryAttachments(_m *Customer) *AttachmentQuery {
 	return query
 }
 
+// QueryEvents queries the events edge of a Customer.
+func (c *CustomerClient) QueryEvents(_m *Customer) *EventQuery {
+	query := (&EventClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(customer.Table, customer.FieldID, id),
+			sqlgraph.To(event.Table, event.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, customer.EventsTable, customer.EventsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // QueryCustomerPasswordResets queries the customer_password_resets edge of a Customer.
 func (c *CustomerClient) QueryCustomerPasswordResets(_m *Customer) *CustomerPasswordResetQuery {
 	query := (&CustomerPasswordResetClient{config: c.config}).Query()
@@ -2114,6 +2130,22 @@ func (c *EventClient) GetX(ctx context.Context, id string) *Event {
 		panic(err)
 	}
 	return obj
+}
+
+// QueryCustomer queries the customer edge of a Event.
+func (c *EventClient) QueryCustomer(_m *Event) *CustomerQuery {
+	query := (&CustomerClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(event.Table, event.FieldID, id),
+			sqlgraph.To(customer.Table, customer.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, event.CustomerTable, event.CustomerColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
 }
 
 // Hooks returns the client hooks.

@@ -66,13 +66,15 @@ type CustomerEdges struct {
 	Returns []*OrderReturn `json:"returns,omitempty"`
 	// The files attached to the customer.
 	Attachments []*Attachment `json:"attachments,omitempty"`
+	// The events of the customer and of everything it owns (addresses, orders, returns…), oldest first by default.
+	Events []*Event `json:"events,omitempty"`
 	// The customer's password resets.
 	CustomerPasswordResets []*CustomerPasswordReset `json:"customer_password_resets,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [9]bool
+	loadedTypes [10]bool
 	// totalCount holds the count of the edges above.
-	totalCount [9]map[string]int
+	totalCount [10]map[string]int
 
 	namedCustomerAddresses      map[string][]*CustomerAddress
 	namedCustomerPaymentSources map[string][]*CustomerPaymentSource
@@ -81,6 +83,7 @@ type CustomerEdges struct {
 	namedOrderSubscriptions     map[string][]*OrderSubscription
 	namedReturns                map[string][]*OrderReturn
 	namedAttachments            map[string][]*Attachment
+	namedEvents                 map[string][]*Event
 	namedCustomerPasswordResets map[string][]*CustomerPasswordReset
 }
 
@@ -158,10 +161,19 @@ func (e CustomerEdges) AttachmentsOrErr() ([]*Attachment, error) {
 	return nil, &NotLoadedError{edge: "attachments"}
 }
 
+// EventsOrErr returns the Events value or an error if the edge
+// was not loaded in eager-loading.
+func (e CustomerEdges) EventsOrErr() ([]*Event, error) {
+	if e.loadedTypes[8] {
+		return e.Events, nil
+	}
+	return nil, &NotLoadedError{edge: "events"}
+}
+
 // CustomerPasswordResetsOrErr returns the CustomerPasswordResets value or an error if the edge
 // was not loaded in eager-loading.
 func (e CustomerEdges) CustomerPasswordResetsOrErr() ([]*CustomerPasswordReset, error) {
-	if e.loadedTypes[8] {
+	if e.loadedTypes[9] {
 		return e.CustomerPasswordResets, nil
 	}
 	return nil, &NotLoadedError{edge: "customer_password_resets"}
@@ -326,6 +338,11 @@ func (_m *Customer) QueryReturns() *OrderReturnQuery {
 // QueryAttachments queries the "attachments" edge of the Customer entity.
 func (_m *Customer) QueryAttachments() *AttachmentQuery {
 	return NewCustomerClient(_m.config).QueryAttachments(_m)
+}
+
+// QueryEvents queries the "events" edge of the Customer entity.
+func (_m *Customer) QueryEvents() *EventQuery {
+	return NewCustomerClient(_m.config).QueryEvents(_m)
 }
 
 // QueryCustomerPasswordResets queries the "customer_password_resets" edge of the Customer entity.
@@ -557,6 +574,30 @@ func (_m *Customer) appendNamedAttachments(name string, edges ...*Attachment) {
 		_m.Edges.namedAttachments[name] = []*Attachment{}
 	} else {
 		_m.Edges.namedAttachments[name] = append(_m.Edges.namedAttachments[name], edges...)
+	}
+}
+
+// NamedEvents returns the Events named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Customer) NamedEvents(name string) ([]*Event, error) {
+	if _m.Edges.namedEvents == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedEvents[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Customer) appendNamedEvents(name string, edges ...*Event) {
+	if _m.Edges.namedEvents == nil {
+		_m.Edges.namedEvents = make(map[string][]*Event)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedEvents[name] = []*Event{}
+	} else {
+		_m.Edges.namedEvents[name] = append(_m.Edges.namedEvents[name], edges...)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"clientele/ent/customerpasswordreset"
 	"clientele/ent/customerpaymentsource"
 	"clientele/ent/customersubscription"
+	"clientele/ent/event"
 	"clientele/ent/order"
 	"clientele/ent/orderreturn"
 	"clientele/ent/ordersubscription"
@@ -42,6 +43,7 @@ type CustomerQuery struct {
 	withOrderSubscriptions          *OrderSubscriptionQuery
 	withReturns                     *OrderReturnQuery
 	withAttachments                 *AttachmentQuery
+	withEvents                      *EventQuery
 	withCustomerPasswordResets      *CustomerPasswordResetQuery
 	withFKs                         bool
 	loadTotal                       []func(context.Context, []*Customer) error
@@ -53,6 +55,7 @@ type CustomerQuery struct {
 	withNamedOrderSubscriptions     map[string]*OrderSubscriptionQuery
 	withNamedReturns                map[string]*OrderReturnQuery
 	withNamedAttachments            map[string]*AttachmentQuery
+	withNamedEvents                 map[string]*EventQuery
 	withNamedCustomerPasswordResets map[string]*CustomerPasswordResetQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
@@ -259,6 +262,28 @@ func (_q *CustomerQuery) QueryAttachments() *AttachmentQuery {
 			sqlgraph.From(customer.Table, customer.FieldID, selector),
 			sqlgraph.To(attachment.Table, attachment.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, customer.AttachmentsTable, customer.AttachmentsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryEvents chains the current query on the "events" edge.
+func (_q *CustomerQuery) QueryEvents() *EventQuery {
+	query := (&EventClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(customer.Table, customer.FieldID, selector),
+			sqlgraph.To(event.Table, event.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, customer.EventsTable, customer.EventsColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -488,6 +513,7 @@ func (_q *CustomerQuery) Clone() *CustomerQuery {
 		withOrderSubscriptions:     _q.withOrderSubscriptions.Clone(),
 		withReturns:                _q.withReturns.Clone(),
 		withAttachments:            _q.withAttachments.Clone(),
+		withEvents:                 _q.withEvents.Clone(),
 		withCustomerPasswordResets: _q.withCustomerPasswordResets.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
@@ -581,6 +607,17 @@ func (_q *CustomerQuery) WithAttachments(opts ...func(*AttachmentQuery)) *Custom
 		opt(query)
 	}
 	_q.withAttachments = query
+	return _q
+}
+
+// WithEvents tells the query-builder to eager-load the nodes that are connected to
+// the "events" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *CustomerQuery) WithEvents(opts ...func(*EventQuery)) *CustomerQuery {
+	query := (&EventClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withEvents = query
 	return _q
 }
 
@@ -680,7 +717,7 @@ func (_q *CustomerQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Cus
 		nodes       = []*Customer{}
 		withFKs     = _q.withFKs
 		_spec       = _q.querySpec()
-		loadedTypes = [9]bool{
+		loadedTypes = [10]bool{
 			_q.withCustomerGroup != nil,
 			_q.withCustomerAddresses != nil,
 			_q.withCustomerPaymentSources != nil,
@@ -689,6 +726,7 @@ func (_q *CustomerQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Cus
 			_q.withOrderSubscriptions != nil,
 			_q.withReturns != nil,
 			_q.withAttachments != nil,
+			_q.withEvents != nil,
 			_q.withCustomerPasswordResets != nil,
 		}
 	)
@@ -782,6 +820,13 @@ func (_q *CustomerQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Cus
 			return nil, err
 		}
 	}
+	if query := _q.withEvents; query != nil {
+		if err := _q.loadEvents(ctx, query, nodes,
+			func(n *Customer) { n.Edges.Events = []*Event{} },
+			func(n *Customer, e *Event) { n.Edges.Events = append(n.Edges.Events, e) }); err != nil {
+			return nil, err
+		}
+	}
 	if query := _q.withCustomerPasswordResets; query != nil {
 		if err := _q.loadCustomerPasswordResets(ctx, query, nodes,
 			func(n *Customer) { n.Edges.CustomerPasswordResets = []*CustomerPasswordReset{} },
@@ -837,6 +882,13 @@ func (_q *CustomerQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Cus
 		if err := _q.loadAttachments(ctx, query, nodes,
 			func(n *Customer) { n.appendNamedAttachments(name) },
 			func(n *Customer, e *Attachment) { n.appendNamedAttachments(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedEvents {
+		if err := _q.loadEvents(ctx, query, nodes,
+			func(n *Customer) { n.appendNamedEvents(name) },
+			func(n *Customer, e *Event) { n.appendNamedEvents(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -1100,6 +1152,39 @@ func (_q *CustomerQuery) loadAttachments(ctx context.Context, query *AttachmentQ
 	}
 	return nil
 }
+func (_q *CustomerQuery) loadEvents(ctx context.Context, query *EventQuery, nodes []*Customer, init func(*Customer), assign func(*Customer, *Event)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[string]*Customer)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(event.FieldOwnerCustomerID)
+	}
+	query.Where(predicate.Event(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(customer.EventsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.OwnerCustomerID
+		if fk == nil {
+			return fmt.Errorf(`foreign-key "owner_customer_id" is nil for node %v`, n.ID)
+		}
+		node, ok := nodeids[*fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "owner_customer_id" returned %v for node %v`, *fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
 func (_q *CustomerQuery) loadCustomerPasswordResets(ctx context.Context, query *CustomerPasswordResetQuery, nodes []*Customer, init func(*Customer), assign func(*Customer, *CustomerPasswordReset)) error {
 	fks := make([]driver.Value, 0, len(nodes))
 	nodeids := make(map[string]*Customer)
@@ -1345,6 +1430,20 @@ func (_q *CustomerQuery) WithNamedAttachments(name string, opts ...func(*Attachm
 		_q.withNamedAttachments = make(map[string]*AttachmentQuery)
 	}
 	_q.withNamedAttachments[name] = query
+	return _q
+}
+
+// WithNamedEvents tells the query-builder to eager-load the nodes that are connected to the "events"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *CustomerQuery) WithNamedEvents(name string, opts ...func(*EventQuery)) *CustomerQuery {
+	query := (&EventClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedEvents == nil {
+		_q.withNamedEvents = make(map[string]*EventQuery)
+	}
+	_q.withNamedEvents[name] = query
 	return _q
 }
 

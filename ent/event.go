@@ -3,6 +3,7 @@
 package ent
 
 import (
+	"clientele/ent/customer"
 	"clientele/ent/event"
 	"clientele/internal/viewer"
 	"encoding/json"
@@ -37,8 +38,33 @@ type Event struct {
 	// The ID of the customer who owns the resource, if any.
 	OwnerCustomerID *string `json:"owner_customer_id,omitempty"`
 	// The changed fields, without passwords, hashes or tokens.
-	Payload      map[string]interface{} `json:"payload,omitempty"`
+	Payload map[string]interface{} `json:"payload,omitempty"`
+	// Edges holds the relations/edges for other nodes in the graph.
+	// The values are being populated by the EventQuery when eager-loading is set.
+	Edges        EventEdges `json:"edges"`
 	selectValues sql.SelectValues
+}
+
+// EventEdges holds the relations/edges for other nodes in the graph.
+type EventEdges struct {
+	// The customer who owns the resource the event is about, if any.
+	Customer *Customer `json:"customer,omitempty"`
+	// loadedTypes holds the information for reporting if a
+	// type was loaded (or requested) in eager-loading or not.
+	loadedTypes [1]bool
+	// totalCount holds the count of the edges above.
+	totalCount [1]map[string]int
+}
+
+// CustomerOrErr returns the Customer value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e EventEdges) CustomerOrErr() (*Customer, error) {
+	if e.Customer != nil {
+		return e.Customer, nil
+	} else if e.loadedTypes[0] {
+		return nil, &NotFoundError{label: customer.Label}
+	}
+	return nil, &NotLoadedError{edge: "customer"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -143,6 +169,11 @@ func (_m *Event) assignValues(columns []string, values []any) error {
 // This includes values selected through modifiers, order, etc.
 func (_m *Event) Value(name string) (ent.Value, error) {
 	return _m.selectValues.Get(name)
+}
+
+// QueryCustomer queries the "customer" edge of the Event entity.
+func (_m *Event) QueryCustomer() *CustomerQuery {
+	return NewEventClient(_m.config).QueryCustomer(_m)
 }
 
 // Update returns a builder for updating this Event.

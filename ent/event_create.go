@@ -3,6 +3,7 @@
 package ent
 
 import (
+	"clientele/ent/customer"
 	"clientele/ent/event"
 	"clientele/internal/viewer"
 	"context"
@@ -114,6 +115,25 @@ func (_c *EventCreate) SetNillableID(v *string) *EventCreate {
 		_c.SetID(*v)
 	}
 	return _c
+}
+
+// SetCustomerID sets the "customer" edge to the Customer entity by ID.
+func (_c *EventCreate) SetCustomerID(id string) *EventCreate {
+	_c.mutation.SetCustomerID(id)
+	return _c
+}
+
+// SetNillableCustomerID sets the "customer" edge to the Customer entity by ID if the given value is not nil.
+func (_c *EventCreate) SetNillableCustomerID(id *string) *EventCreate {
+	if id != nil {
+		_c = _c.SetCustomerID(*id)
+	}
+	return _c
+}
+
+// SetCustomer sets the "customer" edge to the Customer entity.
+func (_c *EventCreate) SetCustomer(v *Customer) *EventCreate {
+	return _c.SetCustomerID(v.ID)
 }
 
 // Mutation returns the EventMutation object of the builder.
@@ -277,13 +297,26 @@ func (_c *EventCreate) createSpec() (*Event, *sqlgraph.CreateSpec) {
 		_spec.SetField(event.FieldResourceID, field.TypeString, value)
 		_node.ResourceID = value
 	}
-	if value, ok := _c.mutation.OwnerCustomerID(); ok {
-		_spec.SetField(event.FieldOwnerCustomerID, field.TypeString, value)
-		_node.OwnerCustomerID = &value
-	}
 	if value, ok := _c.mutation.Payload(); ok {
 		_spec.SetField(event.FieldPayload, field.TypeJSON, value)
 		_node.Payload = value
+	}
+	if nodes := _c.mutation.CustomerIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   event.CustomerTable,
+			Columns: []string{event.CustomerColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(customer.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.OwnerCustomerID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
 	}
 	return _node, _spec
 }

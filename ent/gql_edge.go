@@ -216,6 +216,27 @@ func (_m *Customer) Attachments(
 	return _m.QueryAttachments().Paginate(ctx, after, first, before, last, opts...)
 }
 
+func (_m *Customer) Events(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*EventOrder, where *EventWhereInput,
+) (*EventConnection, error) {
+	opts := []EventPaginateOption{
+		WithEventOrder(orderBy),
+		WithEventFilter(where.Filter),
+	}
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[8][alias]
+	if nodes, err := _m.NamedEvents(alias); err == nil || hasTotalCount {
+		pager, err := newEventPager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &EventConnection{Edges: []*EventEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
+	}
+	return _m.QueryEvents().Paginate(ctx, after, first, before, last, opts...)
+}
+
 func (_m *Customer) CustomerPasswordResets(
 	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*CustomerPasswordResetOrder, where *CustomerPasswordResetWhereInput,
 ) (*CustomerPasswordResetConnection, error) {
@@ -224,7 +245,7 @@ func (_m *Customer) CustomerPasswordResets(
 		WithCustomerPasswordResetFilter(where.Filter),
 	}
 	alias := graphql.GetFieldContext(ctx).Field.Alias
-	totalCount, hasTotalCount := _m.Edges.totalCount[8][alias]
+	totalCount, hasTotalCount := _m.Edges.totalCount[9][alias]
 	if nodes, err := _m.NamedCustomerPasswordResets(alias); err == nil || hasTotalCount {
 		pager, err := newCustomerPasswordResetPager(opts, last != nil)
 		if err != nil {
@@ -317,6 +338,14 @@ func (_m *CustomerSubscription) Customer(ctx context.Context) (*Customer, error)
 		result, err = _m.QueryCustomer().Only(ctx)
 	}
 	return result, err
+}
+
+func (_m *Event) Customer(ctx context.Context) (*Customer, error) {
+	result, err := _m.Edges.CustomerOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCustomer().Only(ctx)
+	}
+	return result, MaskNotFound(err)
 }
 
 func (_m *Order) Customer(ctx context.Context) (*Customer, error) {

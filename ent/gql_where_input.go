@@ -2209,6 +2209,10 @@ type CustomerWhereInput struct {
 	HasAttachments     *bool                   `json:"hasAttachments,omitempty"`
 	HasAttachmentsWith []*AttachmentWhereInput `json:"hasAttachmentsWith,omitempty"`
 
+	// "events" edge predicates.
+	HasEvents     *bool              `json:"hasEvents,omitempty"`
+	HasEventsWith []*EventWhereInput `json:"hasEventsWith,omitempty"`
+
 	// "customer_password_resets" edge predicates.
 	HasCustomerPasswordResets     *bool                              `json:"hasCustomerPasswordResets,omitempty"`
 	HasCustomerPasswordResetsWith []*CustomerPasswordResetWhereInput `json:"hasCustomerPasswordResetsWith,omitempty"`
@@ -2672,6 +2676,24 @@ func (i *CustomerWhereInput) P() (predicate.Customer, error) {
 			with = append(with, p)
 		}
 		predicates = append(predicates, customer.HasAttachmentsWith(with...))
+	}
+	if i.HasEvents != nil {
+		p := customer.HasEvents()
+		if !*i.HasEvents {
+			p = customer.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasEventsWith) > 0 {
+		with := make([]predicate.Event, 0, len(i.HasEventsWith))
+		for _, w := range i.HasEventsWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasEventsWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, customer.HasEventsWith(with...))
 	}
 	if i.HasCustomerPasswordResets != nil {
 		p := customer.HasCustomerPasswordResets()
@@ -5324,6 +5346,10 @@ type EventWhereInput struct {
 	ResourceIDHasSuffix    *string  `json:"resourceIDHasSuffix,omitempty"`
 	ResourceIDEqualFold    *string  `json:"resourceIDEqualFold,omitempty"`
 	ResourceIDContainsFold *string  `json:"resourceIDContainsFold,omitempty"`
+
+	// "customer" edge predicates.
+	HasCustomer     *bool                 `json:"hasCustomer,omitempty"`
+	HasCustomerWith []*CustomerWhereInput `json:"hasCustomerWith,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -5617,6 +5643,24 @@ func (i *EventWhereInput) P() (predicate.Event, error) {
 		predicates = append(predicates, event.ResourceIDContainsFold(*i.ResourceIDContainsFold))
 	}
 
+	if i.HasCustomer != nil {
+		p := event.HasCustomer()
+		if !*i.HasCustomer {
+			p = event.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasCustomerWith) > 0 {
+		with := make([]predicate.Customer, 0, len(i.HasCustomerWith))
+		for _, w := range i.HasCustomerWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasCustomerWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, event.HasCustomerWith(with...))
+	}
 	switch len(predicates) {
 	case 0:
 		return nil, ErrEmptyEventWhereInput

@@ -4515,6 +4515,9 @@ type CustomerMutation struct {
 	attachments                     map[string]struct{}
 	removedattachments              map[string]struct{}
 	clearedattachments              bool
+	events                          map[string]struct{}
+	removedevents                   map[string]struct{}
+	clearedevents                   bool
 	customer_password_resets        map[string]struct{}
 	removedcustomer_password_resets map[string]struct{}
 	clearedcustomer_password_resets bool
@@ -5463,6 +5466,60 @@ func (m *CustomerMutation) ResetAttachments() {
 	m.removedattachments = nil
 }
 
+// AddEventIDs adds the "events" edge to the Event entity by ids.
+func (m *CustomerMutation) AddEventIDs(ids ...string) {
+	if m.events == nil {
+		m.events = make(map[string]struct{})
+	}
+	for i := range ids {
+		m.events[ids[i]] = struct{}{}
+	}
+}
+
+// ClearEvents clears the "events" edge to the Event entity.
+func (m *CustomerMutation) ClearEvents() {
+	m.clearedevents = true
+}
+
+// EventsCleared reports if the "events" edge to the Event entity was cleared.
+func (m *CustomerMutation) EventsCleared() bool {
+	return m.clearedevents
+}
+
+// RemoveEventIDs removes the "events" edge to the Event entity by IDs.
+func (m *CustomerMutation) RemoveEventIDs(ids ...string) {
+	if m.removedevents == nil {
+		m.removedevents = make(map[string]struct{})
+	}
+	for i := range ids {
+		delete(m.events, ids[i])
+		m.removedevents[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedEvents returns the removed IDs of the "events" edge to the Event entity.
+func (m *CustomerMutation) RemovedEventsIDs() (ids []string) {
+	for id := range m.removedevents {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// EventsIDs returns the "events" edge IDs in the mutation.
+func (m *CustomerMutation) EventsIDs() (ids []string) {
+	for id := range m.events {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetEvents resets all changes to the "events" edge.
+func (m *CustomerMutation) ResetEvents() {
+	m.events = nil
+	m.clearedevents = false
+	m.removedevents = nil
+}
+
 // AddCustomerPasswordResetIDs adds the "customer_password_resets" edge to the CustomerPasswordReset entity by ids.
 func (m *CustomerMutation) AddCustomerPasswordResetIDs(ids ...string) {
 	if m.customer_password_resets == nil {
@@ -5839,7 +5896,7 @@ func (m *CustomerMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *CustomerMutation) AddedEdges() []string {
-	edges := make([]string, 0, 9)
+	edges := make([]string, 0, 10)
 	if m.customer_group != nil {
 		edges = append(edges, customer.EdgeCustomerGroup)
 	}
@@ -5863,6 +5920,9 @@ func (m *CustomerMutation) AddedEdges() []string {
 	}
 	if m.attachments != nil {
 		edges = append(edges, customer.EdgeAttachments)
+	}
+	if m.events != nil {
+		edges = append(edges, customer.EdgeEvents)
 	}
 	if m.customer_password_resets != nil {
 		edges = append(edges, customer.EdgeCustomerPasswordResets)
@@ -5920,6 +5980,12 @@ func (m *CustomerMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case customer.EdgeEvents:
+		ids := make([]ent.Value, 0, len(m.events))
+		for id := range m.events {
+			ids = append(ids, id)
+		}
+		return ids
 	case customer.EdgeCustomerPasswordResets:
 		ids := make([]ent.Value, 0, len(m.customer_password_resets))
 		for id := range m.customer_password_resets {
@@ -5932,7 +5998,7 @@ func (m *CustomerMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *CustomerMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 9)
+	edges := make([]string, 0, 10)
 	if m.removedcustomer_addresses != nil {
 		edges = append(edges, customer.EdgeCustomerAddresses)
 	}
@@ -5953,6 +6019,9 @@ func (m *CustomerMutation) RemovedEdges() []string {
 	}
 	if m.removedattachments != nil {
 		edges = append(edges, customer.EdgeAttachments)
+	}
+	if m.removedevents != nil {
+		edges = append(edges, customer.EdgeEvents)
 	}
 	if m.removedcustomer_password_resets != nil {
 		edges = append(edges, customer.EdgeCustomerPasswordResets)
@@ -6006,6 +6075,12 @@ func (m *CustomerMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case customer.EdgeEvents:
+		ids := make([]ent.Value, 0, len(m.removedevents))
+		for id := range m.removedevents {
+			ids = append(ids, id)
+		}
+		return ids
 	case customer.EdgeCustomerPasswordResets:
 		ids := make([]ent.Value, 0, len(m.removedcustomer_password_resets))
 		for id := range m.removedcustomer_password_resets {
@@ -6018,7 +6093,7 @@ func (m *CustomerMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *CustomerMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 9)
+	edges := make([]string, 0, 10)
 	if m.clearedcustomer_group {
 		edges = append(edges, customer.EdgeCustomerGroup)
 	}
@@ -6042,6 +6117,9 @@ func (m *CustomerMutation) ClearedEdges() []string {
 	}
 	if m.clearedattachments {
 		edges = append(edges, customer.EdgeAttachments)
+	}
+	if m.clearedevents {
+		edges = append(edges, customer.EdgeEvents)
 	}
 	if m.clearedcustomer_password_resets {
 		edges = append(edges, customer.EdgeCustomerPasswordResets)
@@ -6069,6 +6147,8 @@ func (m *CustomerMutation) EdgeCleared(name string) bool {
 		return m.clearedreturns
 	case customer.EdgeAttachments:
 		return m.clearedattachments
+	case customer.EdgeEvents:
+		return m.clearedevents
 	case customer.EdgeCustomerPasswordResets:
 		return m.clearedcustomer_password_resets
 	}
@@ -6113,6 +6193,9 @@ func (m *CustomerMutation) ResetEdge(name string) error {
 		return nil
 	case customer.EdgeAttachments:
 		m.ResetAttachments()
+		return nil
+	case customer.EdgeEvents:
+		m.ResetEvents()
 		return nil
 	case customer.EdgeCustomerPasswordResets:
 		m.ResetCustomerPasswordResets()
@@ -10701,23 +10784,24 @@ func (m *CustomerSubscriptionMutation) ResetEdge(name string) error {
 // EventMutation represents an operation that mutates the Event nodes in the graph.
 type EventMutation struct {
 	config
-	op                Op
-	typ               string
-	id                *string
-	mode              *viewer.Mode
-	created_at        *time.Time
-	updated_at        *time.Time
-	sequence          *int64
-	addsequence       *int64
-	name              *string
-	resource_type     *string
-	resource_id       *string
-	owner_customer_id *string
-	payload           *map[string]interface{}
-	clearedFields     map[string]struct{}
-	done              bool
-	oldValue          func(context.Context) (*Event, error)
-	predicates        []predicate.Event
+	op              Op
+	typ             string
+	id              *string
+	mode            *viewer.Mode
+	created_at      *time.Time
+	updated_at      *time.Time
+	sequence        *int64
+	addsequence     *int64
+	name            *string
+	resource_type   *string
+	resource_id     *string
+	payload         *map[string]interface{}
+	clearedFields   map[string]struct{}
+	customer        *string
+	clearedcustomer bool
+	done            bool
+	oldValue        func(context.Context) (*Event, error)
+	predicates      []predicate.Event
 }
 
 var _ ent.Mutation = (*EventMutation)(nil)
@@ -11098,12 +11182,12 @@ func (m *EventMutation) ResetResourceID() {
 
 // SetOwnerCustomerID sets the "owner_customer_id" field.
 func (m *EventMutation) SetOwnerCustomerID(s string) {
-	m.owner_customer_id = &s
+	m.customer = &s
 }
 
 // OwnerCustomerID returns the value of the "owner_customer_id" field in the mutation.
 func (m *EventMutation) OwnerCustomerID() (r string, exists bool) {
-	v := m.owner_customer_id
+	v := m.customer
 	if v == nil {
 		return
 	}
@@ -11129,7 +11213,7 @@ func (m *EventMutation) OldOwnerCustomerID(ctx context.Context) (v *string, err 
 
 // ClearOwnerCustomerID clears the value of the "owner_customer_id" field.
 func (m *EventMutation) ClearOwnerCustomerID() {
-	m.owner_customer_id = nil
+	m.customer = nil
 	m.clearedFields[event.FieldOwnerCustomerID] = struct{}{}
 }
 
@@ -11141,7 +11225,7 @@ func (m *EventMutation) OwnerCustomerIDCleared() bool {
 
 // ResetOwnerCustomerID resets all changes to the "owner_customer_id" field.
 func (m *EventMutation) ResetOwnerCustomerID() {
-	m.owner_customer_id = nil
+	m.customer = nil
 	delete(m.clearedFields, event.FieldOwnerCustomerID)
 }
 
@@ -11179,6 +11263,46 @@ func (m *EventMutation) OldPayload(ctx context.Context) (v map[string]interface{
 // ResetPayload resets all changes to the "payload" field.
 func (m *EventMutation) ResetPayload() {
 	m.payload = nil
+}
+
+// SetCustomerID sets the "customer" edge to the Customer entity by id.
+func (m *EventMutation) SetCustomerID(id string) {
+	m.customer = &id
+}
+
+// ClearCustomer clears the "customer" edge to the Customer entity.
+func (m *EventMutation) ClearCustomer() {
+	m.clearedcustomer = true
+	m.clearedFields[event.FieldOwnerCustomerID] = struct{}{}
+}
+
+// CustomerCleared reports if the "customer" edge to the Customer entity was cleared.
+func (m *EventMutation) CustomerCleared() bool {
+	return m.OwnerCustomerIDCleared() || m.clearedcustomer
+}
+
+// CustomerID returns the "customer" edge ID in the mutation.
+func (m *EventMutation) CustomerID() (id string, exists bool) {
+	if m.customer != nil {
+		return *m.customer, true
+	}
+	return
+}
+
+// CustomerIDs returns the "customer" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CustomerID instead. It exists only for internal usage by the builders.
+func (m *EventMutation) CustomerIDs() (ids []string) {
+	if id := m.customer; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCustomer resets all changes to the "customer" edge.
+func (m *EventMutation) ResetCustomer() {
+	m.customer = nil
+	m.clearedcustomer = false
 }
 
 // Where appends a list predicates to the EventMutation builder.
@@ -11237,7 +11361,7 @@ func (m *EventMutation) Fields() []string {
 	if m.resource_id != nil {
 		fields = append(fields, event.FieldResourceID)
 	}
-	if m.owner_customer_id != nil {
+	if m.customer != nil {
 		fields = append(fields, event.FieldOwnerCustomerID)
 	}
 	if m.payload != nil {
@@ -11474,19 +11598,28 @@ func (m *EventMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *EventMutation) AddedEdges() []string {
-	edges := make([]string, 0, 0)
+	edges := make([]string, 0, 1)
+	if m.customer != nil {
+		edges = append(edges, event.EdgeCustomer)
+	}
 	return edges
 }
 
 // AddedIDs returns all IDs (to other nodes) that were added for the given edge
 // name in this mutation.
 func (m *EventMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case event.EdgeCustomer:
+		if id := m.customer; id != nil {
+			return []ent.Value{*id}
+		}
+	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *EventMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 0)
+	edges := make([]string, 0, 1)
 	return edges
 }
 
@@ -11498,25 +11631,42 @@ func (m *EventMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *EventMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 0)
+	edges := make([]string, 0, 1)
+	if m.clearedcustomer {
+		edges = append(edges, event.EdgeCustomer)
+	}
 	return edges
 }
 
 // EdgeCleared returns a boolean which indicates if the edge with the given name
 // was cleared in this mutation.
 func (m *EventMutation) EdgeCleared(name string) bool {
+	switch name {
+	case event.EdgeCustomer:
+		return m.clearedcustomer
+	}
 	return false
 }
 
 // ClearEdge clears the value of the edge with the given name. It returns an error
 // if that edge is not defined in the schema.
 func (m *EventMutation) ClearEdge(name string) error {
+	switch name {
+	case event.EdgeCustomer:
+		m.ClearCustomer()
+		return nil
+	}
 	return fmt.Errorf("unknown Event unique edge %s", name)
 }
 
 // ResetEdge resets all changes to the edge with the given name in this mutation.
 // It returns an error if the edge is not defined in the schema.
 func (m *EventMutation) ResetEdge(name string) error {
+	switch name {
+	case event.EdgeCustomer:
+		m.ResetCustomer()
+		return nil
+	}
 	return fmt.Errorf("unknown Event edge %s", name)
 }
 

@@ -36,12 +36,18 @@ func isConnection(def *ast.FieldDefinition) bool {
 		strings.HasSuffix(def.Type.Name(), "Connection")
 }
 
-// pageCache is gqlgen's parsed-query cache that also gives every connection
-// called without first or last an explicit `first: DefaultPage`. It rewrites
-// a document once, when it is added after validation and before anyone else
-// can see it, so entgql's eager loading (which reads arguments from the
-// document) and the resolvers both apply the default; without it a
-// connection without first returns every row.
+// pageCache is gqlgen's parsed-query cache that also normalises each new
+// document once, when it is added after validation and before anyone else
+// can see it:
+//   - every connection called without first or last gets an explicit
+//     `first: DefaultPage`; without it a connection returns every row;
+//   - a single literal given for a list argument (orderBy: {field: …}) is
+//     wrapped in a list, as GraphQL's input coercion says.
+//
+// entgql's eager loading reads arguments from the document itself, without
+// gqlgen's coercion; normalising the document makes the eager load and the
+// resolvers see the same arguments (otherwise a nested orderBy written as a
+// single object is silently ignored by the eager load).
 type pageCache struct {
 	graphql.Cache[*ast.QueryDocument]
 	defaultPage int
@@ -53,6 +59,14 @@ func (c pageCache) Add(ctx context.Context, key string, doc *ast.QueryDocument) 
 		for _, sel := range set {
 			switch s := sel.(type) {
 			case *ast.Field:
+				for _, a := range s.Arguments {
+					def := s.Definition.Arguments.ForName(a.Name)
+					if def != nil && def.Type.Elem != nil && a.Value != nil &&
+						a.Value.Kind != ast.ListValue && a.Value.Kind != ast.Variable && a.Value.Kind != ast.NullValue {
+						a.Value = &ast.Value{Kind: ast.ListValue, Position: a.Value.Position, ExpectedType: def.Type,
+							Children: ast.ChildValueList{{Value: a.Value, Position: a.Value.Position}}}
+					}
+				}
 				if isConnection(s.Definition) && s.Arguments.ForName("first") == nil && s.Arguments.ForName("last") == nil {
 					s.Arguments = append(s.Arguments, &ast.Argument{
 						Name:     "first",

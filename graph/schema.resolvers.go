@@ -76,11 +76,6 @@ func (r *customerResolver) Links(ctx context.Context, obj *ent.Customer) (*model
 	return r.links("customers", obj.ID), nil
 }
 
-// Events is the resolver for the events field.
-func (r *customerResolver) Events(ctx context.Context, obj *ent.Customer, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.EventOrder, where *ent.EventWhereInput) (*ent.EventConnection, error) {
-	return r.ent(ctx).Event.Query().Where(event.OwnerCustomerID(obj.ID)).Paginate(ctx, after, first, before, last, ent.WithEventOrder(orderBy), ent.WithEventFilter(where.Filter))
-}
-
 // Name is the resolver for the name field.
 func (r *customerAddressResolver) Name(ctx context.Context, obj *ent.CustomerAddress) (string, error) {
 	a, err := obj.Address(ctx)

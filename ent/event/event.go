@@ -9,6 +9,7 @@ import (
 
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
+	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/99designs/gqlgen/graphql"
 )
 
@@ -35,8 +36,17 @@ const (
 	FieldOwnerCustomerID = "owner_customer_id"
 	// FieldPayload holds the string denoting the payload field in the database.
 	FieldPayload = "payload"
+	// EdgeCustomer holds the string denoting the customer edge name in mutations.
+	EdgeCustomer = "customer"
 	// Table holds the table name of the event in the database.
 	Table = "events"
+	// CustomerTable is the table that holds the customer relation/edge.
+	CustomerTable = "events"
+	// CustomerInverseTable is the table name for the Customer entity.
+	// It exists in this package in order to avoid circular dependency with the "customer" package.
+	CustomerInverseTable = "customers"
+	// CustomerColumn is the table column denoting the customer relation/edge.
+	CustomerColumn = "owner_customer_id"
 )
 
 // Columns holds all SQL columns for event fields.
@@ -140,6 +150,20 @@ func ByResourceID(opts ...sql.OrderTermOption) OrderOption {
 // ByOwnerCustomerID orders the results by the owner_customer_id field.
 func ByOwnerCustomerID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldOwnerCustomerID, opts...).ToFunc()
+}
+
+// ByCustomerField orders the results by customer field.
+func ByCustomerField(field string, opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newCustomerStep(), sql.OrderByField(field, opts...))
+	}
+}
+func newCustomerStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(CustomerInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2O, true, CustomerTable, CustomerColumn),
+	)
 }
 
 var (

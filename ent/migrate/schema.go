@@ -390,14 +390,22 @@ var (
 		{Name: "name", Type: field.TypeString},
 		{Name: "resource_type", Type: field.TypeString},
 		{Name: "resource_id", Type: field.TypeString},
-		{Name: "owner_customer_id", Type: field.TypeString, Nullable: true},
 		{Name: "payload", Type: field.TypeJSON},
+		{Name: "owner_customer_id", Type: field.TypeString, Nullable: true},
 	}
 	// EventsTable holds the schema information for the "events" table.
 	EventsTable = &schema.Table{
 		Name:       "events",
 		Columns:    EventsColumns,
 		PrimaryKey: []*schema.Column{EventsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "events_customers_events",
+				Columns:    []*schema.Column{EventsColumns[9]},
+				RefColumns: []*schema.Column{CustomersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
 		Indexes: []*schema.Index{
 			{
 				Name:    "event_mode_created_at",
@@ -417,7 +425,7 @@ var (
 			{
 				Name:    "event_owner_customer_id_sequence",
 				Unique:  false,
-				Columns: []*schema.Column{EventsColumns[8], EventsColumns[4]},
+				Columns: []*schema.Column{EventsColumns[9], EventsColumns[4]},
 			},
 		},
 	}
@@ -667,6 +675,7 @@ func init() {
 	CustomerPasswordResetsTable.ForeignKeys[0].RefTable = CustomersTable
 	CustomerPaymentSourcesTable.ForeignKeys[0].RefTable = CustomersTable
 	CustomerSubscriptionsTable.ForeignKeys[0].RefTable = CustomersTable
+	EventsTable.ForeignKeys[0].RefTable = CustomersTable
 	OrdersTable.ForeignKeys[0].RefTable = CustomersTable
 	OrdersTable.ForeignKeys[1].RefTable = OrderSubscriptionsTable
 	ReturnsTable.ForeignKeys[0].RefTable = CustomersTable

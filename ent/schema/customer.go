@@ -5,6 +5,7 @@ import (
 
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
+	"entgo.io/ent/dialect/entsql"
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
@@ -79,6 +80,9 @@ func (Customer) Edges() []ent.Edge {
 		edge.To("attachments", Attachment.Type).
 			Comment("The files attached to the customer.").
 			Annotations(entgql.RelayConnection(), noInput),
+		edge.To("events", Event.Type).
+			Comment("The events of the customer and of everything it owns (addresses, orders, returns…), oldest first by default.").
+			Annotations(entgql.RelayConnection(), noInput, entsql.OnDelete(entsql.SetNull)),
 		edge.To("customer_password_resets", CustomerPasswordReset.Type).
 			Comment("The customer's password resets.").
 			Annotations(entgql.RelayConnection(), noInput),

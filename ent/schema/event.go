@@ -6,6 +6,7 @@ import (
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
 	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
 )
@@ -50,6 +51,18 @@ func (Event) Fields() []ent.Field {
 			Immutable().
 			Comment("The changed fields, without passwords, hashes or tokens.").
 			Annotations(entgql.Type("Map")),
+	}
+}
+
+// Edges of the Event.
+func (Event) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.From("customer", Customer.Type).
+			Ref("events").
+			Field("owner_customer_id").
+			Unique().
+			Immutable().
+			Comment("The customer who owns the resource the event is about, if any."),
 	}
 }
 

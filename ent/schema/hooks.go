@@ -165,7 +165,11 @@ func recordHook(table string) ent.Hook {
 					return nil, err
 				}
 				for _, id := range idList {
-					events = append(events, pendingEvent{action: "destroy", id: id, owner: owners[id], payload: map[string]any{"id": id}})
+					owner := owners[id]
+					if table == "customers" {
+						owner = nil // the customer is gone; its events keep no owner
+					}
+					events = append(events, pendingEvent{action: "destroy", id: id, owner: owner, payload: map[string]any{"id": id}})
 				}
 				return v, writeEvents(ctx, mu.Client(), table, events)
 			}

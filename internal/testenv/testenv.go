@@ -23,6 +23,7 @@ import (
 
 	"clientele/ent"
 	"clientele/graph"
+	"clientele/internal/auth"
 	"clientele/internal/store"
 	"clientele/internal/viewer"
 
@@ -34,6 +35,12 @@ import (
 type Env struct {
 	DB      *store.DB
 	Handler http.Handler
+	// Tokens is the real token service; with WithRealAuth it authenticates
+	// requests and serves /oauth/token (see Mux).
+	Tokens *auth.Service
+	// Mux serves /graphql and /oauth/token.
+	Mux     *http.ServeMux
+	options graph.Options
 	// As is the caller every request acts as, unless a request sets one.
 	As *viewer.Viewer
 	// Now is the clock the server sees; tests move it.
@@ -43,6 +50,22 @@ type Env struct {
 
 // Option changes the handler options of a test environment.
 type Option func(*graph.Options)
+
+// WithRealAuth makes requests authenticate with real bearer tokens (the
+// Authorization header) instead of acting as e.As.
+func WithRealAuth() Option {
+	return func(o *graph.Options) { o.Authenticate = nil }
+}
+
+// WithLimits sets the query limits.
+func WithLimits(l graph.Limits) Option {
+	return func(o *graph.Options) { o.Limits = l }
+}
+
+// WithRateLimit limits each token to perSecond requests with burst.
+func WithRateLimit(perSecond float64, burst int) Option {
+	return func(o *graph.Options) { o.RateLimit, o.RateBurst = perSecond, burst }
+}
 
 // New starts a fresh environment for t.
 func New(t testing.TB, opts ...Option) *Env {
@@ -65,7 +88,18 @@ func New(t testing.TB, opts ...Option) *Env {
 	for _, opt := range opts {
 		opt(&o)
 	}
+	key, err := auth.SigningKey(context.Background(), db.Client, "")
+	require.NoError(t, err)
+	e.Tokens = auth.NewService(db.Client, key)
+	e.Tokens.Now = func() time.Time { return e.Now }
+	if o.Authenticate == nil {
+		o.Authenticate = e.Tokens.Authenticate
+	}
+	e.options = o
 	e.Handler = graph.NewHandler(o)
+	e.Mux = http.NewServeMux()
+	e.Mux.Handle("/graphql", e.Handler)
+	e.Mux.Handle("/oauth/token", e.Tokens.TokenHandler())
 	return e
 }
 
@@ -214,6 +248,9 @@ func (d *countingDriver) Exec(ctx context.Context, q string, args, v any) error 
 
 func (d *countingDriver) Query(ctx context.Context, q string, args, v any) error {
 	d.n.Add(1)
+	if os.Getenv("TESTENV_LOG_SQL") != "" {
+		println("SQL:", q)
+	}
 	return d.Driver.Query(ctx, q, args, v)
 }
 
@@ -238,4 +275,36 @@ func (t *countingTx) Exec(ctx context.Context, q string, args, v any) error {
 func (t *countingTx) Query(ctx context.Context, q string, args, v any) error {
 	t.n.Add(1)
 	return t.Tx.Query(ctx, q, args, v)
+}
+
+// Credential creates a credential and returns it with its secret.
+func (e *Env) Credential(t testing.TB, kind, role string, mode viewer.Mode) *auth.NewCredential {
+	t.Helper()
+	c, err := auth.CreateCredential(context.Background(), e.DB.Client, kind, role, mode, "")
+	require.NoError(t, err)
+	return c
+}
+
+// Token returns an access token for a credential, owned by customerID if
+// that is not empty (a logged-in customer).
+func (e *Env) Token(t testing.TB, c *auth.NewCredential, customerID string) string {
+	t.Helper()
+	row, err := e.DB.Client.Credential.Get(context.Background(), c.ID)
+	require.NoError(t, err)
+	tok, _, err := e.Tokens.Issue(row, customerID, "access")
+	require.NoError(t, err)
+	return tok
+}
+
+// DoAs runs a GraphQL request with a bearer token (empty: none).
+func (e *Env) DoAs(t testing.TB, token, query string, vars map[string]any) *Response {
+	t.Helper()
+	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
+	require.NoError(t, err)
+	req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	return e.Send(t, req)
 }
