@@ -4,6 +4,7 @@
 //	clientele migrate   create or upgrade the database tables
 //	clientele schema    print the GraphQL schema (SDL)
 //	clientele credentials create|list|revoke   manage API credentials
+//	clientele seed      fill the database with reproducible sample data
 package main
 
 //go:generate go run -mod=mod ./ent/entc.go
@@ -139,6 +140,9 @@ func parseConfig(args []string, getenv func(string) string) (Config, error) {
 	if cfg.Command == "credentials" {
 		return cfg, parseCredentialArgs(&cfg, fs, args)
 	}
+	if cfg.Command == "seed" {
+		seedFlags(fs)
+	}
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -193,8 +197,10 @@ func run(ctx context.Context, cfg Config, stdout io.Writer, log *slog.Logger) er
 		return serve(ctx, cfg, stdout, log)
 	case "credentials":
 		return credentials(ctx, cfg, stdout)
+	case "seed":
+		return seed(ctx, cfg, stdout)
 	}
-	return fmt.Errorf("unknown command %q (want serve, migrate, schema or credentials)", cfg.Command)
+	return fmt.Errorf("unknown command %q (want serve, migrate, schema, credentials or seed)", cfg.Command)
 }
 
 // serve opens and migrates the database and serves HTTP until ctx is done,

@@ -1,0 +1,192 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"strings"
+	"time"
+
+	"clientele/ent"
+	"clientele/ent/customer"
+	"clientele/ent/order"
+	"clientele/internal/lifecycle"
+	"clientele/internal/store"
+	"clientele/internal/viewer"
+
+	"github.com/schollz/progressbar/v3"
+)
+
+// seedArgs are the flags of `clientele seed`.
+type seedArgs struct {
+	customers, addresses, orders, groups, batch int
+	seed                                        uint64
+	mode                                        string
+}
+
+var seedOpts = seedArgs{customers: 1000, addresses: 2, orders: 3, groups: 10, batch: 500, seed: 1, mode: "test"}
+
+func seedFlags(fs *flag.FlagSet) {
+	fs.IntVar(&seedOpts.customers, "customers", seedOpts.customers, "customers to create")
+	fs.IntVar(&seedOpts.addresses, "addresses", seedOpts.addresses, "address-book entries per customer")
+	fs.IntVar(&seedOpts.orders, "orders", seedOpts.orders, "orders per customer")
+	fs.IntVar(&seedOpts.groups, "groups", seedOpts.groups, "customer groups")
+	fs.IntVar(&seedOpts.batch, "batch", seedOpts.batch, "customers per transaction")
+	fs.Uint64Var(&seedOpts.seed, "seed", seedOpts.seed, "seed of the random source (same seed, same data)")
+	fs.StringVar(&seedOpts.mode, "mode", seedOpts.mode, "test or live")
+}
+
+var (
+	firstNames = []string{"ann", "bob", "carla", "dario", "elena", "fabio", "giulia", "hugo", "irene", "jonas", "kim", "luca", "marta", "nils", "olga", "pietro"}
+	lastNames  = []string{"rossi", "smith", "garcia", "müller", "dubois", "bianchi", "jensen", "novak", "silva", "tanaka", "kowalski", "ferrari"}
+	cities     = []string{"Milano", "Roma", "Torino", "Berlin", "Paris", "Madrid", "Lisboa", "Wien", "Praha", "Oslo"}
+	currencies = []string{"EUR", "EUR", "EUR", "USD", "GBP"}
+	segments   = []string{"retail", "wholesale", "vip", "outlet"}
+)
+
+// seed fills the database with reproducible customers, groups, address
+// books and orders, in bulk transactions of --batch customers. The ent hooks
+// run as for any other write, so numbers, statuses and events are real.
+func seed(ctx context.Context, cfg Config, stdout io.Writer) error {
+	o := seedOpts
+	mode, err := viewer.ParseMode(o.mode)
+	if err != nil {
+		return err
+	}
+	db, err := store.Open(cfg.DatabaseURL, nil)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx); err != nil {
+		return err
+	}
+	ctx = viewer.SystemContext(ctx, mode)
+	start := time.Now()
+	groups := make([]string, 0, o.groups)
+	for i := 0; i < o.groups; i++ {
+		g, err := db.Client.CustomerGroup.Create().SetName(fmt.Sprintf("Group %d", i)).SetCode(fmt.Sprintf("g%d-%d", o.seed, i)).Save(ctx)
+		if err != nil {
+			return fmt.Errorf("create group: %w", err)
+		}
+		groups = append(groups, g.ID)
+	}
+	var bar *progressbar.ProgressBar
+	if fi, err := os.Stdout.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 && stdout == os.Stdout {
+		bar = progressbar.NewOptions(o.customers, progressbar.OptionSetDescription("seeding customers"),
+			progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetPredictTime(true))
+	}
+	for from := 0; from < o.customers; from += o.batch {
+		to := min(from+o.batch, o.customers)
+		if err := seedBatch(ctx, db.Client, o, groups, from, to); err != nil {
+			return err
+		}
+		if bar != nil {
+			_ = bar.Add(to - from)
+		}
+	}
+	if bar != nil {
+		_ = bar.Finish()
+		fmt.Fprintln(stdout)
+	}
+	fmt.Fprintf(stdout, "seeded %d customers, %d addresses, %d orders in %s (%s)\n",
+		o.customers, o.customers*o.addresses, o.customers*o.orders, time.Since(start).Round(time.Millisecond), redact(cfg.DatabaseURL))
+	return nil
+}
+
+func seedBatch(ctx context.Context, c *ent.Client, o seedArgs, groups []string, from, to int) error {
+	tx, err := c.Tx(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	tc := tx.Client()
+	now := time.Now()
+	custs := make([]*ent.CustomerCreate, 0, to-from)
+	type plan struct {
+		placed []bool
+		rng    *rand.Rand
+	}
+	plans := make([]plan, 0, to-from)
+	for i := from; i < to; i++ {
+		rng := rand.New(rand.NewPCG(o.seed, uint64(i)))
+		first, last := firstNames[rng.IntN(len(firstNames))], lastNames[rng.IntN(len(lastNames))]
+		p := plan{rng: rng}
+		placedN := 0
+		for j := 0; j < o.orders; j++ {
+			placed := rng.IntN(10) < 6
+			p.placed = append(p.placed, placed)
+			if placed {
+				placedN++
+			}
+		}
+		b := tc.Customer.Create().
+			SetEmail(fmt.Sprintf("%s.%s.%d@example.com", first, strings.ReplaceAll(last, "ü", "u"), i)).
+			SetMetadata(map[string]any{"segment": segments[rng.IntN(len(segments))], "newsletter": rng.IntN(2) == 0}).
+			SetStatus(customer.Status(lifecycle.CustomerStatus(placedN))).
+			SetTotalOrdersCount(placedN).
+			SetCreatedAt(now.Add(-time.Duration(rng.IntN(365*24)) * time.Hour))
+		if rng.IntN(10) < 7 && len(groups) > 0 {
+			b.SetCustomerGroupID(groups[rng.IntN(len(groups))])
+		}
+		if rng.IntN(2) == 0 {
+			b.SetReference(fmt.Sprintf("CRM-%07d", i)).SetReferenceOrigin("crm")
+		}
+		custs = append(custs, b)
+		plans = append(plans, p)
+	}
+	created, err := tc.Customer.CreateBulk(custs...).Save(ctx)
+	if err != nil {
+		return fmt.Errorf("create customers: %w", err)
+	}
+	var addrs []*ent.AddressCreate
+	for k, cu := range created {
+		rng := plans[k].rng
+		for j := 0; j < o.addresses; j++ {
+			addrs = append(addrs, tc.Address.Create().
+				SetFirstName(firstNames[rng.IntN(len(firstNames))]).SetLastName(lastNames[rng.IntN(len(lastNames))]).
+				SetLine1(fmt.Sprintf("Via %s %d", strings.ToUpper(cu.Email[:1]), 1+rng.IntN(200))).
+				SetCity(cities[rng.IntN(len(cities))]).SetZipCode(fmt.Sprintf("%05d", rng.IntN(100000))).
+				SetCountryCode("IT").SetPhone(fmt.Sprintf("+39 %09d", rng.IntN(1_000_000_000))))
+		}
+	}
+	addrRows, err := tc.Address.CreateBulk(addrs...).Save(ctx)
+	if err != nil {
+		return fmt.Errorf("create addresses: %w", err)
+	}
+	var entries []*ent.CustomerAddressCreate
+	var orders []*ent.OrderCreate
+	for k, cu := range created {
+		for j := 0; j < o.addresses; j++ {
+			entries = append(entries, tc.CustomerAddress.Create().SetCustomerID(cu.ID).SetAddressID(addrRows[k*o.addresses+j].ID))
+		}
+		rng := plans[k].rng
+		for _, placed := range plans[k].placed {
+			sub := int64(500 + rng.IntN(20000))
+			ship := int64(rng.IntN(3) * 500)
+			tax := sub * 22 / 100
+			b := tc.Order.Create().SetCustomerID(cu.ID).SetCurrencyCode(currencies[rng.IntN(len(currencies))]).
+				SetSubtotalAmountCents(sub).SetShippingAmountCents(ship).SetTotalTaxAmountCents(tax).
+				SetTotalAmountCents(sub + ship + tax)
+			if placed {
+				at := now.Add(-time.Duration(rng.IntN(90*24)) * time.Hour)
+				b.SetStatus(order.StatusPLACED).SetPaymentStatus(order.PaymentStatusAUTHORIZED).SetPlacedAt(at)
+			} else {
+				b.SetStatus(order.StatusPENDING)
+			}
+			orders = append(orders, b)
+		}
+	}
+	if _, err := tc.CustomerAddress.CreateBulk(entries...).Save(ctx); err != nil {
+		return fmt.Errorf("create address book: %w", err)
+	}
+	if len(orders) > 0 {
+		if _, err := tc.Order.CreateBulk(orders...).Save(ctx); err != nil {
+			return fmt.Errorf("create orders: %w", err)
+		}
+	}
+	return tx.Commit()
+}
