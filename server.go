@@ -28,6 +28,7 @@ import (
 
 	"clientele/graph"
 	"clientele/internal/auth"
+	"clientele/internal/metrics"
 	"clientele/internal/store"
 
 	"github.com/99designs/gqlgen/graphql/playground"
@@ -207,7 +208,8 @@ func run(ctx context.Context, cfg Config, stdout io.Writer, log *slog.Logger) er
 // then shuts down gracefully: stop accepting, finish in-flight requests,
 // close the database.
 func serve(ctx context.Context, cfg Config, stdout io.Writer, log *slog.Logger) error {
-	db, err := store.Open(cfg.DatabaseURL, nil)
+	reg := metrics.New()
+	db, err := store.Open(cfg.DatabaseURL, reg.WrapDriver)
 	if err != nil {
 		return err
 	}
@@ -243,9 +245,11 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer, log *slog.Logger) 
 		RateLimit:     cfg.RateLimit,
 		RateBurst:     cfg.RateBurst,
 		CORSOrigins:   splitList(cfg.CORSOrigins),
+		Metrics:       reg,
 	})
 	mux := http.NewServeMux()
 	mux.Handle("/oauth/token", tokens.TokenHandler())
+	mux.Handle("GET /metrics", reg.Handler())
 	mux.Handle("/graphql", gql)
 	mux.Handle("GET /{$}", playground.Handler("clientele", "/graphql"))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {

@@ -14,6 +14,7 @@ import (
 
 	"clientele/ent"
 	"clientele/internal/auth"
+	"clientele/internal/metrics"
 	"clientele/internal/viewer"
 
 	"entgo.io/ent/dialect"
@@ -46,6 +47,8 @@ type Options struct {
 	RateBurst int
 	// CORSOrigins lists the origins browsers may call from; empty is closed.
 	CORSOrigins []string
+	// Metrics, if set, records every operation.
+	Metrics *metrics.Registry
 }
 
 // NewHandler returns the /graphql handler: gqlgen with GET (queries only) and
@@ -81,6 +84,25 @@ func NewHandler(o Options) http.Handler {
 	srv.Use(accessExtension{})
 	srv.Use(limitsExtension{limits: o.Limits, schema: es.Schema()})
 	srv.Use(mutationTx{client: o.Client, log: o.Logger})
+	if o.Metrics != nil {
+		srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+			start := time.Now()
+			name := graphql.GetOperationContext(ctx).OperationName
+			if op := graphql.GetOperationContext(ctx).Operation; name == "" && op != nil {
+				name = op.Name
+			}
+			h := next(ctx)
+			return func(ctx context.Context) *graphql.Response {
+				resp := h(ctx)
+				outcome := "ok"
+				if resp == nil || len(resp.Errors) > 0 {
+					outcome = "error"
+				}
+				o.Metrics.ObserveOperation(name, outcome, time.Since(start))
+				return resp
+			}
+		})
+	}
 	srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 		return next(context.WithValue(ctx, loadersKey{}, newLoaders(o.Client)))
 	})

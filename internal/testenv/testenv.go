@@ -17,17 +17,16 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"clientele/ent"
 	"clientele/graph"
 	"clientele/internal/auth"
+	"clientele/internal/metrics"
 	"clientele/internal/store"
 	"clientele/internal/viewer"
 
-	"entgo.io/ent/dialect"
 	"github.com/stretchr/testify/require"
 )
 
@@ -44,8 +43,8 @@ type Env struct {
 	// As is the caller every request acts as, unless a request sets one.
 	As *viewer.Viewer
 	// Now is the clock the server sees; tests move it.
-	Now        time.Time
-	statements atomic.Int64
+	Now     time.Time
+	Metrics *metrics.Registry
 }
 
 // Option changes the handler options of a test environment.
@@ -70,9 +69,9 @@ func WithRateLimit(perSecond float64, burst int) Option {
 // New starts a fresh environment for t.
 func New(t testing.TB, opts ...Option) *Env {
 	t.Helper()
-	e := &Env{As: &viewer.Viewer{Mode: viewer.Test, Kind: viewer.Integration, Role: viewer.Admin}, Now: time.Now()}
+	e := &Env{As: &viewer.Viewer{Mode: viewer.Test, Kind: viewer.Integration, Role: viewer.Admin}, Now: time.Now(), Metrics: metrics.New()}
 	url := DatabaseURL(t)
-	db, err := store.Open(url, func(d dialect.Driver) dialect.Driver { return &countingDriver{Driver: d, n: &e.statements} })
+	db, err := store.Open(url, e.Metrics.WrapDriver)
 	require.NoError(t, err)
 	t.Cleanup(func() { db.Close() })
 	require.NoError(t, db.Migrate(context.Background()))
@@ -83,6 +82,7 @@ func New(t testing.TB, opts ...Option) *Env {
 		PublicURL:     "https://clientele.test",
 		Introspection: true,
 		Now:           func() time.Time { return e.Now },
+		Metrics:       e.Metrics,
 		Authenticate:  func(r *http.Request) (*viewer.Viewer, error) { return e.As, nil },
 	}
 	for _, opt := range opts {
@@ -142,7 +142,7 @@ func (e *Env) Context() context.Context {
 func (e *Env) Ent() *ent.Client { return e.DB.Client }
 
 // Statements returns how many SQL statements have run so far.
-func (e *Env) Statements() int64 { return e.statements.Load() }
+func (e *Env) Statements() int64 { return e.Metrics.Statements() }
 
 // Response is a decoded GraphQL response.
 type Response struct {
@@ -234,77 +234,4 @@ func (e *Env) MustDo(t testing.TB, query string, vars map[string]any) *Response 
 	require.Empty(t, r.Errors, "errors: %s", r.Raw)
 	require.NotContains(t, r.Raw, `"userErrors":[{`, "user errors: %s", r.Raw)
 	return r
-}
-
-type countingDriver struct {
-	dialect.Driver
-	n *atomic.Int64
-}
-
-func (d *countingDriver) Exec(ctx context.Context, q string, args, v any) error {
-	d.n.Add(1)
-	return d.Driver.Exec(ctx, q, args, v)
-}
-
-func (d *countingDriver) Query(ctx context.Context, q string, args, v any) error {
-	d.n.Add(1)
-	if os.Getenv("TESTENV_LOG_SQL") != "" {
-		println("SQL:", q)
-	}
-	return d.Driver.Query(ctx, q, args, v)
-}
-
-func (d *countingDriver) Tx(ctx context.Context) (dialect.Tx, error) {
-	tx, err := d.Driver.Tx(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return &countingTx{Tx: tx, n: d.n}, nil
-}
-
-type countingTx struct {
-	dialect.Tx
-	n *atomic.Int64
-}
-
-func (t *countingTx) Exec(ctx context.Context, q string, args, v any) error {
-	t.n.Add(1)
-	return t.Tx.Exec(ctx, q, args, v)
-}
-
-func (t *countingTx) Query(ctx context.Context, q string, args, v any) error {
-	t.n.Add(1)
-	return t.Tx.Query(ctx, q, args, v)
-}
-
-// Credential creates a credential and returns it with its secret.
-func (e *Env) Credential(t testing.TB, kind, role string, mode viewer.Mode) *auth.NewCredential {
-	t.Helper()
-	c, err := auth.CreateCredential(context.Background(), e.DB.Client, kind, role, mode, "")
-	require.NoError(t, err)
-	return c
-}
-
-// Token returns an access token for a credential, owned by customerID if
-// that is not empty (a logged-in customer).
-func (e *Env) Token(t testing.TB, c *auth.NewCredential, customerID string) string {
-	t.Helper()
-	row, err := e.DB.Client.Credential.Get(context.Background(), c.ID)
-	require.NoError(t, err)
-	tok, _, err := e.Tokens.Issue(row, customerID, "access")
-	require.NoError(t, err)
-	return tok
-}
-
-// DoAs runs a GraphQL request with a bearer token (empty: none).
-func (e *Env) DoAs(t testing.TB, token, query string, vars map[string]any) *Response {
-	t.Helper()
-	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
-	require.NoError(t, err)
-	req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	return e.Send(t, req)
 }
