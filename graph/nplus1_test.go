@@ -1,0 +1,78 @@
+package graph_test
+
+import (
+	"fmt"
+	"testing"
+
+	"clientele/internal/testenv"
+
+	"github.com/stretchr/testify/require"
+)
+
+// q50 is the reference query of the performance issue.
+const q50 = `query($n: Int!) { customers(first: $n) {
+  totalCount pageInfo { hasNextPage endCursor }
+  edges { node { id email status
+    customerGroup { name code }
+    customerAddresses(first: 5) { totalCount edges { node { name address { city } } } }
+    orders(first: 10, orderBy: {field: CREATED_AT, direction: DESC}) { totalCount edges { node { number status totalAmountCents placedAt } } }
+  } } } }`
+
+// seedCustomers creates n customers, each in a group, with 2 addresses and
+// 3 orders, through the GraphQL API.
+func seedCustomers(t testing.TB, e *testenv.Env, n int) {
+	t.Helper()
+	g := e.MustDo(t, `mutation { createCustomerGroup(input: {name: "VIP", code: "vip"}) { customerGroup { id } } }`, nil).Str("createCustomerGroup.customerGroup.id")
+	for i := 0; i < n; i++ {
+		c := e.MustDo(t, `mutation($in: CreateCustomerInput!) { createCustomer(input: $in) { customer { id } } }`,
+			map[string]any{"in": map[string]any{"email": fmt.Sprintf("c%d@example.com", i), "customerGroupID": g}}).Str("createCustomer.customer.id")
+		for j := 0; j < 2; j++ {
+			a := e.MustDo(t, `mutation($in: CreateAddressInput!) { createAddress(input: $in) { address { id } } }`,
+				map[string]any{"in": map[string]any{"firstName": "Ann", "lastName": "Lee", "line1": "Via Roma 1", "city": fmt.Sprintf("City %d", j), "countryCode": "IT", "phone": "+39 555"}}).Str("createAddress.address.id")
+			e.MustDo(t, `mutation($in: CreateCustomerAddressInput!) { createCustomerAddress(input: $in) { customerAddress { id } } }`,
+				map[string]any{"in": map[string]any{"customerID": c, "addressID": a}})
+		}
+		for j := 0; j < 3; j++ {
+			e.MustDo(t, `mutation($in: CreateOrderInput!) { createOrder(input: $in) { order { id } } }`,
+				map[string]any{"in": map[string]any{"customerID": c, "currencyCode": "EUR", "totalAmountCents": 1000 + j}})
+		}
+	}
+}
+
+// statements runs a query and returns how many SQL statements it took.
+func statements(t testing.TB, e *testenv.Env, q string, vars map[string]any) (int64, *testenv.Response) {
+	t.Helper()
+	before := e.Statements()
+	r := e.MustDo(t, q, vars)
+	return e.Statements() - before, r
+}
+
+func TestQ50StatementCountDoesNotGrowWithRows(t *testing.T) {
+	t.Parallel()
+	e := testenv.New(t)
+	seedCustomers(t, e, 12)
+	one, r1 := statements(t, e, q50, map[string]any{"n": 1})
+	many, r := statements(t, e, q50, map[string]any{"n": 12})
+	require.Len(t, r1.Get("customers.edges"), 1)
+	require.Len(t, r.Get("customers.edges"), 12)
+	require.Equal(t, 2, r.Int("customers.edges.11.node.customerAddresses.totalCount"))
+	require.Equal(t, 3, r.Int("customers.edges.11.node.orders.totalCount"))
+	require.NotEmpty(t, r.Str("customers.edges.11.node.customerAddresses.edges.0.node.name"))
+	require.Equal(t, "VIP", r.Str("customers.edges.11.node.customerGroup.name"))
+	require.Equal(t, one, many, "statements for 1 and 12 customers")
+	// customers, their count, groups, address-book entries, addresses, orders,
+	// and one grouped count per nested totalCount.
+	require.LessOrEqual(t, many, int64(8))
+}
+
+func TestOrdersWithCustomerGroupLoadEachCustomerOnce(t *testing.T) {
+	t.Parallel()
+	e := testenv.New(t)
+	seedCustomers(t, e, 4)
+	q := `query($n: Int!) { orders(first: $n) { edges { node { number customer { email customerGroup { name } } } } } }`
+	one, _ := statements(t, e, q, map[string]any{"n": 1})
+	many, r := statements(t, e, q, map[string]any{"n": 12})
+	require.Len(t, r.Get("orders.edges"), 12)
+	require.Equal(t, one, many)
+	require.LessOrEqual(t, many, int64(4))
+}
