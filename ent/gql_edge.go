@@ -353,7 +353,7 @@ func (_m *Order) Customer(ctx context.Context) (*Customer, error) {
 	if IsNotLoaded(err) {
 		result, err = _m.QueryCustomer().Only(ctx)
 	}
-	return result, err
+	return result, MaskNotFound(err)
 }
 
 func (_m *Order) Returns(

@@ -792,7 +792,7 @@ type CreateOrderInput struct {
 	DiscountAmountCents *int64
 	TotalTaxAmountCents *int64
 	TotalAmountCents    *int64
-	CustomerID          string
+	CustomerID          *string
 }
 
 // Mutate applies the CreateOrderInput on the OrderMutation builder.
@@ -825,7 +825,9 @@ func (i *CreateOrderInput) Mutate(m *OrderMutation) {
 	if v := i.TotalAmountCents; v != nil {
 		m.SetTotalAmountCents(*v)
 	}
-	m.SetCustomerID(i.CustomerID)
+	if v := i.CustomerID; v != nil {
+		m.SetCustomerID(*v)
+	}
 }
 
 // SetInput applies the change-set in the CreateOrderInput on the OrderCreate builder.

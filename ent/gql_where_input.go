@@ -5756,6 +5756,8 @@ type OrderWhereInput struct {
 	CustomerIDContains     *string  `json:"customerIDContains,omitempty"`
 	CustomerIDHasPrefix    *string  `json:"customerIDHasPrefix,omitempty"`
 	CustomerIDHasSuffix    *string  `json:"customerIDHasSuffix,omitempty"`
+	CustomerIDIsNil        bool     `json:"customerIDIsNil,omitempty"`
+	CustomerIDNotNil       bool     `json:"customerIDNotNil,omitempty"`
 	CustomerIDEqualFold    *string  `json:"customerIDEqualFold,omitempty"`
 	CustomerIDContainsFold *string  `json:"customerIDContainsFold,omitempty"`
 
@@ -6256,6 +6258,12 @@ func (i *OrderWhereInput) P() (predicate.Order, error) {
 	}
 	if i.CustomerIDHasSuffix != nil {
 		predicates = append(predicates, order.CustomerIDHasSuffix(*i.CustomerIDHasSuffix))
+	}
+	if i.CustomerIDIsNil {
+		predicates = append(predicates, order.CustomerIDIsNil())
+	}
+	if i.CustomerIDNotNil {
+		predicates = append(predicates, order.CustomerIDNotNil())
 	}
 	if i.CustomerIDEqualFold != nil {
 		predicates = append(predicates, order.CustomerIDEqualFold(*i.CustomerIDEqualFold))

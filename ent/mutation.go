@@ -12100,9 +12100,22 @@ func (m *OrderMutation) OldCustomerID(ctx context.Context) (v string, err error)
 	return oldValue.CustomerID, nil
 }
 
+// ClearCustomerID clears the value of the "customer_id" field.
+func (m *OrderMutation) ClearCustomerID() {
+	m.customer = nil
+	m.clearedFields[order.FieldCustomerID] = struct{}{}
+}
+
+// CustomerIDCleared returns if the "customer_id" field was cleared in this mutation.
+func (m *OrderMutation) CustomerIDCleared() bool {
+	_, ok := m.clearedFields[order.FieldCustomerID]
+	return ok
+}
+
 // ResetCustomerID resets all changes to the "customer_id" field.
 func (m *OrderMutation) ResetCustomerID() {
 	m.customer = nil
+	delete(m.clearedFields, order.FieldCustomerID)
 }
 
 // SetOrderSubscriptionID sets the "order_subscription_id" field.
@@ -12939,7 +12952,7 @@ func (m *OrderMutation) ClearCustomer() {
 
 // CustomerCleared reports if the "customer" edge to the Customer entity was cleared.
 func (m *OrderMutation) CustomerCleared() bool {
-	return m.clearedcustomer
+	return m.CustomerIDCleared() || m.clearedcustomer
 }
 
 // CustomerIDs returns the "customer" edge IDs in the mutation.
@@ -13657,6 +13670,9 @@ func (m *OrderMutation) ClearedFields() []string {
 	if m.FieldCleared(order.FieldReferenceOrigin) {
 		fields = append(fields, order.FieldReferenceOrigin)
 	}
+	if m.FieldCleared(order.FieldCustomerID) {
+		fields = append(fields, order.FieldCustomerID)
+	}
 	if m.FieldCleared(order.FieldOrderSubscriptionID) {
 		fields = append(fields, order.FieldOrderSubscriptionID)
 	}
@@ -13694,6 +13710,9 @@ func (m *OrderMutation) ClearField(name string) error {
 		return nil
 	case order.FieldReferenceOrigin:
 		m.ClearReferenceOrigin()
+		return nil
+	case order.FieldCustomerID:
+		m.ClearCustomerID()
 		return nil
 	case order.FieldOrderSubscriptionID:
 		m.ClearOrderSubscriptionID()

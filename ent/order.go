@@ -34,7 +34,7 @@ type Order struct {
 	ReferenceOrigin *string `json:"reference_origin,omitempty"`
 	// Free key-value pairs attached to the resource. On update the whole object is replaced.
 	Metadata map[string]interface{} `json:"metadata,omitempty"`
-	// The ID of the customer who owns the order.
+	// The ID of the customer who owns the order. Always set: createOrder takes it or finds the customer by customerEmail.
 	CustomerID string `json:"customer_id,omitempty"`
 	// The ID of the order subscription that generated the order, if any.
 	OrderSubscriptionID *string `json:"order_subscription_id,omitempty"`

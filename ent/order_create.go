@@ -102,6 +102,14 @@ func (_c *OrderCreate) SetCustomerID(v string) *OrderCreate {
 	return _c
 }
 
+// SetNillableCustomerID sets the "customer_id" field if the given value is not nil.
+func (_c *OrderCreate) SetNillableCustomerID(v *string) *OrderCreate {
+	if v != nil {
+		_c.SetCustomerID(*v)
+	}
+	return _c
+}
+
 // SetOrderSubscriptionID sets the "order_subscription_id" field.
 func (_c *OrderCreate) SetOrderSubscriptionID(v string) *OrderCreate {
 	_c.mutation.SetOrderSubscriptionID(v)
@@ -529,9 +537,6 @@ func (_c *OrderCreate) check() error {
 	if _, ok := _c.mutation.Metadata(); !ok {
 		return &ValidationError{Name: "metadata", err: errors.New(`ent: missing required field "Order.metadata"`)}
 	}
-	if _, ok := _c.mutation.CustomerID(); !ok {
-		return &ValidationError{Name: "customer_id", err: errors.New(`ent: missing required field "Order.customer_id"`)}
-	}
 	if _, ok := _c.mutation.Number(); !ok {
 		return &ValidationError{Name: "number", err: errors.New(`ent: missing required field "Order.number"`)}
 	}
@@ -622,9 +627,6 @@ func (_c *OrderCreate) check() error {
 		if err := order.IDValidator(v); err != nil {
 			return &ValidationError{Name: "id", err: fmt.Errorf(`ent: validator failed for field "Order.id": %w`, err)}
 		}
-	}
-	if len(_c.mutation.CustomerIDs()) == 0 {
-		return &ValidationError{Name: "customer", err: errors.New(`ent: missing required edge "Order.customer"`)}
 	}
 	return nil
 }

@@ -590,9 +590,6 @@ func (_u *OrderUpdate) check() error {
 			return &ValidationError{Name: "total_amount_cents", err: fmt.Errorf(`ent: validator failed for field "Order.total_amount_cents": %w`, err)}
 		}
 	}
-	if _u.mutation.CustomerCleared() && len(_u.mutation.CustomerIDs()) > 0 {
-		return errors.New(`ent: clearing a required unique edge "Order.customer"`)
-	}
 	return nil
 }
 
@@ -1437,9 +1434,6 @@ func (_u *OrderUpdateOne) check() error {
 		if err := order.TotalAmountCentsValidator(v); err != nil {
 			return &ValidationError{Name: "total_amount_cents", err: fmt.Errorf(`ent: validator failed for field "Order.total_amount_cents": %w`, err)}
 		}
-	}
-	if _u.mutation.CustomerCleared() && len(_u.mutation.CustomerIDs()) > 0 {
-		return errors.New(`ent: clearing a required unique edge "Order.customer"`)
 	}
 	return nil
 }

@@ -129,6 +129,9 @@ func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 // Return returns ReturnResolver implementation.
 func (r *Resolver) Return() ReturnResolver { return &returnResolver{r} }
 
+// CreateOrderInput returns CreateOrderInputResolver implementation.
+func (r *Resolver) CreateOrderInput() CreateOrderInputResolver { return &createOrderInputResolver{r} }
+
 // CustomerWhereInput returns CustomerWhereInputResolver implementation.
 func (r *Resolver) CustomerWhereInput() CustomerWhereInputResolver {
 	return &customerWhereInputResolver{r}
@@ -148,5 +151,6 @@ type (
 	orderSubscriptionResolver     struct{ *Resolver }
 	queryResolver                 struct{ *Resolver }
 	returnResolver                struct{ *Resolver }
+	createOrderInputResolver      struct{ *Resolver }
 	customerWhereInputResolver    struct{ *Resolver }
 )

@@ -52,6 +52,7 @@ type ResolverRoot interface {
 	OrderSubscription() OrderSubscriptionResolver
 	Query() QueryResolver
 	Return() ReturnResolver
+	CreateOrderInput() CreateOrderInputResolver
 	CustomerWhereInput() CustomerWhereInputResolver
 }
 
@@ -769,6 +770,9 @@ type ReturnResolver interface {
 	Events(ctx context.Context, obj *ent.OrderReturn, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.EventOrder, where *ent.EventWhereInput) (*ent.EventConnection, error)
 }
 
+type CreateOrderInputResolver interface {
+	CustomerEmail(ctx context.Context, obj *ent.CreateOrderInput, data *string) error
+}
 type CustomerWhereInputResolver interface {
 	MetadataContains(ctx context.Context, obj *ent.CustomerWhereInput, data map[string]any) error
 	Search(ctx context.Context, obj *ent.CustomerWhereInput, data *string) error
@@ -3932,6 +3936,11 @@ extend input CustomerWhereInput {
   metadataContains: Map
   "Matches customers whose email or reference contains the text, ignoring case."
   search: String
+}
+
+extend input CreateOrderInput {
+  "The customer's email, instead of customerId: the customer with this email is linked, or created if there is none (as the commerce engine's checkout does)."
+  customerEmail: String
 }
 
 extend type Customer {
@@ -17231,10 +17240,10 @@ func (ec *executionContext) _Order_customerID(ctx context.Context, field graphql
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNID2string(ctx, selections, v)
+			return ec.marshalOID2string(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Order_customerID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -17668,10 +17677,10 @@ func (ec *executionContext) _Order_customer(ctx context.Context, field graphql.C
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Customer) graphql.Marshaler {
-			return ec.marshalNCustomer2ᚖclienteleᚋentᚐCustomer(ctx, selections, v)
+			return ec.marshalOCustomer2ᚖclienteleᚋentᚐCustomer(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Order_customer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -25840,7 +25849,7 @@ func (ec *executionContext) unmarshalInputCreateOrderInput(ctx context.Context, 
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"reference", "referenceOrigin", "metadata", "currencyCode", "languageCode", "subtotalAmountCents", "shippingAmountCents", "discountAmountCents", "totalTaxAmountCents", "totalAmountCents", "customerID"}
+	fieldsInOrder := [...]string{"reference", "referenceOrigin", "metadata", "currencyCode", "languageCode", "subtotalAmountCents", "shippingAmountCents", "discountAmountCents", "totalTaxAmountCents", "totalAmountCents", "customerID", "customerEmail"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -25919,11 +25928,20 @@ func (ec *executionContext) unmarshalInputCreateOrderInput(ctx context.Context, 
 			it.TotalAmountCents = data
 		case "customerID":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerID"))
-			data, err := ec.unmarshalNID2string(ctx, v)
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.CustomerID = data
+		case "customerEmail":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerEmail"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			if err = ec.Resolvers.CreateOrderInput().CustomerEmail(ctx, &it, data); err != nil {
+				return it, err
+			}
 		}
 	}
 	return it, nil
@@ -32866,7 +32884,7 @@ func (ec *executionContext) unmarshalInputOrderWhereInput(ctx context.Context, o
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "idEqualFold", "idContainsFold", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "reference", "referenceNEQ", "referenceIn", "referenceNotIn", "referenceGT", "referenceGTE", "referenceLT", "referenceLTE", "referenceContains", "referenceHasPrefix", "referenceHasSuffix", "referenceIsNil", "referenceNotNil", "referenceEqualFold", "referenceContainsFold", "referenceOrigin", "referenceOriginNEQ", "referenceOriginIn", "referenceOriginNotIn", "referenceOriginGT", "referenceOriginGTE", "referenceOriginLT", "referenceOriginLTE", "referenceOriginContains", "referenceOriginHasPrefix", "referenceOriginHasSuffix", "referenceOriginIsNil", "referenceOriginNotNil", "referenceOriginEqualFold", "referenceOriginContainsFold", "customerID", "customerIDNEQ", "customerIDIn", "customerIDNotIn", "customerIDGT", "customerIDGTE", "customerIDLT", "customerIDLTE", "customerIDContains", "customerIDHasPrefix", "customerIDHasSuffix", "customerIDEqualFold", "customerIDContainsFold", "orderSubscriptionID", "orderSubscriptionIDNEQ", "orderSubscriptionIDIn", "orderSubscriptionIDNotIn", "orderSubscriptionIDGT", "orderSubscriptionIDGTE", "orderSubscriptionIDLT", "orderSubscriptionIDLTE", "orderSubscriptionIDContains", "orderSubscriptionIDHasPrefix", "orderSubscriptionIDHasSuffix", "orderSubscriptionIDIsNil", "orderSubscriptionIDNotNil", "orderSubscriptionIDEqualFold", "orderSubscriptionIDContainsFold", "number", "numberNEQ", "numberIn", "numberNotIn", "numberGT", "numberGTE", "numberLT", "numberLTE", "numberContains", "numberHasPrefix", "numberHasSuffix", "numberEqualFold", "numberContainsFold", "status", "statusNEQ", "statusIn", "statusNotIn", "paymentStatus", "paymentStatusNEQ", "paymentStatusIn", "paymentStatusNotIn", "fulfillmentStatus", "fulfillmentStatusNEQ", "fulfillmentStatusIn", "fulfillmentStatusNotIn", "currencyCode", "currencyCodeNEQ", "currencyCodeIn", "currencyCodeNotIn", "currencyCodeGT", "currencyCodeGTE", "currencyCodeLT", "currencyCodeLTE", "currencyCodeContains", "currencyCodeHasPrefix", "currencyCodeHasSuffix", "currencyCodeEqualFold", "currencyCodeContainsFold", "customerEmail", "customerEmailNEQ", "customerEmailIn", "customerEmailNotIn", "customerEmailGT", "customerEmailGTE", "customerEmailLT", "customerEmailLTE", "customerEmailContains", "customerEmailHasPrefix", "customerEmailHasSuffix", "customerEmailEqualFold", "customerEmailContainsFold", "languageCode", "languageCodeNEQ", "languageCodeIn", "languageCodeNotIn", "languageCodeGT", "languageCodeGTE", "languageCodeLT", "languageCodeLTE", "languageCodeContains", "languageCodeHasPrefix", "languageCodeHasSuffix", "languageCodeEqualFold", "languageCodeContainsFold", "subtotalAmountCents", "subtotalAmountCentsNEQ", "subtotalAmountCentsIn", "subtotalAmountCentsNotIn", "subtotalAmountCentsGT", "subtotalAmountCentsGTE", "subtotalAmountCentsLT", "subtotalAmountCentsLTE", "shippingAmountCents", "shippingAmountCentsNEQ", "shippingAmountCentsIn", "shippingAmountCentsNotIn", "shippingAmountCentsGT", "shippingAmountCentsGTE", "shippingAmountCentsLT", "shippingAmountCentsLTE", "discountAmountCents", "discountAmountCentsNEQ", "discountAmountCentsIn", "discountAmountCentsNotIn", "discountAmountCentsGT", "discountAmountCentsGTE", "discountAmountCentsLT", "discountAmountCentsLTE", "totalTaxAmountCents", "totalTaxAmountCentsNEQ", "totalTaxAmountCentsIn", "totalTaxAmountCentsNotIn", "totalTaxAmountCentsGT", "totalTaxAmountCentsGTE", "totalTaxAmountCentsLT", "totalTaxAmountCentsLTE", "totalAmountCents", "totalAmountCentsNEQ", "totalAmountCentsIn", "totalAmountCentsNotIn", "totalAmountCentsGT", "totalAmountCentsGTE", "totalAmountCentsLT", "totalAmountCentsLTE", "placedAt", "placedAtNEQ", "placedAtIn", "placedAtNotIn", "placedAtGT", "placedAtGTE", "placedAtLT", "placedAtLTE", "placedAtIsNil", "placedAtNotNil", "approvedAt", "approvedAtNEQ", "approvedAtIn", "approvedAtNotIn", "approvedAtGT", "approvedAtGTE", "approvedAtLT", "approvedAtLTE", "approvedAtIsNil", "approvedAtNotNil", "cancelledAt", "cancelledAtNEQ", "cancelledAtIn", "cancelledAtNotIn", "cancelledAtGT", "cancelledAtGTE", "cancelledAtLT", "cancelledAtLTE", "cancelledAtIsNil", "cancelledAtNotNil", "fulfillmentUpdatedAt", "fulfillmentUpdatedAtNEQ", "fulfillmentUpdatedAtIn", "fulfillmentUpdatedAtNotIn", "fulfillmentUpdatedAtGT", "fulfillmentUpdatedAtGTE", "fulfillmentUpdatedAtLT", "fulfillmentUpdatedAtLTE", "fulfillmentUpdatedAtIsNil", "fulfillmentUpdatedAtNotNil", "archivedAt", "archivedAtNEQ", "archivedAtIn", "archivedAtNotIn", "archivedAtGT", "archivedAtGTE", "archivedAtLT", "archivedAtLTE", "archivedAtIsNil", "archivedAtNotNil", "hasCustomer", "hasCustomerWith", "hasReturns", "hasReturnsWith", "hasOrderSubscription", "hasOrderSubscriptionWith", "hasOrderSubscriptions", "hasOrderSubscriptionsWith", "hasAttachments", "hasAttachmentsWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "idEqualFold", "idContainsFold", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "reference", "referenceNEQ", "referenceIn", "referenceNotIn", "referenceGT", "referenceGTE", "referenceLT", "referenceLTE", "referenceContains", "referenceHasPrefix", "referenceHasSuffix", "referenceIsNil", "referenceNotNil", "referenceEqualFold", "referenceContainsFold", "referenceOrigin", "referenceOriginNEQ", "referenceOriginIn", "referenceOriginNotIn", "referenceOriginGT", "referenceOriginGTE", "referenceOriginLT", "referenceOriginLTE", "referenceOriginContains", "referenceOriginHasPrefix", "referenceOriginHasSuffix", "referenceOriginIsNil", "referenceOriginNotNil", "referenceOriginEqualFold", "referenceOriginContainsFold", "customerID", "customerIDNEQ", "customerIDIn", "customerIDNotIn", "customerIDGT", "customerIDGTE", "customerIDLT", "customerIDLTE", "customerIDContains", "customerIDHasPrefix", "customerIDHasSuffix", "customerIDIsNil", "customerIDNotNil", "customerIDEqualFold", "customerIDContainsFold", "orderSubscriptionID", "orderSubscriptionIDNEQ", "orderSubscriptionIDIn", "orderSubscriptionIDNotIn", "orderSubscriptionIDGT", "orderSubscriptionIDGTE", "orderSubscriptionIDLT", "orderSubscriptionIDLTE", "orderSubscriptionIDContains", "orderSubscriptionIDHasPrefix", "orderSubscriptionIDHasSuffix", "orderSubscriptionIDIsNil", "orderSubscriptionIDNotNil", "orderSubscriptionIDEqualFold", "orderSubscriptionIDContainsFold", "number", "numberNEQ", "numberIn", "numberNotIn", "numberGT", "numberGTE", "numberLT", "numberLTE", "numberContains", "numberHasPrefix", "numberHasSuffix", "numberEqualFold", "numberContainsFold", "status", "statusNEQ", "statusIn", "statusNotIn", "paymentStatus", "paymentStatusNEQ", "paymentStatusIn", "paymentStatusNotIn", "fulfillmentStatus", "fulfillmentStatusNEQ", "fulfillmentStatusIn", "fulfillmentStatusNotIn", "currencyCode", "currencyCodeNEQ", "currencyCodeIn", "currencyCodeNotIn", "currencyCodeGT", "currencyCodeGTE", "currencyCodeLT", "currencyCodeLTE", "currencyCodeContains", "currencyCodeHasPrefix", "currencyCodeHasSuffix", "currencyCodeEqualFold", "currencyCodeContainsFold", "customerEmail", "customerEmailNEQ", "customerEmailIn", "customerEmailNotIn", "customerEmailGT", "customerEmailGTE", "customerEmailLT", "customerEmailLTE", "customerEmailContains", "customerEmailHasPrefix", "customerEmailHasSuffix", "customerEmailEqualFold", "customerEmailContainsFold", "languageCode", "languageCodeNEQ", "languageCodeIn", "languageCodeNotIn", "languageCodeGT", "languageCodeGTE", "languageCodeLT", "languageCodeLTE", "languageCodeContains", "languageCodeHasPrefix", "languageCodeHasSuffix", "languageCodeEqualFold", "languageCodeContainsFold", "subtotalAmountCents", "subtotalAmountCentsNEQ", "subtotalAmountCentsIn", "subtotalAmountCentsNotIn", "subtotalAmountCentsGT", "subtotalAmountCentsGTE", "subtotalAmountCentsLT", "subtotalAmountCentsLTE", "shippingAmountCents", "shippingAmountCentsNEQ", "shippingAmountCentsIn", "shippingAmountCentsNotIn", "shippingAmountCentsGT", "shippingAmountCentsGTE", "shippingAmountCentsLT", "shippingAmountCentsLTE", "discountAmountCents", "discountAmountCentsNEQ", "discountAmountCentsIn", "discountAmountCentsNotIn", "discountAmountCentsGT", "discountAmountCentsGTE", "discountAmountCentsLT", "discountAmountCentsLTE", "totalTaxAmountCents", "totalTaxAmountCentsNEQ", "totalTaxAmountCentsIn", "totalTaxAmountCentsNotIn", "totalTaxAmountCentsGT", "totalTaxAmountCentsGTE", "totalTaxAmountCentsLT", "totalTaxAmountCentsLTE", "totalAmountCents", "totalAmountCentsNEQ", "totalAmountCentsIn", "totalAmountCentsNotIn", "totalAmountCentsGT", "totalAmountCentsGTE", "totalAmountCentsLT", "totalAmountCentsLTE", "placedAt", "placedAtNEQ", "placedAtIn", "placedAtNotIn", "placedAtGT", "placedAtGTE", "placedAtLT", "placedAtLTE", "placedAtIsNil", "placedAtNotNil", "approvedAt", "approvedAtNEQ", "approvedAtIn", "approvedAtNotIn", "approvedAtGT", "approvedAtGTE", "approvedAtLT", "approvedAtLTE", "approvedAtIsNil", "approvedAtNotNil", "cancelledAt", "cancelledAtNEQ", "cancelledAtIn", "cancelledAtNotIn", "cancelledAtGT", "cancelledAtGTE", "cancelledAtLT", "cancelledAtLTE", "cancelledAtIsNil", "cancelledAtNotNil", "fulfillmentUpdatedAt", "fulfillmentUpdatedAtNEQ", "fulfillmentUpdatedAtIn", "fulfillmentUpdatedAtNotIn", "fulfillmentUpdatedAtGT", "fulfillmentUpdatedAtGTE", "fulfillmentUpdatedAtLT", "fulfillmentUpdatedAtLTE", "fulfillmentUpdatedAtIsNil", "fulfillmentUpdatedAtNotNil", "archivedAt", "archivedAtNEQ", "archivedAtIn", "archivedAtNotIn", "archivedAtGT", "archivedAtGTE", "archivedAtLT", "archivedAtLTE", "archivedAtIsNil", "archivedAtNotNil", "hasCustomer", "hasCustomerWith", "hasReturns", "hasReturnsWith", "hasOrderSubscription", "hasOrderSubscriptionWith", "hasOrderSubscriptions", "hasOrderSubscriptionsWith", "hasAttachments", "hasAttachmentsWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -33363,6 +33381,20 @@ func (ec *executionContext) unmarshalInputOrderWhereInput(ctx context.Context, o
 				return it, err
 			}
 			it.CustomerIDHasSuffix = data
+		case "customerIDIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerIDIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerIDIsNil = data
+		case "customerIDNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerIDNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerIDNotNil = data
 		case "customerIDEqualFold":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerIDEqualFold"))
 			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
@@ -39885,7 +39917,7 @@ func (ec *executionContext) _Order(ctx context.Context, sel ast.SelectionSet, ob
 			}
 		case "customerID":
 			out.Values[i] = ec._Order_customerID(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "orderSubscriptionID":
@@ -39980,7 +40012,7 @@ func (ec *executionContext) _Order(ctx context.Context, sel ast.SelectionSet, ob
 			}
 		case "customer":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Order_customer(ctx, field, obj)
 				})
@@ -43128,6 +43160,18 @@ func (ec *executionContext) marshalOFloat2ᚖfloat64(ctx context.Context, sel as
 	_ = sel
 	res := graphql.MarshalFloatContext(*v)
 	return graphql.WrapContextMarshaler(ctx, res)
+}
+
+func (ec *executionContext) unmarshalOID2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalID(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOID2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalID(v)
+	return res
 }
 
 func (ec *executionContext) unmarshalOID2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {

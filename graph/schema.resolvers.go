@@ -663,6 +663,18 @@ func (r *returnResolver) Events(ctx context.Context, obj *ent.OrderReturn, after
 	return r.ent(ctx).Event.Query().Where(event.ResourceID(obj.ID)).Paginate(ctx, after, first, before, last, ent.WithEventOrder(orderBy), ent.WithEventFilter(where.Filter))
 }
 
+// CustomerEmail is the resolver for the customerEmail field.
+func (r *createOrderInputResolver) CustomerEmail(ctx context.Context, obj *ent.CreateOrderInput, data *string) error {
+	if data == nil || obj.CustomerID != nil {
+		return nil
+	}
+	c, err := account.FindOrCreateCustomer(ctx, r.ent(ctx), *data)
+	if err == nil {
+		obj.CustomerID = &c.ID
+	}
+	return err
+}
+
 // MetadataContains is the resolver for the metadataContains field.
 func (r *customerWhereInputResolver) MetadataContains(ctx context.Context, obj *ent.CustomerWhereInput, data map[string]any) error {
 	return metadataContains(obj, data)

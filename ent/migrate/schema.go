@@ -455,7 +455,7 @@ var (
 		{Name: "cancelled_at", Type: field.TypeTime, Nullable: true},
 		{Name: "fulfillment_updated_at", Type: field.TypeTime, Nullable: true},
 		{Name: "archived_at", Type: field.TypeTime, Nullable: true},
-		{Name: "customer_id", Type: field.TypeString},
+		{Name: "customer_id", Type: field.TypeString, Nullable: true},
 		{Name: "order_subscription_id", Type: field.TypeString, Nullable: true},
 	}
 	// OrdersTable holds the schema information for the "orders" table.
@@ -468,7 +468,7 @@ var (
 				Symbol:     "orders_customers_orders",
 				Columns:    []*schema.Column{OrdersColumns[24]},
 				RefColumns: []*schema.Column{CustomersColumns[0]},
-				OnDelete:   schema.NoAction,
+				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "orders_order_subscriptions_orders",

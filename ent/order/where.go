@@ -481,6 +481,16 @@ func CustomerIDHasSuffix(v string) predicate.Order {
 	return predicate.Order(sql.FieldHasSuffix(FieldCustomerID, v))
 }
 
+// CustomerIDIsNil applies the IsNil predicate on the "customer_id" field.
+func CustomerIDIsNil() predicate.Order {
+	return predicate.Order(sql.FieldIsNull(FieldCustomerID))
+}
+
+// CustomerIDNotNil applies the NotNil predicate on the "customer_id" field.
+func CustomerIDNotNil() predicate.Order {
+	return predicate.Order(sql.FieldNotNull(FieldCustomerID))
+}
+
 // CustomerIDEqualFold applies the EqualFold predicate on the "customer_id" field.
 func CustomerIDEqualFold(v string) predicate.Order {
 	return predicate.Order(sql.FieldEqualFold(FieldCustomerID, v))

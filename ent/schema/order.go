@@ -29,7 +29,8 @@ func amountField(name, comment string) ent.Field {
 // Fields of the Order.
 func (Order) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("customer_id").Immutable().Comment("The ID of the customer who owns the order."),
+		field.String("customer_id").Optional().Immutable().
+			Comment("The ID of the customer who owns the order. Always set: createOrder takes it or finds the customer by customerEmail."),
 		field.String("order_subscription_id").Optional().Nillable().Immutable().
 			Comment("The ID of the order subscription that generated the order, if any.").
 			Annotations(noInput),
@@ -91,7 +92,6 @@ func (Order) Edges() []ent.Edge {
 			Ref("orders").
 			Field("customer_id").
 			Unique().
-			Required().
 			Immutable().
 			Comment("The customer who owns the order."),
 		edge.To("returns", OrderReturn.Type).

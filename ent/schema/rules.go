@@ -244,7 +244,10 @@ func (Order) Hooks() []ent.Hook {
 func orderCreateHook(next ent.Mutator) ent.Mutator {
 	return hook.OrderFunc(func(ctx context.Context, m *gen.OrderMutation) (gen.Value, error) {
 		c := m.Client()
-		cid, _ := m.CustomerID()
+		cid, ok := m.CustomerID()
+		if !ok {
+			return nil, apperr.New(apperr.Invalid, apperr.Field("customerId"), "an order needs a customer: give customerId or customerEmail")
+		}
 		cust, err := c.Customer.Get(ctx, cid)
 		if err != nil {
 			if gen.IsNotFound(err) {
