@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"strings"
@@ -165,12 +166,17 @@ func metadataContains(w *ent.CustomerWhereInput, data map[string]any) error {
 		if !metadataKey.MatchString(k) {
 			return apperr.New(apperr.Invalid, []string{"where", "metadataContains"}, "metadata keys are 1 to 64 letters, digits, _ or -")
 		}
-		switch v.(type) {
+		switch n := v.(type) {
 		case string, bool, int, int64, float64, nil:
-		default:
-			if _, ok := v.(interface{ String() string }); !ok {
-				return apperr.New(apperr.Invalid, []string{"where", "metadataContains"}, "metadataContains values must be strings, numbers, booleans or null")
+		case json.Number:
+			// Bind numbers as numbers: a text '5' never equals JSON 5.
+			if i, err := n.Int64(); err == nil {
+				v = i
+			} else if f, err := n.Float64(); err == nil {
+				v = f
 			}
+		default:
+			return apperr.New(apperr.Invalid, []string{"where", "metadataContains"}, "metadataContains values must be strings, numbers, booleans or null")
 		}
 		k, v := k, v
 		w.AddPredicates(func(s *sql.Selector) {
