@@ -14,7 +14,8 @@ import (
 
 // Node is the resolver for the node field.
 func (r *queryResolver) Node(ctx context.Context, id string) (ent.Noder, error) {
-	return r.ent(ctx).Noder(ctx, id, ent.WithNodeType(nodeType))
+	nodes, errs := fetchNodes(ctx, r.ent(ctx), []string{id})
+	return nodes[0], errs[0]
 }
 
 // Nodes is the resolver for the nodes field.

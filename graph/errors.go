@@ -146,6 +146,15 @@ func presenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			if len(gerr.Path) > 0 {
 				path = gerr.Path
 			}
+			// gqlgen reports a field argument it could not coerce (a bad
+			// time, cursor or enum) on a path below the field: the
+			// caller's input, not a failure of ours.
+			if fc := graphql.GetFieldContext(ctx); fc != nil && len(gerr.Path) > len(fc.Path()) {
+				if _, coded := classify(err); !coded {
+					return &gqlerror.Error{Message: "Invalid value: " + gerr.Err.Error(), Path: path,
+						Extensions: map[string]any{"code": CodeBadUserInput}}
+				}
+			}
 		}
 		if e, ok := classify(err); ok {
 			code := topCodes[e.Code]

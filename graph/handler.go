@@ -202,15 +202,19 @@ func httpSemantics(next http.Handler) http.Handler {
 				writeError(w, http.StatusRequestEntityTooLarge, CodeBadUserInput, "The request body is too large.")
 				return
 			}
+			// The parameters must have their GraphQL-over-HTTP types; a
+			// wrong one is refused here, without echoing the body.
 			var params struct {
-				Query      *json.RawMessage `json:"query"`
-				Extensions map[string]any   `json:"extensions"`
+				Query         *string        `json:"query"`
+				OperationName *string        `json:"operationName"`
+				Variables     map[string]any `json:"variables"`
+				Extensions    map[string]any `json:"extensions"`
 			}
 			if err := json.Unmarshal(body, &params); err != nil {
-				writeError(w, http.StatusBadRequest, CodeBadUserInput, "The request body is not valid JSON.")
+				writeError(w, http.StatusBadRequest, CodeBadUserInput, "The request body is not a valid GraphQL request: query must be a string, variables and extensions objects.")
 				return
 			}
-			if (params.Query == nil || string(*params.Query) == `""` || string(*params.Query) == "null") && params.Extensions["persistedQuery"] == nil {
+			if (params.Query == nil || *params.Query == "") && params.Extensions["persistedQuery"] == nil {
 				writeError(w, http.StatusBadRequest, CodeBadUserInput, "The request has no query.")
 				return
 			}

@@ -27,37 +27,25 @@ func nodeType(_ context.Context, id string) (string, error) {
 	return "", apperr.New(apperr.NotFound, apperr.Field("id"), "no record with this ID")
 }
 
-// nodes resolves up to the page limit of IDs; unknown ones are null with a
-// NOT_FOUND error at their index.
+// nodes resolves a list of IDs in one query per type; unknown ones are null
+// with a NOT_FOUND error at their index.
 func (r *Resolver) nodes(ctx context.Context, idList []string) ([]ent.Noder, error) {
-	out := make([]ent.Noder, len(idList))
-	byTable := map[string][]int{}
-	for i, id := range idList {
-		t, err := nodeType(ctx, id)
-		if err != nil {
+	out, errs := fetchNodes(ctx, r.ent(ctx), idList)
+	for i, err := range errs {
+		switch {
+		case err == nil:
+		case ent.IsNotFound(err) || isCoded(err):
 			addNotFound(ctx, i)
-			continue
-		}
-		byTable[t] = append(byTable[t], i)
-	}
-	for t, idx := range byTable {
-		batch := make([]string, len(idx))
-		for j, i := range idx {
-			batch[j] = idList[i]
-		}
-		found, err := r.ent(ctx).Noders(ctx, batch, ent.WithFixedNodeType(t))
-		if err != nil && !ent.IsNotFound(err) && len(found) == 0 {
+		default:
 			return nil, err
-		}
-		for j, i := range idx {
-			if j < len(found) && found[j] != nil {
-				out[i] = found[j]
-			} else {
-				addNotFound(ctx, i)
-			}
 		}
 	}
 	return out, nil
+}
+
+func isCoded(err error) bool {
+	_, ok := apperr.As(err)
+	return ok
 }
 
 // viewer returns the logged-in customer, or nil for other callers.

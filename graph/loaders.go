@@ -50,39 +50,6 @@ func newLoaders(c *ent.Client) *Loaders {
 	}
 }
 
-// fetchNodes loads nodes of any type, one query per type.
-func fetchNodes(ctx context.Context, c *ent.Client, keys []string) ([]ent.Noder, []error) {
-	out := make([]ent.Noder, len(keys))
-	errs := make([]error, len(keys))
-	byTable := map[string][]int{}
-	for i, id := range keys {
-		t, err := nodeType(ctx, id)
-		if err != nil {
-			errs[i] = err
-			continue
-		}
-		byTable[t] = append(byTable[t], i)
-	}
-	for t, idx := range byTable {
-		batch := make([]string, len(idx))
-		for j, i := range idx {
-			batch[j] = keys[i]
-		}
-		found, err := c.Noders(ctx, batch, ent.WithFixedNodeType(t))
-		for j, i := range idx {
-			switch {
-			case j < len(found) && found[j] != nil:
-				out[i] = found[j]
-			case err != nil && !ent.IsNotFound(err):
-				errs[i] = err
-			default:
-				errs[i] = &ent.NotFoundError{}
-			}
-		}
-	}
-	return out, errs
-}
-
 func loaders(ctx context.Context) *Loaders {
 	l, _ := ctx.Value(loadersKey{}).(*Loaders)
 	return l
@@ -97,7 +64,8 @@ func (l *Loaders) customer(ctx context.Context, id string) (*ent.Customer, error
 
 func (l *Loaders) node(ctx context.Context, id string) (ent.Noder, error) {
 	if c := ent.FromContext(ctx); c != nil {
-		return c.Noder(ctx, id, ent.WithNodeType(nodeType))
+		nodes, errs := fetchNodes(ctx, c, []string{id})
+		return nodes[0], errs[0]
 	}
 	return l.nodes.Load(ctx, id)
 }

@@ -196,6 +196,13 @@ func addressHook(next ent.Mutator) ent.Mutator {
 		if cc, ok := m.CountryCode(); ok {
 			m.SetCountryCode(strings.ToUpper(strings.TrimSpace(cc)))
 		}
+		if m.Op().Is(ent.OpUpdateOne) {
+			// Load the record first: an unknown ID is NOT_FOUND, not a
+			// missing name.
+			if _, err := m.OldBusiness(ctx); err != nil {
+				return nil, err
+			}
+		}
 		get := func(f string) string {
 			if v, ok := m.Field(f); ok {
 				return fmt.Sprint(v)
