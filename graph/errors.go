@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"clientele/ent"
+	"clientele/ent/privacy"
 	"clientele/graph/model"
 	"clientele/internal/apperr"
 	"clientele/internal/lifecycle"
@@ -76,6 +77,9 @@ func classify(err error) (*apperr.Error, bool) {
 	}
 	if ent.IsNotFound(err) {
 		return apperr.New(apperr.NotFound, apperr.Field("id"), "no record with this ID"), true
+	}
+	if errors.Is(err, privacy.Deny) {
+		return apperr.New(apperr.Forbidden, nil, "this credential may not read or change these records"), true
 	}
 	if ent.IsConstraintError(err) {
 		msg := err.Error()

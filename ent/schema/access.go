@@ -35,7 +35,7 @@ var customerWrites = map[string]ent.Op{
 	"customer_addresses":       ent.OpCreate | ent.OpUpdateOne | ent.OpDeleteOne | ent.OpDelete,
 	"customer_payment_sources": ent.OpUpdateOne | ent.OpDeleteOne | ent.OpDelete,
 	"customer_subscriptions":   ent.OpCreate | ent.OpUpdateOne | ent.OpDeleteOne | ent.OpDelete,
-	"customer_password_resets": ent.OpDelete,
+	"customer_password_resets": ent.OpCreate | ent.OpDelete, // the email decides whose reset it is
 	"orders":                   ent.OpCreate | ent.OpUpdateOne | ent.OpDelete,
 	"returns":                  ent.OpCreate | ent.OpUpdateOne,
 	"attachments":              ent.OpDelete,

@@ -121,6 +121,8 @@ func recordHook(table string) ent.Hook {
 				if err != nil {
 					return nil, err
 				}
+				// Old values can only be read before the update runs.
+				owner := ownerOnUpdate(ctx, table, id, m)
 				v, err := next.Mutate(ctx, m)
 				if err != nil {
 					if len(moves) > 0 && gen.IsNotFound(err) {
@@ -129,7 +131,6 @@ func recordHook(table string) ent.Hook {
 					}
 					return nil, err
 				}
-				owner := ownerOnUpdate(ctx, table, id, m)
 				for _, mv := range moves {
 					events = append(events, pendingEvent{action: mv.t.Action, id: id, owner: owner,
 						payload: map[string]any{mv.t.Field: map[string]any{"from": mv.from, "to": mv.t.To}}})
@@ -141,11 +142,13 @@ func recordHook(table string) ent.Hook {
 						skip = append(skip, fa.covers...)
 					}
 				}
-				if p := payloadOf(m, nil); len(without(p, skip)) > 0 || len(m.ClearedFields()) > 0 {
-					p = without(p, skip)
-					for _, f := range m.ClearedFields() {
+				p := without(payloadOf(m, nil), skip)
+				for _, f := range m.ClearedFields() {
+					if !slices.Contains(skip, f) {
 						p[f] = nil
 					}
+				}
+				if len(p) > 0 {
 					events = append(events, pendingEvent{action: "update", id: id, owner: owner, payload: p})
 				}
 				return v, writeEvents(ctx, mu.Client(), table, events)
