@@ -173,9 +173,9 @@ func (s *Service) grant(ctx context.Context, p map[string]string, ip string) (*t
 		}
 		return s.respond(cr, "", false)
 	case "password":
-		cr, oerr := s.client(ctx, p["client_id"], "")
-		if oerr != nil {
-			return nil, oerr
+		cr, err := s.Client.Credential.Query().Where(credential.ClientID(p["client_id"]), credential.RevokedAtIsNil()).Only(ctx)
+		if err != nil || p["client_id"] == "" {
+			return nil, errInvalidClient
 		}
 		if cr.Kind != credential.KindSalesChannel {
 			return nil, &oauthError{http.StatusBadRequest, "unauthorized_client", "Only sales channels may use the password grant.", 0}
