@@ -83,7 +83,7 @@ func NewHandler(o Options) http.Handler {
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	srv.Use(accessExtension{})
 	srv.Use(limitsExtension{limits: o.Limits, schema: es.Schema()})
-	srv.Use(mutationTx{client: o.Client, log: o.Logger})
+	srv.Use(mutationTx{client: o.Client})
 	if o.Metrics != nil {
 		srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 			start := time.Now()

@@ -21,8 +21,8 @@ const (
 // Loaders batch the reads that ent's eager loading cannot: the polymorphic
 // parents of attachments and events, and customers reached from many
 // records. They are made per response and read with the root client in the
-// caller's context (mode and access rules apply); inside a mutation's
-// transaction they are bypassed, so reads see the transaction's writes.
+// caller's context (mode and access rules apply); inside a mutation
+// resolver they are bypassed, so reads see the transaction's writes.
 type Loaders struct {
 	customers *dataloadgen.Loader[string, *ent.Customer]
 	nodes     *dataloadgen.Loader[string, ent.Noder]
@@ -56,14 +56,14 @@ func loaders(ctx context.Context) *Loaders {
 }
 
 func (l *Loaders) customer(ctx context.Context, id string) (*ent.Customer, error) {
-	if c := ent.FromContext(ctx); c != nil {
+	if c := txClient(ctx); c != nil {
 		return c.Customer.Get(ctx, id)
 	}
 	return l.customers.Load(ctx, id)
 }
 
 func (l *Loaders) node(ctx context.Context, id string) (ent.Noder, error) {
-	if c := ent.FromContext(ctx); c != nil {
+	if c := txClient(ctx); c != nil {
 		nodes, errs := fetchNodes(ctx, c, []string{id})
 		return nodes[0], errs[0]
 	}

@@ -18,9 +18,10 @@ type Resolver struct {
 	dialect   string
 }
 
-// ent returns the transaction-bound client of a mutation, or the root client.
+// ent returns the transaction-bound client while a mutation resolver runs,
+// otherwise the root client.
 func (r *Resolver) ent(ctx context.Context) *ent.Client {
-	if c := ent.FromContext(ctx); c != nil {
+	if c := txClient(ctx); c != nil {
 		return c
 	}
 	return r.client

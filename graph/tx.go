@@ -3,64 +3,102 @@ package graph
 import (
 	"context"
 	"fmt"
-	"log/slog"
+	"reflect"
 
 	"clientele/ent"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/vektah/gqlparser/v2/ast"
 )
 
-// mutationTx runs each root mutation field in its own transaction, with the
-// transaction-bound client in the context. The transaction commits only if
-// the field produced neither an error nor user errors (see respond);
-// otherwise it rolls back, so a refused mutation leaves nothing behind,
-// events included. gqlgen runs root mutation fields one after another.
+// mutationTx runs each root mutation field in its own transaction. The
+// resolver gets the transaction-bound client (Resolver.ent); the
+// transaction commits as soon as the resolver returns, and only if it
+// returned neither an error nor user errors (see respond), so a refused
+// mutation leaves nothing behind, events included. The payload is then
+// rendered outside the transaction, with the root client: child fields may
+// run concurrently (a transaction is one connection) and no lock is held
+// while rendering. gqlgen runs root mutation fields one after another.
 type mutationTx struct {
 	client *ent.Client
-	log    *slog.Logger
 }
 
 var _ interface {
 	graphql.HandlerExtension
-	graphql.RootFieldInterceptor
+	graphql.FieldInterceptor
 } = mutationTx{}
 
 func (mutationTx) ExtensionName() string                   { return "MutationTransaction" }
 func (mutationTx) Validate(graphql.ExecutableSchema) error { return nil }
-func (t mutationTx) InterceptRootField(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
-	oc := graphql.GetOperationContext(ctx)
-	if oc.Operation == nil || oc.Operation.Operation != ast.Mutation {
+
+func (t mutationTx) InterceptField(ctx context.Context, next graphql.Resolver) (any, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil || fc.Object != "Mutation" {
 		return next(ctx)
 	}
 	tx, err := t.client.Tx(ctx)
 	if err != nil {
-		graphql.AddError(ctx, fmt.Errorf("begin transaction: %w", err))
-		return graphql.Null
+		return nil, fmt.Errorf("begin transaction: %w", err)
 	}
-	state := &txState{}
-	ctx = context.WithValue(ent.NewTxContext(ent.NewContext(ctx, tx.Client()), tx), txStateKey{}, state)
-	before := len(graphql.GetErrors(ctx))
-	committed := false
-	defer func() {
-		if !committed {
-			_ = tx.Rollback()
-		}
+	state := &txState{client: tx.Client()}
+	res, err := func() (res any, err error) {
+		defer func() {
+			if p := recover(); p != nil {
+				_ = tx.Rollback()
+				panic(p)
+			}
+		}()
+		return next(context.WithValue(ctx, txStateKey{}, state))
 	}()
-	res := next(ctx)
-	if state.rollback || len(graphql.GetErrors(ctx)) > before {
-		return res
+	state.client = nil // from here on, reads use the root client
+	if err != nil || state.rollback {
+		if rerr := tx.Rollback(); rerr != nil {
+			return nil, fmt.Errorf("rollback: %w", rerr)
+		}
+		return res, err
 	}
 	if err := tx.Commit(); err != nil {
-		graphql.AddError(ctx, fmt.Errorf("commit: %w", err))
-		return graphql.Null
+		return nil, fmt.Errorf("commit: %w", err)
 	}
-	committed = true
-	return res
+	unwrap(res)
+	return res, nil
 }
 
-type txState struct{ rollback bool }
+// unwrap detaches the entities of a payload from the committed transaction
+// so that their edges load with the root client.
+func unwrap(payload any) {
+	v := reflect.ValueOf(payload)
+	if v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Struct {
+		return
+	}
+	v = v.Elem()
+	for i := 0; i < v.NumField(); i++ {
+		f := v.Field(i)
+		if f.Kind() != reflect.Pointer || f.IsNil() {
+			continue
+		}
+		if m := f.MethodByName("Unwrap"); m.IsValid() && m.Type().NumIn() == 0 {
+			func() {
+				defer func() { _ = recover() }() // not a transactional entity
+				m.Call(nil)
+			}()
+		}
+	}
+}
+
+type txState struct {
+	client   *ent.Client
+	rollback bool
+}
 type txStateKey struct{}
+
+// txClient returns the transaction-bound client of the mutation being
+// resolved, or nil.
+func txClient(ctx context.Context) *ent.Client {
+	if s, ok := ctx.Value(txStateKey{}).(*txState); ok {
+		return s.client
+	}
+	return nil
+}
 
 // rollbackOnly marks the current mutation's transaction to roll back.
 func rollbackOnly(ctx context.Context) {
