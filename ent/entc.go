@@ -19,6 +19,11 @@ import (
 
 func main() {
 	ex, err := entgql.NewExtension(
+		// Our nested totalCount (ent/template/load_total.tmpl) replaces
+		// entgql's helper of the same name; options that add templates
+		// (where inputs) must come after this one.
+		entgql.WithTemplates(append(entgql.AllTemplates,
+			gen.MustParse(gen.NewTemplate("load_total").ParseFiles("./ent/template/load_total.tmpl")))...),
 		entgql.WithConfigPath("./gqlgen.yml"),
 		entgql.WithSchemaGenerator(),
 		entgql.WithSchemaPath("./graph/ent.graphqls"),

@@ -68,31 +68,40 @@ func (_q *AddressQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
 				if hasPagination || ignoredEdges {
 					query := query.Clone()
+					exact := !ignoredEdges && args.after == nil && args.before == nil
+					limit := paginateLimit(args.first, args.last)
 					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*Address) error {
-						ids := make([]driver.Value, len(nodes))
+						totals := make(map[string]int, len(nodes))
+						var ids []driver.Value
 						for i := range nodes {
-							ids[i] = nodes[i].ID
+							if exact && limit > 0 {
+								if loaded, err := nodes[i].NamedCustomerAddresses(alias); err == nil && len(loaded) < limit {
+									totals[nodes[i].ID] = len(loaded)
+									continue
+								}
+							}
+							ids = append(ids, nodes[i].ID)
 						}
-						var v []struct {
-							NodeID string `sql:"address_id"`
-							Count  int    `sql:"count"`
-						}
-						query.Where(func(s *sql.Selector) {
-							s.Where(sql.InValues(s.C(address.CustomerAddressesColumn), ids...))
-						})
-						if err := query.GroupBy(address.CustomerAddressesColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
-							return err
-						}
-						m := make(map[string]int, len(v))
-						for i := range v {
-							m[v[i].NodeID] = v[i].Count
+						if len(ids) > 0 {
+							var v []struct {
+								NodeID string `sql:"address_id"`
+								Count  int    `sql:"count"`
+							}
+							query.Where(func(s *sql.Selector) {
+								s.Where(sql.InValues(s.C(address.CustomerAddressesColumn), ids...))
+							})
+							if err := query.GroupBy(address.CustomerAddressesColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
+								return err
+							}
+							for _, row := range v {
+								totals[row.NodeID] = row.Count
+							}
 						}
 						for i := range nodes {
-							n := m[nodes[i].ID]
 							if nodes[i].Edges.totalCount[0] == nil {
 								nodes[i].Edges.totalCount[0] = make(map[string]int)
 							}
-							nodes[i].Edges.totalCount[0][alias] = n
+							nodes[i].Edges.totalCount[0][alias] = totals[nodes[i].ID]
 						}
 						return nil
 					})
@@ -573,31 +582,40 @@ func (_q *CustomerQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
 				if hasPagination || ignoredEdges {
 					query := query.Clone()
+					exact := !ignoredEdges && args.after == nil && args.before == nil
+					limit := paginateLimit(args.first, args.last)
 					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*Customer) error {
-						ids := make([]driver.Value, len(nodes))
+						totals := make(map[string]int, len(nodes))
+						var ids []driver.Value
 						for i := range nodes {
-							ids[i] = nodes[i].ID
+							if exact && limit > 0 {
+								if loaded, err := nodes[i].NamedCustomerAddresses(alias); err == nil && len(loaded) < limit {
+									totals[nodes[i].ID] = len(loaded)
+									continue
+								}
+							}
+							ids = append(ids, nodes[i].ID)
 						}
-						var v []struct {
-							NodeID string `sql:"customer_id"`
-							Count  int    `sql:"count"`
-						}
-						query.Where(func(s *sql.Selector) {
-							s.Where(sql.InValues(s.C(customer.CustomerAddressesColumn), ids...))
-						})
-						if err := query.GroupBy(customer.CustomerAddressesColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
-							return err
-						}
-						m := make(map[string]int, len(v))
-						for i := range v {
-							m[v[i].NodeID] = v[i].Count
+						if len(ids) > 0 {
+							var v []struct {
+								NodeID string `sql:"customer_id"`
+								Count  int    `sql:"count"`
+							}
+							query.Where(func(s *sql.Selector) {
+								s.Where(sql.InValues(s.C(customer.CustomerAddressesColumn), ids...))
+							})
+							if err := query.GroupBy(customer.CustomerAddressesColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
+								return err
+							}
+							for _, row := range v {
+								totals[row.NodeID] = row.Count
+							}
 						}
 						for i := range nodes {
-							n := m[nodes[i].ID]
 							if nodes[i].Edges.totalCount[1] == nil {
 								nodes[i].Edges.totalCount[1] = make(map[string]int)
 							}
-							nodes[i].Edges.totalCount[1][alias] = n
+							nodes[i].Edges.totalCount[1][alias] = totals[nodes[i].ID]
 						}
 						return nil
 					})
@@ -662,31 +680,40 @@ func (_q *CustomerQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
 				if hasPagination || ignoredEdges {
 					query := query.Clone()
+					exact := !ignoredEdges && args.after == nil && args.before == nil
+					limit := paginateLimit(args.first, args.last)
 					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*Customer) error {
-						ids := make([]driver.Value, len(nodes))
+						totals := make(map[string]int, len(nodes))
+						var ids []driver.Value
 						for i := range nodes {
-							ids[i] = nodes[i].ID
+							if exact && limit > 0 {
+								if loaded, err := nodes[i].NamedCustomerPaymentSources(alias); err == nil && len(loaded) < limit {
+									totals[nodes[i].ID] = len(loaded)
+									continue
+								}
+							}
+							ids = append(ids, nodes[i].ID)
 						}
-						var v []struct {
-							NodeID string `sql:"customer_id"`
-							Count  int    `sql:"count"`
-						}
-						query.Where(func(s *sql.Selector) {
-							s.Where(sql.InValues(s.C(customer.CustomerPaymentSourcesColumn), ids...))
-						})
-						if err := query.GroupBy(customer.CustomerPaymentSourcesColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
-							return err
-						}
-						m := make(map[string]int, len(v))
-						for i := range v {
-							m[v[i].NodeID] = v[i].Count
+						if len(ids) > 0 {
+							var v []struct {
+								NodeID string `sql:"customer_id"`
+								Count  int    `sql:"count"`
+							}
+							query.Where(func(s *sql.Selector) {
+								s.Where(sql.InValues(s.C(customer.CustomerPaymentSourcesColumn), ids...))
+							})
+							if err := query.GroupBy(customer.CustomerPaymentSourcesColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
+								return err
+							}
+							for _, row := range v {
+								totals[row.NodeID] = row.Count
+							}
 						}
 						for i := range nodes {
-							n := m[nodes[i].ID]
 							if nodes[i].Edges.totalCount[2] == nil {
 								nodes[i].Edges.totalCount[2] = make(map[string]int)
 							}
-							nodes[i].Edges.totalCount[2][alias] = n
+							nodes[i].Edges.totalCount[2][alias] = totals[nodes[i].ID]
 						}
 						return nil
 					})
@@ -751,31 +778,40 @@ func (_q *CustomerQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
 				if hasPagination || ignoredEdges {
 					query := query.Clone()
+					exact := !ignoredEdges && args.after == nil && args.before == nil
+					limit := paginateLimit(args.first, args.last)
 					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*Customer) error {
-						ids := make([]driver.Value, len(nodes))
+						totals := make(map[string]int, len(nodes))
+						var ids []driver.Value
 						for i := range nodes {
-							ids[i] = nodes[i].ID
+							if exact && limit > 0 {
+								if loaded, err := nodes[i].NamedCustomerSubscriptions(alias); err == nil && len(loaded) < limit {
+									totals[nodes[i].ID] = len(loaded)
+									continue
+								}
+							}
+							ids = append(ids, nodes[i].ID)
 						}
-						var v []struct {
-							NodeID string `sql:"customer_id"`
-							Count  int    `sql:"count"`
-						}
-						query.Where(func(s *sql.Selector) {
-							s.Where(sql.InValues(s.C(customer.CustomerSubscriptionsColumn), ids...))
-						})
-						if err := query.GroupBy(customer.CustomerSubscriptionsColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
-							return err
-						}
-						m := make(map[string]int, len(v))
-						for i := range v {
-							m[v[i].NodeID] = v[i].Count
+						if len(ids) > 0 {
+							var v []struct {
+								NodeID string `sql:"customer_id"`
+								Count  int    `sql:"count"`
+							}
+							query.Where(func(s *sql.Selector) {
+								s.Where(sql.InValues(s.C(customer.CustomerSubscriptionsColumn), ids...))
+							})
+							if err := query.GroupBy(customer.CustomerSubscriptionsColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
+								return err
+							}
+							for _, row := range v {
+								totals[row.NodeID] = row.Count
+							}
 						}
 						for i := range nodes {
-							n := m[nodes[i].ID]
 							if nodes[i].Edges.totalCount[3] == nil {
 								nodes[i].Edges.totalCount[3] = make(map[string]int)
 							}
-							nodes[i].Edges.totalCount[3][alias] = n
+							nodes[i].Edges.totalCount[3][alias] = totals[nodes[i].ID]
 						}
 						return nil
 					})
@@ -840,31 +876,40 @@ func (_q *CustomerQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
 				if hasPagination || ignoredEdges {
 					query := query.Clone()
+					exact := !ignoredEdges && args.after == nil && args.before == nil
+					limit := paginateLimit(args.first, args.last)
 					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*Customer) error {
-						ids := make([]driver.Value, len(nodes))
+						totals := make(map[string]int, len(nodes))
+						var ids []driver.Value
 						for i := range nodes {
-							ids[i] = nodes[i].ID
+							if exact && limit > 0 {
+								if loaded, err := nodes[i].NamedOrders(alias); err == nil && len(loaded) < limit {
+									totals[nodes[i].ID] = len(loaded)
+									continue
+								}
+							}
+							ids = append(ids, nodes[i].ID)
 						}
-						var v []struct {
-							NodeID string `sql:"customer_id"`
-							Count  int    `sql:"count"`
-						}
-						query.Where(func(s *sql.Selector) {
-							s.Where(sql.InValues(s.C(customer.OrdersColumn), ids...))
-						})
-						if err := query.GroupBy(customer.OrdersColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
-							return err
-						}
-						m := make(map[string]int, len(v))
-						for i := range v {
-							m[v[i].NodeID] = v[i].Count
+						if len(ids) > 0 {
+							var v []struct {
+								NodeID string `sql:"customer_id"`
+								Count  int    `sql:"count"`
+							}
+							query.Where(func(s *sql.Selector) {
+								s.Where(sql.InValues(s.C(customer.OrdersColumn), ids...))
+							})
+							if err := query.GroupBy(customer.OrdersColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
+								return err
+							}
+							for _, row := range v {
+								totals[row.NodeID] = row.Count
+							}
 						}
 						for i := range nodes {
-							n := m[nodes[i].ID]
 							if nodes[i].Edges.totalCount[4] == nil {
 								nodes[i].Edges.totalCount[4] = make(map[string]int)
 							}
-							nodes[i].Edges.totalCount[4][alias] = n
+							nodes[i].Edges.totalCount[4][alias] = totals[nodes[i].ID]
 						}
 						return nil
 					})
@@ -929,31 +974,40 @@ func (_q *CustomerQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
 				if hasPagination || ignoredEdges {
 					query := query.Clone()
+					exact := !ignoredEdges && args.after == nil && args.before == nil
+					limit := paginateLimit(args.first, args.last)
 					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*Customer) error {
-						ids := make([]driver.Value, len(nodes))
+						totals := make(map[string]int, len(nodes))
+						var ids []driver.Value
 						for i := range nodes {
-							ids[i] = nodes[i].ID
+							if exact && limit > 0 {
+								if loaded, err := nodes[i].NamedOrderSubscriptions(alias); err == nil && len(loaded) < limit {
+									totals[nodes[i].ID] = len(loaded)
+									continue
+								}
+							}
+							ids = append(ids, nodes[i].ID)
 						}
-						var v []struct {
-							NodeID string `sql:"customer_id"`
-							Count  int    `sql:"count"`
-						}
-						query.Where(func(s *sql.Selector) {
-							s.Where(sql.InValues(s.C(customer.OrderSubscriptionsColumn), ids...))
-						})
-						if err := query.GroupBy(customer.OrderSubscriptionsColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
-							return err
-						}
-						m := make(map[string]int, len(v))
-						for i := range v {
-							m[v[i].NodeID] = v[i].Count
+						if len(ids) > 0 {
+							var v []struct {
+								NodeID string `sql:"customer_id"`
+								Count  int    `sql:"count"`
+							}
+							query.Where(func(s *sql.Selector) {
+								s.Where(sql.InValues(s.C(customer.OrderSubscriptionsColumn), ids...))
+							})
+							if err := query.GroupBy(customer.OrderSubscriptionsColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
+								return err
+							}
+							for _, row := range v {
+								totals[row.NodeID] = row.Count
+							}
 						}
 						for i := range nodes {
-							n := m[nodes[i].ID]
 							if nodes[i].Edges.totalCount[5] == nil {
 								nodes[i].Edges.totalCount[5] = make(map[string]int)
 							}
-							nodes[i].Edges.totalCount[5][alias] = n
+							nodes[i].Edges.totalCount[5][alias] = totals[nodes[i].ID]
 						}
 						return nil
 					})
@@ -1018,31 +1072,40 @@ func (_q *CustomerQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
 				if hasPagination || ignoredEdges {
 					query := query.Clone()
+					exact := !ignoredEdges && args.after == nil && args.before == nil
+					limit := paginateLimit(args.first, args.last)
 					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*Customer) error {
-						ids := make([]driver.Value, len(nodes))
+						totals := make(map[string]int, len(nodes))
+						var ids []driver.Value
 						for i := range nodes {
-							ids[i] = nodes[i].ID
+							if exact && limit > 0 {
+								if loaded, err := nodes[i].NamedReturns(alias); err == nil && len(loaded) < limit {
+									totals[nodes[i].ID] = len(loaded)
+									continue
+								}
+							}
+							ids = append(ids, nodes[i].ID)
 						}
-						var v []struct {
-							NodeID string `sql:"customer_id"`
-							Count  int    `sql:"count"`
-						}
-						query.Where(func(s *sql.Selector) {
-							s.Where(sql.InValues(s.C(customer.ReturnsColumn), ids...))
-						})
-						if err := query.GroupBy(customer.ReturnsColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
-							return err
-						}
-						m := make(map[string]int, len(v))
-						for i := range v {
-							m[v[i].NodeID] = v[i].Count
+						if len(ids) > 0 {
+							var v []struct {
+								NodeID string `sql:"customer_id"`
+								Count  int    `sql:"count"`
+							}
+							query.Where(func(s *sql.Selector) {
+								s.Where(sql.InValues(s.C(customer.ReturnsColumn), ids...))
+							})
+							if err := query.GroupBy(customer.ReturnsColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
+								return err
+							}
+							for _, row := range v {
+								totals[row.NodeID] = row.Count
+							}
 						}
 						for i := range nodes {
-							n := m[nodes[i].ID]
 							if nodes[i].Edges.totalCount[6] == nil {
 								nodes[i].Edges.totalCount[6] = make(map[string]int)
 							}
-							nodes[i].Edges.totalCount[6][alias] = n
+							nodes[i].Edges.totalCount[6][alias] = totals[nodes[i].ID]
 						}
 						return nil
 					})
@@ -1107,31 +1170,40 @@ func (_q *CustomerQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
 				if hasPagination || ignoredEdges {
 					query := query.Clone()
+					exact := !ignoredEdges && args.after == nil && args.before == nil
+					limit := paginateLimit(args.first, args.last)
 					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*Customer) error {
-						ids := make([]driver.Value, len(nodes))
+						totals := make(map[string]int, len(nodes))
+						var ids []driver.Value
 						for i := range nodes {
-							ids[i] = nodes[i].ID
+							if exact && limit > 0 {
+								if loaded, err := nodes[i].NamedAttachments(alias); err == nil && len(loaded) < limit {
+									totals[nodes[i].ID] = len(loaded)
+									continue
+								}
+							}
+							ids = append(ids, nodes[i].ID)
 						}
-						var v []struct {
-							NodeID string `sql:"customer_id"`
-							Count  int    `sql:"count"`
-						}
-						query.Where(func(s *sql.Selector) {
-							s.Where(sql.InValues(s.C(customer.AttachmentsColumn), ids...))
-						})
-						if err := query.GroupBy(customer.AttachmentsColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
-							return err
-						}
-						m := make(map[string]int, len(v))
-						for i := range v {
-							m[v[i].NodeID] = v[i].Count
+						if len(ids) > 0 {
+							var v []struct {
+								NodeID string `sql:"customer_id"`
+								Count  int    `sql:"count"`
+							}
+							query.Where(func(s *sql.Selector) {
+								s.Where(sql.InValues(s.C(customer.AttachmentsColumn), ids...))
+							})
+							if err := query.GroupBy(customer.AttachmentsColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
+								return err
+							}
+							for _, row := range v {
+								totals[row.NodeID] = row.Count
+							}
 						}
 						for i := range nodes {
-							n := m[nodes[i].ID]
 							if nodes[i].Edges.totalCount[7] == nil {
 								nodes[i].Edges.totalCount[7] = make(map[string]int)
 							}
-							nodes[i].Edges.totalCount[7][alias] = n
+							nodes[i].Edges.totalCount[7][alias] = totals[nodes[i].ID]
 						}
 						return nil
 					})
@@ -1196,31 +1268,40 @@ func (_q *CustomerQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
 				if hasPagination || ignoredEdges {
 					query := query.Clone()
+					exact := !ignoredEdges && args.after == nil && args.before == nil
+					limit := paginateLimit(args.first, args.last)
 					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*Customer) error {
-						ids := make([]driver.Value, len(nodes))
+						totals := make(map[string]int, len(nodes))
+						var ids []driver.Value
 						for i := range nodes {
-							ids[i] = nodes[i].ID
+							if exact && limit > 0 {
+								if loaded, err := nodes[i].NamedEvents(alias); err == nil && len(loaded) < limit {
+									totals[nodes[i].ID] = len(loaded)
+									continue
+								}
+							}
+							ids = append(ids, nodes[i].ID)
 						}
-						var v []struct {
-							NodeID string `sql:"owner_customer_id"`
-							Count  int    `sql:"count"`
-						}
-						query.Where(func(s *sql.Selector) {
-							s.Where(sql.InValues(s.C(customer.EventsColumn), ids...))
-						})
-						if err := query.GroupBy(customer.EventsColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
-							return err
-						}
-						m := make(map[string]int, len(v))
-						for i := range v {
-							m[v[i].NodeID] = v[i].Count
+						if len(ids) > 0 {
+							var v []struct {
+								NodeID string `sql:"owner_customer_id"`
+								Count  int    `sql:"count"`
+							}
+							query.Where(func(s *sql.Selector) {
+								s.Where(sql.InValues(s.C(customer.EventsColumn), ids...))
+							})
+							if err := query.GroupBy(customer.EventsColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
+								return err
+							}
+							for _, row := range v {
+								totals[row.NodeID] = row.Count
+							}
 						}
 						for i := range nodes {
-							n := m[nodes[i].ID]
 							if nodes[i].Edges.totalCount[8] == nil {
 								nodes[i].Edges.totalCount[8] = make(map[string]int)
 							}
-							nodes[i].Edges.totalCount[8][alias] = n
+							nodes[i].Edges.totalCount[8][alias] = totals[nodes[i].ID]
 						}
 						return nil
 					})
@@ -1285,31 +1366,40 @@ func (_q *CustomerQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
 				if hasPagination || ignoredEdges {
 					query := query.Clone()
+					exact := !ignoredEdges && args.after == nil && args.before == nil
+					limit := paginateLimit(args.first, args.last)
 					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*Customer) error {
-						ids := make([]driver.Value, len(nodes))
+						totals := make(map[string]int, len(nodes))
+						var ids []driver.Value
 						for i := range nodes {
-							ids[i] = nodes[i].ID
+							if exact && limit > 0 {
+								if loaded, err := nodes[i].NamedCustomerPasswordResets(alias); err == nil && len(loaded) < limit {
+									totals[nodes[i].ID] = len(loaded)
+									continue
+								}
+							}
+							ids = append(ids, nodes[i].ID)
 						}
-						var v []struct {
-							NodeID string `sql:"customer_id"`
-							Count  int    `sql:"count"`
-						}
-						query.Where(func(s *sql.Selector) {
-							s.Where(sql.InValues(s.C(customer.CustomerPasswordResetsColumn), ids...))
-						})
-						if err := query.GroupBy(customer.CustomerPasswordResetsColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
-							return err
-						}
-						m := make(map[string]int, len(v))
-						for i := range v {
-							m[v[i].NodeID] = v[i].Count
+						if len(ids) > 0 {
+							var v []struct {
+								NodeID string `sql:"customer_id"`
+								Count  int    `sql:"count"`
+							}
+							query.Where(func(s *sql.Selector) {
+								s.Where(sql.InValues(s.C(customer.CustomerPasswordResetsColumn), ids...))
+							})
+							if err := query.GroupBy(customer.CustomerPasswordResetsColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
+								return err
+							}
+							for _, row := range v {
+								totals[row.NodeID] = row.Count
+							}
 						}
 						for i := range nodes {
-							n := m[nodes[i].ID]
 							if nodes[i].Edges.totalCount[9] == nil {
 								nodes[i].Edges.totalCount[9] = make(map[string]int)
 							}
-							nodes[i].Edges.totalCount[9][alias] = n
+							nodes[i].Edges.totalCount[9][alias] = totals[nodes[i].ID]
 						}
 						return nil
 					})
@@ -1659,31 +1749,40 @@ func (_q *CustomerGroupQuery) collectField(ctx context.Context, oneNode bool, op
 				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
 				if hasPagination || ignoredEdges {
 					query := query.Clone()
+					exact := !ignoredEdges && args.after == nil && args.before == nil
+					limit := paginateLimit(args.first, args.last)
 					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*CustomerGroup) error {
-						ids := make([]driver.Value, len(nodes))
+						totals := make(map[string]int, len(nodes))
+						var ids []driver.Value
 						for i := range nodes {
-							ids[i] = nodes[i].ID
+							if exact && limit > 0 {
+								if loaded, err := nodes[i].NamedCustomers(alias); err == nil && len(loaded) < limit {
+									totals[nodes[i].ID] = len(loaded)
+									continue
+								}
+							}
+							ids = append(ids, nodes[i].ID)
 						}
-						var v []struct {
-							NodeID string `sql:"customer_group_customers"`
-							Count  int    `sql:"count"`
-						}
-						query.Where(func(s *sql.Selector) {
-							s.Where(sql.InValues(s.C(customergroup.CustomersColumn), ids...))
-						})
-						if err := query.GroupBy(customergroup.CustomersColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
-							return err
-						}
-						m := make(map[string]int, len(v))
-						for i := range v {
-							m[v[i].NodeID] = v[i].Count
+						if len(ids) > 0 {
+							var v []struct {
+								NodeID string `sql:"customer_group_customers"`
+								Count  int    `sql:"count"`
+							}
+							query.Where(func(s *sql.Selector) {
+								s.Where(sql.InValues(s.C(customergroup.CustomersColumn), ids...))
+							})
+							if err := query.GroupBy(customergroup.CustomersColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
+								return err
+							}
+							for _, row := range v {
+								totals[row.NodeID] = row.Count
+							}
 						}
 						for i := range nodes {
-							n := m[nodes[i].ID]
 							if nodes[i].Edges.totalCount[0] == nil {
 								nodes[i].Edges.totalCount[0] = make(map[string]int)
 							}
-							nodes[i].Edges.totalCount[0][alias] = n
+							nodes[i].Edges.totalCount[0][alias] = totals[nodes[i].ID]
 						}
 						return nil
 					})
@@ -1748,31 +1847,40 @@ func (_q *CustomerGroupQuery) collectField(ctx context.Context, oneNode bool, op
 				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
 				if hasPagination || ignoredEdges {
 					query := query.Clone()
+					exact := !ignoredEdges && args.after == nil && args.before == nil
+					limit := paginateLimit(args.first, args.last)
 					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*CustomerGroup) error {
-						ids := make([]driver.Value, len(nodes))
+						totals := make(map[string]int, len(nodes))
+						var ids []driver.Value
 						for i := range nodes {
-							ids[i] = nodes[i].ID
+							if exact && limit > 0 {
+								if loaded, err := nodes[i].NamedAttachments(alias); err == nil && len(loaded) < limit {
+									totals[nodes[i].ID] = len(loaded)
+									continue
+								}
+							}
+							ids = append(ids, nodes[i].ID)
 						}
-						var v []struct {
-							NodeID string `sql:"customer_group_id"`
-							Count  int    `sql:"count"`
-						}
-						query.Where(func(s *sql.Selector) {
-							s.Where(sql.InValues(s.C(customergroup.AttachmentsColumn), ids...))
-						})
-						if err := query.GroupBy(customergroup.AttachmentsColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
-							return err
-						}
-						m := make(map[string]int, len(v))
-						for i := range v {
-							m[v[i].NodeID] = v[i].Count
+						if len(ids) > 0 {
+							var v []struct {
+								NodeID string `sql:"customer_group_id"`
+								Count  int    `sql:"count"`
+							}
+							query.Where(func(s *sql.Selector) {
+								s.Where(sql.InValues(s.C(customergroup.AttachmentsColumn), ids...))
+							})
+							if err := query.GroupBy(customergroup.AttachmentsColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
+								return err
+							}
+							for _, row := range v {
+								totals[row.NodeID] = row.Count
+							}
 						}
 						for i := range nodes {
-							n := m[nodes[i].ID]
 							if nodes[i].Edges.totalCount[1] == nil {
 								nodes[i].Edges.totalCount[1] = make(map[string]int)
 							}
-							nodes[i].Edges.totalCount[1][alias] = n
+							nodes[i].Edges.totalCount[1][alias] = totals[nodes[i].ID]
 						}
 						return nil
 					})
@@ -2557,31 +2665,40 @@ func (_q *OrderQuery) collectField(ctx context.Context, oneNode bool, opCtx *gra
 				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
 				if hasPagination || ignoredEdges {
 					query := query.Clone()
+					exact := !ignoredEdges && args.after == nil && args.before == nil
+					limit := paginateLimit(args.first, args.last)
 					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*Order) error {
-						ids := make([]driver.Value, len(nodes))
+						totals := make(map[string]int, len(nodes))
+						var ids []driver.Value
 						for i := range nodes {
-							ids[i] = nodes[i].ID
+							if exact && limit > 0 {
+								if loaded, err := nodes[i].NamedReturns(alias); err == nil && len(loaded) < limit {
+									totals[nodes[i].ID] = len(loaded)
+									continue
+								}
+							}
+							ids = append(ids, nodes[i].ID)
 						}
-						var v []struct {
-							NodeID string `sql:"order_id"`
-							Count  int    `sql:"count"`
-						}
-						query.Where(func(s *sql.Selector) {
-							s.Where(sql.InValues(s.C(order.ReturnsColumn), ids...))
-						})
-						if err := query.GroupBy(order.ReturnsColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
-							return err
-						}
-						m := make(map[string]int, len(v))
-						for i := range v {
-							m[v[i].NodeID] = v[i].Count
+						if len(ids) > 0 {
+							var v []struct {
+								NodeID string `sql:"order_id"`
+								Count  int    `sql:"count"`
+							}
+							query.Where(func(s *sql.Selector) {
+								s.Where(sql.InValues(s.C(order.ReturnsColumn), ids...))
+							})
+							if err := query.GroupBy(order.ReturnsColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
+								return err
+							}
+							for _, row := range v {
+								totals[row.NodeID] = row.Count
+							}
 						}
 						for i := range nodes {
-							n := m[nodes[i].ID]
 							if nodes[i].Edges.totalCount[1] == nil {
 								nodes[i].Edges.totalCount[1] = make(map[string]int)
 							}
-							nodes[i].Edges.totalCount[1][alias] = n
+							nodes[i].Edges.totalCount[1][alias] = totals[nodes[i].ID]
 						}
 						return nil
 					})
@@ -2661,31 +2778,40 @@ func (_q *OrderQuery) collectField(ctx context.Context, oneNode bool, opCtx *gra
 				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
 				if hasPagination || ignoredEdges {
 					query := query.Clone()
+					exact := !ignoredEdges && args.after == nil && args.before == nil
+					limit := paginateLimit(args.first, args.last)
 					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*Order) error {
-						ids := make([]driver.Value, len(nodes))
+						totals := make(map[string]int, len(nodes))
+						var ids []driver.Value
 						for i := range nodes {
-							ids[i] = nodes[i].ID
+							if exact && limit > 0 {
+								if loaded, err := nodes[i].NamedOrderSubscriptions(alias); err == nil && len(loaded) < limit {
+									totals[nodes[i].ID] = len(loaded)
+									continue
+								}
+							}
+							ids = append(ids, nodes[i].ID)
 						}
-						var v []struct {
-							NodeID string `sql:"source_order_id"`
-							Count  int    `sql:"count"`
-						}
-						query.Where(func(s *sql.Selector) {
-							s.Where(sql.InValues(s.C(order.OrderSubscriptionsColumn), ids...))
-						})
-						if err := query.GroupBy(order.OrderSubscriptionsColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
-							return err
-						}
-						m := make(map[string]int, len(v))
-						for i := range v {
-							m[v[i].NodeID] = v[i].Count
+						if len(ids) > 0 {
+							var v []struct {
+								NodeID string `sql:"source_order_id"`
+								Count  int    `sql:"count"`
+							}
+							query.Where(func(s *sql.Selector) {
+								s.Where(sql.InValues(s.C(order.OrderSubscriptionsColumn), ids...))
+							})
+							if err := query.GroupBy(order.OrderSubscriptionsColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
+								return err
+							}
+							for _, row := range v {
+								totals[row.NodeID] = row.Count
+							}
 						}
 						for i := range nodes {
-							n := m[nodes[i].ID]
 							if nodes[i].Edges.totalCount[3] == nil {
 								nodes[i].Edges.totalCount[3] = make(map[string]int)
 							}
-							nodes[i].Edges.totalCount[3][alias] = n
+							nodes[i].Edges.totalCount[3][alias] = totals[nodes[i].ID]
 						}
 						return nil
 					})
@@ -2750,31 +2876,40 @@ func (_q *OrderQuery) collectField(ctx context.Context, oneNode bool, opCtx *gra
 				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
 				if hasPagination || ignoredEdges {
 					query := query.Clone()
+					exact := !ignoredEdges && args.after == nil && args.before == nil
+					limit := paginateLimit(args.first, args.last)
 					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*Order) error {
-						ids := make([]driver.Value, len(nodes))
+						totals := make(map[string]int, len(nodes))
+						var ids []driver.Value
 						for i := range nodes {
-							ids[i] = nodes[i].ID
+							if exact && limit > 0 {
+								if loaded, err := nodes[i].NamedAttachments(alias); err == nil && len(loaded) < limit {
+									totals[nodes[i].ID] = len(loaded)
+									continue
+								}
+							}
+							ids = append(ids, nodes[i].ID)
 						}
-						var v []struct {
-							NodeID string `sql:"order_id"`
-							Count  int    `sql:"count"`
-						}
-						query.Where(func(s *sql.Selector) {
-							s.Where(sql.InValues(s.C(order.AttachmentsColumn), ids...))
-						})
-						if err := query.GroupBy(order.AttachmentsColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
-							return err
-						}
-						m := make(map[string]int, len(v))
-						for i := range v {
-							m[v[i].NodeID] = v[i].Count
+						if len(ids) > 0 {
+							var v []struct {
+								NodeID string `sql:"order_id"`
+								Count  int    `sql:"count"`
+							}
+							query.Where(func(s *sql.Selector) {
+								s.Where(sql.InValues(s.C(order.AttachmentsColumn), ids...))
+							})
+							if err := query.GroupBy(order.AttachmentsColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
+								return err
+							}
+							for _, row := range v {
+								totals[row.NodeID] = row.Count
+							}
 						}
 						for i := range nodes {
-							n := m[nodes[i].ID]
 							if nodes[i].Edges.totalCount[4] == nil {
 								nodes[i].Edges.totalCount[4] = make(map[string]int)
 							}
-							nodes[i].Edges.totalCount[4][alias] = n
+							nodes[i].Edges.totalCount[4][alias] = totals[nodes[i].ID]
 						}
 						return nil
 					})
@@ -3079,31 +3214,40 @@ func (_q *OrderReturnQuery) collectField(ctx context.Context, oneNode bool, opCt
 				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
 				if hasPagination || ignoredEdges {
 					query := query.Clone()
+					exact := !ignoredEdges && args.after == nil && args.before == nil
+					limit := paginateLimit(args.first, args.last)
 					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*OrderReturn) error {
-						ids := make([]driver.Value, len(nodes))
+						totals := make(map[string]int, len(nodes))
+						var ids []driver.Value
 						for i := range nodes {
-							ids[i] = nodes[i].ID
+							if exact && limit > 0 {
+								if loaded, err := nodes[i].NamedAttachments(alias); err == nil && len(loaded) < limit {
+									totals[nodes[i].ID] = len(loaded)
+									continue
+								}
+							}
+							ids = append(ids, nodes[i].ID)
 						}
-						var v []struct {
-							NodeID string `sql:"return_id"`
-							Count  int    `sql:"count"`
-						}
-						query.Where(func(s *sql.Selector) {
-							s.Where(sql.InValues(s.C(orderreturn.AttachmentsColumn), ids...))
-						})
-						if err := query.GroupBy(orderreturn.AttachmentsColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
-							return err
-						}
-						m := make(map[string]int, len(v))
-						for i := range v {
-							m[v[i].NodeID] = v[i].Count
+						if len(ids) > 0 {
+							var v []struct {
+								NodeID string `sql:"return_id"`
+								Count  int    `sql:"count"`
+							}
+							query.Where(func(s *sql.Selector) {
+								s.Where(sql.InValues(s.C(orderreturn.AttachmentsColumn), ids...))
+							})
+							if err := query.GroupBy(orderreturn.AttachmentsColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
+								return err
+							}
+							for _, row := range v {
+								totals[row.NodeID] = row.Count
+							}
 						}
 						for i := range nodes {
-							n := m[nodes[i].ID]
 							if nodes[i].Edges.totalCount[2] == nil {
 								nodes[i].Edges.totalCount[2] = make(map[string]int)
 							}
-							nodes[i].Edges.totalCount[2][alias] = n
+							nodes[i].Edges.totalCount[2][alias] = totals[nodes[i].ID]
 						}
 						return nil
 					})
@@ -3373,31 +3517,40 @@ func (_q *OrderSubscriptionQuery) collectField(ctx context.Context, oneNode bool
 				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
 				if hasPagination || ignoredEdges {
 					query := query.Clone()
+					exact := !ignoredEdges && args.after == nil && args.before == nil
+					limit := paginateLimit(args.first, args.last)
 					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*OrderSubscription) error {
-						ids := make([]driver.Value, len(nodes))
+						totals := make(map[string]int, len(nodes))
+						var ids []driver.Value
 						for i := range nodes {
-							ids[i] = nodes[i].ID
+							if exact && limit > 0 {
+								if loaded, err := nodes[i].NamedOrders(alias); err == nil && len(loaded) < limit {
+									totals[nodes[i].ID] = len(loaded)
+									continue
+								}
+							}
+							ids = append(ids, nodes[i].ID)
 						}
-						var v []struct {
-							NodeID string `sql:"order_subscription_id"`
-							Count  int    `sql:"count"`
-						}
-						query.Where(func(s *sql.Selector) {
-							s.Where(sql.InValues(s.C(ordersubscription.OrdersColumn), ids...))
-						})
-						if err := query.GroupBy(ordersubscription.OrdersColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
-							return err
-						}
-						m := make(map[string]int, len(v))
-						for i := range v {
-							m[v[i].NodeID] = v[i].Count
+						if len(ids) > 0 {
+							var v []struct {
+								NodeID string `sql:"order_subscription_id"`
+								Count  int    `sql:"count"`
+							}
+							query.Where(func(s *sql.Selector) {
+								s.Where(sql.InValues(s.C(ordersubscription.OrdersColumn), ids...))
+							})
+							if err := query.GroupBy(ordersubscription.OrdersColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
+								return err
+							}
+							for _, row := range v {
+								totals[row.NodeID] = row.Count
+							}
 						}
 						for i := range nodes {
-							n := m[nodes[i].ID]
 							if nodes[i].Edges.totalCount[2] == nil {
 								nodes[i].Edges.totalCount[2] = make(map[string]int)
 							}
-							nodes[i].Edges.totalCount[2][alias] = n
+							nodes[i].Edges.totalCount[2][alias] = totals[nodes[i].ID]
 						}
 						return nil
 					})

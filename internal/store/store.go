@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"clientele/ent"
@@ -82,8 +83,14 @@ func DriverDSN(rawURL string) (string, string, error) {
 	return "", "", fmt.Errorf("unsupported database URL %q: use sqlite:<path> or postgres://…", rawURL)
 }
 
+// migrateMu serialises migrations in one process: ent's migration mutates
+// the generated package-level table descriptions.
+var migrateMu sync.Mutex
+
 // Migrate creates or upgrades the tables.
 func (db *DB) Migrate(ctx context.Context) error {
+	migrateMu.Lock()
+	defer migrateMu.Unlock()
 	if err := db.Client.Schema.Create(ctx); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
