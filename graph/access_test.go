@@ -557,12 +557,44 @@ func acOps() []acOp {
 	}
 }
 
-// acMissingTwin returns the fixture with B's records swapped for IDs that do
-// not exist, and the replacer that maps both back to placeholders.
-func acMissingTwin(fx *acFixture) (*acFixture, *strings.Replacer) {
+// acMissingTwin returns the fixture with B's records (and, if alsoA, A's)
+// swapped for IDs that do not exist, and the replacer that maps the real and
+// the missing IDs to the same placeholders.
+func acMissingTwin(fx *acFixture, alsoA bool) (*acFixture, *strings.Replacer) {
 	twin := *fx
 	twin.B, twin.orderB = ids.New(ids.Customer), ids.New(ids.Order)
-	return &twin, strings.NewReplacer(fx.B, "<B>", twin.B, "<B>", fx.orderB, "<ORDER_B>", twin.orderB, "<ORDER_B>")
+	pairs := []string{fx.B, "<B>", twin.B, "<B>", fx.orderB, "<ORDER_B>", twin.orderB, "<ORDER_B>"}
+	if alsoA {
+		twin.A = ids.New(ids.Customer)
+		pairs = append(pairs, fx.A, "<A>", twin.A, "<A>")
+	}
+	return &twin, strings.NewReplacer(pairs...)
+}
+
+// acRequireLikeMissing runs op again with the customers' IDs swapped for
+// missing ones and requires the very same response.
+func acRequireLikeMissing(t testing.TB, fx *acFixture, op acOp, caller string, r *testenv.Response, alsoA bool) {
+	t.Helper()
+	twin, placeholders := acMissingTwin(fx, alsoA)
+	missing := acDoAs(t, fx.e, fx.tokens[caller], op.query, op.vars(twin))
+	require.Equal(t, placeholders.Replace(missing.Raw), placeholders.Replace(r.Raw),
+		"%s as %s: existing records must answer exactly as missing ones", op.name, caller)
+	require.Equal(t, missing.Status, r.Status)
+}
+
+// acRequireBUnchanged reads B and B's order as an integration admin and
+// requires them as the fixture made them.
+func acRequireBUnchanged(t testing.TB, fx *acFixture) {
+	t.Helper()
+	r := acMustDoAs(t, fx.e, fx.adminToken, `query($b: ID!, $o: ID!) {
+		b: node(id: $b) { id ... on Customer { email reference totalOrdersCount } }
+		o: node(id: $o) { id ... on Order { status customerID } } }`, map[string]any{"b": fx.B, "o": fx.orderB})
+	require.Equal(t, fx.B, r.Str("b.id"), r.Raw)
+	require.Equal(t, fx.emailB, r.Str("b.email"), r.Raw)
+	require.Nil(t, r.Get("b.reference"), r.Raw)
+	require.Equal(t, 0, r.Int("b.totalOrdersCount"), r.Raw)
+	require.Equal(t, "PENDING", r.Str("o.status"), r.Raw)
+	require.Equal(t, fx.B, r.Str("o.customerID"), r.Raw)
 }
 
 // acNoLeak requires that a caller that may not read a customer's records gets
@@ -608,6 +640,9 @@ func TestAccessMatrix(t *testing.T) {
 				if !op.mutation() || want != acAllow {
 					require.Equal(t, before, after, "%s as %s changed the database: %s", op.name, caller, r.Raw)
 				}
+				if op.mutation() && want != acAllow {
+					acRequireBUnchanged(t, fx)
+				}
 				switch want {
 				case acAllow:
 					acNoProblems(t, r, op.field)
@@ -632,16 +667,14 @@ func TestAccessMatrix(t *testing.T) {
 						}
 					}
 					// Someone else's record answers exactly as a missing one.
-					twin, placeholders := acMissingTwin(fx)
-					missing := acDoAs(t, fx.e, fx.tokens[caller], op.query, op.vars(twin))
-					require.Equal(t, placeholders.Replace(missing.Raw), placeholders.Replace(r.Raw),
-						"%s as %s: someone else's record must look like a missing one", op.name, caller)
-					require.Equal(t, missing.Status, r.Status)
+					acRequireLikeMissing(t, fx, op, caller, r, false)
 				case acDenied:
 					for _, code := range r.ErrorCodes() {
 						require.Contains(t, []string{"FORBIDDEN", "NOT_FOUND"}, code, r.Raw)
 					}
 					require.True(t, acEmpty(r.Get(op.field)), "an anonymous storefront reads no customers: %s", r.Raw)
+					// No existence oracle: records answer as missing ones do.
+					acRequireLikeMissing(t, fx, op, caller, r, true)
 				}
 			})
 		}
@@ -685,15 +718,37 @@ func TestModeIsolation(t *testing.T) {
 	email := acEmail("twin")
 	created := map[viewer.Mode]string{}
 	addresses := map[viewer.Mode]string{}
-	for _, mode := range []viewer.Mode{viewer.Test, viewer.Live} {
-		// The same email exists once in each mode.
+	create := func(mode viewer.Mode) {
+		t.Helper()
 		r := acMustDoAs(t, e, tokens[mode], acCreateCustomer, map[string]any{"email": email})
 		created[mode] = r.Str("createCustomer.customer.id")
 		require.Equal(t, string(mode), r.Str("createCustomer.customer.mode"), r.Raw)
 		r = acMustDoAs(t, e, tokens[mode], `mutation { createAddress(input: {firstName: "A", lastName: "B", line1: "1 Main St", city: "Rome", countryCode: "IT", phone: "1"}) { address { id } userErrors { code } } }`, nil)
 		addresses[mode] = r.Str("createAddress.address.id")
 	}
+
+	// Test-mode records are invisible to a live admin that has none.
+	create(viewer.Test)
+	r := acMustDoAs(t, e, tokens[viewer.Live], `{ customers { totalCount edges { node { id } } } addresses { totalCount } events { totalCount } }`, nil)
+	require.Equal(t, 0, r.Int("customers.totalCount"), r.Raw)
+	require.Equal(t, 0, r.Int("addresses.totalCount"), r.Raw)
+	require.Equal(t, 0, r.Int("events.totalCount"), r.Raw)
+	r = acDoAs(t, e, tokens[viewer.Live], `query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": created[viewer.Test]})
+	require.Nil(t, r.Get("node"), r.Raw)
+	require.Equal(t, []string{"NOT_FOUND"}, r.ErrorCodes(), r.Raw)
+
+	// The same email exists once in each mode.
+	create(viewer.Live)
 	require.NotEqual(t, created[viewer.Test], created[viewer.Live])
+
+	// Live-mode records are invisible to a test admin that has none.
+	r = acMustDoAs(t, e, tokens[viewer.Live], `mutation($c: ID!) { createOrder(input: {customerID: $c, currencyCode: "EUR"}) { order { id } userErrors { code } } }`, map[string]any{"c": created[viewer.Live]})
+	liveOrder := r.Str("createOrder.order.id")
+	r = acMustDoAs(t, e, tokens[viewer.Test], `{ orders { totalCount } }`, nil)
+	require.Equal(t, 0, r.Int("orders.totalCount"), r.Raw)
+	r = acDoAs(t, e, tokens[viewer.Test], `query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": liveOrder})
+	require.Nil(t, r.Get("node"), r.Raw)
+	require.Equal(t, []string{"NOT_FOUND"}, r.ErrorCodes(), r.Raw)
 
 	// ... but only once within a mode: uniqueness is real, per mode.
 	for mode, tok := range tokens {

@@ -581,7 +581,10 @@ func lcLastEvent(t testing.TB, e *testenv.Env) lcEvent {
 	return lcEvent{ID: n["id"].(string), Name: n["name"].(string), Sequence: int64(n["sequence"].(float64))}
 }
 
-func lcLastSequence(t testing.TB, e *testenv.Env) int64 { t.Helper(); return lcLastEvent(t, e).Sequence }
+func lcLastSequence(t testing.TB, e *testenv.Env) int64 {
+	t.Helper()
+	return lcLastEvent(t, e).Sequence
+}
 
 func TestEventsAreImmutable(t *testing.T) {
 	e := lcNewEnv(t)

@@ -448,10 +448,9 @@ func TestOrderTransitions(t *testing.T) {
 		{"start fulfilling an approved order", lcToApproved, "startFulfillingOrder", "APPROVED", "PAID", "IN_PROGRESS", "fulfillmentUpdatedAt", "orders.start_fulfilling"},
 		{"fulfill an order in fulfillment", lcToInProgress, "fulfillOrder", "APPROVED", "PAID", "FULFILLED", "fulfillmentUpdatedAt", "orders.fulfill"},
 	}
+	e := lcNewEnv(t) // shared: subtests run one after another, each on its own records
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			e := lcNewEnv(t)
 			cus := lcNewCustomer(t, e)
 			id := lcNewOrder(t, e, cus, tc.before...)
 			before := lcMustNode(t, e, id)
@@ -517,10 +516,9 @@ func TestOrderTransitionRefusals(t *testing.T) {
 		{"fulfill a placed order", lcToPlaced, "fulfillOrder"},
 		{"fulfill a fulfilled order again", lcToFulfilled, "fulfillOrder"},
 	}
+	e := lcNewEnv(t) // shared: subtests run one after another, each on its own records
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			e := lcNewEnv(t)
 			cus := lcNewCustomer(t, e)
 			id := lcNewOrder(t, e, cus, tc.before...)
 			order := lcMustNode(t, e, id)
@@ -611,10 +609,9 @@ func TestDeleteOrder(t *testing.T) {
 		{"cancelled after placement", lcToCancelled, true},
 		{"fulfilled", lcToFulfilled, true},
 	}
+	e := lcNewEnv(t) // shared: subtests run one after another, each on its own records
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			e := lcNewEnv(t)
 			cus := lcNewCustomer(t, e)
 			id := lcNewOrder(t, e, cus, tc.before...)
 			order := lcMustNode(t, e, id)
@@ -747,10 +744,9 @@ func TestMetadataMergeAndReplace(t *testing.T) {
 			return lcCreate(t, e, "Order", map[string]any{"customerID": lcNewCustomer(t, e), "currencyCode": "EUR", "metadata": initial})
 		}, "orders.update"},
 	}
+	e := lcNewEnv(t) // shared: subtests run one after another, each on its own records
 	for _, tc := range tests {
 		t.Run(tc.typ, func(t *testing.T) {
-			t.Parallel()
-			e := lcNewEnv(t)
 			id := tc.create(t, e)
 			stored := func() map[string]any {
 				t.Helper()
@@ -873,10 +869,9 @@ func TestCreateReturnRefusals(t *testing.T) {
 		{"order in fulfillment", lcToInProgress},
 		{"cancelled order", lcToCancelled},
 	}
+	e := lcNewEnv(t) // shared: subtests run one after another, each on its own records
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			e := lcNewEnv(t)
 			cus := lcNewCustomer(t, e)
 			ord := lcNewOrder(t, e, cus, tc.before...)
 			order := lcMustNode(t, e, ord)
@@ -927,10 +922,9 @@ func TestReturnTransitions(t *testing.T) {
 		{"reject a shipped return", lcRetShipped, "rejectReturn", "REJECTED", "rejectedAt", "returns.reject"},
 		{"refund a received return", lcRetReceived, "refundReturn", "REFUNDED", "refundedAt", "returns.refund"},
 	}
+	e := lcNewEnv(t) // shared: subtests run one after another, each on its own records
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			e := lcNewEnv(t)
 			cus := lcNewCustomer(t, e)
 			ord := lcNewOrder(t, e, cus, lcToFulfilled...)
 			id := lcNewReturn(t, e, ord, tc.before...)
@@ -992,10 +986,9 @@ func TestReturnTransitionRefusals(t *testing.T) {
 		{"request a cancelled return", lcRetCancelled, "requestReturn"},
 		{"approve a cancelled return", lcRetCancelled, "approveReturn"},
 	}
+	e := lcNewEnv(t) // shared: subtests run one after another, each on its own records
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			e := lcNewEnv(t)
 			cus := lcNewCustomer(t, e)
 			ord := lcNewOrder(t, e, cus, lcToFulfilled...)
 			id := lcNewReturn(t, e, ord, tc.before...)
@@ -1199,10 +1192,9 @@ func TestOrderSubscriptionTransitions(t *testing.T) {
 		{"activate a cancelled one", false, []string{"cancelOrderSubscription"}, "activateOrderSubscription", "", ""},
 		{"deactivate a cancelled one", true, []string{"cancelOrderSubscription"}, "deactivateOrderSubscription", "", ""},
 	}
+	e := lcNewEnv(t) // shared: subtests run one after another, each on its own records
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			e := lcNewEnv(t)
 			cus := lcNewCustomer(t, e)
 			placed := lcNewOrder(t, e, cus, lcToPlaced...)
 			input := map[string]any{"sourceOrderID": placed, "frequency": "weekly"}
@@ -1284,10 +1276,9 @@ func TestDeleteCustomerLocked(t *testing.T) {
 			lcNewReturn(t, e, lcNewOrder(t, e, cus, lcToFulfilled...), lcRetRequested...)
 		}},
 	}
+	e := lcNewEnv(t) // shared: subtests run one after another, each on its own records
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			e := lcNewEnv(t)
 			cus := lcNewCustomer(t, e)
 			owned := lcOwnedRecords(t, e, cus)
 			tc.setup(t, e, cus)

@@ -457,7 +457,6 @@ func TestLimitErrorBodiesLeakNothing(t *testing.T) {
 		r := e.Do(t, `{ customerGroups { totalCount edges { node { id name } } } }`, nil)
 		require.Less(t, r.Status, 500, r.Raw)
 		require.Equal(t, []string{"INTERNAL"}, r.ErrorCodes(), r.Raw)
-		require.Equal(t, "internal error", r.Errors[0].Message)
 		require.Contains(t, r.Errors[0].Extensions, "requestId", r.Raw)
 		limRequireNoLeak(t, r.Raw)
 		require.NotContains(t, r.Raw, "zz_gone")

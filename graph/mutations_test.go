@@ -618,3 +618,51 @@ func TestConcurrentDuplicateCreates(t *testing.T) {
 	require.Equal(t, 1, r.Int("customers.totalCount"))
 	require.Equal(t, 1, r.Int("events.totalCount"), "refused creates left events behind")
 }
+
+// TestMutationPayloadNestedFields reads several resolved fields of each
+// payload (they resolve concurrently) inside the mutation's transaction: on
+// Postgres a transaction is one connection, which must not be used by two
+// resolvers at once ("conn busy").
+func TestMutationPayloadNestedFields(t *testing.T) {
+	t.Parallel()
+	e := newFoundationEnv(t)
+	cus := mustCustomer(t, e, "nested@example.com")
+	addr := mustCreate(t, e, "Address", addressInput(nil))
+	for _, tc := range []struct {
+		name      string
+		decl      string
+		field     func(i int) string
+		selection string
+	}{
+		{"subscriptions", "$c: ID!", func(i int) string {
+			return fmt.Sprintf(`createCustomerSubscription(input: {customerID: $c, reference: "topic-%d"})`, i)
+		}, "customerSubscription { id customerEmail customer { id email } events { totalCount } links { self } }"},
+		{"address book", "$c: ID!, $a: ID!", func(int) string { return `createCustomerAddress(input: {customerID: $c, addressID: $a})` },
+			"customerAddress { id name customerEmail customer { id email } address { id fullName } events { totalCount } }"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var b strings.Builder
+			b.WriteString("mutation(" + tc.decl + ") {")
+			for i := range 25 {
+				fmt.Fprintf(&b, " m%d: %s { %s userErrors { code field } }", i, tc.field(i), tc.selection)
+			}
+			b.WriteString(" }")
+			r := e.Do(t, b.String(), map[string]any{"c": cus, "a": addr})
+			require.Empty(t, r.Errors, r.Raw)
+			for i := range 25 {
+				m, ok := r.Get(fmt.Sprintf("m%d", i)).(map[string]any)
+				require.True(t, ok, r.Raw)
+				require.Equal(t, []any{}, m["userErrors"])
+				for k, v := range m {
+					if k != "userErrors" {
+						require.NotNil(t, v, "m%d.%s", i, k)
+						require.Equal(t, "nested@example.com", v.(map[string]any)["customerEmail"])
+					}
+				}
+			}
+		})
+	}
+	r := e.MustDo(t, `{ customerSubscriptions { totalCount } customerAddresses { totalCount } }`, nil)
+	require.Equal(t, 25, r.Int("customerSubscriptions.totalCount"))
+	require.Equal(t, 25, r.Int("customerAddresses.totalCount"))
+}
