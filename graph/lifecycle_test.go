@@ -877,7 +877,7 @@ func TestCreateReturnRefusals(t *testing.T) {
 			order := lcMustNode(t, e, ord)
 			events := lcEventCount(t, e, nil)
 			r := lcCreateReturn(t, e, ord)
-			lcRequireRefused(t, r, "createReturn", "INVALID", "orderId")
+			lcRequireRefused(t, r, "createReturn", "INVALID", "orderID")
 			require.Equal(t, order, lcMustNode(t, e, ord))
 			require.Equal(t, events, lcEventCount(t, e, nil))
 			require.Equal(t, 0, e.MustDo(t, `{ returns { totalCount } }`, nil).Int("returns.totalCount"))
@@ -889,7 +889,7 @@ func TestCreateReturnRefusals(t *testing.T) {
 		cus := lcNewCustomer(t, e)
 		for _, id := range []string{"ord_01JD3Q8Z1K9Y8F7M6N5B4V3C2X", cus} {
 			r := lcCreateReturn(t, e, id)
-			lcRequireNotFound(t, r, "createReturn", "orderId")
+			lcRequireNotFound(t, r, "createReturn", "orderID")
 		}
 		require.Equal(t, 0, e.MustDo(t, `{ returns { totalCount } }`, nil).Int("returns.totalCount"))
 	})
@@ -1086,10 +1086,10 @@ func TestCreateOrderSubscriptionRefusals(t *testing.T) {
 		code  string
 		field string
 	}{
-		{"from a draft order", map[string]any{"sourceOrderID": draft, "frequency": "weekly"}, "INVALID", "sourceOrderId"},
-		{"from a pending order", map[string]any{"sourceOrderID": pending, "frequency": "weekly"}, "INVALID", "sourceOrderId"},
-		{"from a cancelled order", map[string]any{"sourceOrderID": cancelled, "frequency": "weekly"}, "INVALID", "sourceOrderId"},
-		{"from an unknown order", map[string]any{"sourceOrderID": "ord_01JD3Q8Z1K9Y8F7M6N5B4V3C2X", "frequency": "weekly"}, "NOT_FOUND", "sourceOrderId"},
+		{"from a draft order", map[string]any{"sourceOrderID": draft, "frequency": "weekly"}, "INVALID", "sourceOrderID"},
+		{"from a pending order", map[string]any{"sourceOrderID": pending, "frequency": "weekly"}, "INVALID", "sourceOrderID"},
+		{"from a cancelled order", map[string]any{"sourceOrderID": cancelled, "frequency": "weekly"}, "INVALID", "sourceOrderID"},
+		{"from an unknown order", map[string]any{"sourceOrderID": "ord_01JD3Q8Z1K9Y8F7M6N5B4V3C2X", "frequency": "weekly"}, "NOT_FOUND", "sourceOrderID"},
 		{"frequency every minute (words)", map[string]any{"sourceOrderID": placed, "frequency": "every minute"}, "INVALID", "frequency"},
 		{"frequency every five minutes (crontab)", map[string]any{"sourceOrderID": placed, "frequency": "*/5 * * * *"}, "INVALID", "frequency"},
 		{"frequency every minute (crontab)", map[string]any{"sourceOrderID": placed, "frequency": "* * * * *"}, "INVALID", "frequency"},

@@ -243,7 +243,7 @@ func TestCustomerMutationRefusals(t *testing.T) {
 		{"duplicate email with spaces", createCustomerQ, in(map[string]any{"email": "  taken@example.com \t"}), "TAKEN", []string{"email"}, ""},
 		{"password too short", createCustomerQ, in(map[string]any{"email": "short@example.com", "password": "1234567"}), "INVALID", []string{"password"}, ""},
 		{"password too long", createCustomerQ, in(map[string]any{"email": "long@example.com", "password": strings.Repeat("p", 257)}), "TOO_LONG", []string{"password"}, ""},
-		{"unknown group", createCustomerQ, in(map[string]any{"email": "g@example.com", "customerGroupID": "cgr_" + absentULID}), "NOT_FOUND", []string{"customerGroupId"}, ""},
+		{"unknown group", createCustomerQ, in(map[string]any{"email": "g@example.com", "customerGroupID": "cgr_" + absentULID}), "NOT_FOUND", []string{"customerGroupID"}, ""},
 		{"update unknown id", updateCustomerQ, upd("cus_"+absentULID, map[string]any{"reference": "x"}), "NOT_FOUND", []string{"id"}, ""},
 		{"update garbage id", updateCustomerQ, upd("garbage", map[string]any{"reference": "x"}), "NOT_FOUND", nil, ""},
 		{"update bad email", updateCustomerQ, upd(taken, map[string]any{"email": "nope", "reference": "changed"}), "INVALID", []string{"email"}, taken},
@@ -251,7 +251,7 @@ func TestCustomerMutationRefusals(t *testing.T) {
 		{"update to a taken email", updateCustomerQ, upd(taken, map[string]any{"email": " OTHER@example.com", "reference": "changed"}), "TAKEN", []string{"email"}, taken},
 		{"update password too short", updateCustomerQ, upd(taken, map[string]any{"password": "short", "reference": "changed"}), "INVALID", []string{"password"}, taken},
 		{"update password too long", updateCustomerQ, upd(taken, map[string]any{"password": strings.Repeat("x", 257)}), "TOO_LONG", []string{"password"}, taken},
-		{"update unknown group", updateCustomerQ, upd(taken, map[string]any{"customerGroupID": "cgr_" + absentULID}), "NOT_FOUND", []string{"customerGroupId"}, taken},
+		{"update unknown group", updateCustomerQ, upd(taken, map[string]any{"customerGroupID": "cgr_" + absentULID}), "NOT_FOUND", []string{"customerGroupID"}, taken},
 		{"delete unknown id", deleteCustomerQ, map[string]any{"id": "cus_" + absentULID}, "NOT_FOUND", nil, ""},
 		{"delete id of another type", deleteCustomerQ, map[string]any{"id": "ord_" + absentULID}, "NOT_FOUND", nil, ""},
 	})
@@ -381,11 +381,11 @@ func TestCustomerAddressMutations(t *testing.T) {
 	require.Equal(t, a2, r.Str("updateCustomerAddress.customerAddress.address.id"))
 
 	requireRefusals(t, e, []refusal{
-		{"unknown customer", createCustomerAddressQ, map[string]any{"in": map[string]any{"customerID": "cus_" + absentULID, "addressID": a1}}, "NOT_FOUND", []string{"customerId"}, ""},
-		{"garbage customer", createCustomerAddressQ, map[string]any{"in": map[string]any{"customerID": "garbage", "addressID": a1}}, "NOT_FOUND", []string{"customerId"}, ""},
-		{"customer id of another type", createCustomerAddressQ, map[string]any{"in": map[string]any{"customerID": a2, "addressID": a1}}, "NOT_FOUND", []string{"customerId"}, ""},
-		{"unknown address", createCustomerAddressQ, map[string]any{"in": map[string]any{"customerID": cus, "addressID": "adr_" + absentULID}}, "NOT_FOUND", []string{"addressId"}, ""},
-		{"update to an unknown address", updateCustomerAddressQ, map[string]any{"id": id, "in": map[string]any{"addressID": "adr_" + absentULID}}, "NOT_FOUND", []string{"addressId"}, id},
+		{"unknown customer", createCustomerAddressQ, map[string]any{"in": map[string]any{"customerID": "cus_" + absentULID, "addressID": a1}}, "NOT_FOUND", []string{"customerID"}, ""},
+		{"garbage customer", createCustomerAddressQ, map[string]any{"in": map[string]any{"customerID": "garbage", "addressID": a1}}, "NOT_FOUND", []string{"customerID"}, ""},
+		{"customer id of another type", createCustomerAddressQ, map[string]any{"in": map[string]any{"customerID": a2, "addressID": a1}}, "NOT_FOUND", []string{"customerID"}, ""},
+		{"unknown address", createCustomerAddressQ, map[string]any{"in": map[string]any{"customerID": cus, "addressID": "adr_" + absentULID}}, "NOT_FOUND", []string{"addressID"}, ""},
+		{"update to an unknown address", updateCustomerAddressQ, map[string]any{"id": id, "in": map[string]any{"addressID": "adr_" + absentULID}}, "NOT_FOUND", []string{"addressID"}, id},
 		{"update unknown id", updateCustomerAddressQ, map[string]any{"id": "cad_" + absentULID, "in": map[string]any{"addressID": a1}}, "NOT_FOUND", []string{"id"}, ""},
 		{"delete unknown id", deleteCustomerAddressQ, map[string]any{"id": "cad_" + absentULID}, "NOT_FOUND", nil, ""},
 	})
@@ -423,7 +423,7 @@ func TestCustomerPaymentSourceMutations(t *testing.T) {
 	require.Equal(t, "stripe_payments", r.Str("updateCustomerPaymentSource.customerPaymentSource.paymentMethodType"))
 
 	requireRefusals(t, e, []refusal{
-		{"unknown customer", createPaymentSourceQ, map[string]any{"in": map[string]any{"customerID": "cus_" + absentULID, "name": "x"}}, "NOT_FOUND", []string{"customerId"}, ""},
+		{"unknown customer", createPaymentSourceQ, map[string]any{"in": map[string]any{"customerID": "cus_" + absentULID, "name": "x"}}, "NOT_FOUND", []string{"customerID"}, ""},
 		{"name too long", createPaymentSourceQ, map[string]any{"in": map[string]any{"customerID": cus, "name": strings.Repeat("n", 256)}}, "TOO_LONG", []string{"name"}, ""},
 		{"update name too long", updatePaymentSourceQ, map[string]any{"id": id, "in": map[string]any{"name": strings.Repeat("n", 256)}}, "TOO_LONG", []string{"name"}, id},
 		{"update unknown id", updatePaymentSourceQ, map[string]any{"id": "cps_" + absentULID, "in": map[string]any{"name": "x"}}, "NOT_FOUND", []string{"id"}, ""},
@@ -465,7 +465,7 @@ func TestCustomerSubscriptionMutations(t *testing.T) {
 	requireRefusals(t, e, []refusal{
 		{"duplicate reference for the customer", createSubscriptionQ, map[string]any{"in": map[string]any{"customerID": cus, "reference": "newsletter"}}, "TAKEN", []string{"reference"}, ""},
 		{"empty reference", createSubscriptionQ, map[string]any{"in": map[string]any{"customerID": cus, "reference": ""}}, "INVALID", []string{"reference"}, ""},
-		{"unknown customer", createSubscriptionQ, map[string]any{"in": map[string]any{"customerID": "cus_" + absentULID, "reference": "x"}}, "NOT_FOUND", []string{"customerId"}, ""},
+		{"unknown customer", createSubscriptionQ, map[string]any{"in": map[string]any{"customerID": "cus_" + absentULID, "reference": "x"}}, "NOT_FOUND", []string{"customerID"}, ""},
 		{"update to a taken reference", updateSubscriptionQ, map[string]any{"id": offers, "in": map[string]any{"reference": "newsletter", "referenceOrigin": "x"}}, "TAKEN", []string{"reference"}, offers},
 		{"update unknown id", updateSubscriptionQ, map[string]any{"id": "csb_" + absentULID, "in": map[string]any{"referenceOrigin": "x"}}, "NOT_FOUND", []string{"id"}, ""},
 		{"delete unknown id", deleteSubscriptionQ, map[string]any{"id": "csb_" + absentULID}, "NOT_FOUND", nil, ""},
@@ -517,7 +517,7 @@ func TestAttachmentMutations(t *testing.T) {
 		{"not a URL", createAttachmentQ, map[string]any{"in": map[string]any{"name": "x", "url": "not a url", "customerID": cus}}, "INVALID", []string{"url"}, ""},
 		{"javascript URL", createAttachmentQ, map[string]any{"in": map[string]any{"name": "x", "url": "javascript:alert(1)", "customerID": cus}}, "INVALID", []string{"url"}, ""},
 		{"empty name", createAttachmentQ, map[string]any{"in": map[string]any{"name": "", "customerID": cus}}, "INVALID", []string{"name"}, ""},
-		{"unknown customer", createAttachmentQ, map[string]any{"in": map[string]any{"name": "x", "customerID": "cus_" + absentULID}}, "NOT_FOUND", []string{"customerId"}, ""},
+		{"unknown customer", createAttachmentQ, map[string]any{"in": map[string]any{"name": "x", "customerID": "cus_" + absentULID}}, "NOT_FOUND", []string{"customerID"}, ""},
 		{"update bad URL", updateAttachmentQ, map[string]any{"id": id, "in": map[string]any{"url": "mailto:a@example.com", "description": "changed"}}, "INVALID", []string{"url"}, id},
 		{"update unknown id", updateAttachmentQ, map[string]any{"id": "att_" + absentULID, "in": map[string]any{"name": "x"}}, "NOT_FOUND", []string{"id"}, ""},
 		{"delete unknown id", deleteAttachmentQ, map[string]any{"id": "att_" + absentULID}, "NOT_FOUND", nil, ""},
@@ -553,8 +553,8 @@ func TestCreateOrderMutation(t *testing.T) {
 	require.Equal(t, 1, r.Int("node.orders.totalCount"))
 
 	requireRefusals(t, e, []refusal{
-		{"unknown customer", createOrderQ, map[string]any{"in": map[string]any{"customerID": "cus_" + absentULID, "currencyCode": "EUR"}}, "NOT_FOUND", []string{"customerId"}, ""},
-		{"customer id of another type", createOrderQ, map[string]any{"in": map[string]any{"customerID": id, "currencyCode": "EUR"}}, "NOT_FOUND", []string{"customerId"}, ""},
+		{"unknown customer", createOrderQ, map[string]any{"in": map[string]any{"customerID": "cus_" + absentULID, "currencyCode": "EUR"}}, "NOT_FOUND", []string{"customerID"}, ""},
+		{"customer id of another type", createOrderQ, map[string]any{"in": map[string]any{"customerID": id, "currencyCode": "EUR"}}, "NOT_FOUND", []string{"customerID"}, ""},
 		{"bad currency", createOrderQ, map[string]any{"in": map[string]any{"customerID": cus, "currencyCode": "euro"}}, "INVALID", []string{"currencyCode"}, ""},
 	})
 }

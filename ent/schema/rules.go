@@ -57,7 +57,7 @@ func edgeModeHook(next ent.Mutator) ent.Mutator {
 				}
 				for _, v := range m.AddedIDs(e) {
 					id, _ := v.(string)
-					field := apperr.Field(camel(e) + "Id")
+					field := apperr.Field(camel(e) + "ID")
 					if table, ok := ids.Table(id); !ok || table != want {
 						return nil, apperr.New(apperr.NotFound, field, "no %s with this ID", strings.TrimSuffix(want, "s"))
 					}
@@ -253,12 +253,12 @@ func orderCreateHook(next ent.Mutator) ent.Mutator {
 		c := m.Client()
 		cid, ok := m.CustomerID()
 		if !ok {
-			return nil, apperr.New(apperr.Invalid, apperr.Field("customerId"), "an order needs a customer: give customerId or customerEmail")
+			return nil, apperr.New(apperr.Invalid, apperr.Field("customerID"), "an order needs a customer: give customerId or customerEmail")
 		}
 		cust, err := c.Customer.Get(ctx, cid)
 		if err != nil {
 			if gen.IsNotFound(err) {
-				return nil, apperr.New(apperr.NotFound, apperr.Field("customerId"), "no customer with this ID")
+				return nil, apperr.New(apperr.NotFound, apperr.Field("customerID"), "no customer with this ID")
 			}
 			return nil, err
 		}
@@ -342,7 +342,7 @@ func returnCreateHook(next ent.Mutator) ent.Mutator {
 			return nil, err // edgeModeHook already refused unknown orders
 		}
 		if o.FulfillmentStatus != order.FulfillmentStatusFULFILLED {
-			return nil, apperr.New(apperr.Invalid, apperr.Field("orderId"), "only fulfilled orders can be returned")
+			return nil, apperr.New(apperr.Invalid, apperr.Field("orderID"), "only fulfilled orders can be returned")
 		}
 		m.SetCustomerID(o.CustomerID)
 		n, err := NextValue(ctx, c, "returns:"+o.ID)
@@ -396,7 +396,7 @@ func orderSubscriptionCreateHook(next ent.Mutator) ent.Mutator {
 			return nil, err
 		}
 		if o.Status != order.StatusPLACED && o.Status != order.StatusAPPROVED {
-			return nil, apperr.New(apperr.Invalid, apperr.Field("sourceOrderId"), "the source order must be placed")
+			return nil, apperr.New(apperr.Invalid, apperr.Field("sourceOrderID"), "the source order must be placed")
 		}
 		m.SetCustomerID(o.CustomerID)
 		n, err := NextValue(ctx, c, "order_subscriptions:"+string(viewer.FromContext(ctx).Mode))

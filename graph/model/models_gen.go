@@ -124,7 +124,7 @@ type ReturnPayload struct {
 
 // What went wrong with a mutation's input. A mutation that returns user errors changed nothing.
 type UserError struct {
-	// The path to the input field that caused the error, e.g. ["input", "email"]; null when it concerns the whole input.
+	// The input field that caused the error, named as in the mutation's input or arguments, e.g. ["email"] or ["customerID"]; null when it concerns the whole input.
 	Field []string `json:"field,omitempty"`
 	// A sentence for the person using the app.
 	Message string `json:"message"`
