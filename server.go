@@ -246,6 +246,7 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer, log *slog.Logger) 
 		RateBurst:     cfg.RateBurst,
 		CORSOrigins:   splitList(cfg.CORSOrigins),
 		Metrics:       reg,
+		Done:          ctx,
 	})
 	mux := http.NewServeMux()
 	mux.Handle("/oauth/token", tokens.TokenHandler())

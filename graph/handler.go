@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 	"clientele/internal/viewer"
 
 	"entgo.io/ent/dialect"
+	"github.com/coder/websocket"
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
@@ -49,6 +51,12 @@ type Options struct {
 	CORSOrigins []string
 	// Metrics, if set, records every operation.
 	Metrics *metrics.Registry
+	// Done ends open subscriptions (WebSocket and SSE) when it is
+	// cancelled: the server cancels it on shutdown.
+	Done context.Context
+	// PollInterval is how often subscriptions read the event log
+	// (default 500 ms).
+	PollInterval time.Duration
 }
 
 // NewHandler returns the /graphql handler: gqlgen with GET (queries only) and
@@ -67,12 +75,30 @@ func NewHandler(o Options) http.Handler {
 	if o.Dialect == "" {
 		o.Dialect = dialect.SQLite
 	}
-	r := &Resolver{client: o.Client, publicURL: strings.TrimSuffix(o.PublicURL, "/"), now: o.Now, dialect: o.Dialect}
+	if o.PollInterval == 0 {
+		o.PollInterval = 500 * time.Millisecond
+	}
+	if o.Done == nil {
+		o.Done = context.Background()
+	}
+	r := &Resolver{client: o.Client, publicURL: strings.TrimSuffix(o.PublicURL, "/"), now: o.Now, dialect: o.Dialect,
+		metrics: o.Metrics, pollInterval: o.PollInterval}
 	es := NewExecutableSchema(Config{Resolvers: r})
 	srv := handler.New(es)
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
+	srv.AddTransport(transport.SSE{KeepAlivePingInterval: 15 * time.Second})
 	srv.AddTransport(transport.POST{})
+	srv.AddTransport(transport.Websocket{
+		Implementation: transport.CoderWebsocketImplementation{AcceptOptions: websocket.AcceptOptions{
+			// Same-origin upgrades are accepted; cross-origin ones only
+			// from the CORS allow-list.
+			OriginPatterns: originHosts(o.CORSOrigins),
+		}},
+		InitTimeout:           10 * time.Second,
+		KeepAlivePingInterval: 15 * time.Second,
+		InitFunc:              websocketInit(o.Authenticate),
+	})
 	srv.SetQueryCache(pageCache{Cache: lru.New[*ast.QueryDocument](1000), defaultPage: o.Limits.DefaultPage})
 	srv.SetParserTokenLimit(o.Limits.MaxTokens)
 	if o.Introspection {
@@ -112,14 +138,26 @@ func NewHandler(o Options) http.Handler {
 		return &codedError{code: CodeInternal, msg: "internal error"}
 	})
 
-	var h http.Handler = srv
-	h = httpSemantics(h)
+	// Plain requests get GraphQL-over-HTTP semantics and a timeout;
+	// streams (WebSocket, SSE) get neither, and end when Done is cancelled.
+	plain := http.TimeoutHandler(httpSemantics(srv), time.Duration(o.Limits.RequestTimeout)*time.Second,
+		`{"errors":[{"message":"The request took too long.","extensions":{"code":"TIMEOUT"}}]}`)
+	var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !isStream(r) {
+			plain.ServeHTTP(w, r)
+			return
+		}
+		ctx, cancel := context.WithCancel(r.Context())
+		defer cancel()
+		stop := context.AfterFunc(o.Done, cancel)
+		defer stop()
+		srv.ServeHTTP(w, r.WithContext(ctx))
+	})
 	if o.RateLimit > 0 {
 		h = rateLimit(h, auth.NewRateLimiter(o.RateLimit, max(o.RateBurst, 1)), o.Now)
 	}
 	h = authenticate(h, o.Authenticate)
 	h = cors(h, o.CORSOrigins)
-	h = http.TimeoutHandler(h, time.Duration(o.Limits.RequestTimeout)*time.Second, `{"errors":[{"message":"The request took too long.","extensions":{"code":"TIMEOUT"}}]}`)
 	h = bodyLimit(h, o.Limits.MaxBodyBytes)
 	return h
 }
@@ -180,16 +218,57 @@ func writeError(w http.ResponseWriter, status int, code, msg string) {
 	_ = json.NewEncoder(w).Encode(map[string]any{"errors": []any{map[string]any{"message": msg, "extensions": map[string]any{"code": code}}}})
 }
 
+// isStream reports whether a request opens a WebSocket or an SSE stream.
+func isStream(r *http.Request) bool {
+	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket") || strings.Contains(r.Header.Get("Accept"), "text/event-stream")
+}
+
+// websocketInit authenticates a WebSocket from its connection_init payload
+// ({"Authorization": "Bearer <token>"}), since browsers cannot set headers
+// on the upgrade request. A connection that already has a caller (from the
+// upgrade's own header) keeps it.
+func websocketInit(auth func(*http.Request) (*viewer.Viewer, error)) transport.WebsocketInitFunc {
+	return func(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
+		if viewer.FromContext(ctx) != nil || auth == nil {
+			return ctx, nil, nil
+		}
+		tok := p.Authorization()
+		if tok == "" {
+			return ctx, nil, nil // only __typename will be allowed
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, "/graphql", nil)
+		if err != nil {
+			return ctx, nil, err
+		}
+		req.Header.Set("Authorization", tok)
+		v, err := auth(req)
+		if err != nil {
+			return ctx, nil, err
+		}
+		return viewer.NewContext(ctx, v), nil, nil
+	}
+}
+
+// originHosts turns allowed origins (https://shop.example) into the host
+// patterns the WebSocket library checks.
+func originHosts(origins []string) []string {
+	var hosts []string
+	for _, o := range origins {
+		if u, err := url.Parse(o); err == nil && u.Host != "" {
+			hosts = append(hosts, u.Host)
+		} else if o == "*" {
+			hosts = append(hosts, "*")
+		}
+	}
+	return hosts
+}
+
 // httpSemantics adapts gqlgen's transports to the GraphQL-over-HTTP spec:
 // a request without a query is 400; with Accept application/json, request
 // errors are 200 (gqlgen says 422); with application/graphql-response+json
 // they are 4xx and carry no data key. Malformed bodies are never echoed.
 func httpSemantics(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Upgrade") != "" || strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
-			next.ServeHTTP(w, r)
-			return
-		}
 		switch r.Method {
 		case http.MethodPost:
 			ct := r.Header.Get("Content-Type")

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"clientele/ent"
+	"clientele/internal/metrics"
 )
 
 // Resolver is the root of the resolvers and their single dependency root.
@@ -16,6 +17,9 @@ type Resolver struct {
 	publicURL string
 	now       func() time.Time
 	dialect   string
+	metrics   *metrics.Registry
+	// pollInterval is how often subscriptions read the event log.
+	pollInterval time.Duration
 }
 
 // ent returns the transaction-bound client while a mutation resolver runs,

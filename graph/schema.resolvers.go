@@ -663,6 +663,11 @@ func (r *returnResolver) Events(ctx context.Context, obj *ent.OrderReturn, after
 	return r.ent(ctx).Event.Query().Where(event.ResourceID(obj.ID)).Paginate(ctx, after, first, before, last, ent.WithEventOrder(orderBy), ent.WithEventFilter(where.Filter))
 }
 
+// Events is the resolver for the events field.
+func (r *subscriptionResolver) Events(ctx context.Context, names []string, resourceID *string, afterSequence *int) (<-chan *ent.Event, error) {
+	return r.followEvents(ctx, names, resourceID, afterSequence)
+}
+
 // CustomerEmail is the resolver for the customerEmail field.
 func (r *createOrderInputResolver) CustomerEmail(ctx context.Context, obj *ent.CreateOrderInput, data *string) error {
 	if data == nil || obj.CustomerID != nil {
@@ -691,4 +696,10 @@ func (r *customerWhereInputResolver) Search(ctx context.Context, obj *ent.Custom
 // Mutation returns MutationResolver implementation.
 func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 
-type mutationResolver struct{ *Resolver }
+// Subscription returns SubscriptionResolver implementation.
+func (r *Resolver) Subscription() SubscriptionResolver { return &subscriptionResolver{r} }
+
+type (
+	mutationResolver     struct{ *Resolver }
+	subscriptionResolver struct{ *Resolver }
+)

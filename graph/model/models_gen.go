@@ -122,6 +122,10 @@ type ReturnPayload struct {
 	UserErrors []*UserError `json:"userErrors"`
 }
 
+// Live updates. Over WebSocket (graphql-transport-ws at /graphql; put {"Authorization": "Bearer <token>"} in the connection_init payload, browsers cannot set headers) or Server-Sent Events (POST /graphql with Accept: text/event-stream and the Authorization header).
+type Subscription struct {
+}
+
 // What went wrong with a mutation's input. A mutation that returns user errors changed nothing.
 type UserError struct {
 	// The input field that caused the error, named as in the mutation's input or arguments, e.g. ["email"] or ["customerID"]; null when it concerns the whole input.

@@ -22,7 +22,8 @@ var buckets = []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
 
 // Registry holds the metrics of one server.
 type Registry struct {
-	statements atomic.Int64
+	statements    atomic.Int64
+	subscriptions atomic.Int64
 	mu         sync.Mutex
 	ops        map[opKey]*histogram
 }
@@ -37,6 +38,15 @@ type histogram struct {
 
 // New returns an empty registry.
 func New() *Registry { return &Registry{ops: map[opKey]*histogram{}} }
+
+// SubscriptionStarted and SubscriptionEnded track open subscriptions.
+func (r *Registry) SubscriptionStarted() { r.subscriptions.Add(1) }
+
+// SubscriptionEnded records that a subscription closed.
+func (r *Registry) SubscriptionEnded() { r.subscriptions.Add(-1) }
+
+// Subscriptions returns the number of open subscriptions.
+func (r *Registry) Subscriptions() int64 { return r.subscriptions.Load() }
 
 // Statements returns the number of SQL statements run so far.
 func (r *Registry) Statements() int64 { return r.statements.Load() }
@@ -115,9 +125,9 @@ func (r *Registry) write(w io.Writer) {
 		fmt.Fprintf(w, "clientele_graphql_operation_duration_seconds_sum{operation=%q,outcome=%q} %g\n", k.operation, k.outcome, h.sum)
 		fmt.Fprintf(w, "clientele_graphql_operation_duration_seconds_count{operation=%q,outcome=%q} %d\n", k.operation, k.outcome, h.n)
 	}
-	fmt.Fprintln(w, "# HELP clientele_active_subscriptions Open GraphQL subscriptions (none: subscriptions are not served yet).")
+	fmt.Fprintln(w, "# HELP clientele_active_subscriptions Open GraphQL subscriptions.")
 	fmt.Fprintln(w, "# TYPE clientele_active_subscriptions gauge")
-	fmt.Fprintln(w, "clientele_active_subscriptions 0")
+	fmt.Fprintf(w, "clientele_active_subscriptions %d\n", r.subscriptions.Load())
 }
 
 // WrapDriver counts the statements run through d.

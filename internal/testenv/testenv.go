@@ -83,6 +83,7 @@ func New(t testing.TB, opts ...Option) *Env {
 		Introspection: true,
 		Now:           func() time.Time { return e.Now },
 		Metrics:       e.Metrics,
+		PollInterval:  20 * time.Millisecond,
 		Authenticate:  func(r *http.Request) (*viewer.Viewer, error) { return e.As, nil },
 	}
 	for _, opt := range opts {
@@ -234,4 +235,36 @@ func (e *Env) MustDo(t testing.TB, query string, vars map[string]any) *Response 
 	require.Empty(t, r.Errors, "errors: %s", r.Raw)
 	require.NotContains(t, r.Raw, `"userErrors":[{`, "user errors: %s", r.Raw)
 	return r
+}
+
+// Credential creates a credential and returns it with its secret.
+func (e *Env) Credential(t testing.TB, kind, role string, mode viewer.Mode) *auth.NewCredential {
+	t.Helper()
+	c, err := auth.CreateCredential(context.Background(), e.DB.Client, kind, role, mode, "")
+	require.NoError(t, err)
+	return c
+}
+
+// Token returns an access token for a credential, owned by customerID if
+// that is not empty (a logged-in customer).
+func (e *Env) Token(t testing.TB, c *auth.NewCredential, customerID string) string {
+	t.Helper()
+	row, err := e.DB.Client.Credential.Get(context.Background(), c.ID)
+	require.NoError(t, err)
+	tok, _, err := e.Tokens.Issue(row, customerID, "access")
+	require.NoError(t, err)
+	return tok
+}
+
+// DoAs runs a GraphQL request with a bearer token (empty: none).
+func (e *Env) DoAs(t testing.TB, token, query string, vars map[string]any) *Response {
+	t.Helper()
+	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
+	require.NoError(t, err)
+	req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	return e.Send(t, req)
 }
