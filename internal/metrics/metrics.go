@@ -24,8 +24,8 @@ var buckets = []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
 type Registry struct {
 	statements    atomic.Int64
 	subscriptions atomic.Int64
-	mu         sync.Mutex
-	ops        map[opKey]*histogram
+	mu            sync.Mutex
+	ops           map[opKey]*histogram
 }
 
 type opKey struct{ operation, outcome string }
