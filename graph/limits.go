@@ -205,7 +205,49 @@ func (w *limitWalker) field(f *ast.Field, depth int) int {
 		}
 		n = size
 	}
-	return 1 + max(n, 1)*w.selections(f.SelectionSet, depth+1)
+	// A connection costs its own fields once and what each edge asks for
+	// n times (edges and node themselves are free wrappers).
+	return 1 + w.connection(f.SelectionSet, depth+1, max(n, 1))
+}
+
+// connection returns the cost of a connection's selection set when it
+// returns n edges.
+func (w *limitWalker) connection(set ast.SelectionSet, depth, n int) int {
+	cost := 0
+	for _, sel := range set {
+		switch s := sel.(type) {
+		case *ast.Field:
+			if s.Name != "edges" {
+				cost += w.field(s, depth)
+				continue
+			}
+			if s.Alias != "" && s.Alias != s.Name {
+				w.aliases++
+			}
+			per := 0
+			for _, es := range s.SelectionSet {
+				if ef, ok := es.(*ast.Field); ok && ef.Name == "node" {
+					if ef.Alias != "" && ef.Alias != ef.Name {
+						w.aliases++
+					}
+					per += w.selections(ef.SelectionSet, depth+2)
+				} else {
+					per += w.selections(ast.SelectionSet{es}, depth+1)
+				}
+			}
+			cost += n * per
+		case *ast.InlineFragment:
+			cost += w.connection(s.SelectionSet, depth, n)
+		case *ast.FragmentSpread:
+			if fr := w.doc.Fragments.ForName(s.Name); fr != nil {
+				cost += w.connection(fr.SelectionSet, depth, n)
+			}
+		}
+		if w.err != nil {
+			return cost
+		}
+	}
+	return cost
 }
 
 func toInt(v any) int {
