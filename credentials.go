@@ -49,14 +49,11 @@ func parseCredentialArgs(cfg *Config, fs *flag.FlagSet, args []string) error {
 
 // credentials runs `clientele credentials …`.
 func credentials(ctx context.Context, cfg Config, stdout io.Writer) error {
-	db, err := store.Open(cfg.DatabaseURL, nil)
+	db, err := openMigrated(ctx, cfg.DatabaseURL, nil)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if err := db.Migrate(ctx); err != nil {
-		return err
-	}
 	a := credArgs
 	switch a.action {
 	case "create":

@@ -14,7 +14,6 @@ import (
 	"clientele/ent/customer"
 	"clientele/ent/order"
 	"clientele/internal/lifecycle"
-	"clientele/internal/store"
 	"clientele/internal/viewer"
 
 	"github.com/schollz/progressbar/v3"
@@ -56,14 +55,11 @@ func seed(ctx context.Context, cfg Config, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	db, err := store.Open(cfg.DatabaseURL, nil)
+	db, err := openMigrated(ctx, cfg.DatabaseURL, nil)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if err := db.Migrate(ctx); err != nil {
-		return err
-	}
 	ctx = viewer.SystemContext(ctx, mode)
 	start := time.Now()
 	groups := make([]string, 0, o.groups)

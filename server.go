@@ -31,6 +31,7 @@ import (
 	"clientele/internal/metrics"
 	"clientele/internal/store"
 
+	"entgo.io/ent/dialect"
 	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/vektah/gqlparser/v2/formatter"
 )
@@ -184,14 +185,11 @@ func run(ctx context.Context, cfg Config, stdout io.Writer, log *slog.Logger) er
 		formatter.NewFormatter(stdout, formatter.WithIndent("  ")).FormatSchema(es.Schema())
 		return nil
 	case "migrate":
-		db, err := store.Open(cfg.DatabaseURL, nil)
+		db, err := openMigrated(ctx, cfg.DatabaseURL, nil)
 		if err != nil {
 			return err
 		}
 		defer db.Close()
-		if err := db.Migrate(ctx); err != nil {
-			return err
-		}
 		fmt.Fprintln(stdout, "migrated", redact(cfg.DatabaseURL))
 		return nil
 	case "serve":
@@ -209,14 +207,11 @@ func run(ctx context.Context, cfg Config, stdout io.Writer, log *slog.Logger) er
 // close the database.
 func serve(ctx context.Context, cfg Config, stdout io.Writer, log *slog.Logger) error {
 	reg := metrics.New()
-	db, err := store.Open(cfg.DatabaseURL, reg.WrapDriver)
+	db, err := openMigrated(ctx, cfg.DatabaseURL, reg.WrapDriver)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if err := db.Migrate(ctx); err != nil {
-		return err
-	}
 	key, err := auth.SigningKey(ctx, db.Client, cfg.SigningKey)
 	if err != nil {
 		return err
@@ -291,6 +286,19 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer, log *slog.Logger) 
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// openMigrated opens the database and creates or upgrades its tables.
+func openMigrated(ctx context.Context, url string, wrap func(dialect.Driver) dialect.Driver) (*store.DB, error) {
+	db, err := store.Open(url, wrap)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
 }
 
 // accessLog gives every request an ID and logs it once it is done.
