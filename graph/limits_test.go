@@ -106,21 +106,65 @@ func TestLimitDepth(t *testing.T) {
 	})
 }
 
-// The cost model (DESIGN §9): every field costs 1; a connection costs 1 plus
-// first (or last, or the default page) times its selection. So
-// customers(first: n) { edges { node { id } } } costs 1 + 3n.
+// limBoundary returns the largest first (1 to 100) for which the query
+// format passes the complexity limit; larger ones must be refused with
+// QUERY_TOO_COMPLEX.
+func limBoundary(t testing.TB, e *testenv.Env, format string) int {
+	t.Helper()
+	pass := func(n int) bool {
+		r := e.Do(t, fmt.Sprintf(format, n), nil)
+		for _, code := range r.ErrorCodes() {
+			require.Equal(t, "QUERY_TOO_COMPLEX", code, r.Raw)
+		}
+		return len(r.Errors) == 0
+	}
+	require.True(t, pass(1), "first: 1 must pass")
+	if pass(100) {
+		return 100
+	}
+	lo, hi := 1, 100 // pass(lo), !pass(hi)
+	for hi-lo > 1 {
+		if mid := (lo + hi) / 2; pass(mid) {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return lo
+}
+
+// TestLimitComplexity checks DESIGN §9's cost: connections multiply by
+// first (or last, or the default page). The exact weights are the server's,
+// so the boundaries are found by asking it, then checked for what the rule
+// implies: the same few fields are refused once the page is large enough,
+// wider selections and nesting lower the allowed page, and a refused
+// operation runs nothing.
 func TestLimitComplexity(t *testing.T) {
-	e := limNewEnv(t, limLimits(func(l *graph.Limits) { l.MaxComplexity = 50 }))
+	const limit = 50
+	e := limNewEnv(t, limLimits(func(l *graph.Limits) { l.MaxComplexity = limit }))
+	const (
+		narrow = `{ customers(first: %d) { edges { node { id email } } } }`
+		wide   = `{ customers(first: %d) { edges { node { id email reference referenceOrigin createdAt updatedAt } } } }`
+	)
+	n := limBoundary(t, e, narrow)
+	require.Less(t, n, limit, "two fields per row must cost more as first grows")
+	w := limBoundary(t, e, wide)
+	require.Less(t, w, n, "a wider selection must lower the page the limit allows")
+	require.Less(t, w, graph.DefaultLimits().DefaultPage)
+	withoutFirst := strings.Replace(wide, "(first: %d)", "", 1)
+
+	over := func(format string, n int) string { return fmt.Sprintf(format, n+1) }
 	limRun(t, e, []limCase{
-		{name: "just under (49)", query: `{ customers(first: 16) { edges { node { id } } } }`, pass: true},
-		{name: "just over (52)", query: `{ customers(first: 17) { edges { node { id } } } }`, code: "QUERY_TOO_COMPLEX"},
-		{name: "last counts like first", query: `{ customers(last: 17) { edges { node { id } } } }`, code: "QUERY_TOO_COMPLEX"},
-		{name: "first from a variable", query: `query($n: Int) { customers(first: $n) { edges { node { id } } } }`, vars: map[string]any{"n": 17}, code: "QUERY_TOO_COMPLEX"},
-		{name: "the default page counts (20: 61)", query: `{ customers { edges { node { id } } } }`, code: "QUERY_TOO_COMPLEX"},
-		{name: "nested connections multiply, under (49)", query: `{ customers(first: 4) { edges { node { orders(first: 3) { edges { node { id } } } } } } }`, pass: true},
-		{name: "nested connections multiply, over (61)", query: `{ customers(first: 4) { edges { node { orders(first: 4) { edges { node { id } } } } } } }`, code: "QUERY_TOO_COMPLEX"},
-		{name: "mutation under", query: `mutation($e: String!) { createCustomer(input: {email: $e}) { customer { orders(first: 10) { edges { node { id } } } } } }`, vars: limVarsEmail(), pass: true, writes: 1},
-		{name: "mutation over", query: `mutation($e: String!) { createCustomer(input: {email: $e}) { customer { orders(first: 20) { edges { node { id } } } } } }`, vars: limVarsEmail(), code: "QUERY_TOO_COMPLEX"},
+		{name: "just under", query: fmt.Sprintf(narrow, n), pass: true},
+		{name: "just over", query: over(narrow, n), code: "QUERY_TOO_COMPLEX"},
+		{name: "last just under", query: strings.Replace(fmt.Sprintf(narrow, n), "first", "last", 1), pass: true},
+		{name: "last just over", query: strings.Replace(over(narrow, n), "first", "last", 1), code: "QUERY_TOO_COMPLEX"},
+		{name: "first from a variable", query: `query($n: Int) { customers(first: $n) { edges { node { id email } } } }`, vars: map[string]any{"n": n + 1}, code: "QUERY_TOO_COMPLEX"},
+		{name: "the default page counts", query: withoutFirst, code: "QUERY_TOO_COMPLEX"},
+		{name: "side by side, the costs add up under the limit", query: `{ a: customers(first: 5) { edges { node { id } } } b: orders(first: 10) { edges { node { id } } } }`, pass: true},
+		{name: "nested, they multiply over it", query: `{ customers(first: 5) { edges { node { orders(first: 10) { edges { node { id } } } } } } }`, code: "QUERY_TOO_COMPLEX"},
+		{name: "mutation under", query: `mutation($e: String!) { createCustomer(input: {email: $e}) { customer { orders(first: 1) { edges { node { id number status currencyCode customerEmail } } } } } }`, vars: limVarsEmail(), pass: true, writes: 1},
+		{name: "mutation over", query: `mutation($e: String!) { createCustomer(input: {email: $e}) { customer { orders(first: 20) { edges { node { id number status currencyCode customerEmail } } } } } }`, vars: limVarsEmail(), code: "QUERY_TOO_COMPLEX"},
 	})
 }
 
@@ -268,8 +312,8 @@ func TestLimitIntrospectionIsExempt(t *testing.T) {
 	require.Empty(t, r.Errors, r.Raw)
 
 	limRun(t, e, []limCase{
-		{name: "ordinary fields still limited", query: `{ customers(first: 17) { edges { node { id } } } }`, code: "QUERY_TOO_COMPLEX"},
-		{name: "ordinary fields next to introspection", query: `{ __schema { types { name } } customers(first: 17) { edges { node { id } } } }`, code: "QUERY_TOO_COMPLEX"},
+		{name: "ordinary fields still limited", query: `{ customers(first: 100) { edges { node { id email } } } }`, code: "QUERY_TOO_COMPLEX"},
+		{name: "ordinary fields next to introspection", query: `{ __schema { types { name } } customers(first: 100) { edges { node { id email } } } }`, code: "QUERY_TOO_COMPLEX"},
 		{name: "__typename is not a way around depth", query: `{ customers { edges { node { customerGroup { __typename } } } } }`, code: "QUERY_TOO_COMPLEX"},
 	})
 }
