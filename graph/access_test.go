@@ -6,7 +6,6 @@ package graph_test
 // Every request here authenticates with a real bearer token.
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -53,38 +52,6 @@ func acNewEnv(t testing.TB, opts ...testenv.Option) *testenv.Env {
 // acEmail returns an email no other call returns.
 func acEmail(prefix string) string {
 	return fmt.Sprintf("%s-%d@example.com", prefix, acSeq.Add(1))
-}
-
-// acCredential creates a credential and returns it with its secret.
-func acCredential(t testing.TB, e *testenv.Env, kind, role string, mode viewer.Mode) *auth.NewCredential {
-	t.Helper()
-	c, err := auth.CreateCredential(context.Background(), e.Ent(), kind, role, mode, "")
-	require.NoError(t, err)
-	return c
-}
-
-// acToken issues an access token for a credential, owned by customerID when
-// that is not empty (a logged-in customer).
-func acToken(t testing.TB, e *testenv.Env, c *auth.NewCredential, customerID string) string {
-	t.Helper()
-	row, err := e.Ent().Credential.Get(context.Background(), c.ID)
-	require.NoError(t, err)
-	tok, _, err := e.Tokens.Issue(row, customerID, "access")
-	require.NoError(t, err)
-	return tok
-}
-
-// acDoAs runs a GraphQL request with a bearer token (empty: none).
-func acDoAs(t testing.TB, e *testenv.Env, token, query string, vars map[string]any) *testenv.Response {
-	t.Helper()
-	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
-	require.NoError(t, err)
-	req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	return e.Send(t, req)
 }
 
 // The callers of the access matrix.
@@ -146,13 +113,13 @@ func acSetup(t testing.TB) *acFixture {
 	require.NoError(t, err)
 	fx.orderA, fx.orderB = oa.ID, ob.ID
 
-	fx.channel = acCredential(t, e, "sales_channel", "", viewer.Test)
-	fx.adminToken = acToken(t, e, acCredential(t, e, "integration", "admin", viewer.Test), "")
+	fx.channel = e.Credential(t, "sales_channel", "", viewer.Test)
+	fx.adminToken = e.Token(t, e.Credential(t, "integration", "admin", viewer.Test), "")
 	fx.tokens = map[string]string{
 		acAdmin:    fx.adminToken,
-		acReadOnly: acToken(t, e, acCredential(t, e, "integration", "read_only", viewer.Test), ""),
-		acChannel:  acToken(t, e, fx.channel, ""),
-		acCustomer: acToken(t, e, fx.channel, fx.A),
+		acReadOnly: e.Token(t, e.Credential(t, "integration", "read_only", viewer.Test), ""),
+		acChannel:  e.Token(t, fx.channel, ""),
+		acCustomer: e.Token(t, fx.channel, fx.A),
 		acNone:     "",
 	}
 	return fx
@@ -576,7 +543,7 @@ func acMissingTwin(fx *acFixture, alsoA bool) (*acFixture, *strings.Replacer) {
 func acRequireLikeMissing(t testing.TB, fx *acFixture, op acOp, caller string, r *testenv.Response, alsoA bool) {
 	t.Helper()
 	twin, placeholders := acMissingTwin(fx, alsoA)
-	missing := acDoAs(t, fx.e, fx.tokens[caller], op.query, op.vars(twin))
+	missing := fx.e.DoAs(t, fx.tokens[caller], op.query, op.vars(twin))
 	require.Equal(t, placeholders.Replace(missing.Raw), placeholders.Replace(r.Raw),
 		"%s as %s: existing records must answer exactly as missing ones", op.name, caller)
 	require.Equal(t, missing.Status, r.Status)
@@ -631,7 +598,7 @@ func TestAccessMatrix(t *testing.T) {
 				reqJSON, err := json.Marshal(map[string]any{"query": op.query, "variables": vars})
 				require.NoError(t, err)
 				before := acSnap(t, fx)
-				r := acDoAs(t, fx.e, fx.tokens[caller], op.query, vars)
+				r := fx.e.DoAs(t, fx.tokens[caller], op.query, vars)
 				after := acSnap(t, fx)
 				c := &acCall{fx: fx, caller: caller, r: r, before: before, after: after}
 				require.NotContains(t, r.ErrorCodes(), "INTERNAL", "%s as %s: %s", op.name, caller, r.Raw)
@@ -687,7 +654,7 @@ func TestAccessMatrix(t *testing.T) {
 func TestAccessReadOnlyMutationRunsNoResolver(t *testing.T) {
 	fx := acSetup(t)
 	before := acSnap(t, fx)
-	r := acDoAs(t, fx.e, fx.tokens[acReadOnly], `mutation($id: ID!) {
+	r := fx.e.DoAs(t, fx.tokens[acReadOnly], `mutation($id: ID!) {
 		a: deleteCustomer(id: $id) { deletedId userErrors { code } }
 		b: createCustomer(input: {email: "ro@example.com"}) { customer { id } userErrors { code } } }`,
 		map[string]any{"id": fx.B})
@@ -699,7 +666,7 @@ func TestAccessReadOnlyMutationRunsNoResolver(t *testing.T) {
 // acMustDoAs runs a request that must succeed without any kind of error.
 func acMustDoAs(t testing.TB, e *testenv.Env, token, query string, vars map[string]any) *testenv.Response {
 	t.Helper()
-	r := acDoAs(t, e, token, query, vars)
+	r := e.DoAs(t, token, query, vars)
 	require.Empty(t, r.Errors, r.Raw)
 	require.NotContains(t, r.Raw, `"userErrors":[{`, r.Raw)
 	return r
@@ -712,8 +679,8 @@ const acCreateCustomer = `mutation($email: String!) { createCustomer(input: {ema
 func TestModeIsolation(t *testing.T) {
 	e := acNewEnv(t)
 	tokens := map[viewer.Mode]string{
-		viewer.Test: acToken(t, e, acCredential(t, e, "integration", "admin", viewer.Test), ""),
-		viewer.Live: acToken(t, e, acCredential(t, e, "integration", "admin", viewer.Live), ""),
+		viewer.Test: e.Token(t, e.Credential(t, "integration", "admin", viewer.Test), ""),
+		viewer.Live: e.Token(t, e.Credential(t, "integration", "admin", viewer.Live), ""),
 	}
 	email := acEmail("twin")
 	created := map[viewer.Mode]string{}
@@ -733,7 +700,7 @@ func TestModeIsolation(t *testing.T) {
 	require.Equal(t, 0, r.Int("customers.totalCount"), r.Raw)
 	require.Equal(t, 0, r.Int("addresses.totalCount"), r.Raw)
 	require.Equal(t, 0, r.Int("events.totalCount"), r.Raw)
-	r = acDoAs(t, e, tokens[viewer.Live], `query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": created[viewer.Test]})
+	r = e.DoAs(t, tokens[viewer.Live], `query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": created[viewer.Test]})
 	require.Nil(t, r.Get("node"), r.Raw)
 	require.Equal(t, []string{"NOT_FOUND"}, r.ErrorCodes(), r.Raw)
 
@@ -746,13 +713,13 @@ func TestModeIsolation(t *testing.T) {
 	liveOrder := r.Str("createOrder.order.id")
 	r = acMustDoAs(t, e, tokens[viewer.Test], `{ orders { totalCount } }`, nil)
 	require.Equal(t, 0, r.Int("orders.totalCount"), r.Raw)
-	r = acDoAs(t, e, tokens[viewer.Test], `query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": liveOrder})
+	r = e.DoAs(t, tokens[viewer.Test], `query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": liveOrder})
 	require.Nil(t, r.Get("node"), r.Raw)
 	require.Equal(t, []string{"NOT_FOUND"}, r.ErrorCodes(), r.Raw)
 
 	// ... but only once within a mode: uniqueness is real, per mode.
 	for mode, tok := range tokens {
-		r := acDoAs(t, e, tok, acCreateCustomer, map[string]any{"email": strings.ToUpper(email)})
+		r := e.DoAs(t, tok, acCreateCustomer, map[string]any{"email": strings.ToUpper(email)})
 		require.Empty(t, r.Errors, r.Raw)
 		require.Equal(t, []string{"TAKEN"}, acUserErrorCodes(r, "createCustomer"), "mode %s: %s", mode, r.Raw)
 	}
@@ -775,11 +742,11 @@ func TestModeIsolation(t *testing.T) {
 			require.Equal(t, 1, r.Int("customers.totalCount"), r.Raw)
 
 			for _, id := range []string{foreign, addresses[tc.other]} {
-				r = acDoAs(t, e, tok, `query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": id})
+				r = e.DoAs(t, tok, `query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": id})
 				require.Nil(t, r.Get("node"), r.Raw)
 				require.Equal(t, []string{"NOT_FOUND"}, r.ErrorCodes(), r.Raw)
 			}
-			r = acDoAs(t, e, tok, `query($ids: [ID!]!) { nodes(ids: $ids) { id } }`, map[string]any{"ids": []string{own, foreign}})
+			r = e.DoAs(t, tok, `query($ids: [ID!]!) { nodes(ids: $ids) { id } }`, map[string]any{"ids": []string{own, foreign}})
 			require.Equal(t, own, r.Str("nodes.0.id"), r.Raw)
 			require.Nil(t, r.Get("nodes.1"), r.Raw)
 			require.Contains(t, r.ErrorCodes(), "NOT_FOUND", r.Raw)
@@ -791,10 +758,10 @@ func TestModeIsolation(t *testing.T) {
 
 			// Writes cannot reach the other mode either.
 			before := acModeState(t, e, tc.other)
-			r = acDoAs(t, e, tok, `mutation($id: ID!) { updateCustomer(id: $id, input: {reference: "x"}) { customer { id } userErrors { code } } }`, map[string]any{"id": foreign})
+			r = e.DoAs(t, tok, `mutation($id: ID!) { updateCustomer(id: $id, input: {reference: "x"}) { customer { id } userErrors { code } } }`, map[string]any{"id": foreign})
 			require.Empty(t, r.Errors, r.Raw)
 			require.Equal(t, []string{"NOT_FOUND"}, acUserErrorCodes(r, "updateCustomer"), r.Raw)
-			r = acDoAs(t, e, tok, `mutation($id: ID!) { deleteCustomer(id: $id) { deletedId userErrors { code } } }`, map[string]any{"id": foreign})
+			r = e.DoAs(t, tok, `mutation($id: ID!) { deleteCustomer(id: $id) { deletedId userErrors { code } } }`, map[string]any{"id": foreign})
 			require.Empty(t, r.Errors, r.Raw)
 			require.Equal(t, []string{"NOT_FOUND"}, acUserErrorCodes(r, "deleteCustomer"), r.Raw)
 
@@ -803,12 +770,12 @@ func TestModeIsolation(t *testing.T) {
 				{"customerID": foreign, "addressID": addresses[tc.mine]},
 				{"customerID": own, "addressID": addresses[tc.other]},
 			} {
-				r = acDoAs(t, e, tok, `mutation($in: CreateCustomerAddressInput!) { createCustomerAddress(input: $in) { customerAddress { id } userErrors { code field } } }`, map[string]any{"in": in})
+				r = e.DoAs(t, tok, `mutation($in: CreateCustomerAddressInput!) { createCustomerAddress(input: $in) { customerAddress { id } userErrors { code field } } }`, map[string]any{"in": in})
 				require.Empty(t, r.Errors, r.Raw)
 				require.Nil(t, r.Get("createCustomerAddress.customerAddress"), r.Raw)
 				require.Equal(t, []string{"NOT_FOUND"}, acUserErrorCodes(r, "createCustomerAddress"), r.Raw)
 			}
-			r = acDoAs(t, e, tok, `mutation($in: CreateOrderInput!) { createOrder(input: $in) { order { id } userErrors { code } } }`,
+			r = e.DoAs(t, tok, `mutation($in: CreateOrderInput!) { createOrder(input: $in) { order { id } userErrors { code } } }`,
 				map[string]any{"in": map[string]any{"customerID": foreign, "currencyCode": "EUR"}})
 			require.Empty(t, r.Errors, r.Raw)
 			require.Equal(t, []string{"NOT_FOUND"}, acUserErrorCodes(r, "createOrder"), r.Raw)
@@ -863,40 +830,40 @@ const acProbe = `{ customers { totalCount } }`
 func TestTokenRejections(t *testing.T) {
 	t.Run("expiry", func(t *testing.T) {
 		e := acNewEnv(t)
-		tok := acToken(t, e, acCredential(t, e, "integration", "admin", viewer.Test), "")
+		tok := e.Token(t, e.Credential(t, "integration", "admin", viewer.Test), "")
 		start := e.Now
 		e.Now = start.Add(auth.AccessTTL - time.Minute)
 		acMustDoAs(t, e, tok, acProbe, nil)
 		e.Now = start.Add(auth.AccessTTL + time.Second)
-		acRequireUnauthenticated(t, acDoAs(t, e, tok, acProbe, nil))
+		acRequireUnauthenticated(t, e.DoAs(t, tok, acProbe, nil))
 	})
 
 	t.Run("revoked credential", func(t *testing.T) {
 		e := acNewEnv(t)
-		cred := acCredential(t, e, "integration", "admin", viewer.Test)
-		tok := acToken(t, e, cred, "")
-		other := acToken(t, e, acCredential(t, e, "integration", "admin", viewer.Test), "")
+		cred := e.Credential(t, "integration", "admin", viewer.Test)
+		tok := e.Token(t, cred, "")
+		other := e.Token(t, e.Credential(t, "integration", "admin", viewer.Test), "")
 		acMustDoAs(t, e, tok, acProbe, nil)
 		require.NoError(t, auth.Revoke(context.Background(), e.Ent(), cred.ID, e.Now))
 		// At once: the very next request with the same token.
-		acRequireUnauthenticated(t, acDoAs(t, e, tok, acProbe, nil))
+		acRequireUnauthenticated(t, e.DoAs(t, tok, acProbe, nil))
 		acMustDoAs(t, e, other, acProbe, nil)
 	})
 
 	t.Run("revoked customer token", func(t *testing.T) {
 		e := acNewEnv(t)
-		cred := acCredential(t, e, "sales_channel", "", viewer.Test)
+		cred := e.Credential(t, "sales_channel", "", viewer.Test)
 		cu, err := e.Ent().Customer.Create().SetEmail(acEmail("rev")).Save(e.Context())
 		require.NoError(t, err)
-		tok := acToken(t, e, cred, cu.ID)
+		tok := e.Token(t, cred, cu.ID)
 		acMustDoAs(t, e, tok, `{ viewer { id } }`, nil)
 		require.NoError(t, auth.Revoke(context.Background(), e.Ent(), cred.ClientID, e.Now))
-		acRequireUnauthenticated(t, acDoAs(t, e, tok, `{ viewer { id } }`, nil))
+		acRequireUnauthenticated(t, e.DoAs(t, tok, `{ viewer { id } }`, nil))
 	})
 
 	t.Run("malformed", func(t *testing.T) {
 		e := acNewEnv(t)
-		tok := acToken(t, e, acCredential(t, e, "integration", "admin", viewer.Test), "")
+		tok := e.Token(t, e.Credential(t, "integration", "admin", viewer.Test), "")
 		parts := strings.Split(tok, ".")
 		require.Len(t, parts, 3)
 		for name, header := range map[string]string{
@@ -920,30 +887,30 @@ func TestTokenRejections(t *testing.T) {
 
 	t.Run("signed with another key", func(t *testing.T) {
 		e := acNewEnv(t)
-		cred := acCredential(t, e, "integration", "admin", viewer.Test)
+		cred := e.Credential(t, "integration", "admin", viewer.Test)
 		row, err := e.Ent().Credential.Get(context.Background(), cred.ID)
 		require.NoError(t, err)
 		forger := auth.NewService(e.Ent(), []byte(strings.Repeat("k", 32)))
 		forger.Now = func() time.Time { return e.Now }
 		forged, _, err := forger.Issue(row, "", "access")
 		require.NoError(t, err)
-		acRequireUnauthenticated(t, acDoAs(t, e, forged, acProbe, nil))
-		acMustDoAs(t, e, acToken(t, e, cred, ""), acProbe, nil)
+		acRequireUnauthenticated(t, e.DoAs(t, forged, acProbe, nil))
+		acMustDoAs(t, e, e.Token(t, cred, ""), acProbe, nil)
 	})
 
 	t.Run("refresh token used as an access token", func(t *testing.T) {
 		e := acNewEnv(t)
-		cred := acCredential(t, e, "integration", "admin", viewer.Test)
+		cred := e.Credential(t, "integration", "admin", viewer.Test)
 		row, err := e.Ent().Credential.Get(context.Background(), cred.ID)
 		require.NoError(t, err)
 		refresh, _, err := e.Tokens.Issue(row, "", "refresh")
 		require.NoError(t, err)
-		acRequireUnauthenticated(t, acDoAs(t, e, refresh, acProbe, nil))
+		acRequireUnauthenticated(t, e.DoAs(t, refresh, acProbe, nil))
 	})
 
 	t.Run("token in the query string", func(t *testing.T) {
 		e := acNewEnv(t)
-		tok := acToken(t, e, acCredential(t, e, "integration", "admin", viewer.Test), "")
+		tok := e.Token(t, e.Credential(t, "integration", "admin", viewer.Test), "")
 		for _, param := range []string{"access_token", "token"} {
 			t.Run(param+" alone", func(t *testing.T) {
 				req := acPost(acProbe)
@@ -965,12 +932,12 @@ func TestTokenRejections(t *testing.T) {
 
 	t.Run("no token reaches only __typename", func(t *testing.T) {
 		e := acNewEnv(t)
-		r := acDoAs(t, e, "", `{ __typename }`, nil)
+		r := e.DoAs(t, "", `{ __typename }`, nil)
 		require.Empty(t, r.Errors, r.Raw)
 		require.Equal(t, "Query", r.Str("__typename"))
-		r = acDoAs(t, e, "", `query Q { ...F } fragment F on Query { __typename viewer { id } }`, nil)
+		r = e.DoAs(t, "", `query Q { ...F } fragment F on Query { __typename viewer { id } }`, nil)
 		require.Equal(t, []string{"UNAUTHENTICATED"}, r.ErrorCodes(), r.Raw)
-		r = acDoAs(t, e, "", `{ __schema { queryType { name } } }`, nil)
+		r = e.DoAs(t, "", `{ __schema { queryType { name } } }`, nil)
 		require.Equal(t, []string{"UNAUTHENTICATED"}, r.ErrorCodes(), r.Raw)
 	})
 }
@@ -1080,7 +1047,7 @@ var acServerSet = []string{"id", "mode", "status", "paymentStatus", "fulfillment
 // validation error that writes nothing.
 func TestMassAssignmentInputs(t *testing.T) {
 	e := acNewEnv(t)
-	admin := acToken(t, e, acCredential(t, e, "integration", "admin", viewer.Test), "")
+	admin := e.Token(t, e.Credential(t, "integration", "admin", viewer.Test), "")
 	r := acMustDoAs(t, e, admin, `{ __schema { types { name kind inputFields { name } } } }`, nil)
 	var schema struct {
 		Schema struct {
@@ -1146,7 +1113,7 @@ func TestMassAssignmentInputs(t *testing.T) {
 			}
 			// As a variable: input coercion refuses the unknown field.
 			withVar := "mutation($in: " + tc.input + ") { " + tc.mutation + " }"
-			r := acDoAs(t, e, admin, withVar, map[string]any{"in": in})
+			r := e.DoAs(t, admin, withVar, map[string]any{"in": in})
 			acRequireValidationError(t, r)
 			require.Equal(t, tc.field, r.Errors[0].Path[len(r.Errors[0].Path)-1], r.Raw)
 			// Inline: document validation refuses it.
@@ -1157,15 +1124,15 @@ func TestMassAssignmentInputs(t *testing.T) {
 				value = s // an enum literal
 			}
 			inline := "mutation { " + tc.mutation + " }"
-			r = acDoAs(t, e, admin, strings.Replace(inline, "$in", acInputLiteral(t, tc.vars, tc.field, value), 1), nil)
+			r = e.DoAs(t, admin, strings.Replace(inline, "$in", acInputLiteral(t, tc.vars, tc.field, value), 1), nil)
 			acRequireValidationError(t, r)
 			require.Equal(t, before, acModeState(t, e, viewer.Test), "a refused input wrote something")
 
 			// Control: the same requests without the field pass validation,
 			// so the refusals above are about the field alone.
 			for _, ok := range []*testenv.Response{
-				acDoAs(t, e, admin, withVar, map[string]any{"in": tc.vars}),
-				acDoAs(t, e, admin, strings.Replace(inline, "$in", acInputLiteral(t, tc.vars, "", ""), 1), nil),
+				e.DoAs(t, admin, withVar, map[string]any{"in": tc.vars}),
+				e.DoAs(t, admin, strings.Replace(inline, "$in", acInputLiteral(t, tc.vars, "", ""), 1), nil),
 			} {
 				require.Empty(t, ok.Errors, ok.Raw)
 			}

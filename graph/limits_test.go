@@ -244,10 +244,10 @@ func TestLimitNodesIDs(t *testing.T) {
 // affected. The server's clock is moved, never waited for.
 func TestLimitRate(t *testing.T) {
 	e := acNewEnv(t, testenv.WithRateLimit(1, 3))
-	one := acToken(t, e, acCredential(t, e, "integration", "admin", viewer.Test), "")
-	two := acToken(t, e, acCredential(t, e, "integration", "admin", viewer.Test), "")
+	one := e.Token(t, e.Credential(t, "integration", "admin", viewer.Test), "")
+	two := e.Token(t, e.Credential(t, "integration", "admin", viewer.Test), "")
 	for i := 0; i < 3; i++ {
-		r := acDoAs(t, e, one, `{ customers { totalCount } }`, nil)
+		r := e.DoAs(t, one, `{ customers { totalCount } }`, nil)
 		require.Equal(t, http.StatusOK, r.Status, "request %d: %s", i+1, r.Raw)
 		require.Empty(t, r.Errors, r.Raw)
 	}
@@ -268,12 +268,12 @@ func TestLimitRate(t *testing.T) {
 	require.Positive(t, retry)
 	require.Zero(t, limCounts(t, e)[0], "a rate-limited mutation ran")
 
-	r := acDoAs(t, e, two, `{ customers { totalCount } }`, nil)
+	r := e.DoAs(t, two, `{ customers { totalCount } }`, nil)
 	require.Equal(t, http.StatusOK, r.Status, r.Raw)
 	require.Empty(t, r.Errors, r.Raw)
 
 	e.Now = e.Now.Add(time.Duration(retry) * time.Second)
-	r = acDoAs(t, e, one, `{ customers { totalCount } }`, nil)
+	r = e.DoAs(t, one, `{ customers { totalCount } }`, nil)
 	require.Equal(t, http.StatusOK, r.Status, r.Raw)
 }
 

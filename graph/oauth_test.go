@@ -129,7 +129,7 @@ func oaCustomer(t testing.TB, e *testenv.Env, email, password string) string {
 
 func TestOAuthClientCredentialsIntegration(t *testing.T) {
 	e := acNewEnv(t)
-	admin := acCredential(t, e, "integration", "admin", viewer.Test)
+	admin := e.Credential(t, "integration", "admin", viewer.Test)
 	params := map[string]string{"grant_type": "client_credentials", "client_id": admin.ClientID, "client_secret": admin.ClientSecret}
 	for _, tc := range []struct {
 		name string
@@ -150,7 +150,7 @@ func TestOAuthClientCredentialsIntegration(t *testing.T) {
 	}
 
 	t.Run("the token carries role and mode", func(t *testing.T) {
-		ro := acCredential(t, e, "integration", "read_only", viewer.Test)
+		ro := e.Credential(t, "integration", "read_only", viewer.Test)
 		r := oaRequireToken(t, oaToken(t, e, oaRequest{params: map[string]string{"grant_type": "client_credentials", "client_id": ro.ClientID, "client_secret": ro.ClientSecret}}))
 		g := oaGraphQL(t, e, r.str("access_token"), `mutation { createCustomer(input: {email: "ro@example.com"}) { customer { id } } }`)
 		require.Equal(t, []string{"FORBIDDEN"}, g.ErrorCodes(), g.Raw)
@@ -158,7 +158,7 @@ func TestOAuthClientCredentialsIntegration(t *testing.T) {
 		require.Empty(t, g.Errors, g.Raw)
 		require.Positive(t, g.Int("customers.totalCount"), g.Raw)
 
-		live := acCredential(t, e, "integration", "admin", viewer.Live)
+		live := e.Credential(t, "integration", "admin", viewer.Live)
 		r = oaRequireToken(t, oaToken(t, e, oaRequest{params: map[string]string{"grant_type": "client_credentials", "client_id": live.ClientID, "client_secret": live.ClientSecret}}))
 		g = oaGraphQL(t, e, r.str("access_token"), `{ customers { totalCount } }`)
 		require.Empty(t, g.Errors, g.Raw)
@@ -168,10 +168,10 @@ func TestOAuthClientCredentialsIntegration(t *testing.T) {
 
 func TestOAuthClientCredentialsRefusals(t *testing.T) {
 	e := acNewEnv(t)
-	admin := acCredential(t, e, "integration", "admin", viewer.Test)
-	revoked := acCredential(t, e, "integration", "admin", viewer.Test)
+	admin := e.Credential(t, "integration", "admin", viewer.Test)
+	revoked := e.Credential(t, "integration", "admin", viewer.Test)
 	require.NoError(t, auth.Revoke(context.Background(), e.Ent(), revoked.ID, e.Now))
-	channel := acCredential(t, e, "sales_channel", "", viewer.Test)
+	channel := e.Credential(t, "sales_channel", "", viewer.Test)
 	require.NoError(t, auth.Revoke(context.Background(), e.Ent(), channel.ID, e.Now))
 	cc := func(id, secret string) map[string]string {
 		return map[string]string{"grant_type": "client_credentials", "client_id": id, "client_secret": secret}
@@ -198,7 +198,7 @@ func TestOAuthClientCredentialsRefusals(t *testing.T) {
 
 func TestOAuthSalesChannelClientCredentials(t *testing.T) {
 	e := acNewEnv(t)
-	channel := acCredential(t, e, "sales_channel", "", viewer.Test)
+	channel := e.Credential(t, "sales_channel", "", viewer.Test)
 	for _, asJSON := range []bool{false, true} {
 		r := oaRequireToken(t, oaToken(t, e, oaRequest{json: asJSON, params: map[string]string{"grant_type": "client_credentials", "client_id": channel.ClientID}}))
 		require.Empty(t, r.str("owner_id"), r.Raw)
@@ -215,7 +215,7 @@ const oaPassword = "correct horse battery staple"
 
 func TestOAuthPasswordGrant(t *testing.T) {
 	e := acNewEnv(t)
-	channel := acCredential(t, e, "sales_channel", "", viewer.Test)
+	channel := e.Credential(t, "sales_channel", "", viewer.Test)
 	email := acEmail("login")
 	id := oaCustomer(t, e, email, oaPassword)
 	guest := acEmail("guest")
@@ -256,7 +256,7 @@ func TestOAuthPasswordGrant(t *testing.T) {
 	})
 
 	t.Run("integration client", func(t *testing.T) {
-		integ := acCredential(t, e, "integration", "admin", viewer.Test)
+		integ := e.Credential(t, "integration", "admin", viewer.Test)
 		in := pw(email, oaPassword)
 		in["client_id"], in["client_secret"] = integ.ClientID, integ.ClientSecret
 		r := oaToken(t, e, oaRequest{params: in})
@@ -264,7 +264,7 @@ func TestOAuthPasswordGrant(t *testing.T) {
 	})
 
 	t.Run("sales channel of the other mode", func(t *testing.T) {
-		live := acCredential(t, e, "sales_channel", "", viewer.Live)
+		live := e.Credential(t, "sales_channel", "", viewer.Live)
 		in := pw(email, oaPassword)
 		in["client_id"] = live.ClientID
 		oaRequireError(t, oaToken(t, e, oaRequest{params: in}), http.StatusUnauthorized, "invalid_grant")
@@ -273,7 +273,7 @@ func TestOAuthPasswordGrant(t *testing.T) {
 
 func TestOAuthRefreshTokenGrant(t *testing.T) {
 	e := acNewEnv(t)
-	channel := acCredential(t, e, "sales_channel", "", viewer.Test)
+	channel := e.Credential(t, "sales_channel", "", viewer.Test)
 	email := acEmail("refresh")
 	id := oaCustomer(t, e, email, oaPassword)
 	login := oaRequireToken(t, oaToken(t, e, oaRequest{params: map[string]string{
@@ -307,7 +307,7 @@ func TestOAuthRefreshTokenGrant(t *testing.T) {
 
 func TestOAuthRefreshTokenExpiresAndFollowsTheCustomer(t *testing.T) {
 	e := acNewEnv(t)
-	channel := acCredential(t, e, "sales_channel", "", viewer.Test)
+	channel := e.Credential(t, "sales_channel", "", viewer.Test)
 	email := acEmail("refresh")
 	id := oaCustomer(t, e, email, oaPassword)
 	login := func() *oaResponse {
@@ -333,7 +333,7 @@ func TestOAuthRefreshTokenExpiresAndFollowsTheCustomer(t *testing.T) {
 
 func TestOAuthGrantTypeRefusals(t *testing.T) {
 	e := acNewEnv(t)
-	admin := acCredential(t, e, "integration", "admin", viewer.Test)
+	admin := e.Credential(t, "integration", "admin", viewer.Test)
 	for _, tc := range []struct {
 		name, grant, code string
 	}{
@@ -369,7 +369,7 @@ func TestOAuthGrantTypeRefusals(t *testing.T) {
 // the wait is over. The server's clock is moved, never waited for.
 func TestOAuthPasswordBruteForce(t *testing.T) {
 	e := acNewEnv(t)
-	channel := acCredential(t, e, "sales_channel", "", viewer.Test)
+	channel := e.Credential(t, "sales_channel", "", viewer.Test)
 	victim, bystander := acEmail("victim"), acEmail("bystander")
 	oaCustomer(t, e, victim, oaPassword)
 	oaCustomer(t, e, bystander, oaPassword)
