@@ -64,6 +64,14 @@ type Address struct {
 	Lng *float64 `json:"lng,omitempty"`
 	// Billing details such as a VAT number or tax code.
 	BillingInfo *string `json:"billing_info,omitempty"`
+	// The company for a business address, otherwise the first and last name.
+	FullName string `json:"full_name,omitempty"`
+	// The address on one line, without the name.
+	FullAddress string `json:"full_address,omitempty"`
+	// The address on one line, with the name.
+	Name string `json:"name,omitempty"`
+	// Whether the address has coordinates (lat and lng).
+	IsLocalized bool `json:"is_localized,omitempty"`
 	// The customer whose token created the address; lets that customer see it before linking it.
 	CreatedByCustomerID *string `json:"created_by_customer_id,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
@@ -101,11 +109,11 @@ func (*Address) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case address.FieldMetadata:
 			values[i] = new([]byte)
-		case address.FieldBusiness:
+		case address.FieldBusiness, address.FieldIsLocalized:
 			values[i] = new(sql.NullBool)
 		case address.FieldLat, address.FieldLng:
 			values[i] = new(sql.NullFloat64)
-		case address.FieldID, address.FieldMode, address.FieldReference, address.FieldReferenceOrigin, address.FieldFirstName, address.FieldLastName, address.FieldCompany, address.FieldLine1, address.FieldLine2, address.FieldCity, address.FieldZipCode, address.FieldStateCode, address.FieldCountryCode, address.FieldPhone, address.FieldEmail, address.FieldNotes, address.FieldBillingInfo, address.FieldCreatedByCustomerID:
+		case address.FieldID, address.FieldMode, address.FieldReference, address.FieldReferenceOrigin, address.FieldFirstName, address.FieldLastName, address.FieldCompany, address.FieldLine1, address.FieldLine2, address.FieldCity, address.FieldZipCode, address.FieldStateCode, address.FieldCountryCode, address.FieldPhone, address.FieldEmail, address.FieldNotes, address.FieldBillingInfo, address.FieldFullName, address.FieldFullAddress, address.FieldName, address.FieldCreatedByCustomerID:
 			values[i] = new(sql.NullString)
 		case address.FieldCreatedAt, address.FieldUpdatedAt:
 			values[i] = new(sql.NullTime)
@@ -277,6 +285,30 @@ func (_m *Address) assignValues(columns []string, values []any) error {
 				_m.BillingInfo = new(string)
 				*_m.BillingInfo = value.String
 			}
+		case address.FieldFullName:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field full_name", values[i])
+			} else if value.Valid {
+				_m.FullName = value.String
+			}
+		case address.FieldFullAddress:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field full_address", values[i])
+			} else if value.Valid {
+				_m.FullAddress = value.String
+			}
+		case address.FieldName:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field name", values[i])
+			} else if value.Valid {
+				_m.Name = value.String
+			}
+		case address.FieldIsLocalized:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field is_localized", values[i])
+			} else if value.Valid {
+				_m.IsLocalized = value.Bool
+			}
 		case address.FieldCreatedByCustomerID:
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field created_by_customer_id", values[i])
@@ -416,6 +448,18 @@ func (_m *Address) String() string {
 		builder.WriteString("billing_info=")
 		builder.WriteString(*v)
 	}
+	builder.WriteString(", ")
+	builder.WriteString("full_name=")
+	builder.WriteString(_m.FullName)
+	builder.WriteString(", ")
+	builder.WriteString("full_address=")
+	builder.WriteString(_m.FullAddress)
+	builder.WriteString(", ")
+	builder.WriteString("name=")
+	builder.WriteString(_m.Name)
+	builder.WriteString(", ")
+	builder.WriteString("is_localized=")
+	builder.WriteString(fmt.Sprintf("%v", _m.IsLocalized))
 	builder.WriteString(", ")
 	if v := _m.CreatedByCustomerID; v != nil {
 		builder.WriteString("created_by_customer_id=")

@@ -285,6 +285,62 @@ func (_c *AddressCreate) SetNillableBillingInfo(v *string) *AddressCreate {
 	return _c
 }
 
+// SetFullName sets the "full_name" field.
+func (_c *AddressCreate) SetFullName(v string) *AddressCreate {
+	_c.mutation.SetFullName(v)
+	return _c
+}
+
+// SetNillableFullName sets the "full_name" field if the given value is not nil.
+func (_c *AddressCreate) SetNillableFullName(v *string) *AddressCreate {
+	if v != nil {
+		_c.SetFullName(*v)
+	}
+	return _c
+}
+
+// SetFullAddress sets the "full_address" field.
+func (_c *AddressCreate) SetFullAddress(v string) *AddressCreate {
+	_c.mutation.SetFullAddress(v)
+	return _c
+}
+
+// SetNillableFullAddress sets the "full_address" field if the given value is not nil.
+func (_c *AddressCreate) SetNillableFullAddress(v *string) *AddressCreate {
+	if v != nil {
+		_c.SetFullAddress(*v)
+	}
+	return _c
+}
+
+// SetName sets the "name" field.
+func (_c *AddressCreate) SetName(v string) *AddressCreate {
+	_c.mutation.SetName(v)
+	return _c
+}
+
+// SetNillableName sets the "name" field if the given value is not nil.
+func (_c *AddressCreate) SetNillableName(v *string) *AddressCreate {
+	if v != nil {
+		_c.SetName(*v)
+	}
+	return _c
+}
+
+// SetIsLocalized sets the "is_localized" field.
+func (_c *AddressCreate) SetIsLocalized(v bool) *AddressCreate {
+	_c.mutation.SetIsLocalized(v)
+	return _c
+}
+
+// SetNillableIsLocalized sets the "is_localized" field if the given value is not nil.
+func (_c *AddressCreate) SetNillableIsLocalized(v *bool) *AddressCreate {
+	if v != nil {
+		_c.SetIsLocalized(*v)
+	}
+	return _c
+}
+
 // SetCreatedByCustomerID sets the "created_by_customer_id" field.
 func (_c *AddressCreate) SetCreatedByCustomerID(v string) *AddressCreate {
 	_c.mutation.SetCreatedByCustomerID(v)
@@ -386,6 +442,22 @@ func (_c *AddressCreate) defaults() error {
 	if _, ok := _c.mutation.Business(); !ok {
 		v := address.DefaultBusiness
 		_c.mutation.SetBusiness(v)
+	}
+	if _, ok := _c.mutation.FullName(); !ok {
+		v := address.DefaultFullName
+		_c.mutation.SetFullName(v)
+	}
+	if _, ok := _c.mutation.FullAddress(); !ok {
+		v := address.DefaultFullAddress
+		_c.mutation.SetFullAddress(v)
+	}
+	if _, ok := _c.mutation.Name(); !ok {
+		v := address.DefaultName
+		_c.mutation.SetName(v)
+	}
+	if _, ok := _c.mutation.IsLocalized(); !ok {
+		v := address.DefaultIsLocalized
+		_c.mutation.SetIsLocalized(v)
 	}
 	if _, ok := _c.mutation.ID(); !ok {
 		if address.DefaultID == nil {
@@ -516,6 +588,18 @@ func (_c *AddressCreate) check() error {
 			return &ValidationError{Name: "billing_info", err: fmt.Errorf(`ent: validator failed for field "Address.billing_info": %w`, err)}
 		}
 	}
+	if _, ok := _c.mutation.FullName(); !ok {
+		return &ValidationError{Name: "full_name", err: errors.New(`ent: missing required field "Address.full_name"`)}
+	}
+	if _, ok := _c.mutation.FullAddress(); !ok {
+		return &ValidationError{Name: "full_address", err: errors.New(`ent: missing required field "Address.full_address"`)}
+	}
+	if _, ok := _c.mutation.Name(); !ok {
+		return &ValidationError{Name: "name", err: errors.New(`ent: missing required field "Address.name"`)}
+	}
+	if _, ok := _c.mutation.IsLocalized(); !ok {
+		return &ValidationError{Name: "is_localized", err: errors.New(`ent: missing required field "Address.is_localized"`)}
+	}
 	if v, ok := _c.mutation.ID(); ok {
 		if err := address.IDValidator(v); err != nil {
 			return &ValidationError{Name: "id", err: fmt.Errorf(`ent: validator failed for field "Address.id": %w`, err)}
@@ -644,6 +728,22 @@ func (_c *AddressCreate) createSpec() (*Address, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.BillingInfo(); ok {
 		_spec.SetField(address.FieldBillingInfo, field.TypeString, value)
 		_node.BillingInfo = &value
+	}
+	if value, ok := _c.mutation.FullName(); ok {
+		_spec.SetField(address.FieldFullName, field.TypeString, value)
+		_node.FullName = value
+	}
+	if value, ok := _c.mutation.FullAddress(); ok {
+		_spec.SetField(address.FieldFullAddress, field.TypeString, value)
+		_node.FullAddress = value
+	}
+	if value, ok := _c.mutation.Name(); ok {
+		_spec.SetField(address.FieldName, field.TypeString, value)
+		_node.Name = value
+	}
+	if value, ok := _c.mutation.IsLocalized(); ok {
+		_spec.SetField(address.FieldIsLocalized, field.TypeBool, value)
+		_node.IsLocalized = value
 	}
 	if value, ok := _c.mutation.CreatedByCustomerID(); ok {
 		_spec.SetField(address.FieldCreatedByCustomerID, field.TypeString, value)
@@ -1044,6 +1144,54 @@ func (u *AddressUpsert) UpdateBillingInfo() *AddressUpsert {
 // ClearBillingInfo clears the value of the "billing_info" field.
 func (u *AddressUpsert) ClearBillingInfo() *AddressUpsert {
 	u.SetNull(address.FieldBillingInfo)
+	return u
+}
+
+// SetFullName sets the "full_name" field.
+func (u *AddressUpsert) SetFullName(v string) *AddressUpsert {
+	u.Set(address.FieldFullName, v)
+	return u
+}
+
+// UpdateFullName sets the "full_name" field to the value that was provided on create.
+func (u *AddressUpsert) UpdateFullName() *AddressUpsert {
+	u.SetExcluded(address.FieldFullName)
+	return u
+}
+
+// SetFullAddress sets the "full_address" field.
+func (u *AddressUpsert) SetFullAddress(v string) *AddressUpsert {
+	u.Set(address.FieldFullAddress, v)
+	return u
+}
+
+// UpdateFullAddress sets the "full_address" field to the value that was provided on create.
+func (u *AddressUpsert) UpdateFullAddress() *AddressUpsert {
+	u.SetExcluded(address.FieldFullAddress)
+	return u
+}
+
+// SetName sets the "name" field.
+func (u *AddressUpsert) SetName(v string) *AddressUpsert {
+	u.Set(address.FieldName, v)
+	return u
+}
+
+// UpdateName sets the "name" field to the value that was provided on create.
+func (u *AddressUpsert) UpdateName() *AddressUpsert {
+	u.SetExcluded(address.FieldName)
+	return u
+}
+
+// SetIsLocalized sets the "is_localized" field.
+func (u *AddressUpsert) SetIsLocalized(v bool) *AddressUpsert {
+	u.Set(address.FieldIsLocalized, v)
+	return u
+}
+
+// UpdateIsLocalized sets the "is_localized" field to the value that was provided on create.
+func (u *AddressUpsert) UpdateIsLocalized() *AddressUpsert {
+	u.SetExcluded(address.FieldIsLocalized)
 	return u
 }
 
@@ -1486,6 +1634,62 @@ func (u *AddressUpsertOne) UpdateBillingInfo() *AddressUpsertOne {
 func (u *AddressUpsertOne) ClearBillingInfo() *AddressUpsertOne {
 	return u.Update(func(s *AddressUpsert) {
 		s.ClearBillingInfo()
+	})
+}
+
+// SetFullName sets the "full_name" field.
+func (u *AddressUpsertOne) SetFullName(v string) *AddressUpsertOne {
+	return u.Update(func(s *AddressUpsert) {
+		s.SetFullName(v)
+	})
+}
+
+// UpdateFullName sets the "full_name" field to the value that was provided on create.
+func (u *AddressUpsertOne) UpdateFullName() *AddressUpsertOne {
+	return u.Update(func(s *AddressUpsert) {
+		s.UpdateFullName()
+	})
+}
+
+// SetFullAddress sets the "full_address" field.
+func (u *AddressUpsertOne) SetFullAddress(v string) *AddressUpsertOne {
+	return u.Update(func(s *AddressUpsert) {
+		s.SetFullAddress(v)
+	})
+}
+
+// UpdateFullAddress sets the "full_address" field to the value that was provided on create.
+func (u *AddressUpsertOne) UpdateFullAddress() *AddressUpsertOne {
+	return u.Update(func(s *AddressUpsert) {
+		s.UpdateFullAddress()
+	})
+}
+
+// SetName sets the "name" field.
+func (u *AddressUpsertOne) SetName(v string) *AddressUpsertOne {
+	return u.Update(func(s *AddressUpsert) {
+		s.SetName(v)
+	})
+}
+
+// UpdateName sets the "name" field to the value that was provided on create.
+func (u *AddressUpsertOne) UpdateName() *AddressUpsertOne {
+	return u.Update(func(s *AddressUpsert) {
+		s.UpdateName()
+	})
+}
+
+// SetIsLocalized sets the "is_localized" field.
+func (u *AddressUpsertOne) SetIsLocalized(v bool) *AddressUpsertOne {
+	return u.Update(func(s *AddressUpsert) {
+		s.SetIsLocalized(v)
+	})
+}
+
+// UpdateIsLocalized sets the "is_localized" field to the value that was provided on create.
+func (u *AddressUpsertOne) UpdateIsLocalized() *AddressUpsertOne {
+	return u.Update(func(s *AddressUpsert) {
+		s.UpdateIsLocalized()
 	})
 }
 
@@ -2095,6 +2299,62 @@ func (u *AddressUpsertBulk) UpdateBillingInfo() *AddressUpsertBulk {
 func (u *AddressUpsertBulk) ClearBillingInfo() *AddressUpsertBulk {
 	return u.Update(func(s *AddressUpsert) {
 		s.ClearBillingInfo()
+	})
+}
+
+// SetFullName sets the "full_name" field.
+func (u *AddressUpsertBulk) SetFullName(v string) *AddressUpsertBulk {
+	return u.Update(func(s *AddressUpsert) {
+		s.SetFullName(v)
+	})
+}
+
+// UpdateFullName sets the "full_name" field to the value that was provided on create.
+func (u *AddressUpsertBulk) UpdateFullName() *AddressUpsertBulk {
+	return u.Update(func(s *AddressUpsert) {
+		s.UpdateFullName()
+	})
+}
+
+// SetFullAddress sets the "full_address" field.
+func (u *AddressUpsertBulk) SetFullAddress(v string) *AddressUpsertBulk {
+	return u.Update(func(s *AddressUpsert) {
+		s.SetFullAddress(v)
+	})
+}
+
+// UpdateFullAddress sets the "full_address" field to the value that was provided on create.
+func (u *AddressUpsertBulk) UpdateFullAddress() *AddressUpsertBulk {
+	return u.Update(func(s *AddressUpsert) {
+		s.UpdateFullAddress()
+	})
+}
+
+// SetName sets the "name" field.
+func (u *AddressUpsertBulk) SetName(v string) *AddressUpsertBulk {
+	return u.Update(func(s *AddressUpsert) {
+		s.SetName(v)
+	})
+}
+
+// UpdateName sets the "name" field to the value that was provided on create.
+func (u *AddressUpsertBulk) UpdateName() *AddressUpsertBulk {
+	return u.Update(func(s *AddressUpsert) {
+		s.UpdateName()
+	})
+}
+
+// SetIsLocalized sets the "is_localized" field.
+func (u *AddressUpsertBulk) SetIsLocalized(v bool) *AddressUpsertBulk {
+	return u.Update(func(s *AddressUpsert) {
+		s.SetIsLocalized(v)
+	})
+}
+
+// UpdateIsLocalized sets the "is_localized" field to the value that was provided on create.
+func (u *AddressUpsertBulk) UpdateIsLocalized() *AddressUpsertBulk {
+	return u.Update(func(s *AddressUpsert) {
+		s.UpdateIsLocalized()
 	})
 }
 

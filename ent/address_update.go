@@ -386,6 +386,62 @@ func (_u *AddressUpdate) ClearBillingInfo() *AddressUpdate {
 	return _u
 }
 
+// SetFullName sets the "full_name" field.
+func (_u *AddressUpdate) SetFullName(v string) *AddressUpdate {
+	_u.mutation.SetFullName(v)
+	return _u
+}
+
+// SetNillableFullName sets the "full_name" field if the given value is not nil.
+func (_u *AddressUpdate) SetNillableFullName(v *string) *AddressUpdate {
+	if v != nil {
+		_u.SetFullName(*v)
+	}
+	return _u
+}
+
+// SetFullAddress sets the "full_address" field.
+func (_u *AddressUpdate) SetFullAddress(v string) *AddressUpdate {
+	_u.mutation.SetFullAddress(v)
+	return _u
+}
+
+// SetNillableFullAddress sets the "full_address" field if the given value is not nil.
+func (_u *AddressUpdate) SetNillableFullAddress(v *string) *AddressUpdate {
+	if v != nil {
+		_u.SetFullAddress(*v)
+	}
+	return _u
+}
+
+// SetName sets the "name" field.
+func (_u *AddressUpdate) SetName(v string) *AddressUpdate {
+	_u.mutation.SetName(v)
+	return _u
+}
+
+// SetNillableName sets the "name" field if the given value is not nil.
+func (_u *AddressUpdate) SetNillableName(v *string) *AddressUpdate {
+	if v != nil {
+		_u.SetName(*v)
+	}
+	return _u
+}
+
+// SetIsLocalized sets the "is_localized" field.
+func (_u *AddressUpdate) SetIsLocalized(v bool) *AddressUpdate {
+	_u.mutation.SetIsLocalized(v)
+	return _u
+}
+
+// SetNillableIsLocalized sets the "is_localized" field if the given value is not nil.
+func (_u *AddressUpdate) SetNillableIsLocalized(v *bool) *AddressUpdate {
+	if v != nil {
+		_u.SetIsLocalized(*v)
+	}
+	return _u
+}
+
 // AddCustomerAddressIDs adds the "customer_addresses" edge to the CustomerAddress entity by IDs.
 func (_u *AddressUpdate) AddCustomerAddressIDs(ids ...string) *AddressUpdate {
 	_u.mutation.AddCustomerAddressIDs(ids...)
@@ -681,6 +737,18 @@ func (_u *AddressUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.BillingInfoCleared() {
 		_spec.ClearField(address.FieldBillingInfo, field.TypeString)
+	}
+	if value, ok := _u.mutation.FullName(); ok {
+		_spec.SetField(address.FieldFullName, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.FullAddress(); ok {
+		_spec.SetField(address.FieldFullAddress, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.Name(); ok {
+		_spec.SetField(address.FieldName, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.IsLocalized(); ok {
+		_spec.SetField(address.FieldIsLocalized, field.TypeBool, value)
 	}
 	if _u.mutation.CreatedByCustomerIDCleared() {
 		_spec.ClearField(address.FieldCreatedByCustomerID, field.TypeString)
@@ -1108,6 +1176,62 @@ func (_u *AddressUpdateOne) ClearBillingInfo() *AddressUpdateOne {
 	return _u
 }
 
+// SetFullName sets the "full_name" field.
+func (_u *AddressUpdateOne) SetFullName(v string) *AddressUpdateOne {
+	_u.mutation.SetFullName(v)
+	return _u
+}
+
+// SetNillableFullName sets the "full_name" field if the given value is not nil.
+func (_u *AddressUpdateOne) SetNillableFullName(v *string) *AddressUpdateOne {
+	if v != nil {
+		_u.SetFullName(*v)
+	}
+	return _u
+}
+
+// SetFullAddress sets the "full_address" field.
+func (_u *AddressUpdateOne) SetFullAddress(v string) *AddressUpdateOne {
+	_u.mutation.SetFullAddress(v)
+	return _u
+}
+
+// SetNillableFullAddress sets the "full_address" field if the given value is not nil.
+func (_u *AddressUpdateOne) SetNillableFullAddress(v *string) *AddressUpdateOne {
+	if v != nil {
+		_u.SetFullAddress(*v)
+	}
+	return _u
+}
+
+// SetName sets the "name" field.
+func (_u *AddressUpdateOne) SetName(v string) *AddressUpdateOne {
+	_u.mutation.SetName(v)
+	return _u
+}
+
+// SetNillableName sets the "name" field if the given value is not nil.
+func (_u *AddressUpdateOne) SetNillableName(v *string) *AddressUpdateOne {
+	if v != nil {
+		_u.SetName(*v)
+	}
+	return _u
+}
+
+// SetIsLocalized sets the "is_localized" field.
+func (_u *AddressUpdateOne) SetIsLocalized(v bool) *AddressUpdateOne {
+	_u.mutation.SetIsLocalized(v)
+	return _u
+}
+
+// SetNillableIsLocalized sets the "is_localized" field if the given value is not nil.
+func (_u *AddressUpdateOne) SetNillableIsLocalized(v *bool) *AddressUpdateOne {
+	if v != nil {
+		_u.SetIsLocalized(*v)
+	}
+	return _u
+}
+
 // AddCustomerAddressIDs adds the "customer_addresses" edge to the CustomerAddress entity by IDs.
 func (_u *AddressUpdateOne) AddCustomerAddressIDs(ids ...string) *AddressUpdateOne {
 	_u.mutation.AddCustomerAddressIDs(ids...)
@@ -1433,6 +1557,18 @@ func (_u *AddressUpdateOne) sqlSave(ctx context.Context) (_node *Address, err er
 	}
 	if _u.mutation.BillingInfoCleared() {
 		_spec.ClearField(address.FieldBillingInfo, field.TypeString)
+	}
+	if value, ok := _u.mutation.FullName(); ok {
+		_spec.SetField(address.FieldFullName, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.FullAddress(); ok {
+		_spec.SetField(address.FieldFullAddress, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.Name(); ok {
+		_spec.SetField(address.FieldName, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.IsLocalized(); ok {
+		_spec.SetField(address.FieldIsLocalized, field.TypeBool, value)
 	}
 	if _u.mutation.CreatedByCustomerIDCleared() {
 		_spec.ClearField(address.FieldCreatedByCustomerID, field.TypeString)

@@ -38,6 +38,8 @@ type CustomerAddress struct {
 	CustomerID string `json:"customer_id,omitempty"`
 	// The ID of the address the entry points to.
 	AddressID string `json:"address_id,omitempty"`
+	// A copy of the linked address's name (the address on one line, with the name), kept in step with the address.
+	Name string `json:"name,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the CustomerAddressQuery when eager-loading is set.
 	Edges        CustomerAddressEdges `json:"edges"`
@@ -86,7 +88,7 @@ func (*CustomerAddress) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case customeraddress.FieldMetadata:
 			values[i] = new([]byte)
-		case customeraddress.FieldID, customeraddress.FieldMode, customeraddress.FieldReference, customeraddress.FieldReferenceOrigin, customeraddress.FieldCustomerID, customeraddress.FieldAddressID:
+		case customeraddress.FieldID, customeraddress.FieldMode, customeraddress.FieldReference, customeraddress.FieldReferenceOrigin, customeraddress.FieldCustomerID, customeraddress.FieldAddressID, customeraddress.FieldName:
 			values[i] = new(sql.NullString)
 		case customeraddress.FieldCreatedAt, customeraddress.FieldUpdatedAt:
 			values[i] = new(sql.NullTime)
@@ -163,6 +165,12 @@ func (_m *CustomerAddress) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.AddressID = value.String
 			}
+		case customeraddress.FieldName:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field name", values[i])
+			} else if value.Valid {
+				_m.Name = value.String
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -236,6 +244,9 @@ func (_m *CustomerAddress) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("address_id=")
 	builder.WriteString(_m.AddressID)
+	builder.WriteString(", ")
+	builder.WriteString("name=")
+	builder.WriteString(_m.Name)
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -106,6 +106,20 @@ func (_c *CustomerAddressCreate) SetAddressID(v string) *CustomerAddressCreate {
 	return _c
 }
 
+// SetName sets the "name" field.
+func (_c *CustomerAddressCreate) SetName(v string) *CustomerAddressCreate {
+	_c.mutation.SetName(v)
+	return _c
+}
+
+// SetNillableName sets the "name" field if the given value is not nil.
+func (_c *CustomerAddressCreate) SetNillableName(v *string) *CustomerAddressCreate {
+	if v != nil {
+		_c.SetName(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *CustomerAddressCreate) SetID(v string) *CustomerAddressCreate {
 	_c.mutation.SetID(v)
@@ -185,6 +199,10 @@ func (_c *CustomerAddressCreate) defaults() error {
 		v := customeraddress.DefaultMetadata
 		_c.mutation.SetMetadata(v)
 	}
+	if _, ok := _c.mutation.Name(); !ok {
+		v := customeraddress.DefaultName
+		_c.mutation.SetName(v)
+	}
 	if _, ok := _c.mutation.ID(); !ok {
 		if customeraddress.DefaultID == nil {
 			return fmt.Errorf("ent: uninitialized customeraddress.DefaultID (forgotten import ent/runtime?)")
@@ -229,6 +247,9 @@ func (_c *CustomerAddressCreate) check() error {
 	}
 	if _, ok := _c.mutation.AddressID(); !ok {
 		return &ValidationError{Name: "address_id", err: errors.New(`ent: missing required field "CustomerAddress.address_id"`)}
+	}
+	if _, ok := _c.mutation.Name(); !ok {
+		return &ValidationError{Name: "name", err: errors.New(`ent: missing required field "CustomerAddress.name"`)}
 	}
 	if v, ok := _c.mutation.ID(); ok {
 		if err := customeraddress.IDValidator(v); err != nil {
@@ -300,6 +321,10 @@ func (_c *CustomerAddressCreate) createSpec() (*CustomerAddress, *sqlgraph.Creat
 	if value, ok := _c.mutation.Metadata(); ok {
 		_spec.SetField(customeraddress.FieldMetadata, field.TypeJSON, value)
 		_node.Metadata = value
+	}
+	if value, ok := _c.mutation.Name(); ok {
+		_spec.SetField(customeraddress.FieldName, field.TypeString, value)
+		_node.Name = value
 	}
 	if nodes := _c.mutation.CustomerIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -459,6 +484,18 @@ func (u *CustomerAddressUpsert) UpdateAddressID() *CustomerAddressUpsert {
 	return u
 }
 
+// SetName sets the "name" field.
+func (u *CustomerAddressUpsert) SetName(v string) *CustomerAddressUpsert {
+	u.Set(customeraddress.FieldName, v)
+	return u
+}
+
+// UpdateName sets the "name" field to the value that was provided on create.
+func (u *CustomerAddressUpsert) UpdateName() *CustomerAddressUpsert {
+	u.SetExcluded(customeraddress.FieldName)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
 // Using this option is equivalent to using:
 //
@@ -597,6 +634,20 @@ func (u *CustomerAddressUpsertOne) SetAddressID(v string) *CustomerAddressUpsert
 func (u *CustomerAddressUpsertOne) UpdateAddressID() *CustomerAddressUpsertOne {
 	return u.Update(func(s *CustomerAddressUpsert) {
 		s.UpdateAddressID()
+	})
+}
+
+// SetName sets the "name" field.
+func (u *CustomerAddressUpsertOne) SetName(v string) *CustomerAddressUpsertOne {
+	return u.Update(func(s *CustomerAddressUpsert) {
+		s.SetName(v)
+	})
+}
+
+// UpdateName sets the "name" field to the value that was provided on create.
+func (u *CustomerAddressUpsertOne) UpdateName() *CustomerAddressUpsertOne {
+	return u.Update(func(s *CustomerAddressUpsert) {
+		s.UpdateName()
 	})
 }
 
@@ -905,6 +956,20 @@ func (u *CustomerAddressUpsertBulk) SetAddressID(v string) *CustomerAddressUpser
 func (u *CustomerAddressUpsertBulk) UpdateAddressID() *CustomerAddressUpsertBulk {
 	return u.Update(func(s *CustomerAddressUpsert) {
 		s.UpdateAddressID()
+	})
+}
+
+// SetName sets the "name" field.
+func (u *CustomerAddressUpsertBulk) SetName(v string) *CustomerAddressUpsertBulk {
+	return u.Update(func(s *CustomerAddressUpsert) {
+		s.SetName(v)
+	})
+}
+
+// UpdateName sets the "name" field to the value that was provided on create.
+func (u *CustomerAddressUpsertBulk) UpdateName() *CustomerAddressUpsertBulk {
+	return u.Update(func(s *CustomerAddressUpsert) {
+		s.UpdateName()
 	})
 }
 

@@ -96,6 +96,20 @@ func (_u *CustomerAddressUpdate) SetNillableAddressID(v *string) *CustomerAddres
 	return _u
 }
 
+// SetName sets the "name" field.
+func (_u *CustomerAddressUpdate) SetName(v string) *CustomerAddressUpdate {
+	_u.mutation.SetName(v)
+	return _u
+}
+
+// SetNillableName sets the "name" field if the given value is not nil.
+func (_u *CustomerAddressUpdate) SetNillableName(v *string) *CustomerAddressUpdate {
+	if v != nil {
+		_u.SetName(*v)
+	}
+	return _u
+}
+
 // SetAddress sets the "address" edge to the Address entity.
 func (_u *CustomerAddressUpdate) SetAddress(v *Address) *CustomerAddressUpdate {
 	return _u.SetAddressID(v.ID)
@@ -211,6 +225,9 @@ func (_u *CustomerAddressUpdate) sqlSave(ctx context.Context) (_node int, err er
 	if value, ok := _u.mutation.Metadata(); ok {
 		_spec.SetField(customeraddress.FieldMetadata, field.TypeJSON, value)
 	}
+	if value, ok := _u.mutation.Name(); ok {
+		_spec.SetField(customeraddress.FieldName, field.TypeString, value)
+	}
 	if _u.mutation.AddressCleared() {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -324,6 +341,20 @@ func (_u *CustomerAddressUpdateOne) SetAddressID(v string) *CustomerAddressUpdat
 func (_u *CustomerAddressUpdateOne) SetNillableAddressID(v *string) *CustomerAddressUpdateOne {
 	if v != nil {
 		_u.SetAddressID(*v)
+	}
+	return _u
+}
+
+// SetName sets the "name" field.
+func (_u *CustomerAddressUpdateOne) SetName(v string) *CustomerAddressUpdateOne {
+	_u.mutation.SetName(v)
+	return _u
+}
+
+// SetNillableName sets the "name" field if the given value is not nil.
+func (_u *CustomerAddressUpdateOne) SetNillableName(v *string) *CustomerAddressUpdateOne {
+	if v != nil {
+		_u.SetName(*v)
 	}
 	return _u
 }
@@ -472,6 +503,9 @@ func (_u *CustomerAddressUpdateOne) sqlSave(ctx context.Context) (_node *Custome
 	}
 	if value, ok := _u.mutation.Metadata(); ok {
 		_spec.SetField(customeraddress.FieldMetadata, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.Name(); ok {
+		_spec.SetField(customeraddress.FieldName, field.TypeString, value)
 	}
 	if _u.mutation.AddressCleared() {
 		edge := &sqlgraph.EdgeSpec{

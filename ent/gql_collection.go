@@ -248,6 +248,26 @@ func (_q *AddressQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 				selectedFields = append(selectedFields, address.FieldBillingInfo)
 				fieldSeen[address.FieldBillingInfo] = struct{}{}
 			}
+		case "fullName":
+			if _, ok := fieldSeen[address.FieldFullName]; !ok {
+				selectedFields = append(selectedFields, address.FieldFullName)
+				fieldSeen[address.FieldFullName] = struct{}{}
+			}
+		case "fullAddress":
+			if _, ok := fieldSeen[address.FieldFullAddress]; !ok {
+				selectedFields = append(selectedFields, address.FieldFullAddress)
+				fieldSeen[address.FieldFullAddress] = struct{}{}
+			}
+		case "name":
+			if _, ok := fieldSeen[address.FieldName]; !ok {
+				selectedFields = append(selectedFields, address.FieldName)
+				fieldSeen[address.FieldName] = struct{}{}
+			}
+		case "isLocalized":
+			if _, ok := fieldSeen[address.FieldIsLocalized]; !ok {
+				selectedFields = append(selectedFields, address.FieldIsLocalized)
+				fieldSeen[address.FieldIsLocalized] = struct{}{}
+			}
 		case "id":
 		case "__typename":
 		default:
@@ -1635,6 +1655,11 @@ func (_q *CustomerAddressQuery) collectField(ctx context.Context, oneNode bool, 
 			if _, ok := fieldSeen[customeraddress.FieldAddressID]; !ok {
 				selectedFields = append(selectedFields, customeraddress.FieldAddressID)
 				fieldSeen[customeraddress.FieldAddressID] = struct{}{}
+			}
+		case "name":
+			if _, ok := fieldSeen[customeraddress.FieldName]; !ok {
+				selectedFields = append(selectedFields, customeraddress.FieldName)
+				fieldSeen[customeraddress.FieldName] = struct{}{}
 			}
 		case "id":
 		case "__typename":
@@ -3338,6 +3363,11 @@ func (_q *OrderReturnQuery) collectField(ctx context.Context, oneNode bool, opCt
 			if _, ok := fieldSeen[orderreturn.FieldSkusCount]; !ok {
 				selectedFields = append(selectedFields, orderreturn.FieldSkusCount)
 				fieldSeen[orderreturn.FieldSkusCount] = struct{}{}
+			}
+		case "currencyCode":
+			if _, ok := fieldSeen[orderreturn.FieldCurrencyCode]; !ok {
+				selectedFields = append(selectedFields, orderreturn.FieldCurrencyCode)
+				fieldSeen[orderreturn.FieldCurrencyCode] = struct{}{}
 			}
 		case "estimatedRefundAmountCents":
 			if _, ok := fieldSeen[orderreturn.FieldEstimatedRefundAmountCents]; !ok {

@@ -335,6 +335,55 @@ type AddressWhereInput struct {
 	BillingInfoEqualFold    *string  `json:"billingInfoEqualFold,omitempty"`
 	BillingInfoContainsFold *string  `json:"billingInfoContainsFold,omitempty"`
 
+	// "full_name" field predicates.
+	FullName             *string  `json:"fullName,omitempty"`
+	FullNameNEQ          *string  `json:"fullNameNEQ,omitempty"`
+	FullNameIn           []string `json:"fullNameIn,omitempty"`
+	FullNameNotIn        []string `json:"fullNameNotIn,omitempty"`
+	FullNameGT           *string  `json:"fullNameGT,omitempty"`
+	FullNameGTE          *string  `json:"fullNameGTE,omitempty"`
+	FullNameLT           *string  `json:"fullNameLT,omitempty"`
+	FullNameLTE          *string  `json:"fullNameLTE,omitempty"`
+	FullNameContains     *string  `json:"fullNameContains,omitempty"`
+	FullNameHasPrefix    *string  `json:"fullNameHasPrefix,omitempty"`
+	FullNameHasSuffix    *string  `json:"fullNameHasSuffix,omitempty"`
+	FullNameEqualFold    *string  `json:"fullNameEqualFold,omitempty"`
+	FullNameContainsFold *string  `json:"fullNameContainsFold,omitempty"`
+
+	// "full_address" field predicates.
+	FullAddress             *string  `json:"fullAddress,omitempty"`
+	FullAddressNEQ          *string  `json:"fullAddressNEQ,omitempty"`
+	FullAddressIn           []string `json:"fullAddressIn,omitempty"`
+	FullAddressNotIn        []string `json:"fullAddressNotIn,omitempty"`
+	FullAddressGT           *string  `json:"fullAddressGT,omitempty"`
+	FullAddressGTE          *string  `json:"fullAddressGTE,omitempty"`
+	FullAddressLT           *string  `json:"fullAddressLT,omitempty"`
+	FullAddressLTE          *string  `json:"fullAddressLTE,omitempty"`
+	FullAddressContains     *string  `json:"fullAddressContains,omitempty"`
+	FullAddressHasPrefix    *string  `json:"fullAddressHasPrefix,omitempty"`
+	FullAddressHasSuffix    *string  `json:"fullAddressHasSuffix,omitempty"`
+	FullAddressEqualFold    *string  `json:"fullAddressEqualFold,omitempty"`
+	FullAddressContainsFold *string  `json:"fullAddressContainsFold,omitempty"`
+
+	// "name" field predicates.
+	Name             *string  `json:"name,omitempty"`
+	NameNEQ          *string  `json:"nameNEQ,omitempty"`
+	NameIn           []string `json:"nameIn,omitempty"`
+	NameNotIn        []string `json:"nameNotIn,omitempty"`
+	NameGT           *string  `json:"nameGT,omitempty"`
+	NameGTE          *string  `json:"nameGTE,omitempty"`
+	NameLT           *string  `json:"nameLT,omitempty"`
+	NameLTE          *string  `json:"nameLTE,omitempty"`
+	NameContains     *string  `json:"nameContains,omitempty"`
+	NameHasPrefix    *string  `json:"nameHasPrefix,omitempty"`
+	NameHasSuffix    *string  `json:"nameHasSuffix,omitempty"`
+	NameEqualFold    *string  `json:"nameEqualFold,omitempty"`
+	NameContainsFold *string  `json:"nameContainsFold,omitempty"`
+
+	// "is_localized" field predicates.
+	IsLocalized    *bool `json:"isLocalized,omitempty"`
+	IsLocalizedNEQ *bool `json:"isLocalizedNEQ,omitempty"`
+
 	// "customer_addresses" edge predicates.
 	HasCustomerAddresses     *bool                        `json:"hasCustomerAddresses,omitempty"`
 	HasCustomerAddressesWith []*CustomerAddressWhereInput `json:"hasCustomerAddressesWith,omitempty"`
@@ -1205,6 +1254,129 @@ func (i *AddressWhereInput) P() (predicate.Address, error) {
 	}
 	if i.BillingInfoContainsFold != nil {
 		predicates = append(predicates, address.BillingInfoContainsFold(*i.BillingInfoContainsFold))
+	}
+	if i.FullName != nil {
+		predicates = append(predicates, address.FullNameEQ(*i.FullName))
+	}
+	if i.FullNameNEQ != nil {
+		predicates = append(predicates, address.FullNameNEQ(*i.FullNameNEQ))
+	}
+	if len(i.FullNameIn) > 0 {
+		predicates = append(predicates, address.FullNameIn(i.FullNameIn...))
+	}
+	if len(i.FullNameNotIn) > 0 {
+		predicates = append(predicates, address.FullNameNotIn(i.FullNameNotIn...))
+	}
+	if i.FullNameGT != nil {
+		predicates = append(predicates, address.FullNameGT(*i.FullNameGT))
+	}
+	if i.FullNameGTE != nil {
+		predicates = append(predicates, address.FullNameGTE(*i.FullNameGTE))
+	}
+	if i.FullNameLT != nil {
+		predicates = append(predicates, address.FullNameLT(*i.FullNameLT))
+	}
+	if i.FullNameLTE != nil {
+		predicates = append(predicates, address.FullNameLTE(*i.FullNameLTE))
+	}
+	if i.FullNameContains != nil {
+		predicates = append(predicates, address.FullNameContains(*i.FullNameContains))
+	}
+	if i.FullNameHasPrefix != nil {
+		predicates = append(predicates, address.FullNameHasPrefix(*i.FullNameHasPrefix))
+	}
+	if i.FullNameHasSuffix != nil {
+		predicates = append(predicates, address.FullNameHasSuffix(*i.FullNameHasSuffix))
+	}
+	if i.FullNameEqualFold != nil {
+		predicates = append(predicates, address.FullNameEqualFold(*i.FullNameEqualFold))
+	}
+	if i.FullNameContainsFold != nil {
+		predicates = append(predicates, address.FullNameContainsFold(*i.FullNameContainsFold))
+	}
+	if i.FullAddress != nil {
+		predicates = append(predicates, address.FullAddressEQ(*i.FullAddress))
+	}
+	if i.FullAddressNEQ != nil {
+		predicates = append(predicates, address.FullAddressNEQ(*i.FullAddressNEQ))
+	}
+	if len(i.FullAddressIn) > 0 {
+		predicates = append(predicates, address.FullAddressIn(i.FullAddressIn...))
+	}
+	if len(i.FullAddressNotIn) > 0 {
+		predicates = append(predicates, address.FullAddressNotIn(i.FullAddressNotIn...))
+	}
+	if i.FullAddressGT != nil {
+		predicates = append(predicates, address.FullAddressGT(*i.FullAddressGT))
+	}
+	if i.FullAddressGTE != nil {
+		predicates = append(predicates, address.FullAddressGTE(*i.FullAddressGTE))
+	}
+	if i.FullAddressLT != nil {
+		predicates = append(predicates, address.FullAddressLT(*i.FullAddressLT))
+	}
+	if i.FullAddressLTE != nil {
+		predicates = append(predicates, address.FullAddressLTE(*i.FullAddressLTE))
+	}
+	if i.FullAddressContains != nil {
+		predicates = append(predicates, address.FullAddressContains(*i.FullAddressContains))
+	}
+	if i.FullAddressHasPrefix != nil {
+		predicates = append(predicates, address.FullAddressHasPrefix(*i.FullAddressHasPrefix))
+	}
+	if i.FullAddressHasSuffix != nil {
+		predicates = append(predicates, address.FullAddressHasSuffix(*i.FullAddressHasSuffix))
+	}
+	if i.FullAddressEqualFold != nil {
+		predicates = append(predicates, address.FullAddressEqualFold(*i.FullAddressEqualFold))
+	}
+	if i.FullAddressContainsFold != nil {
+		predicates = append(predicates, address.FullAddressContainsFold(*i.FullAddressContainsFold))
+	}
+	if i.Name != nil {
+		predicates = append(predicates, address.NameEQ(*i.Name))
+	}
+	if i.NameNEQ != nil {
+		predicates = append(predicates, address.NameNEQ(*i.NameNEQ))
+	}
+	if len(i.NameIn) > 0 {
+		predicates = append(predicates, address.NameIn(i.NameIn...))
+	}
+	if len(i.NameNotIn) > 0 {
+		predicates = append(predicates, address.NameNotIn(i.NameNotIn...))
+	}
+	if i.NameGT != nil {
+		predicates = append(predicates, address.NameGT(*i.NameGT))
+	}
+	if i.NameGTE != nil {
+		predicates = append(predicates, address.NameGTE(*i.NameGTE))
+	}
+	if i.NameLT != nil {
+		predicates = append(predicates, address.NameLT(*i.NameLT))
+	}
+	if i.NameLTE != nil {
+		predicates = append(predicates, address.NameLTE(*i.NameLTE))
+	}
+	if i.NameContains != nil {
+		predicates = append(predicates, address.NameContains(*i.NameContains))
+	}
+	if i.NameHasPrefix != nil {
+		predicates = append(predicates, address.NameHasPrefix(*i.NameHasPrefix))
+	}
+	if i.NameHasSuffix != nil {
+		predicates = append(predicates, address.NameHasSuffix(*i.NameHasSuffix))
+	}
+	if i.NameEqualFold != nil {
+		predicates = append(predicates, address.NameEqualFold(*i.NameEqualFold))
+	}
+	if i.NameContainsFold != nil {
+		predicates = append(predicates, address.NameContainsFold(*i.NameContainsFold))
+	}
+	if i.IsLocalized != nil {
+		predicates = append(predicates, address.IsLocalizedEQ(*i.IsLocalized))
+	}
+	if i.IsLocalizedNEQ != nil {
+		predicates = append(predicates, address.IsLocalizedNEQ(*i.IsLocalizedNEQ))
 	}
 
 	if i.HasCustomerAddresses != nil {
@@ -2826,6 +2998,21 @@ type CustomerAddressWhereInput struct {
 	AddressIDEqualFold    *string  `json:"addressIDEqualFold,omitempty"`
 	AddressIDContainsFold *string  `json:"addressIDContainsFold,omitempty"`
 
+	// "name" field predicates.
+	Name             *string  `json:"name,omitempty"`
+	NameNEQ          *string  `json:"nameNEQ,omitempty"`
+	NameIn           []string `json:"nameIn,omitempty"`
+	NameNotIn        []string `json:"nameNotIn,omitempty"`
+	NameGT           *string  `json:"nameGT,omitempty"`
+	NameGTE          *string  `json:"nameGTE,omitempty"`
+	NameLT           *string  `json:"nameLT,omitempty"`
+	NameLTE          *string  `json:"nameLTE,omitempty"`
+	NameContains     *string  `json:"nameContains,omitempty"`
+	NameHasPrefix    *string  `json:"nameHasPrefix,omitempty"`
+	NameHasSuffix    *string  `json:"nameHasSuffix,omitempty"`
+	NameEqualFold    *string  `json:"nameEqualFold,omitempty"`
+	NameContainsFold *string  `json:"nameContainsFold,omitempty"`
+
 	// "customer" edge predicates.
 	HasCustomer     *bool                 `json:"hasCustomer,omitempty"`
 	HasCustomerWith []*CustomerWhereInput `json:"hasCustomerWith,omitempty"`
@@ -3151,6 +3338,45 @@ func (i *CustomerAddressWhereInput) P() (predicate.CustomerAddress, error) {
 	}
 	if i.AddressIDContainsFold != nil {
 		predicates = append(predicates, customeraddress.AddressIDContainsFold(*i.AddressIDContainsFold))
+	}
+	if i.Name != nil {
+		predicates = append(predicates, customeraddress.NameEQ(*i.Name))
+	}
+	if i.NameNEQ != nil {
+		predicates = append(predicates, customeraddress.NameNEQ(*i.NameNEQ))
+	}
+	if len(i.NameIn) > 0 {
+		predicates = append(predicates, customeraddress.NameIn(i.NameIn...))
+	}
+	if len(i.NameNotIn) > 0 {
+		predicates = append(predicates, customeraddress.NameNotIn(i.NameNotIn...))
+	}
+	if i.NameGT != nil {
+		predicates = append(predicates, customeraddress.NameGT(*i.NameGT))
+	}
+	if i.NameGTE != nil {
+		predicates = append(predicates, customeraddress.NameGTE(*i.NameGTE))
+	}
+	if i.NameLT != nil {
+		predicates = append(predicates, customeraddress.NameLT(*i.NameLT))
+	}
+	if i.NameLTE != nil {
+		predicates = append(predicates, customeraddress.NameLTE(*i.NameLTE))
+	}
+	if i.NameContains != nil {
+		predicates = append(predicates, customeraddress.NameContains(*i.NameContains))
+	}
+	if i.NameHasPrefix != nil {
+		predicates = append(predicates, customeraddress.NameHasPrefix(*i.NameHasPrefix))
+	}
+	if i.NameHasSuffix != nil {
+		predicates = append(predicates, customeraddress.NameHasSuffix(*i.NameHasSuffix))
+	}
+	if i.NameEqualFold != nil {
+		predicates = append(predicates, customeraddress.NameEqualFold(*i.NameEqualFold))
+	}
+	if i.NameContainsFold != nil {
+		predicates = append(predicates, customeraddress.NameContainsFold(*i.NameContainsFold))
 	}
 
 	if i.HasCustomer != nil {
@@ -7013,6 +7239,21 @@ type ReturnWhereInput struct {
 	SkusCountLT    *int  `json:"skusCountLT,omitempty"`
 	SkusCountLTE   *int  `json:"skusCountLTE,omitempty"`
 
+	// "currency_code" field predicates.
+	CurrencyCode             *string  `json:"currencyCode,omitempty"`
+	CurrencyCodeNEQ          *string  `json:"currencyCodeNEQ,omitempty"`
+	CurrencyCodeIn           []string `json:"currencyCodeIn,omitempty"`
+	CurrencyCodeNotIn        []string `json:"currencyCodeNotIn,omitempty"`
+	CurrencyCodeGT           *string  `json:"currencyCodeGT,omitempty"`
+	CurrencyCodeGTE          *string  `json:"currencyCodeGTE,omitempty"`
+	CurrencyCodeLT           *string  `json:"currencyCodeLT,omitempty"`
+	CurrencyCodeLTE          *string  `json:"currencyCodeLTE,omitempty"`
+	CurrencyCodeContains     *string  `json:"currencyCodeContains,omitempty"`
+	CurrencyCodeHasPrefix    *string  `json:"currencyCodeHasPrefix,omitempty"`
+	CurrencyCodeHasSuffix    *string  `json:"currencyCodeHasSuffix,omitempty"`
+	CurrencyCodeEqualFold    *string  `json:"currencyCodeEqualFold,omitempty"`
+	CurrencyCodeContainsFold *string  `json:"currencyCodeContainsFold,omitempty"`
+
 	// "estimated_refund_amount_cents" field predicates.
 	EstimatedRefundAmountCents      *int64  `json:"estimatedRefundAmountCents,omitempty"`
 	EstimatedRefundAmountCentsNEQ   *int64  `json:"estimatedRefundAmountCentsNEQ,omitempty"`
@@ -7499,6 +7740,45 @@ func (i *ReturnWhereInput) P() (predicate.OrderReturn, error) {
 	}
 	if i.SkusCountLTE != nil {
 		predicates = append(predicates, orderreturn.SkusCountLTE(*i.SkusCountLTE))
+	}
+	if i.CurrencyCode != nil {
+		predicates = append(predicates, orderreturn.CurrencyCodeEQ(*i.CurrencyCode))
+	}
+	if i.CurrencyCodeNEQ != nil {
+		predicates = append(predicates, orderreturn.CurrencyCodeNEQ(*i.CurrencyCodeNEQ))
+	}
+	if len(i.CurrencyCodeIn) > 0 {
+		predicates = append(predicates, orderreturn.CurrencyCodeIn(i.CurrencyCodeIn...))
+	}
+	if len(i.CurrencyCodeNotIn) > 0 {
+		predicates = append(predicates, orderreturn.CurrencyCodeNotIn(i.CurrencyCodeNotIn...))
+	}
+	if i.CurrencyCodeGT != nil {
+		predicates = append(predicates, orderreturn.CurrencyCodeGT(*i.CurrencyCodeGT))
+	}
+	if i.CurrencyCodeGTE != nil {
+		predicates = append(predicates, orderreturn.CurrencyCodeGTE(*i.CurrencyCodeGTE))
+	}
+	if i.CurrencyCodeLT != nil {
+		predicates = append(predicates, orderreturn.CurrencyCodeLT(*i.CurrencyCodeLT))
+	}
+	if i.CurrencyCodeLTE != nil {
+		predicates = append(predicates, orderreturn.CurrencyCodeLTE(*i.CurrencyCodeLTE))
+	}
+	if i.CurrencyCodeContains != nil {
+		predicates = append(predicates, orderreturn.CurrencyCodeContains(*i.CurrencyCodeContains))
+	}
+	if i.CurrencyCodeHasPrefix != nil {
+		predicates = append(predicates, orderreturn.CurrencyCodeHasPrefix(*i.CurrencyCodeHasPrefix))
+	}
+	if i.CurrencyCodeHasSuffix != nil {
+		predicates = append(predicates, orderreturn.CurrencyCodeHasSuffix(*i.CurrencyCodeHasSuffix))
+	}
+	if i.CurrencyCodeEqualFold != nil {
+		predicates = append(predicates, orderreturn.CurrencyCodeEqualFold(*i.CurrencyCodeEqualFold))
+	}
+	if i.CurrencyCodeContainsFold != nil {
+		predicates = append(predicates, orderreturn.CurrencyCodeContainsFold(*i.CurrencyCodeContainsFold))
 	}
 	if i.EstimatedRefundAmountCents != nil {
 		predicates = append(predicates, orderreturn.EstimatedRefundAmountCentsEQ(*i.EstimatedRefundAmountCents))

@@ -86,6 +86,10 @@ type AddressMutation struct {
 	lng                       *float64
 	addlng                    *float64
 	billing_info              *string
+	full_name                 *string
+	full_address              *string
+	name                      *string
+	is_localized              *bool
 	created_by_customer_id    *string
 	clearedFields             map[string]struct{}
 	customer_addresses        map[string]struct{}
@@ -1203,6 +1207,150 @@ func (m *AddressMutation) ResetBillingInfo() {
 	delete(m.clearedFields, address.FieldBillingInfo)
 }
 
+// SetFullName sets the "full_name" field.
+func (m *AddressMutation) SetFullName(s string) {
+	m.full_name = &s
+}
+
+// FullName returns the value of the "full_name" field in the mutation.
+func (m *AddressMutation) FullName() (r string, exists bool) {
+	v := m.full_name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFullName returns the old "full_name" field's value of the Address entity.
+// If the Address object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AddressMutation) OldFullName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFullName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFullName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFullName: %w", err)
+	}
+	return oldValue.FullName, nil
+}
+
+// ResetFullName resets all changes to the "full_name" field.
+func (m *AddressMutation) ResetFullName() {
+	m.full_name = nil
+}
+
+// SetFullAddress sets the "full_address" field.
+func (m *AddressMutation) SetFullAddress(s string) {
+	m.full_address = &s
+}
+
+// FullAddress returns the value of the "full_address" field in the mutation.
+func (m *AddressMutation) FullAddress() (r string, exists bool) {
+	v := m.full_address
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFullAddress returns the old "full_address" field's value of the Address entity.
+// If the Address object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AddressMutation) OldFullAddress(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFullAddress is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFullAddress requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFullAddress: %w", err)
+	}
+	return oldValue.FullAddress, nil
+}
+
+// ResetFullAddress resets all changes to the "full_address" field.
+func (m *AddressMutation) ResetFullAddress() {
+	m.full_address = nil
+}
+
+// SetName sets the "name" field.
+func (m *AddressMutation) SetName(s string) {
+	m.name = &s
+}
+
+// Name returns the value of the "name" field in the mutation.
+func (m *AddressMutation) Name() (r string, exists bool) {
+	v := m.name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldName returns the old "name" field's value of the Address entity.
+// If the Address object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AddressMutation) OldName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldName: %w", err)
+	}
+	return oldValue.Name, nil
+}
+
+// ResetName resets all changes to the "name" field.
+func (m *AddressMutation) ResetName() {
+	m.name = nil
+}
+
+// SetIsLocalized sets the "is_localized" field.
+func (m *AddressMutation) SetIsLocalized(b bool) {
+	m.is_localized = &b
+}
+
+// IsLocalized returns the value of the "is_localized" field in the mutation.
+func (m *AddressMutation) IsLocalized() (r bool, exists bool) {
+	v := m.is_localized
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldIsLocalized returns the old "is_localized" field's value of the Address entity.
+// If the Address object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AddressMutation) OldIsLocalized(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldIsLocalized is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldIsLocalized requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldIsLocalized: %w", err)
+	}
+	return oldValue.IsLocalized, nil
+}
+
+// ResetIsLocalized resets all changes to the "is_localized" field.
+func (m *AddressMutation) ResetIsLocalized() {
+	m.is_localized = nil
+}
+
 // SetCreatedByCustomerID sets the "created_by_customer_id" field.
 func (m *AddressMutation) SetCreatedByCustomerID(s string) {
 	m.created_by_customer_id = &s
@@ -1340,7 +1488,7 @@ func (m *AddressMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *AddressMutation) Fields() []string {
-	fields := make([]string, 0, 23)
+	fields := make([]string, 0, 27)
 	if m.mode != nil {
 		fields = append(fields, address.FieldMode)
 	}
@@ -1407,6 +1555,18 @@ func (m *AddressMutation) Fields() []string {
 	if m.billing_info != nil {
 		fields = append(fields, address.FieldBillingInfo)
 	}
+	if m.full_name != nil {
+		fields = append(fields, address.FieldFullName)
+	}
+	if m.full_address != nil {
+		fields = append(fields, address.FieldFullAddress)
+	}
+	if m.name != nil {
+		fields = append(fields, address.FieldName)
+	}
+	if m.is_localized != nil {
+		fields = append(fields, address.FieldIsLocalized)
+	}
 	if m.created_by_customer_id != nil {
 		fields = append(fields, address.FieldCreatedByCustomerID)
 	}
@@ -1462,6 +1622,14 @@ func (m *AddressMutation) Field(name string) (ent.Value, bool) {
 		return m.Lng()
 	case address.FieldBillingInfo:
 		return m.BillingInfo()
+	case address.FieldFullName:
+		return m.FullName()
+	case address.FieldFullAddress:
+		return m.FullAddress()
+	case address.FieldName:
+		return m.Name()
+	case address.FieldIsLocalized:
+		return m.IsLocalized()
 	case address.FieldCreatedByCustomerID:
 		return m.CreatedByCustomerID()
 	}
@@ -1517,6 +1685,14 @@ func (m *AddressMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldLng(ctx)
 	case address.FieldBillingInfo:
 		return m.OldBillingInfo(ctx)
+	case address.FieldFullName:
+		return m.OldFullName(ctx)
+	case address.FieldFullAddress:
+		return m.OldFullAddress(ctx)
+	case address.FieldName:
+		return m.OldName(ctx)
+	case address.FieldIsLocalized:
+		return m.OldIsLocalized(ctx)
 	case address.FieldCreatedByCustomerID:
 		return m.OldCreatedByCustomerID(ctx)
 	}
@@ -1681,6 +1857,34 @@ func (m *AddressMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetBillingInfo(v)
+		return nil
+	case address.FieldFullName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFullName(v)
+		return nil
+	case address.FieldFullAddress:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFullAddress(v)
+		return nil
+	case address.FieldName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetName(v)
+		return nil
+	case address.FieldIsLocalized:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetIsLocalized(v)
 		return nil
 	case address.FieldCreatedByCustomerID:
 		v, ok := value.(string)
@@ -1917,6 +2121,18 @@ func (m *AddressMutation) ResetField(name string) error {
 		return nil
 	case address.FieldBillingInfo:
 		m.ResetBillingInfo()
+		return nil
+	case address.FieldFullName:
+		m.ResetFullName()
+		return nil
+	case address.FieldFullAddress:
+		m.ResetFullAddress()
+		return nil
+	case address.FieldName:
+		m.ResetName()
+		return nil
+	case address.FieldIsLocalized:
+		m.ResetIsLocalized()
 		return nil
 	case address.FieldCreatedByCustomerID:
 		m.ResetCreatedByCustomerID()
@@ -6216,6 +6432,7 @@ type CustomerAddressMutation struct {
 	reference        *string
 	reference_origin *string
 	metadata         *map[string]interface{}
+	name             *string
 	clearedFields    map[string]struct{}
 	customer         *string
 	clearedcustomer  bool
@@ -6644,6 +6861,42 @@ func (m *CustomerAddressMutation) ResetAddressID() {
 	m.address = nil
 }
 
+// SetName sets the "name" field.
+func (m *CustomerAddressMutation) SetName(s string) {
+	m.name = &s
+}
+
+// Name returns the value of the "name" field in the mutation.
+func (m *CustomerAddressMutation) Name() (r string, exists bool) {
+	v := m.name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldName returns the old "name" field's value of the CustomerAddress entity.
+// If the CustomerAddress object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerAddressMutation) OldName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldName: %w", err)
+	}
+	return oldValue.Name, nil
+}
+
+// ResetName resets all changes to the "name" field.
+func (m *CustomerAddressMutation) ResetName() {
+	m.name = nil
+}
+
 // ClearCustomer clears the "customer" edge to the Customer entity.
 func (m *CustomerAddressMutation) ClearCustomer() {
 	m.clearedcustomer = true
@@ -6732,7 +6985,7 @@ func (m *CustomerAddressMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *CustomerAddressMutation) Fields() []string {
-	fields := make([]string, 0, 8)
+	fields := make([]string, 0, 9)
 	if m.mode != nil {
 		fields = append(fields, customeraddress.FieldMode)
 	}
@@ -6756,6 +7009,9 @@ func (m *CustomerAddressMutation) Fields() []string {
 	}
 	if m.address != nil {
 		fields = append(fields, customeraddress.FieldAddressID)
+	}
+	if m.name != nil {
+		fields = append(fields, customeraddress.FieldName)
 	}
 	return fields
 }
@@ -6781,6 +7037,8 @@ func (m *CustomerAddressMutation) Field(name string) (ent.Value, bool) {
 		return m.CustomerID()
 	case customeraddress.FieldAddressID:
 		return m.AddressID()
+	case customeraddress.FieldName:
+		return m.Name()
 	}
 	return nil, false
 }
@@ -6806,6 +7064,8 @@ func (m *CustomerAddressMutation) OldField(ctx context.Context, name string) (en
 		return m.OldCustomerID(ctx)
 	case customeraddress.FieldAddressID:
 		return m.OldAddressID(ctx)
+	case customeraddress.FieldName:
+		return m.OldName(ctx)
 	}
 	return nil, fmt.Errorf("unknown CustomerAddress field %s", name)
 }
@@ -6870,6 +7130,13 @@ func (m *CustomerAddressMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetAddressID(v)
+		return nil
+	case customeraddress.FieldName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetName(v)
 		return nil
 	}
 	return fmt.Errorf("unknown CustomerAddress field %s", name)
@@ -6958,6 +7225,9 @@ func (m *CustomerAddressMutation) ResetField(name string) error {
 		return nil
 	case customeraddress.FieldAddressID:
 		m.ResetAddressID()
+		return nil
+	case customeraddress.FieldName:
+		m.ResetName()
 		return nil
 	}
 	return fmt.Errorf("unknown CustomerAddress field %s", name)
@@ -14007,6 +14277,7 @@ type OrderReturnMutation struct {
 	status                           *orderreturn.Status
 	skus_count                       *int
 	addskus_count                    *int
+	currency_code                    *string
 	estimated_refund_amount_cents    *int64
 	addestimated_refund_amount_cents *int64
 	approved_at                      *time.Time
@@ -14574,6 +14845,42 @@ func (m *OrderReturnMutation) ResetSkusCount() {
 	m.addskus_count = nil
 }
 
+// SetCurrencyCode sets the "currency_code" field.
+func (m *OrderReturnMutation) SetCurrencyCode(s string) {
+	m.currency_code = &s
+}
+
+// CurrencyCode returns the value of the "currency_code" field in the mutation.
+func (m *OrderReturnMutation) CurrencyCode() (r string, exists bool) {
+	v := m.currency_code
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCurrencyCode returns the old "currency_code" field's value of the OrderReturn entity.
+// If the OrderReturn object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrderReturnMutation) OldCurrencyCode(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCurrencyCode is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCurrencyCode requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCurrencyCode: %w", err)
+	}
+	return oldValue.CurrencyCode, nil
+}
+
+// ResetCurrencyCode resets all changes to the "currency_code" field.
+func (m *OrderReturnMutation) ResetCurrencyCode() {
+	m.currency_code = nil
+}
+
 // SetEstimatedRefundAmountCents sets the "estimated_refund_amount_cents" field.
 func (m *OrderReturnMutation) SetEstimatedRefundAmountCents(i int64) {
 	m.estimated_refund_amount_cents = &i
@@ -15066,7 +15373,7 @@ func (m *OrderReturnMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *OrderReturnMutation) Fields() []string {
-	fields := make([]string, 0, 18)
+	fields := make([]string, 0, 19)
 	if m.mode != nil {
 		fields = append(fields, orderreturn.FieldMode)
 	}
@@ -15099,6 +15406,9 @@ func (m *OrderReturnMutation) Fields() []string {
 	}
 	if m.skus_count != nil {
 		fields = append(fields, orderreturn.FieldSkusCount)
+	}
+	if m.currency_code != nil {
+		fields = append(fields, orderreturn.FieldCurrencyCode)
 	}
 	if m.estimated_refund_amount_cents != nil {
 		fields = append(fields, orderreturn.FieldEstimatedRefundAmountCents)
@@ -15151,6 +15461,8 @@ func (m *OrderReturnMutation) Field(name string) (ent.Value, bool) {
 		return m.Status()
 	case orderreturn.FieldSkusCount:
 		return m.SkusCount()
+	case orderreturn.FieldCurrencyCode:
+		return m.CurrencyCode()
 	case orderreturn.FieldEstimatedRefundAmountCents:
 		return m.EstimatedRefundAmountCents()
 	case orderreturn.FieldApprovedAt:
@@ -15196,6 +15508,8 @@ func (m *OrderReturnMutation) OldField(ctx context.Context, name string) (ent.Va
 		return m.OldStatus(ctx)
 	case orderreturn.FieldSkusCount:
 		return m.OldSkusCount(ctx)
+	case orderreturn.FieldCurrencyCode:
+		return m.OldCurrencyCode(ctx)
 	case orderreturn.FieldEstimatedRefundAmountCents:
 		return m.OldEstimatedRefundAmountCents(ctx)
 	case orderreturn.FieldApprovedAt:
@@ -15295,6 +15609,13 @@ func (m *OrderReturnMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetSkusCount(v)
+		return nil
+	case orderreturn.FieldCurrencyCode:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCurrencyCode(v)
 		return nil
 	case orderreturn.FieldEstimatedRefundAmountCents:
 		v, ok := value.(int64)
@@ -15504,6 +15825,9 @@ func (m *OrderReturnMutation) ResetField(name string) error {
 		return nil
 	case orderreturn.FieldSkusCount:
 		m.ResetSkusCount()
+		return nil
+	case orderreturn.FieldCurrencyCode:
+		m.ResetCurrencyCode()
 		return nil
 	case orderreturn.FieldEstimatedRefundAmountCents:
 		m.ResetEstimatedRefundAmountCents()

@@ -44,6 +44,8 @@ type OrderReturn struct {
 	Status orderreturn.Status `json:"status,omitempty"`
 	// The number of SKUs being returned.
 	SkusCount int `json:"skus_count,omitempty"`
+	// The ISO 4217 currency of the returned order.
+	CurrencyCode string `json:"currency_code,omitempty"`
 	// The estimated refund, in cents, in the order's currency.
 	EstimatedRefundAmountCents int64 `json:"estimated_refund_amount_cents,omitempty"`
 	// When the return was approved.
@@ -121,7 +123,7 @@ func (*OrderReturn) scanValues(columns []string) ([]any, error) {
 			values[i] = new([]byte)
 		case orderreturn.FieldSkusCount, orderreturn.FieldEstimatedRefundAmountCents:
 			values[i] = new(sql.NullInt64)
-		case orderreturn.FieldID, orderreturn.FieldMode, orderreturn.FieldReference, orderreturn.FieldReferenceOrigin, orderreturn.FieldOrderID, orderreturn.FieldCustomerID, orderreturn.FieldNumber, orderreturn.FieldStatus:
+		case orderreturn.FieldID, orderreturn.FieldMode, orderreturn.FieldReference, orderreturn.FieldReferenceOrigin, orderreturn.FieldOrderID, orderreturn.FieldCustomerID, orderreturn.FieldNumber, orderreturn.FieldStatus, orderreturn.FieldCurrencyCode:
 			values[i] = new(sql.NullString)
 		case orderreturn.FieldCreatedAt, orderreturn.FieldUpdatedAt, orderreturn.FieldApprovedAt, orderreturn.FieldCancelledAt, orderreturn.FieldShippedAt, orderreturn.FieldRejectedAt, orderreturn.FieldReceivedAt, orderreturn.FieldRefundedAt:
 			values[i] = new(sql.NullTime)
@@ -215,6 +217,12 @@ func (_m *OrderReturn) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field skus_count", values[i])
 			} else if value.Valid {
 				_m.SkusCount = int(value.Int64)
+			}
+		case orderreturn.FieldCurrencyCode:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field currency_code", values[i])
+			} else if value.Valid {
+				_m.CurrencyCode = value.String
 			}
 		case orderreturn.FieldEstimatedRefundAmountCents:
 			if value, ok := values[i].(*sql.NullInt64); !ok {
@@ -351,6 +359,9 @@ func (_m *OrderReturn) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("skus_count=")
 	builder.WriteString(fmt.Sprintf("%v", _m.SkusCount))
+	builder.WriteString(", ")
+	builder.WriteString("currency_code=")
+	builder.WriteString(_m.CurrencyCode)
 	builder.WriteString(", ")
 	builder.WriteString("estimated_refund_amount_cents=")
 	builder.WriteString(fmt.Sprintf("%v", _m.EstimatedRefundAmountCents))

@@ -141,6 +141,20 @@ func (_c *OrderReturnCreate) SetNillableSkusCount(v *int) *OrderReturnCreate {
 	return _c
 }
 
+// SetCurrencyCode sets the "currency_code" field.
+func (_c *OrderReturnCreate) SetCurrencyCode(v string) *OrderReturnCreate {
+	_c.mutation.SetCurrencyCode(v)
+	return _c
+}
+
+// SetNillableCurrencyCode sets the "currency_code" field if the given value is not nil.
+func (_c *OrderReturnCreate) SetNillableCurrencyCode(v *string) *OrderReturnCreate {
+	if v != nil {
+		_c.SetCurrencyCode(*v)
+	}
+	return _c
+}
+
 // SetEstimatedRefundAmountCents sets the "estimated_refund_amount_cents" field.
 func (_c *OrderReturnCreate) SetEstimatedRefundAmountCents(v int64) *OrderReturnCreate {
 	_c.mutation.SetEstimatedRefundAmountCents(v)
@@ -341,6 +355,10 @@ func (_c *OrderReturnCreate) defaults() error {
 		v := orderreturn.DefaultSkusCount
 		_c.mutation.SetSkusCount(v)
 	}
+	if _, ok := _c.mutation.CurrencyCode(); !ok {
+		v := orderreturn.DefaultCurrencyCode
+		_c.mutation.SetCurrencyCode(v)
+	}
 	if _, ok := _c.mutation.EstimatedRefundAmountCents(); !ok {
 		v := orderreturn.DefaultEstimatedRefundAmountCents
 		_c.mutation.SetEstimatedRefundAmountCents(v)
@@ -408,6 +426,9 @@ func (_c *OrderReturnCreate) check() error {
 		if err := orderreturn.SkusCountValidator(v); err != nil {
 			return &ValidationError{Name: "skus_count", err: fmt.Errorf(`ent: validator failed for field "OrderReturn.skus_count": %w`, err)}
 		}
+	}
+	if _, ok := _c.mutation.CurrencyCode(); !ok {
+		return &ValidationError{Name: "currency_code", err: errors.New(`ent: missing required field "OrderReturn.currency_code"`)}
 	}
 	if _, ok := _c.mutation.EstimatedRefundAmountCents(); !ok {
 		return &ValidationError{Name: "estimated_refund_amount_cents", err: errors.New(`ent: missing required field "OrderReturn.estimated_refund_amount_cents"`)}
@@ -499,6 +520,10 @@ func (_c *OrderReturnCreate) createSpec() (*OrderReturn, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.SkusCount(); ok {
 		_spec.SetField(orderreturn.FieldSkusCount, field.TypeInt, value)
 		_node.SkusCount = value
+	}
+	if value, ok := _c.mutation.CurrencyCode(); ok {
+		_spec.SetField(orderreturn.FieldCurrencyCode, field.TypeString, value)
+		_node.CurrencyCode = value
 	}
 	if value, ok := _c.mutation.EstimatedRefundAmountCents(); ok {
 		_spec.SetField(orderreturn.FieldEstimatedRefundAmountCents, field.TypeInt64, value)
@@ -877,6 +902,9 @@ func (u *OrderReturnUpsertOne) UpdateNewValues() *OrderReturnUpsertOne {
 		}
 		if _, exists := u.create.mutation.Number(); exists {
 			s.SetIgnore(orderreturn.FieldNumber)
+		}
+		if _, exists := u.create.mutation.CurrencyCode(); exists {
+			s.SetIgnore(orderreturn.FieldCurrencyCode)
 		}
 	}))
 	return u
@@ -1358,6 +1386,9 @@ func (u *OrderReturnUpsertBulk) UpdateNewValues() *OrderReturnUpsertBulk {
 			}
 			if _, exists := b.mutation.Number(); exists {
 				s.SetIgnore(orderreturn.FieldNumber)
+			}
+			if _, exists := b.mutation.CurrencyCode(); exists {
+				s.SetIgnore(orderreturn.FieldCurrencyCode)
 			}
 		}
 	}))

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"clientele/ent"
@@ -109,7 +110,11 @@ func NewHandler(o Options) http.Handler {
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	srv.Use(accessExtension{})
 	srv.Use(limitsExtension{limits: o.Limits, schema: es.Schema()})
-	srv.Use(mutationTx{client: o.Client})
+	mtx := mutationTx{client: o.Client}
+	if o.Dialect == dialect.SQLite {
+		mtx.writeLock = &sync.Mutex{}
+	}
+	srv.Use(mtx)
 	if o.Metrics != nil {
 		srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 			start := time.Now()

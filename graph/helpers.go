@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
-	"strings"
 
 	"clientele/ent"
 	"clientele/ent/customer"
@@ -92,42 +91,6 @@ func (r *Resolver) eventResource(ctx context.Context, e *ent.Event) (ent.Noder, 
 		return nil, nil
 	}
 	return n, err
-}
-
-func join(parts ...*string) string {
-	var out []string
-	for _, p := range parts {
-		if p != nil && strings.TrimSpace(*p) != "" {
-			out = append(out, strings.TrimSpace(*p))
-		}
-	}
-	return strings.Join(out, " ")
-}
-
-func addressFullName(a *ent.Address) string {
-	if a.Business && a.Company != nil {
-		return *a.Company
-	}
-	return join(a.FirstName, a.LastName)
-}
-
-func addressFullAddress(a *ent.Address) string {
-	city := a.City
-	parts := []string{join(&a.Line1, a.Line2), join(a.ZipCode, &city, a.StateCode), a.CountryCode}
-	if a.Phone != "" {
-		parts = append(parts, "("+a.Phone+")")
-	}
-	var out []string
-	for _, p := range parts {
-		if p != "" {
-			out = append(out, p)
-		}
-	}
-	return strings.Join(out, ", ")
-}
-
-func addressName(a *ent.Address) string {
-	return addressFullName(a) + ", " + addressFullAddress(a)
 }
 
 var currencySymbols = map[string]string{"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥"}

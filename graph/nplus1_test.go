@@ -57,7 +57,9 @@ func TestQ50StatementCountDoesNotGrowWithRows(t *testing.T) {
 	require.Len(t, r.Get("customers.edges"), 12)
 	require.Equal(t, 2, r.Int("customers.edges.11.node.customerAddresses.totalCount"))
 	require.Equal(t, 3, r.Int("customers.edges.11.node.orders.totalCount"))
-	require.NotEmpty(t, r.Str("customers.edges.11.node.customerAddresses.edges.0.node.name"))
+	// The entry's name is the whole address even though the query asked the
+	// address for its city only.
+	require.Equal(t, "Ann Lee, Via Roma 1, City 0, IT, (+39 555)", r.Str("customers.edges.11.node.customerAddresses.edges.0.node.name"))
 	require.Equal(t, "VIP", r.Str("customers.edges.11.node.customerGroup.name"))
 	require.Equal(t, one, many, "statements for 1 and 12 customers")
 	// customers, their count, groups, address-book entries, addresses and
@@ -100,4 +102,22 @@ func TestOrdersWithCustomerGroupLoadEachCustomerOnce(t *testing.T) {
 	require.Len(t, r.Get("orders.edges"), 12)
 	require.Equal(t, one, many)
 	require.LessOrEqual(t, many, int64(4))
+}
+
+// An address-book entry's name is a copy of its address's name and follows
+// the address when it changes.
+func TestCustomerAddressNameFollowsTheAddress(t *testing.T) {
+	t.Parallel()
+	e := testenv.New(t)
+	seedCustomers(t, e, 1)
+	r := e.MustDo(t, `{ customerAddresses(first: 1) { edges { node { id name address { id name fullName fullAddress isLocalized } } } } }`, nil)
+	aid := r.Str("customerAddresses.edges.0.node.address.id")
+	require.Equal(t, r.Str("customerAddresses.edges.0.node.address.name"), r.Str("customerAddresses.edges.0.node.name"))
+	require.Equal(t, "Ann Lee", r.Str("customerAddresses.edges.0.node.address.fullName"))
+	require.Equal(t, false, r.Get("customerAddresses.edges.0.node.address.isLocalized"))
+	e.MustDo(t, `mutation($id: ID!) { updateAddress(id: $id, input: {business: true, company: "ACME", lat: 45.4, lng: 9.2}) { address { id } } }`, map[string]any{"id": aid})
+	r = e.MustDo(t, `query($id: ID!) { node(id: $id) { ... on Address { name isLocalized customerAddresses { edges { node { name } } } } } }`, map[string]any{"id": aid})
+	require.Equal(t, "ACME, Via Roma 1, City 0, IT, (+39 555)", r.Str("node.name"))
+	require.Equal(t, true, r.Get("node.isLocalized"))
+	require.Equal(t, "ACME, Via Roma 1, City 0, IT, (+39 555)", r.Str("node.customerAddresses.edges.0.node.name"))
 }

@@ -21,26 +21,6 @@ import (
 	"entgo.io/contrib/entgql"
 )
 
-// FullName is the resolver for the fullName field.
-func (r *addressResolver) FullName(ctx context.Context, obj *ent.Address) (string, error) {
-	return addressFullName(obj), nil
-}
-
-// FullAddress is the resolver for the fullAddress field.
-func (r *addressResolver) FullAddress(ctx context.Context, obj *ent.Address) (string, error) {
-	return addressFullAddress(obj), nil
-}
-
-// Name is the resolver for the name field.
-func (r *addressResolver) Name(ctx context.Context, obj *ent.Address) (string, error) {
-	return addressName(obj), nil
-}
-
-// IsLocalized is the resolver for the isLocalized field.
-func (r *addressResolver) IsLocalized(ctx context.Context, obj *ent.Address) (bool, error) {
-	return obj.Lat != nil && obj.Lng != nil, nil
-}
-
 // Links is the resolver for the links field.
 func (r *addressResolver) Links(ctx context.Context, obj *ent.Address) (*model.Links, error) {
 	return r.links("addresses", obj.ID), nil
@@ -74,15 +54,6 @@ func (r *customerResolver) HasPassword(ctx context.Context, obj *ent.Customer) (
 // Links is the resolver for the links field.
 func (r *customerResolver) Links(ctx context.Context, obj *ent.Customer) (*model.Links, error) {
 	return r.links("customers", obj.ID), nil
-}
-
-// Name is the resolver for the name field.
-func (r *customerAddressResolver) Name(ctx context.Context, obj *ent.CustomerAddress) (string, error) {
-	a, err := obj.Address(ctx)
-	if err != nil {
-		return "", err
-	}
-	return addressName(a), nil
 }
 
 // CustomerEmail is the resolver for the customerEmail field.
@@ -646,11 +617,7 @@ func (r *returnResolver) CustomerEmail(ctx context.Context, obj *ent.OrderReturn
 
 // FormattedEstimatedRefundAmount is the resolver for the formattedEstimatedRefundAmount field.
 func (r *returnResolver) FormattedEstimatedRefundAmount(ctx context.Context, obj *ent.OrderReturn) (string, error) {
-	o, err := obj.Order(ctx)
-	if err != nil {
-		return "", err
-	}
-	return money(obj.EstimatedRefundAmountCents, o.CurrencyCode), nil
+	return money(obj.EstimatedRefundAmountCents, obj.CurrencyCode), nil
 }
 
 // Links is the resolver for the links field.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"sync"
 
 	"clientele/ent"
 
@@ -18,8 +19,15 @@ import (
 // rendered outside the transaction, with the root client: child fields may
 // run concurrently (a transaction is one connection) and no lock is held
 // while rendering. gqlgen runs root mutation fields one after another.
+//
+// On SQLite, writers also queue on writeLock inside the process: SQLite
+// allows one writer at a time anyway, and a Go mutex hands the turn over at
+// once where SQLite's busy handler sleeps and retries (which made the p99
+// of concurrent writes seconds long). Other processes writing the same file
+// still wait in the busy handler.
 type mutationTx struct {
-	client *ent.Client
+	client    *ent.Client
+	writeLock *sync.Mutex
 }
 
 var _ interface {
@@ -34,6 +42,10 @@ func (t mutationTx) InterceptField(ctx context.Context, next graphql.Resolver) (
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil || fc.Object != "Mutation" {
 		return next(ctx)
+	}
+	if t.writeLock != nil {
+		t.writeLock.Lock()
+		defer t.writeLock.Unlock()
 	}
 	tx, err := t.client.Tx(ctx)
 	if err != nil {

@@ -62,6 +62,14 @@ const (
 	FieldLng = "lng"
 	// FieldBillingInfo holds the string denoting the billing_info field in the database.
 	FieldBillingInfo = "billing_info"
+	// FieldFullName holds the string denoting the full_name field in the database.
+	FieldFullName = "full_name"
+	// FieldFullAddress holds the string denoting the full_address field in the database.
+	FieldFullAddress = "full_address"
+	// FieldName holds the string denoting the name field in the database.
+	FieldName = "name"
+	// FieldIsLocalized holds the string denoting the is_localized field in the database.
+	FieldIsLocalized = "is_localized"
 	// FieldCreatedByCustomerID holds the string denoting the created_by_customer_id field in the database.
 	FieldCreatedByCustomerID = "created_by_customer_id"
 	// EdgeCustomerAddresses holds the string denoting the customer_addresses edge name in mutations.
@@ -102,6 +110,10 @@ var Columns = []string{
 	FieldLat,
 	FieldLng,
 	FieldBillingInfo,
+	FieldFullName,
+	FieldFullAddress,
+	FieldName,
+	FieldIsLocalized,
 	FieldCreatedByCustomerID,
 }
 
@@ -168,6 +180,14 @@ var (
 	LngValidator func(float64) error
 	// BillingInfoValidator is a validator for the "billing_info" field. It is called by the builders before save.
 	BillingInfoValidator func(string) error
+	// DefaultFullName holds the default value on creation for the "full_name" field.
+	DefaultFullName string
+	// DefaultFullAddress holds the default value on creation for the "full_address" field.
+	DefaultFullAddress string
+	// DefaultName holds the default value on creation for the "name" field.
+	DefaultName string
+	// DefaultIsLocalized holds the default value on creation for the "is_localized" field.
+	DefaultIsLocalized bool
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() string
 	// IDValidator is a validator for the "id" field. It is called by the builders before save.
@@ -295,6 +315,26 @@ func ByLng(opts ...sql.OrderTermOption) OrderOption {
 // ByBillingInfo orders the results by the billing_info field.
 func ByBillingInfo(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldBillingInfo, opts...).ToFunc()
+}
+
+// ByFullName orders the results by the full_name field.
+func ByFullName(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldFullName, opts...).ToFunc()
+}
+
+// ByFullAddress orders the results by the full_address field.
+func ByFullAddress(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldFullAddress, opts...).ToFunc()
+}
+
+// ByName orders the results by the name field.
+func ByName(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldName, opts...).ToFunc()
+}
+
+// ByIsLocalized orders the results by the is_localized field.
+func ByIsLocalized(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldIsLocalized, opts...).ToFunc()
 }
 
 // ByCreatedByCustomerID orders the results by the created_by_customer_id field.

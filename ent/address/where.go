@@ -166,6 +166,26 @@ func BillingInfo(v string) predicate.Address {
 	return predicate.Address(sql.FieldEQ(FieldBillingInfo, v))
 }
 
+// FullName applies equality check predicate on the "full_name" field. It's identical to FullNameEQ.
+func FullName(v string) predicate.Address {
+	return predicate.Address(sql.FieldEQ(FieldFullName, v))
+}
+
+// FullAddress applies equality check predicate on the "full_address" field. It's identical to FullAddressEQ.
+func FullAddress(v string) predicate.Address {
+	return predicate.Address(sql.FieldEQ(FieldFullAddress, v))
+}
+
+// Name applies equality check predicate on the "name" field. It's identical to NameEQ.
+func Name(v string) predicate.Address {
+	return predicate.Address(sql.FieldEQ(FieldName, v))
+}
+
+// IsLocalized applies equality check predicate on the "is_localized" field. It's identical to IsLocalizedEQ.
+func IsLocalized(v bool) predicate.Address {
+	return predicate.Address(sql.FieldEQ(FieldIsLocalized, v))
+}
+
 // CreatedByCustomerID applies equality check predicate on the "created_by_customer_id" field. It's identical to CreatedByCustomerIDEQ.
 func CreatedByCustomerID(v string) predicate.Address {
 	return predicate.Address(sql.FieldEQ(FieldCreatedByCustomerID, v))
@@ -1474,6 +1494,211 @@ func BillingInfoEqualFold(v string) predicate.Address {
 // BillingInfoContainsFold applies the ContainsFold predicate on the "billing_info" field.
 func BillingInfoContainsFold(v string) predicate.Address {
 	return predicate.Address(sql.FieldContainsFold(FieldBillingInfo, v))
+}
+
+// FullNameEQ applies the EQ predicate on the "full_name" field.
+func FullNameEQ(v string) predicate.Address {
+	return predicate.Address(sql.FieldEQ(FieldFullName, v))
+}
+
+// FullNameNEQ applies the NEQ predicate on the "full_name" field.
+func FullNameNEQ(v string) predicate.Address {
+	return predicate.Address(sql.FieldNEQ(FieldFullName, v))
+}
+
+// FullNameIn applies the In predicate on the "full_name" field.
+func FullNameIn(vs ...string) predicate.Address {
+	return predicate.Address(sql.FieldIn(FieldFullName, vs...))
+}
+
+// FullNameNotIn applies the NotIn predicate on the "full_name" field.
+func FullNameNotIn(vs ...string) predicate.Address {
+	return predicate.Address(sql.FieldNotIn(FieldFullName, vs...))
+}
+
+// FullNameGT applies the GT predicate on the "full_name" field.
+func FullNameGT(v string) predicate.Address {
+	return predicate.Address(sql.FieldGT(FieldFullName, v))
+}
+
+// FullNameGTE applies the GTE predicate on the "full_name" field.
+func FullNameGTE(v string) predicate.Address {
+	return predicate.Address(sql.FieldGTE(FieldFullName, v))
+}
+
+// FullNameLT applies the LT predicate on the "full_name" field.
+func FullNameLT(v string) predicate.Address {
+	return predicate.Address(sql.FieldLT(FieldFullName, v))
+}
+
+// FullNameLTE applies the LTE predicate on the "full_name" field.
+func FullNameLTE(v string) predicate.Address {
+	return predicate.Address(sql.FieldLTE(FieldFullName, v))
+}
+
+// FullNameContains applies the Contains predicate on the "full_name" field.
+func FullNameContains(v string) predicate.Address {
+	return predicate.Address(sql.FieldContains(FieldFullName, v))
+}
+
+// FullNameHasPrefix applies the HasPrefix predicate on the "full_name" field.
+func FullNameHasPrefix(v string) predicate.Address {
+	return predicate.Address(sql.FieldHasPrefix(FieldFullName, v))
+}
+
+// FullNameHasSuffix applies the HasSuffix predicate on the "full_name" field.
+func FullNameHasSuffix(v string) predicate.Address {
+	return predicate.Address(sql.FieldHasSuffix(FieldFullName, v))
+}
+
+// FullNameEqualFold applies the EqualFold predicate on the "full_name" field.
+func FullNameEqualFold(v string) predicate.Address {
+	return predicate.Address(sql.FieldEqualFold(FieldFullName, v))
+}
+
+// FullNameContainsFold applies the ContainsFold predicate on the "full_name" field.
+func FullNameContainsFold(v string) predicate.Address {
+	return predicate.Address(sql.FieldContainsFold(FieldFullName, v))
+}
+
+// FullAddressEQ applies the EQ predicate on the "full_address" field.
+func FullAddressEQ(v string) predicate.Address {
+	return predicate.Address(sql.FieldEQ(FieldFullAddress, v))
+}
+
+// FullAddressNEQ applies the NEQ predicate on the "full_address" field.
+func FullAddressNEQ(v string) predicate.Address {
+	return predicate.Address(sql.FieldNEQ(FieldFullAddress, v))
+}
+
+// FullAddressIn applies the In predicate on the "full_address" field.
+func FullAddressIn(vs ...string) predicate.Address {
+	return predicate.Address(sql.FieldIn(FieldFullAddress, vs...))
+}
+
+// FullAddressNotIn applies the NotIn predicate on the "full_address" field.
+func FullAddressNotIn(vs ...string) predicate.Address {
+	return predicate.Address(sql.FieldNotIn(FieldFullAddress, vs...))
+}
+
+// FullAddressGT applies the GT predicate on the "full_address" field.
+func FullAddressGT(v string) predicate.Address {
+	return predicate.Address(sql.FieldGT(FieldFullAddress, v))
+}
+
+// FullAddressGTE applies the GTE predicate on the "full_address" field.
+func FullAddressGTE(v string) predicate.Address {
+	return predicate.Address(sql.FieldGTE(FieldFullAddress, v))
+}
+
+// FullAddressLT applies the LT predicate on the "full_address" field.
+func FullAddressLT(v string) predicate.Address {
+	return predicate.Address(sql.FieldLT(FieldFullAddress, v))
+}
+
+// FullAddressLTE applies the LTE predicate on the "full_address" field.
+func FullAddressLTE(v string) predicate.Address {
+	return predicate.Address(sql.FieldLTE(FieldFullAddress, v))
+}
+
+// FullAddressContains applies the Contains predicate on the "full_address" field.
+func FullAddressContains(v string) predicate.Address {
+	return predicate.Address(sql.FieldContains(FieldFullAddress, v))
+}
+
+// FullAddressHasPrefix applies the HasPrefix predicate on the "full_address" field.
+func FullAddressHasPrefix(v string) predicate.Address {
+	return predicate.Address(sql.FieldHasPrefix(FieldFullAddress, v))
+}
+
+// FullAddressHasSuffix applies the HasSuffix predicate on the "full_address" field.
+func FullAddressHasSuffix(v string) predicate.Address {
+	return predicate.Address(sql.FieldHasSuffix(FieldFullAddress, v))
+}
+
+// FullAddressEqualFold applies the EqualFold predicate on the "full_address" field.
+func FullAddressEqualFold(v string) predicate.Address {
+	return predicate.Address(sql.FieldEqualFold(FieldFullAddress, v))
+}
+
+// FullAddressContainsFold applies the ContainsFold predicate on the "full_address" field.
+func FullAddressContainsFold(v string) predicate.Address {
+	return predicate.Address(sql.FieldContainsFold(FieldFullAddress, v))
+}
+
+// NameEQ applies the EQ predicate on the "name" field.
+func NameEQ(v string) predicate.Address {
+	return predicate.Address(sql.FieldEQ(FieldName, v))
+}
+
+// NameNEQ applies the NEQ predicate on the "name" field.
+func NameNEQ(v string) predicate.Address {
+	return predicate.Address(sql.FieldNEQ(FieldName, v))
+}
+
+// NameIn applies the In predicate on the "name" field.
+func NameIn(vs ...string) predicate.Address {
+	return predicate.Address(sql.FieldIn(FieldName, vs...))
+}
+
+// NameNotIn applies the NotIn predicate on the "name" field.
+func NameNotIn(vs ...string) predicate.Address {
+	return predicate.Address(sql.FieldNotIn(FieldName, vs...))
+}
+
+// NameGT applies the GT predicate on the "name" field.
+func NameGT(v string) predicate.Address {
+	return predicate.Address(sql.FieldGT(FieldName, v))
+}
+
+// NameGTE applies the GTE predicate on the "name" field.
+func NameGTE(v string) predicate.Address {
+	return predicate.Address(sql.FieldGTE(FieldName, v))
+}
+
+// NameLT applies the LT predicate on the "name" field.
+func NameLT(v string) predicate.Address {
+	return predicate.Address(sql.FieldLT(FieldName, v))
+}
+
+// NameLTE applies the LTE predicate on the "name" field.
+func NameLTE(v string) predicate.Address {
+	return predicate.Address(sql.FieldLTE(FieldName, v))
+}
+
+// NameContains applies the Contains predicate on the "name" field.
+func NameContains(v string) predicate.Address {
+	return predicate.Address(sql.FieldContains(FieldName, v))
+}
+
+// NameHasPrefix applies the HasPrefix predicate on the "name" field.
+func NameHasPrefix(v string) predicate.Address {
+	return predicate.Address(sql.FieldHasPrefix(FieldName, v))
+}
+
+// NameHasSuffix applies the HasSuffix predicate on the "name" field.
+func NameHasSuffix(v string) predicate.Address {
+	return predicate.Address(sql.FieldHasSuffix(FieldName, v))
+}
+
+// NameEqualFold applies the EqualFold predicate on the "name" field.
+func NameEqualFold(v string) predicate.Address {
+	return predicate.Address(sql.FieldEqualFold(FieldName, v))
+}
+
+// NameContainsFold applies the ContainsFold predicate on the "name" field.
+func NameContainsFold(v string) predicate.Address {
+	return predicate.Address(sql.FieldContainsFold(FieldName, v))
+}
+
+// IsLocalizedEQ applies the EQ predicate on the "is_localized" field.
+func IsLocalizedEQ(v bool) predicate.Address {
+	return predicate.Address(sql.FieldEQ(FieldIsLocalized, v))
+}
+
+// IsLocalizedNEQ applies the NEQ predicate on the "is_localized" field.
+func IsLocalizedNEQ(v bool) predicate.Address {
+	return predicate.Address(sql.FieldNEQ(FieldIsLocalized, v))
 }
 
 // CreatedByCustomerIDEQ applies the EQ predicate on the "created_by_customer_id" field.

@@ -34,6 +34,8 @@ const (
 	FieldCustomerID = "customer_id"
 	// FieldAddressID holds the string denoting the address_id field in the database.
 	FieldAddressID = "address_id"
+	// FieldName holds the string denoting the name field in the database.
+	FieldName = "name"
 	// EdgeCustomer holds the string denoting the customer edge name in mutations.
 	EdgeCustomer = "customer"
 	// EdgeAddress holds the string denoting the address edge name in mutations.
@@ -67,6 +69,7 @@ var Columns = []string{
 	FieldMetadata,
 	FieldCustomerID,
 	FieldAddressID,
+	FieldName,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -85,7 +88,7 @@ func ValidColumn(column string) bool {
 //
 //	import _ "clientele/ent/runtime"
 var (
-	Hooks        [4]ent.Hook
+	Hooks        [5]ent.Hook
 	Interceptors [1]ent.Interceptor
 	Policy       ent.Policy
 	// DefaultCreatedAt holds the default value on creation for the "created_at" field.
@@ -100,6 +103,8 @@ var (
 	ReferenceOriginValidator func(string) error
 	// DefaultMetadata holds the default value on creation for the "metadata" field.
 	DefaultMetadata map[string]interface{}
+	// DefaultName holds the default value on creation for the "name" field.
+	DefaultName string
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() string
 	// IDValidator is a validator for the "id" field. It is called by the builders before save.
@@ -157,6 +162,11 @@ func ByCustomerID(opts ...sql.OrderTermOption) OrderOption {
 // ByAddressID orders the results by the address_id field.
 func ByAddressID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldAddressID, opts...).ToFunc()
+}
+
+// ByName orders the results by the name field.
+func ByName(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldName, opts...).ToFunc()
 }
 
 // ByCustomerField orders the results by customer field.

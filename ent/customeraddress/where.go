@@ -96,6 +96,11 @@ func AddressID(v string) predicate.CustomerAddress {
 	return predicate.CustomerAddress(sql.FieldEQ(FieldAddressID, v))
 }
 
+// Name applies equality check predicate on the "name" field. It's identical to NameEQ.
+func Name(v string) predicate.CustomerAddress {
+	return predicate.CustomerAddress(sql.FieldEQ(FieldName, v))
+}
+
 // ModeEQ applies the EQ predicate on the "mode" field.
 func ModeEQ(v viewer.Mode) predicate.CustomerAddress {
 	vc := v
@@ -484,6 +489,71 @@ func AddressIDEqualFold(v string) predicate.CustomerAddress {
 // AddressIDContainsFold applies the ContainsFold predicate on the "address_id" field.
 func AddressIDContainsFold(v string) predicate.CustomerAddress {
 	return predicate.CustomerAddress(sql.FieldContainsFold(FieldAddressID, v))
+}
+
+// NameEQ applies the EQ predicate on the "name" field.
+func NameEQ(v string) predicate.CustomerAddress {
+	return predicate.CustomerAddress(sql.FieldEQ(FieldName, v))
+}
+
+// NameNEQ applies the NEQ predicate on the "name" field.
+func NameNEQ(v string) predicate.CustomerAddress {
+	return predicate.CustomerAddress(sql.FieldNEQ(FieldName, v))
+}
+
+// NameIn applies the In predicate on the "name" field.
+func NameIn(vs ...string) predicate.CustomerAddress {
+	return predicate.CustomerAddress(sql.FieldIn(FieldName, vs...))
+}
+
+// NameNotIn applies the NotIn predicate on the "name" field.
+func NameNotIn(vs ...string) predicate.CustomerAddress {
+	return predicate.CustomerAddress(sql.FieldNotIn(FieldName, vs...))
+}
+
+// NameGT applies the GT predicate on the "name" field.
+func NameGT(v string) predicate.CustomerAddress {
+	return predicate.CustomerAddress(sql.FieldGT(FieldName, v))
+}
+
+// NameGTE applies the GTE predicate on the "name" field.
+func NameGTE(v string) predicate.CustomerAddress {
+	return predicate.CustomerAddress(sql.FieldGTE(FieldName, v))
+}
+
+// NameLT applies the LT predicate on the "name" field.
+func NameLT(v string) predicate.CustomerAddress {
+	return predicate.CustomerAddress(sql.FieldLT(FieldName, v))
+}
+
+// NameLTE applies the LTE predicate on the "name" field.
+func NameLTE(v string) predicate.CustomerAddress {
+	return predicate.CustomerAddress(sql.FieldLTE(FieldName, v))
+}
+
+// NameContains applies the Contains predicate on the "name" field.
+func NameContains(v string) predicate.CustomerAddress {
+	return predicate.CustomerAddress(sql.FieldContains(FieldName, v))
+}
+
+// NameHasPrefix applies the HasPrefix predicate on the "name" field.
+func NameHasPrefix(v string) predicate.CustomerAddress {
+	return predicate.CustomerAddress(sql.FieldHasPrefix(FieldName, v))
+}
+
+// NameHasSuffix applies the HasSuffix predicate on the "name" field.
+func NameHasSuffix(v string) predicate.CustomerAddress {
+	return predicate.CustomerAddress(sql.FieldHasSuffix(FieldName, v))
+}
+
+// NameEqualFold applies the EqualFold predicate on the "name" field.
+func NameEqualFold(v string) predicate.CustomerAddress {
+	return predicate.CustomerAddress(sql.FieldEqualFold(FieldName, v))
+}
+
+// NameContainsFold applies the ContainsFold predicate on the "name" field.
+func NameContainsFold(v string) predicate.CustomerAddress {
+	return predicate.CustomerAddress(sql.FieldContainsFold(FieldName, v))
 }
 
 // HasCustomer applies the HasEdge predicate on the "customer" edge.

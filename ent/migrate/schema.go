@@ -34,6 +34,10 @@ var (
 		{Name: "lat", Type: field.TypeFloat64, Nullable: true},
 		{Name: "lng", Type: field.TypeFloat64, Nullable: true},
 		{Name: "billing_info", Type: field.TypeString, Nullable: true, Size: 255},
+		{Name: "full_name", Type: field.TypeString, Default: ""},
+		{Name: "full_address", Type: field.TypeString, Default: ""},
+		{Name: "name", Type: field.TypeString, Default: ""},
+		{Name: "is_localized", Type: field.TypeBool, Default: false},
 		{Name: "created_by_customer_id", Type: field.TypeString, Nullable: true},
 	}
 	// AddressesTable holds the schema information for the "addresses" table.
@@ -46,6 +50,11 @@ var (
 				Name:    "address_mode_created_at",
 				Unique:  false,
 				Columns: []*schema.Column{AddressesColumns[1], AddressesColumns[2]},
+			},
+			{
+				Name:    "address_mode_id",
+				Unique:  false,
+				Columns: []*schema.Column{AddressesColumns[1], AddressesColumns[0]},
 			},
 			{
 				Name:    "address_mode_country_code_city",
@@ -107,6 +116,31 @@ var (
 				Name:    "attachment_mode_created_at",
 				Unique:  false,
 				Columns: []*schema.Column{AttachmentsColumns[1], AttachmentsColumns[2]},
+			},
+			{
+				Name:    "attachment_mode_id",
+				Unique:  false,
+				Columns: []*schema.Column{AttachmentsColumns[1], AttachmentsColumns[0]},
+			},
+			{
+				Name:    "attachment_customer_id",
+				Unique:  false,
+				Columns: []*schema.Column{AttachmentsColumns[10]},
+			},
+			{
+				Name:    "attachment_customer_group_id",
+				Unique:  false,
+				Columns: []*schema.Column{AttachmentsColumns[11]},
+			},
+			{
+				Name:    "attachment_order_id",
+				Unique:  false,
+				Columns: []*schema.Column{AttachmentsColumns[12]},
+			},
+			{
+				Name:    "attachment_return_id",
+				Unique:  false,
+				Columns: []*schema.Column{AttachmentsColumns[13]},
 			},
 		},
 	}
@@ -181,6 +215,16 @@ var (
 				Columns: []*schema.Column{CustomersColumns[1], CustomersColumns[2]},
 			},
 			{
+				Name:    "customer_mode_id",
+				Unique:  false,
+				Columns: []*schema.Column{CustomersColumns[1], CustomersColumns[0]},
+			},
+			{
+				Name:    "customer_customer_group_customers",
+				Unique:  false,
+				Columns: []*schema.Column{CustomersColumns[11]},
+			},
+			{
 				Name:    "customer_mode_email",
 				Unique:  true,
 				Columns: []*schema.Column{CustomersColumns[1], CustomersColumns[7]},
@@ -206,6 +250,7 @@ var (
 		{Name: "reference", Type: field.TypeString, Nullable: true, Size: 255},
 		{Name: "reference_origin", Type: field.TypeString, Nullable: true, Size: 255},
 		{Name: "metadata", Type: field.TypeJSON},
+		{Name: "name", Type: field.TypeString, Default: ""},
 		{Name: "address_id", Type: field.TypeString},
 		{Name: "customer_id", Type: field.TypeString},
 	}
@@ -217,13 +262,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "customer_addresses_addresses_customer_addresses",
-				Columns:    []*schema.Column{CustomerAddressesColumns[7]},
+				Columns:    []*schema.Column{CustomerAddressesColumns[8]},
 				RefColumns: []*schema.Column{AddressesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "customer_addresses_customers_customer_addresses",
-				Columns:    []*schema.Column{CustomerAddressesColumns[8]},
+				Columns:    []*schema.Column{CustomerAddressesColumns[9]},
 				RefColumns: []*schema.Column{CustomersColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -233,6 +278,21 @@ var (
 				Name:    "customeraddress_mode_created_at",
 				Unique:  false,
 				Columns: []*schema.Column{CustomerAddressesColumns[1], CustomerAddressesColumns[2]},
+			},
+			{
+				Name:    "customeraddress_mode_id",
+				Unique:  false,
+				Columns: []*schema.Column{CustomerAddressesColumns[1], CustomerAddressesColumns[0]},
+			},
+			{
+				Name:    "customeraddress_customer_id",
+				Unique:  false,
+				Columns: []*schema.Column{CustomerAddressesColumns[9]},
+			},
+			{
+				Name:    "customeraddress_address_id",
+				Unique:  false,
+				Columns: []*schema.Column{CustomerAddressesColumns[8]},
 			},
 		},
 	}
@@ -258,6 +318,11 @@ var (
 				Name:    "customergroup_mode_created_at",
 				Unique:  false,
 				Columns: []*schema.Column{CustomerGroupsColumns[1], CustomerGroupsColumns[2]},
+			},
+			{
+				Name:    "customergroup_mode_id",
+				Unique:  false,
+				Columns: []*schema.Column{CustomerGroupsColumns[1], CustomerGroupsColumns[0]},
 			},
 			{
 				Name:    "customergroup_mode_code",
@@ -305,6 +370,16 @@ var (
 				Unique:  false,
 				Columns: []*schema.Column{CustomerPasswordResetsColumns[1], CustomerPasswordResetsColumns[2]},
 			},
+			{
+				Name:    "customerpasswordreset_mode_id",
+				Unique:  false,
+				Columns: []*schema.Column{CustomerPasswordResetsColumns[1], CustomerPasswordResetsColumns[0]},
+			},
+			{
+				Name:    "customerpasswordreset_customer_id",
+				Unique:  false,
+				Columns: []*schema.Column{CustomerPasswordResetsColumns[11]},
+			},
 		},
 	}
 	// CustomerPaymentSourcesColumns holds the columns for the "customer_payment_sources" table.
@@ -341,6 +416,16 @@ var (
 				Unique:  false,
 				Columns: []*schema.Column{CustomerPaymentSourcesColumns[1], CustomerPaymentSourcesColumns[2]},
 			},
+			{
+				Name:    "customerpaymentsource_mode_id",
+				Unique:  false,
+				Columns: []*schema.Column{CustomerPaymentSourcesColumns[1], CustomerPaymentSourcesColumns[0]},
+			},
+			{
+				Name:    "customerpaymentsource_customer_id",
+				Unique:  false,
+				Columns: []*schema.Column{CustomerPaymentSourcesColumns[11]},
+			},
 		},
 	}
 	// CustomerSubscriptionsColumns holds the columns for the "customer_subscriptions" table.
@@ -372,6 +457,11 @@ var (
 				Name:    "customersubscription_mode_created_at",
 				Unique:  false,
 				Columns: []*schema.Column{CustomerSubscriptionsColumns[1], CustomerSubscriptionsColumns[2]},
+			},
+			{
+				Name:    "customersubscription_mode_id",
+				Unique:  false,
+				Columns: []*schema.Column{CustomerSubscriptionsColumns[1], CustomerSubscriptionsColumns[0]},
 			},
 			{
 				Name:    "customersubscription_customer_id_reference",
@@ -411,6 +501,11 @@ var (
 				Name:    "event_mode_created_at",
 				Unique:  false,
 				Columns: []*schema.Column{EventsColumns[1], EventsColumns[2]},
+			},
+			{
+				Name:    "event_mode_id",
+				Unique:  false,
+				Columns: []*schema.Column{EventsColumns[1], EventsColumns[0]},
 			},
 			{
 				Name:    "event_resource_id_sequence",
@@ -484,6 +579,11 @@ var (
 				Columns: []*schema.Column{OrdersColumns[1], OrdersColumns[2]},
 			},
 			{
+				Name:    "order_mode_id",
+				Unique:  false,
+				Columns: []*schema.Column{OrdersColumns[1], OrdersColumns[0]},
+			},
+			{
 				Name:    "order_mode_number",
 				Unique:  true,
 				Columns: []*schema.Column{OrdersColumns[1], OrdersColumns[7]},
@@ -517,6 +617,7 @@ var (
 		{Name: "number", Type: field.TypeString},
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"DRAFT", "REQUESTED", "APPROVED", "CANCELLED", "SHIPPED", "REJECTED", "RECEIVED", "REFUNDED"}, Default: "DRAFT"},
 		{Name: "skus_count", Type: field.TypeInt, Default: 0},
+		{Name: "currency_code", Type: field.TypeString, Default: ""},
 		{Name: "estimated_refund_amount_cents", Type: field.TypeInt64, Default: 0},
 		{Name: "approved_at", Type: field.TypeTime, Nullable: true},
 		{Name: "cancelled_at", Type: field.TypeTime, Nullable: true},
@@ -535,13 +636,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "returns_customers_returns",
-				Columns:    []*schema.Column{ReturnsColumns[17]},
+				Columns:    []*schema.Column{ReturnsColumns[18]},
 				RefColumns: []*schema.Column{CustomersColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "returns_orders_returns",
-				Columns:    []*schema.Column{ReturnsColumns[18]},
+				Columns:    []*schema.Column{ReturnsColumns[19]},
 				RefColumns: []*schema.Column{OrdersColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -553,6 +654,11 @@ var (
 				Columns: []*schema.Column{ReturnsColumns[1], ReturnsColumns[2]},
 			},
 			{
+				Name:    "orderreturn_mode_id",
+				Unique:  false,
+				Columns: []*schema.Column{ReturnsColumns[1], ReturnsColumns[0]},
+			},
+			{
 				Name:    "orderreturn_mode_number",
 				Unique:  true,
 				Columns: []*schema.Column{ReturnsColumns[1], ReturnsColumns[7]},
@@ -560,12 +666,12 @@ var (
 			{
 				Name:    "orderreturn_order_id",
 				Unique:  false,
-				Columns: []*schema.Column{ReturnsColumns[18]},
+				Columns: []*schema.Column{ReturnsColumns[19]},
 			},
 			{
 				Name:    "orderreturn_customer_id",
 				Unique:  false,
-				Columns: []*schema.Column{ReturnsColumns[17]},
+				Columns: []*schema.Column{ReturnsColumns[18]},
 			},
 		},
 	}
@@ -615,6 +721,11 @@ var (
 				Name:    "ordersubscription_mode_created_at",
 				Unique:  false,
 				Columns: []*schema.Column{OrderSubscriptionsColumns[1], OrderSubscriptionsColumns[2]},
+			},
+			{
+				Name:    "ordersubscription_mode_id",
+				Unique:  false,
+				Columns: []*schema.Column{OrderSubscriptionsColumns[1], OrderSubscriptionsColumns[0]},
 			},
 			{
 				Name:    "ordersubscription_mode_number",

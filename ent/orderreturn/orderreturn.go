@@ -42,6 +42,8 @@ const (
 	FieldStatus = "status"
 	// FieldSkusCount holds the string denoting the skus_count field in the database.
 	FieldSkusCount = "skus_count"
+	// FieldCurrencyCode holds the string denoting the currency_code field in the database.
+	FieldCurrencyCode = "currency_code"
 	// FieldEstimatedRefundAmountCents holds the string denoting the estimated_refund_amount_cents field in the database.
 	FieldEstimatedRefundAmountCents = "estimated_refund_amount_cents"
 	// FieldApprovedAt holds the string denoting the approved_at field in the database.
@@ -101,6 +103,7 @@ var Columns = []string{
 	FieldNumber,
 	FieldStatus,
 	FieldSkusCount,
+	FieldCurrencyCode,
 	FieldEstimatedRefundAmountCents,
 	FieldApprovedAt,
 	FieldCancelledAt,
@@ -145,6 +148,8 @@ var (
 	DefaultSkusCount int
 	// SkusCountValidator is a validator for the "skus_count" field. It is called by the builders before save.
 	SkusCountValidator func(int) error
+	// DefaultCurrencyCode holds the default value on creation for the "currency_code" field.
+	DefaultCurrencyCode string
 	// DefaultEstimatedRefundAmountCents holds the default value on creation for the "estimated_refund_amount_cents" field.
 	DefaultEstimatedRefundAmountCents int64
 	// EstimatedRefundAmountCentsValidator is a validator for the "estimated_refund_amount_cents" field. It is called by the builders before save.
@@ -253,6 +258,11 @@ func ByStatus(opts ...sql.OrderTermOption) OrderOption {
 // BySkusCount orders the results by the skus_count field.
 func BySkusCount(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldSkusCount, opts...).ToFunc()
+}
+
+// ByCurrencyCode orders the results by the currency_code field.
+func ByCurrencyCode(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldCurrencyCode, opts...).ToFunc()
 }
 
 // ByEstimatedRefundAmountCents orders the results by the estimated_refund_amount_cents field.

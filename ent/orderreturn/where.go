@@ -106,6 +106,11 @@ func SkusCount(v int) predicate.OrderReturn {
 	return predicate.OrderReturn(sql.FieldEQ(FieldSkusCount, v))
 }
 
+// CurrencyCode applies equality check predicate on the "currency_code" field. It's identical to CurrencyCodeEQ.
+func CurrencyCode(v string) predicate.OrderReturn {
+	return predicate.OrderReturn(sql.FieldEQ(FieldCurrencyCode, v))
+}
+
 // EstimatedRefundAmountCents applies equality check predicate on the "estimated_refund_amount_cents" field. It's identical to EstimatedRefundAmountCentsEQ.
 func EstimatedRefundAmountCents(v int64) predicate.OrderReturn {
 	return predicate.OrderReturn(sql.FieldEQ(FieldEstimatedRefundAmountCents, v))
@@ -654,6 +659,71 @@ func SkusCountLT(v int) predicate.OrderReturn {
 // SkusCountLTE applies the LTE predicate on the "skus_count" field.
 func SkusCountLTE(v int) predicate.OrderReturn {
 	return predicate.OrderReturn(sql.FieldLTE(FieldSkusCount, v))
+}
+
+// CurrencyCodeEQ applies the EQ predicate on the "currency_code" field.
+func CurrencyCodeEQ(v string) predicate.OrderReturn {
+	return predicate.OrderReturn(sql.FieldEQ(FieldCurrencyCode, v))
+}
+
+// CurrencyCodeNEQ applies the NEQ predicate on the "currency_code" field.
+func CurrencyCodeNEQ(v string) predicate.OrderReturn {
+	return predicate.OrderReturn(sql.FieldNEQ(FieldCurrencyCode, v))
+}
+
+// CurrencyCodeIn applies the In predicate on the "currency_code" field.
+func CurrencyCodeIn(vs ...string) predicate.OrderReturn {
+	return predicate.OrderReturn(sql.FieldIn(FieldCurrencyCode, vs...))
+}
+
+// CurrencyCodeNotIn applies the NotIn predicate on the "currency_code" field.
+func CurrencyCodeNotIn(vs ...string) predicate.OrderReturn {
+	return predicate.OrderReturn(sql.FieldNotIn(FieldCurrencyCode, vs...))
+}
+
+// CurrencyCodeGT applies the GT predicate on the "currency_code" field.
+func CurrencyCodeGT(v string) predicate.OrderReturn {
+	return predicate.OrderReturn(sql.FieldGT(FieldCurrencyCode, v))
+}
+
+// CurrencyCodeGTE applies the GTE predicate on the "currency_code" field.
+func CurrencyCodeGTE(v string) predicate.OrderReturn {
+	return predicate.OrderReturn(sql.FieldGTE(FieldCurrencyCode, v))
+}
+
+// CurrencyCodeLT applies the LT predicate on the "currency_code" field.
+func CurrencyCodeLT(v string) predicate.OrderReturn {
+	return predicate.OrderReturn(sql.FieldLT(FieldCurrencyCode, v))
+}
+
+// CurrencyCodeLTE applies the LTE predicate on the "currency_code" field.
+func CurrencyCodeLTE(v string) predicate.OrderReturn {
+	return predicate.OrderReturn(sql.FieldLTE(FieldCurrencyCode, v))
+}
+
+// CurrencyCodeContains applies the Contains predicate on the "currency_code" field.
+func CurrencyCodeContains(v string) predicate.OrderReturn {
+	return predicate.OrderReturn(sql.FieldContains(FieldCurrencyCode, v))
+}
+
+// CurrencyCodeHasPrefix applies the HasPrefix predicate on the "currency_code" field.
+func CurrencyCodeHasPrefix(v string) predicate.OrderReturn {
+	return predicate.OrderReturn(sql.FieldHasPrefix(FieldCurrencyCode, v))
+}
+
+// CurrencyCodeHasSuffix applies the HasSuffix predicate on the "currency_code" field.
+func CurrencyCodeHasSuffix(v string) predicate.OrderReturn {
+	return predicate.OrderReturn(sql.FieldHasSuffix(FieldCurrencyCode, v))
+}
+
+// CurrencyCodeEqualFold applies the EqualFold predicate on the "currency_code" field.
+func CurrencyCodeEqualFold(v string) predicate.OrderReturn {
+	return predicate.OrderReturn(sql.FieldEqualFold(FieldCurrencyCode, v))
+}
+
+// CurrencyCodeContainsFold applies the ContainsFold predicate on the "currency_code" field.
+func CurrencyCodeContainsFold(v string) predicate.OrderReturn {
+	return predicate.OrderReturn(sql.FieldContainsFold(FieldCurrencyCode, v))
 }
 
 // EstimatedRefundAmountCentsEQ applies the EQ predicate on the "estimated_refund_amount_cents" field.

@@ -228,6 +228,22 @@ func init() {
 	addressDescBillingInfo := addressFields[15].Descriptor()
 	// address.BillingInfoValidator is a validator for the "billing_info" field. It is called by the builders before save.
 	address.BillingInfoValidator = addressDescBillingInfo.Validators[0].(func(string) error)
+	// addressDescFullName is the schema descriptor for full_name field.
+	addressDescFullName := addressFields[16].Descriptor()
+	// address.DefaultFullName holds the default value on creation for the full_name field.
+	address.DefaultFullName = addressDescFullName.Default.(string)
+	// addressDescFullAddress is the schema descriptor for full_address field.
+	addressDescFullAddress := addressFields[17].Descriptor()
+	// address.DefaultFullAddress holds the default value on creation for the full_address field.
+	address.DefaultFullAddress = addressDescFullAddress.Default.(string)
+	// addressDescName is the schema descriptor for name field.
+	addressDescName := addressFields[18].Descriptor()
+	// address.DefaultName holds the default value on creation for the name field.
+	address.DefaultName = addressDescName.Default.(string)
+	// addressDescIsLocalized is the schema descriptor for is_localized field.
+	addressDescIsLocalized := addressFields[19].Descriptor()
+	// address.DefaultIsLocalized holds the default value on creation for the is_localized field.
+	address.DefaultIsLocalized = addressDescIsLocalized.Default.(bool)
 	// addressDescID is the schema descriptor for id field.
 	addressDescID := addressMixinFields0[0].Descriptor()
 	// address.DefaultID holds the default value on creation for the id field.
@@ -450,12 +466,15 @@ func init() {
 		})
 	}
 	customeraddressMixinHooks0 := customeraddressMixin[0].Hooks()
+	customeraddressHooks := schema.CustomerAddress{}.Hooks()
 
 	customeraddress.Hooks[1] = customeraddressMixinHooks0[0]
 
 	customeraddress.Hooks[2] = customeraddressMixinHooks0[1]
 
 	customeraddress.Hooks[3] = customeraddressMixinHooks0[2]
+
+	customeraddress.Hooks[4] = customeraddressHooks[0]
 	customeraddressMixinInters0 := customeraddressMixin[0].Interceptors()
 	customeraddress.Interceptors[0] = customeraddressMixinInters0[0]
 	customeraddressMixinFields0 := customeraddressMixin[0].Fields()
@@ -486,6 +505,10 @@ func init() {
 	customeraddressDescMetadata := customeraddressMixinFields1[2].Descriptor()
 	// customeraddress.DefaultMetadata holds the default value on creation for the metadata field.
 	customeraddress.DefaultMetadata = customeraddressDescMetadata.Default.(map[string]interface{})
+	// customeraddressDescName is the schema descriptor for name field.
+	customeraddressDescName := customeraddressFields[2].Descriptor()
+	// customeraddress.DefaultName holds the default value on creation for the name field.
+	customeraddress.DefaultName = customeraddressDescName.Default.(string)
 	// customeraddressDescID is the schema descriptor for id field.
 	customeraddressDescID := customeraddressMixinFields0[0].Descriptor()
 	// customeraddress.DefaultID holds the default value on creation for the id field.
@@ -963,8 +986,12 @@ func init() {
 	orderreturn.DefaultSkusCount = orderreturnDescSkusCount.Default.(int)
 	// orderreturn.SkusCountValidator is a validator for the "skus_count" field. It is called by the builders before save.
 	orderreturn.SkusCountValidator = orderreturnDescSkusCount.Validators[0].(func(int) error)
+	// orderreturnDescCurrencyCode is the schema descriptor for currency_code field.
+	orderreturnDescCurrencyCode := orderreturnFields[5].Descriptor()
+	// orderreturn.DefaultCurrencyCode holds the default value on creation for the currency_code field.
+	orderreturn.DefaultCurrencyCode = orderreturnDescCurrencyCode.Default.(string)
 	// orderreturnDescEstimatedRefundAmountCents is the schema descriptor for estimated_refund_amount_cents field.
-	orderreturnDescEstimatedRefundAmountCents := orderreturnFields[5].Descriptor()
+	orderreturnDescEstimatedRefundAmountCents := orderreturnFields[6].Descriptor()
 	// orderreturn.DefaultEstimatedRefundAmountCents holds the default value on creation for the estimated_refund_amount_cents field.
 	orderreturn.DefaultEstimatedRefundAmountCents = orderreturnDescEstimatedRefundAmountCents.Default.(int64)
 	// orderreturn.EstimatedRefundAmountCentsValidator is a validator for the "estimated_refund_amount_cents" field. It is called by the builders before save.

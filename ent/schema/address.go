@@ -59,6 +59,18 @@ func (Address) Fields() []ent.Field {
 		field.Float("lng").Optional().Nillable().Min(-180).Max(180).
 			Comment("The longitude, when geocoded."),
 		optionalText("billing_info", 255, "Billing details such as a VAT number or tax code."),
+		field.String("full_name").Default("").
+			Comment("The company for a business address, otherwise the first and last name.").
+			Annotations(noInput),
+		field.String("full_address").Default("").
+			Comment("The address on one line, without the name.").
+			Annotations(noInput),
+		field.String("name").Default("").
+			Comment("The address on one line, with the name.").
+			Annotations(noInput),
+		field.Bool("is_localized").Default(false).
+			Comment("Whether the address has coordinates (lat and lng).").
+			Annotations(noInput),
 		field.String("created_by_customer_id").Optional().Nillable().Immutable().
 			Comment("The customer whose token created the address; lets that customer see it before linking it.").
 			Annotations(entgql.Skip(entgql.SkipAll)),

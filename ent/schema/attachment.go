@@ -8,6 +8,7 @@ import (
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
 )
 
 // Attachment holds the schema definition for the Attachment entity: a link
@@ -55,6 +56,16 @@ func (Attachment) Edges() []ent.Edge {
 			Comment("The order the file is attached to, if that is the parent."),
 		edge.From("return", OrderReturn.Type).Ref("attachments").Field("return_id").Unique().Immutable().
 			Comment("The return the file is attached to, if that is the parent."),
+	}
+}
+
+// Indexes of the Attachment.
+func (Attachment) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("customer_id"),
+		index.Fields("customer_group_id"),
+		index.Fields("order_id"),
+		index.Fields("return_id"),
 	}
 }
 

@@ -92,6 +92,7 @@ func (Customer) Edges() []ent.Edge {
 // Indexes of the Customer.
 func (Customer) Indexes() []ent.Index {
 	return []ent.Index{
+		index.Edges("customer_group"),
 		// Emails are stored lower-cased, so this index makes them unique
 		// case-insensitively; the database decides, not a pre-check.
 		index.Fields("mode", "email").Unique(),

@@ -8,6 +8,7 @@ import (
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
 )
 
 // CustomerAddress holds the schema definition for the CustomerAddress
@@ -26,6 +27,9 @@ func (CustomerAddress) Fields() []ent.Field {
 	return []ent.Field{
 		field.String("customer_id").Immutable().Comment("The ID of the customer that owns the entry."),
 		field.String("address_id").Comment("The ID of the address the entry points to."),
+		field.String("name").Default("").
+			Comment("A copy of the linked address's name (the address on one line, with the name), kept in step with the address.").
+			Annotations(noInput),
 	}
 }
 
@@ -45,6 +49,14 @@ func (CustomerAddress) Edges() []ent.Edge {
 			Unique().
 			Required().
 			Comment("The address the entry points to."),
+	}
+}
+
+// Indexes of the CustomerAddress.
+func (CustomerAddress) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("customer_id"),
+		index.Fields("address_id"),
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
 )
 
 // CustomerPasswordReset holds the schema definition for the
@@ -51,6 +52,13 @@ func (CustomerPasswordReset) Edges() []ent.Edge {
 			Required().
 			Immutable().
 			Comment("The customer whose password is reset."),
+	}
+}
+
+// Indexes of the CustomerPasswordReset.
+func (CustomerPasswordReset) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("customer_id"),
 	}
 }
 

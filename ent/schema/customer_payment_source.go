@@ -8,6 +8,7 @@ import (
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
 )
 
 // CustomerPaymentSource holds the schema definition for the
@@ -47,6 +48,13 @@ func (CustomerPaymentSource) Edges() []ent.Edge {
 			Unique().
 			Required().
 			Comment("The customer that owns the payment source."),
+	}
+}
+
+// Indexes of the CustomerPaymentSource.
+func (CustomerPaymentSource) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("customer_id"),
 	}
 }
 

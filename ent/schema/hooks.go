@@ -153,7 +153,26 @@ func recordHook(table string) ent.Hook {
 				}
 				return v, writeEvents(ctx, mu.Client(), table, events)
 			case m.Op().Is(ent.OpUpdate):
-				return nil, fmt.Errorf("bulk update of %s is not supported: update records one by one", table)
+				// Bulk updates are the server's own follow-ups (e.g. copying
+				// an address's new name into address-book entries); state
+				// machines apply to single updates only.
+				idList, err := mu.IDs(ctx)
+				if err != nil {
+					return nil, err
+				}
+				owners, err := ownersOf(ctx, mu.Client(), table, idList)
+				if err != nil {
+					return nil, err
+				}
+				v, err := next.Mutate(ctx, m)
+				if err != nil {
+					return nil, err
+				}
+				p := without(payloadOf(m, nil), []string{"updated_at"})
+				for _, id := range idList {
+					events = append(events, pendingEvent{action: "update", id: id, owner: owners[id], payload: p})
+				}
+				return v, writeEvents(ctx, mu.Client(), table, events)
 			default: // OpDelete, OpDeleteOne
 				idList, err := mu.IDs(ctx)
 				if err != nil {

@@ -72,6 +72,8 @@ func (resourceMixin) Interceptors() []ent.Interceptor {
 func (resourceMixin) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("mode", "created_at"),
+		// Lists are ordered by ID by default, within the caller's mode.
+		index.Fields("mode", "id"),
 	}
 }
 

@@ -44,6 +44,9 @@ func (OrderReturn) Fields() []ent.Field {
 			Annotations(entgql.OrderField("STATUS"), noInput),
 		field.Int("skus_count").NonNegative().Default(0).
 			Comment("The number of SKUs being returned."),
+		field.String("currency_code").Immutable().Default("").
+			Comment("The ISO 4217 currency of the returned order.").
+			Annotations(noInput),
 		field.Int64("estimated_refund_amount_cents").NonNegative().Default(0).
 			Comment("The estimated refund, in cents, in the order's currency."),
 		transitionTime("approved_at", "When the return was approved."),

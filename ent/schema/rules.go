@@ -17,6 +17,7 @@ import (
 	"clientele/ent/order"
 	"clientele/ent/orderreturn"
 	"clientele/ent/ordersubscription"
+	"clientele/internal/address"
 	"clientele/internal/apperr"
 	"clientele/internal/ids"
 	"clientele/internal/lifecycle"
@@ -24,6 +25,7 @@ import (
 	"clientele/internal/viewer"
 
 	"entgo.io/ent"
+	"entgo.io/ent/dialect/sql"
 )
 
 // edgeTables names the table each edge points to, so that edgeModeHook can
@@ -190,7 +192,9 @@ func (Address) Hooks() []ent.Hook {
 }
 
 // addressHook requires a company for business addresses and first and last
-// names for personal ones, and normalises the country code.
+// names for personal ones, normalises the country code, stores the derived
+// fields (full name, one-line forms, localisation) and keeps the copies of
+// the name in address-book entries in step.
 func addressHook(next ent.Mutator) ent.Mutator {
 	return hook.AddressFunc(func(ctx context.Context, m *gen.AddressMutation) (gen.Value, error) {
 		if cc, ok := m.CountryCode(); ok {
@@ -205,6 +209,9 @@ func addressHook(next ent.Mutator) ent.Mutator {
 		}
 		get := func(f string) string {
 			if v, ok := m.Field(f); ok {
+				if p, ok := v.(*string); ok && p != nil {
+					return *p
+				}
 				return fmt.Sprint(v)
 			}
 			if m.FieldCleared(f) || m.Op().Is(ent.OpCreate) {
@@ -214,23 +221,72 @@ func addressHook(next ent.Mutator) ent.Mutator {
 			if err != nil {
 				return ""
 			}
-			if p, ok := v.(*string); ok {
+			switch p := v.(type) {
+			case *string:
 				if p == nil {
 					return ""
 				}
 				return *p
+			case *float64:
+				if p == nil {
+					return ""
+				}
 			}
 			return fmt.Sprint(v)
 		}
-		if get("business") == "true" {
-			if strings.TrimSpace(get("company")) == "" {
+		f := address.Fields{
+			Business: get("business") == "true", FirstName: get("first_name"), LastName: get("last_name"),
+			Company: get("company"), Line1: get("line_1"), Line2: get("line_2"), City: get("city"),
+			ZipCode: get("zip_code"), StateCode: get("state_code"), CountryCode: get("country_code"), Phone: get("phone"),
+		}
+		if f.Business {
+			if strings.TrimSpace(f.Company) == "" {
 				return nil, apperr.New(apperr.Invalid, apperr.Field("company"), "a business address needs a company")
 			}
-		} else {
-			for _, f := range []string{"first_name", "last_name"} {
-				if strings.TrimSpace(get(f)) == "" {
-					return nil, apperr.New(apperr.Invalid, apperr.Field(camel(f)), "a personal address needs a first and a last name")
-				}
+		} else if strings.TrimSpace(f.FirstName) == "" || strings.TrimSpace(f.LastName) == "" {
+			field := "firstName"
+			if strings.TrimSpace(f.FirstName) != "" {
+				field = "lastName"
+			}
+			return nil, apperr.New(apperr.Invalid, apperr.Field(field), "a personal address needs a first and a last name")
+		}
+		for name, value := range map[string]any{
+			"full_name": f.FullName(), "full_address": f.FullAddress(), "name": f.Name(),
+			"is_localized": get("lat") != "" && get("lng") != "",
+		} {
+			if err := m.SetField(name, value); err != nil {
+				return nil, err
+			}
+		}
+		v, err := next.Mutate(ctx, m)
+		if err != nil || !m.Op().Is(ent.OpUpdateOne) {
+			return v, err
+		}
+		id, _ := m.ID()
+		u := m.Client().CustomerAddress.Update().Where(customeraddress.AddressID(id), sql.FieldNEQ("name", f.Name()))
+		if err := u.Mutation().SetField("name", f.Name()); err != nil {
+			return nil, err
+		}
+		_, err = u.Save(viewer.Elevated(ctx))
+		return v, err
+	})
+}
+
+// Hooks of the CustomerAddress.
+func (CustomerAddress) Hooks() []ent.Hook {
+	return []ent.Hook{hook.On(customerAddressNameHook, ent.OpCreate|ent.OpUpdateOne)}
+}
+
+// customerAddressNameHook copies the linked address's name into the entry.
+func customerAddressNameHook(next ent.Mutator) ent.Mutator {
+	return hook.CustomerAddressFunc(func(ctx context.Context, m *gen.CustomerAddressMutation) (gen.Value, error) {
+		if aid, ok := m.AddressID(); ok {
+			name, err := m.Client().Address.Query().Where(sql.FieldEQ("id", aid)).Select("name").String(viewer.Elevated(ctx))
+			if err != nil {
+				return nil, err // edgeModeHook already refused unknown addresses
+			}
+			if err := m.SetField("name", name); err != nil {
+				return nil, err
 			}
 		}
 		return next.Mutate(ctx, m)
@@ -345,6 +401,9 @@ func returnCreateHook(next ent.Mutator) ent.Mutator {
 			return nil, apperr.New(apperr.Invalid, apperr.Field("orderID"), "only fulfilled orders can be returned")
 		}
 		m.SetCustomerID(o.CustomerID)
+		if err := m.SetField("currency_code", o.CurrencyCode); err != nil {
+			return nil, err
+		}
 		n, err := NextValue(ctx, c, "returns:"+o.ID)
 		if err != nil {
 			return nil, err

@@ -47,8 +47,10 @@ func Open(rawURL string, wrap func(dialect.Driver) dialect.Driver) (*DB, error) 
 		db.SetMaxOpenConns(32)
 		db.SetMaxIdleConns(32)
 	} else {
-		db.SetMaxOpenConns(16)
-		db.SetMaxIdleConns(16)
+		// Readers run in parallel (WAL); each connection keeps its own page
+		// cache, so a few are enough for a couple of cores.
+		db.SetMaxOpenConns(8)
+		db.SetMaxIdleConns(8)
 	}
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	var drv dialect.Driver = entsql.OpenDB(d, db)
