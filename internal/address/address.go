@@ -9,10 +9,10 @@ import "strings"
 
 // Fields are the stored fields an address's derived fields depend on.
 type Fields struct {
-	Business                              bool
-	FirstName, LastName, Company          string
+	Business                               bool
+	FirstName, LastName, Company           string
 	Line1, Line2, City, ZipCode, StateCode string
-	CountryCode, Phone                    string
+	CountryCode, Phone                     string
 }
 
 // FullName is the company for a business address, otherwise first and last
