@@ -365,6 +365,7 @@ restart_server() {
 log "building clientele and the baseline"
 go build -o "$TMP/clientele" . || die "go build . failed"
 go build -o "$TMP/baseline" ./bench/baseline || die "go build ./bench/baseline failed"
+go build -o "$TMP/rawcommit" ./bench/rawcommit || die "go build ./bench/rawcommit failed"
 COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 [ -z "$(git status --porcelain 2>/dev/null | head -n 1)" ] || COMMIT="$COMMIT (with uncommitted changes)"
 
@@ -529,6 +530,11 @@ $first_diff"
 	stop_pid "$SERVER_PID"
 	SERVER_PID=""
 
+	# The practical limit for writes: sequential one-row commits on the same
+	# database (same file and settings for SQLite), with the server stopped.
+	RAW_COMMITS=$("$TMP/rawcommit" --database-url "$DB_URL" --duration "${DUR_S}s" || echo "n/a")
+	log "raw sequential commits: $RAW_COMMITS/s"
+
 	if awk -F'\t' '{ split($3, a, " "); for (i in a) { split(a[i], p, "="); if ((p[1] == "non2xx" || p[1] == "sockerr" || p[1] == "gqlerr") && p[2] > 0) bad = 1 } } END { exit !bad }' "$RESULTS"; then
 		log "some requests failed (see the Errors column; the server log is $SERVER_LOG, kept with --keep)"
 		FAILED=1
@@ -555,6 +561,9 @@ $first_diff"
 - Noisy: a shared machine; compare CPU per request rather than req/s.
 
 $TABLE"
+	MD="$MD
+
+Raw sequential one-row commits on the same database (\`bench/rawcommit\`, the practical limit for a write): $RAW_COMMITS/s; compare with createCustomer at concurrency 1."
 	if [ -n "$BASELINE_DIFF" ]; then
 		MD="$MD
 

@@ -392,20 +392,34 @@ func writeEvents(ctx context.Context, c *gen.Client, table string, events []pend
 }
 
 // NextValue atomically increments the named counter and returns its new
-// value. It must run inside the caller's transaction.
+// value, in one statement (an upsert with RETURNING, which SQLite and
+// PostgreSQL both speak). It must run inside the caller's transaction; on
+// PostgreSQL the counter row then stays locked until commit.
 func NextValue(ctx context.Context, c *gen.Client, name string) (int64, error) {
-	err := c.Counter.Create().SetID(name).SetValue(1).
-		OnConflictColumns(counter.FieldID).
-		AddValue(1).
-		Exec(ctx)
+	for _, r := range name {
+		if !(r == '_' || r == ':' || r == '-' || ('a' <= r && r <= 'z') || ('A' <= r && r <= 'Z') || ('0' <= r && r <= '9')) {
+			return 0, fmt.Errorf("invalid counter name %q", name)
+		}
+	}
+	// The name is server-made and checked above, so it can be a literal:
+	// the statement needs no placeholders, whose syntax differs by dialect.
+	rows, err := c.QueryContext(ctx, "INSERT INTO "+counter.Table+" (id, value) VALUES ('"+name+"', 1) "+
+		"ON CONFLICT (id) DO UPDATE SET value = "+counter.Table+".value + 1 RETURNING value")
 	if err != nil {
 		return 0, fmt.Errorf("increment counter %s: %w", name, err)
 	}
-	row, err := c.Counter.Get(ctx, name)
-	if err != nil {
-		return 0, fmt.Errorf("read counter %s: %w", name, err)
+	defer rows.Close()
+	var v int64
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return 0, fmt.Errorf("increment counter %s: %w", name, err)
+		}
+		return 0, fmt.Errorf("increment counter %s: no row returned", name)
 	}
-	return row.Value, nil
+	if err := rows.Scan(&v); err != nil {
+		return 0, fmt.Errorf("increment counter %s: %w", name, err)
+	}
+	return v, rows.Close()
 }
 
 // immutableHook refuses updates and deletes: events are never changed.

@@ -6,6 +6,7 @@ package metrics
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"io"
 	"net/http"
@@ -171,4 +172,44 @@ func (t *countingTx) Exec(ctx context.Context, q string, args, v any) error {
 func (t *countingTx) Query(ctx context.Context, q string, args, v any) error {
 	t.n.Add(1)
 	return t.Tx.Query(ctx, q, args, v)
+}
+
+// execQuerier is what ent's execquery feature asks of a driver.
+type execQuerier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+func (d *countingDriver) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	return countExec(ctx, d.Driver, d.n, q, args)
+}
+
+func (d *countingDriver) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return countQuery(ctx, d.Driver, d.n, q, args)
+}
+
+func (t *countingTx) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	return countExec(ctx, t.Tx, t.n, q, args)
+}
+
+func (t *countingTx) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return countQuery(ctx, t.Tx, t.n, q, args)
+}
+
+func countExec(ctx context.Context, inner any, n *atomic.Int64, q string, args []any) (sql.Result, error) {
+	eq, ok := inner.(execQuerier)
+	if !ok {
+		return nil, fmt.Errorf("driver %T does not run raw statements", inner)
+	}
+	n.Add(1)
+	return eq.ExecContext(ctx, q, args...)
+}
+
+func countQuery(ctx context.Context, inner any, n *atomic.Int64, q string, args []any) (*sql.Rows, error) {
+	eq, ok := inner.(execQuerier)
+	if !ok {
+		return nil, fmt.Errorf("driver %T does not run raw statements", inner)
+	}
+	n.Add(1)
+	return eq.QueryContext(ctx, q, args...)
 }
