@@ -1172,3 +1172,25 @@ func acRequireValidationError(t testing.TB, r *testenv.Response) {
 		require.Contains(t, []string{"GRAPHQL_VALIDATION_FAILED", "BAD_USER_INPUT"}, code, r.Raw)
 	}
 }
+
+// A customer token may place its own pending order but not approve, cancel
+// or fulfill it: those moves stay with integrations (domain-notes §3.7).
+func TestCustomerTokenMovesOnlyItsOwnOrderForward(t *testing.T) {
+	t.Parallel()
+	e := testenv.New(t, testenv.WithRealAuth())
+	admin := e.Token(t, e.Credential(t, "integration", "admin", viewer.Test), "")
+	cus := e.DoAs(t, admin, `mutation { createCustomer(input: {email: "own@example.com"}) { customer { id } } }`, nil).Str("createCustomer.customer.id")
+	ord := e.DoAs(t, admin, `mutation($c: ID!) { createOrder(input: {customerID: $c, currencyCode: "EUR"}) { order { id } } }`, map[string]any{"c": cus}).Str("createOrder.order.id")
+	me := e.Token(t, e.Credential(t, "sales_channel", "", viewer.Test), cus)
+	for _, m := range []string{"markOrderPending", "placeOrder"} {
+		r := e.DoAs(t, me, `mutation($id: ID!) { `+m+`(id: $id) { order { status } userErrors { code } } }`, map[string]any{"id": ord})
+		require.Empty(t, r.Errors, r.Raw)
+		require.Empty(t, r.Get(m+".userErrors"), r.Raw)
+	}
+	for _, m := range []string{"approveOrder", "cancelOrder"} {
+		r := e.DoAs(t, me, `mutation($id: ID!) { `+m+`(id: $id) { order { status } userErrors { code } } }`, map[string]any{"id": ord})
+		require.Equal(t, []string{"FORBIDDEN"}, r.ErrorCodes(), r.Raw)
+	}
+	r := e.DoAs(t, admin, `query($id: ID!) { node(id: $id) { ... on Order { status } } }`, map[string]any{"id": ord})
+	require.Equal(t, "PLACED", r.Str("node.status"))
+}

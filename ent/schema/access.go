@@ -2,6 +2,7 @@ package schema
 
 import (
 	"context"
+	"fmt"
 	"slices"
 
 	"clientele/ent/intercept"
@@ -39,6 +40,31 @@ var customerWrites = map[string]ent.Op{
 	"orders":                   ent.OpCreate | ent.OpUpdateOne | ent.OpDelete,
 	"returns":                  ent.OpCreate | ent.OpUpdateOne,
 	"attachments":              ent.OpDelete,
+}
+
+// customerMoves lists the status moves a customer token may make on what it
+// owns (the platform keeps approving, cancelling and fulfilling for
+// integrations); other status fields may not be set at all.
+var customerMoves = map[string]map[string][]string{
+	"orders":  {"status": {"PENDING", "PLACED"}},
+	"returns": {"status": {"REQUESTED"}},
+}
+
+// customerMayMove reports whether a customer token may make the status
+// changes of m.
+func customerMayMove(table string, m ent.Mutation) bool {
+	allowed, ok := customerMoves[table]
+	if !ok {
+		return true
+	}
+	machine := machines[table]
+	for _, f := range machine.Fields() {
+		v, set := m.Field(f)
+		if set && !slices.Contains(allowed[f], fmt.Sprint(v)) {
+			return false
+		}
+	}
+	return true
 }
 
 // ownerPredicate restricts rows of table to those customer cid owns.
@@ -116,6 +142,9 @@ func accessPolicy(table string) ent.Policy {
 					}
 					if op.Is(ent.OpCreate) {
 						return ownCreate(table, v.CustomerID, m)
+					}
+					if !customerMayMove(table, m) {
+						break
 					}
 					m.(mutation).WhereP(ownerPredicate(table, v.CustomerID))
 					return privacy.Allow

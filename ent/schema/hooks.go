@@ -155,7 +155,15 @@ func recordHook(table string) ent.Hook {
 			case m.Op().Is(ent.OpUpdate):
 				// Bulk updates are the server's own follow-ups (e.g. copying
 				// an address's new name into address-book entries); state
-				// machines apply to single updates only.
+				// machines apply to single updates only, so a bulk update
+				// may not touch a status.
+				if machine != nil {
+					for _, f := range machine.Fields() {
+						if _, ok := m.Field(f); ok {
+							return nil, fmt.Errorf("bulk update of %s.%s is not allowed: move statuses one record at a time", table, f)
+						}
+					}
+				}
 				idList, err := mu.IDs(ctx)
 				if err != nil {
 					return nil, err
