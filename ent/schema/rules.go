@@ -231,6 +231,7 @@ func addressHook(next ent.Mutator) ent.Mutator {
 				if p == nil {
 					return ""
 				}
+				return fmt.Sprint(*p)
 			}
 			return fmt.Sprint(v)
 		}
