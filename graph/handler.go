@@ -58,6 +58,11 @@ type Options struct {
 	// PollInterval is how often subscriptions read the event log
 	// (default 500 ms).
 	PollInterval time.Duration
+	// MaxInFlight bounds the GraphQL requests executing at once (0: no
+	// bound); the others wait their turn (within the request timeout).
+	// Running more than the CPUs can serve only adds memory: each request
+	// holds its result tree until it is written.
+	MaxInFlight int
 }
 
 // NewHandler returns the /graphql handler: gqlgen with GET (queries only) and
@@ -145,7 +150,11 @@ func NewHandler(o Options) http.Handler {
 
 	// Plain requests get GraphQL-over-HTTP semantics and a timeout;
 	// streams (WebSocket, SSE) get neither, and end when Done is cancelled.
-	plain := http.TimeoutHandler(httpSemantics(srv), time.Duration(o.Limits.RequestTimeout)*time.Second,
+	var exec http.Handler = srv
+	if o.MaxInFlight > 0 {
+		exec = admission(exec, o.MaxInFlight)
+	}
+	plain := http.TimeoutHandler(httpSemantics(exec), time.Duration(o.Limits.RequestTimeout)*time.Second,
 		`{"errors":[{"message":"The request took too long.","extensions":{"code":"TIMEOUT"}}]}`)
 	var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !isStream(r) {
@@ -221,6 +230,21 @@ func writeError(w http.ResponseWriter, status int, code, msg string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(map[string]any{"errors": []any{map[string]any{"message": msg, "extensions": map[string]any{"code": code}}}})
+}
+
+// admission lets at most n requests execute at once; the others wait for
+// a turn or until their context ends.
+func admission(next http.Handler, n int) http.Handler {
+	slots := make(chan struct{}, n)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case slots <- struct{}{}:
+		case <-r.Context().Done():
+			return // the timeout handler answers
+		}
+		defer func() { <-slots }()
+		next.ServeHTTP(w, r)
+	})
 }
 
 // isStream reports whether a request opens a WebSocket or an SSE stream.
