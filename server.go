@@ -77,7 +77,7 @@ func DefaultConfig() Config {
 		RateBurst:      100,
 		MaxInFlight:    4 * runtime.NumCPU(),
 		GCPercent:      400,
-		MemoryLimitMiB: 80,
+		MemoryLimitMiB: 64,
 	}
 }
 
