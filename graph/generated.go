@@ -58,6 +58,7 @@ type ResolverRoot interface {
 }
 
 type DirectiveRoot struct {
+	Transaction func(ctx context.Context, obj any, next graphql.Resolver) (res any, err error)
 }
 
 type ComplexityRoot struct {
@@ -4262,6 +4263,11 @@ extend type CustomerPasswordReset {
 }
 
 """
+Runs the field in its own database transaction, committed before the payload is rendered; a field that returns user errors or fails is rolled back. Every mutation has it.
+"""
+directive @transaction on FIELD_DEFINITION
+
+"""
 The root of all writes. Every mutation runs in its own transaction: it either applies completely or, when it returns user errors or fails, changes nothing.
 """
 type Mutation {
@@ -4269,273 +4275,273 @@ type Mutation {
   createCustomer(
     "The fields of the new customer."
     input: CreateCustomerInput!
-  ): CustomerPayload
+  ): CustomerPayload @transaction
   "Updates a customer; omitted fields keep their value."
   updateCustomer(
     "The ID of the customer."
     id: ID!
     "The fields to change."
     input: UpdateCustomerInput!
-  ): CustomerPayload
+  ): CustomerPayload @transaction
   "Deletes a customer."
   deleteCustomer(
     "The ID of the customer."
     id: ID!
-  ): DeletePayload
+  ): DeletePayload @transaction
   "Merges keys into the customer's metadata; a null value deletes the key."
   mergeCustomerMetadata(
     "The ID of the customer."
     id: ID!
     "The keys to set (or, with null, delete)."
     metadata: Map!
-  ): CustomerPayload
+  ): CustomerPayload @transaction
   "Creates a customer group."
   createCustomerGroup(
     "The fields of the new customer group."
     input: CreateCustomerGroupInput!
-  ): CustomerGroupPayload
+  ): CustomerGroupPayload @transaction
   "Updates a customer group; omitted fields keep their value."
   updateCustomerGroup(
     "The ID of the customer group."
     id: ID!
     "The fields to change."
     input: UpdateCustomerGroupInput!
-  ): CustomerGroupPayload
+  ): CustomerGroupPayload @transaction
   "Deletes a customer group."
   deleteCustomerGroup(
     "The ID of the customer group."
     id: ID!
-  ): DeletePayload
+  ): DeletePayload @transaction
   "Merges keys into the customer group's metadata; a null value deletes the key."
   mergeCustomerGroupMetadata(
     "The ID of the customer group."
     id: ID!
     "The keys to set (or, with null, delete)."
     metadata: Map!
-  ): CustomerGroupPayload
+  ): CustomerGroupPayload @transaction
   "Creates a address."
   createAddress(
     "The fields of the new address."
     input: CreateAddressInput!
-  ): AddressPayload
+  ): AddressPayload @transaction
   "Updates a address; omitted fields keep their value."
   updateAddress(
     "The ID of the address."
     id: ID!
     "The fields to change."
     input: UpdateAddressInput!
-  ): AddressPayload
+  ): AddressPayload @transaction
   "Deletes a address."
   deleteAddress(
     "The ID of the address."
     id: ID!
-  ): DeletePayload
+  ): DeletePayload @transaction
   "Creates a address-book entry."
   createCustomerAddress(
     "The fields of the new address-book entry."
     input: CreateCustomerAddressInput!
-  ): CustomerAddressPayload
+  ): CustomerAddressPayload @transaction
   "Updates a address-book entry; omitted fields keep their value."
   updateCustomerAddress(
     "The ID of the address-book entry."
     id: ID!
     "The fields to change."
     input: UpdateCustomerAddressInput!
-  ): CustomerAddressPayload
+  ): CustomerAddressPayload @transaction
   "Deletes a address-book entry."
   deleteCustomerAddress(
     "The ID of the address-book entry."
     id: ID!
-  ): DeletePayload
+  ): DeletePayload @transaction
   "Creates a saved payment source."
   createCustomerPaymentSource(
     "The fields of the new saved payment source."
     input: CreateCustomerPaymentSourceInput!
-  ): CustomerPaymentSourcePayload
+  ): CustomerPaymentSourcePayload @transaction
   "Updates a saved payment source; omitted fields keep their value."
   updateCustomerPaymentSource(
     "The ID of the saved payment source."
     id: ID!
     "The fields to change."
     input: UpdateCustomerPaymentSourceInput!
-  ): CustomerPaymentSourcePayload
+  ): CustomerPaymentSourcePayload @transaction
   "Deletes a saved payment source."
   deleteCustomerPaymentSource(
     "The ID of the saved payment source."
     id: ID!
-  ): DeletePayload
+  ): DeletePayload @transaction
   "Creates a newsletter subscription."
   createCustomerSubscription(
     "The fields of the new newsletter subscription."
     input: CreateCustomerSubscriptionInput!
-  ): CustomerSubscriptionPayload
+  ): CustomerSubscriptionPayload @transaction
   "Updates a newsletter subscription; omitted fields keep their value."
   updateCustomerSubscription(
     "The ID of the newsletter subscription."
     id: ID!
     "The fields to change."
     input: UpdateCustomerSubscriptionInput!
-  ): CustomerSubscriptionPayload
+  ): CustomerSubscriptionPayload @transaction
   "Deletes a newsletter subscription."
   deleteCustomerSubscription(
     "The ID of the newsletter subscription."
     id: ID!
-  ): DeletePayload
+  ): DeletePayload @transaction
   "Creates a attachment."
   createAttachment(
     "The fields of the new attachment."
     input: CreateAttachmentInput!
-  ): AttachmentPayload
+  ): AttachmentPayload @transaction
   "Updates a attachment; omitted fields keep their value."
   updateAttachment(
     "The ID of the attachment."
     id: ID!
     "The fields to change."
     input: UpdateAttachmentInput!
-  ): AttachmentPayload
+  ): AttachmentPayload @transaction
   "Deletes a attachment."
   deleteAttachment(
     "The ID of the attachment."
     id: ID!
-  ): DeletePayload
+  ): DeletePayload @transaction
   "Creates a order."
   createOrder(
     "The fields of the new order."
     input: CreateOrderInput!
-  ): OrderPayload
+  ): OrderPayload @transaction
   "Updates a order; omitted fields keep their value."
   updateOrder(
     "The ID of the order."
     id: ID!
     "The fields to change."
     input: UpdateOrderInput!
-  ): OrderPayload
+  ): OrderPayload @transaction
   "Deletes a order."
   deleteOrder(
     "The ID of the order."
     id: ID!
-  ): DeletePayload
+  ): DeletePayload @transaction
   "Merges keys into the order's metadata; a null value deletes the key."
   mergeOrderMetadata(
     "The ID of the order."
     id: ID!
     "The keys to set (or, with null, delete)."
     metadata: Map!
-  ): OrderPayload
+  ): OrderPayload @transaction
   "Creates a return."
   createReturn(
     "The fields of the new return."
     input: CreateReturnInput!
-  ): ReturnPayload
+  ): ReturnPayload @transaction
   "Updates a return; omitted fields keep their value."
   updateReturn(
     "The ID of the return."
     id: ID!
     "The fields to change."
     input: UpdateReturnInput!
-  ): ReturnPayload
+  ): ReturnPayload @transaction
   "Deletes a return."
   deleteReturn(
     "The ID of the return."
     id: ID!
-  ): DeletePayload
+  ): DeletePayload @transaction
   "Creates a order subscription."
   createOrderSubscription(
     "The fields of the new order subscription."
     input: CreateOrderSubscriptionInput!
-  ): OrderSubscriptionPayload
+  ): OrderSubscriptionPayload @transaction
   "Updates a order subscription; omitted fields keep their value."
   updateOrderSubscription(
     "The ID of the order subscription."
     id: ID!
     "The fields to change."
     input: UpdateOrderSubscriptionInput!
-  ): OrderSubscriptionPayload
+  ): OrderSubscriptionPayload @transaction
   "Moves a draft order to pending: it has a customer and items and can be placed."
   markOrderPending(
     "The ID of the order."
     id: ID!
-  ): OrderPayload
+  ): OrderPayload @transaction
   "Places a pending order: the payment is authorized and the customer's placed-orders count and status move."
   placeOrder(
     "The ID of the order."
     id: ID!
-  ): OrderPayload
+  ): OrderPayload @transaction
   "Approves a placed order."
   approveOrder(
     "The ID of the order."
     id: ID!
-  ): OrderPayload
+  ): OrderPayload @transaction
   "Cancels a placed or approved, unfulfilled order; the authorization is voided."
   cancelOrder(
     "The ID of the order."
     id: ID!
-  ): OrderPayload
+  ): OrderPayload @transaction
   "Starts fulfilling an approved order; the payment is captured."
   startFulfillingOrder(
     "The ID of the order."
     id: ID!
-  ): OrderPayload
+  ): OrderPayload @transaction
   "Marks an approved order in fulfillment as fulfilled."
   fulfillOrder(
     "The ID of the order."
     id: ID!
-  ): OrderPayload
+  ): OrderPayload @transaction
   "Requests a draft return."
   requestReturn(
     "The ID of the return."
     id: ID!
-  ): ReturnPayload
+  ): ReturnPayload @transaction
   "Approves a requested return."
   approveReturn(
     "The ID of the return."
     id: ID!
-  ): ReturnPayload
+  ): ReturnPayload @transaction
   "Cancels a requested return."
   cancelReturn(
     "The ID of the return."
     id: ID!
-  ): ReturnPayload
+  ): ReturnPayload @transaction
   "Marks an approved return as shipped back."
   shipReturn(
     "The ID of the return."
     id: ID!
-  ): ReturnPayload
+  ): ReturnPayload @transaction
   "Marks a shipped return as received."
   receiveReturn(
     "The ID of the return."
     id: ID!
-  ): ReturnPayload
+  ): ReturnPayload @transaction
   "Rejects a shipped return."
   rejectReturn(
     "The ID of the return."
     id: ID!
-  ): ReturnPayload
+  ): ReturnPayload @transaction
   "Refunds a received return."
   refundReturn(
     "The ID of the return."
     id: ID!
-  ): ReturnPayload
+  ): ReturnPayload @transaction
   "Activates a draft or inactive order subscription."
   activateOrderSubscription(
     "The ID of the orderSubscription."
     id: ID!
-  ): OrderSubscriptionPayload
+  ): OrderSubscriptionPayload @transaction
   "Pauses an active order subscription."
   deactivateOrderSubscription(
     "The ID of the orderSubscription."
     id: ID!
-  ): OrderSubscriptionPayload
+  ): OrderSubscriptionPayload @transaction
   "Cancels an order subscription for good."
   cancelOrderSubscription(
     "The ID of the orderSubscription."
     id: ID!
-  ): OrderSubscriptionPayload
+  ): OrderSubscriptionPayload @transaction
   "Starts a password reset for the customer with this email. The payload carries the single-use token, once; it expires after 24 hours."
   createCustomerPasswordReset(
     "The email of the customer."
     customerEmail: String!
-  ): CreateCustomerPasswordResetPayload
+  ): CreateCustomerPasswordResetPayload @transaction
   "Sets a new password with a reset's token. The token is then burnt."
   resetCustomerPassword(
     "The ID of the password reset."
@@ -4544,7 +4550,7 @@ type Mutation {
     token: String!
     "The new password, 8 to 256 characters."
     password: String!
-  ): CustomerPasswordResetPayload
+  ): CustomerPasswordResetPayload @transaction
 }
 
 """
@@ -14976,7 +14982,20 @@ func (ec *executionContext) _Mutation_createCustomer(ctx context.Context, field 
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().CreateCustomer(ctx, fc.Args["input"].(ent.CreateCustomerInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Transaction == nil {
+					var zeroVal *model.CustomerPayload
+					return zeroVal, errors.New("directive transaction is not implemented")
+				}
+				return ec.Directives.Transaction(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CustomerPayload) graphql.Marshaler {
 			return ec.marshalOCustomerPayload2ᚖclienteleᚋgraphᚋmodelᚐCustomerPayload(ctx, selections, v)
 		},
@@ -15020,7 +15039,20 @@ func (ec *executionContext) _Mutation_updateCustomer(ctx context.Context, field 
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().UpdateCustomer(ctx, fc.Args["id"].(string), fc.Args["input"].(ent.UpdateCustomerInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Transaction == nil {
+					var zeroVal *model.CustomerPayload
+					return zeroVal, errors.New("directive transaction is not implemented")
+				}
+				return ec.Directives.Transaction(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CustomerPayload) graphql.Marshaler {
 			return ec.marshalOCustomerPayload2ᚖclienteleᚋgraphᚋmodelᚐCustomerPayload(ctx, selections, v)
 		},
@@ -15064,7 +15096,20 @@ func (ec *executionContext) _Mutation_deleteCustomer(ctx context.Context, field 
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().DeleteCustomer(ctx, fc.Args["id"].(string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Transaction == nil {
+					var zeroVal *model.DeletePayload
+					return zeroVal, errors.New("directive transaction is not implemented")
+				}
+				return ec.Directives.Transaction(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.DeletePayload) graphql.Marshaler {
 			return ec.marshalODeletePayload2ᚖclienteleᚋgraphᚋmodelᚐDeletePayload(ctx, selections, v)
 		},
@@ -15108,7 +15153,20 @@ func (ec *executionContext) _Mutation_mergeCustomerMetadata(ctx context.Context,
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().MergeCustomerMetadata(ctx, fc.Args["id"].(string), fc.Args["metadata"].(map[string]any))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Transaction == nil {
+					var zeroVal *model.CustomerPayload
+					return zeroVal, errors.New("directive transaction is not implemented")
+				}
+				return ec.Directives.Transaction(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CustomerPayload) graphql.Marshaler {
 			return ec.marshalOCustomerPayload2ᚖclienteleᚋgraphᚋmodelᚐCustomerPayload(ctx, selections, v)
 		},
@@ -15152,7 +15210,20 @@ func (ec *executionContext) _Mutation_createCustomerGroup(ctx context.Context, f
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().CreateCustomerGroup(ctx, fc.Args["input"].(ent.CreateCustomerGroupInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Transaction == nil {
+					var zeroVal *model.CustomerGroupPayload
+					return zeroVal, errors.New("directive transaction is not implemented")
+				}
+				return ec.Directives.Transaction(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CustomerGroupPayload) graphql.Marshaler {
 			return ec.marshalOCustomerGroupPayload2ᚖclienteleᚋgraphᚋmodelᚐCustomerGroupPayload(ctx, selections, v)
 		},
@@ -15196,7 +15267,20 @@ func (ec *executionContext) _Mutation_updateCustomerGroup(ctx context.Context, f
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().UpdateCustomerGroup(ctx, fc.Args["id"].(string), fc.Args["input"].(ent.UpdateCustomerGroupInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Transaction == nil {
+					var zeroVal *model.CustomerGroupPayload
+					return zeroVal, errors.New("directive transaction is not implemented")
+				}
+				return ec.Directives.Transaction(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CustomerGroupPayload) graphql.Marshaler {
 			return ec.marshalOCustomerGroupPayload2ᚖclienteleᚋgraphᚋmodelᚐCustomerGroupPayload(ctx, selections, v)
 		},
@@ -15240,7 +15324,20 @@ func (ec *executionContext) _Mutation_deleteCustomerGroup(ctx context.Context, f
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().DeleteCustomerGroup(ctx, fc.Args["id"].(string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Transaction == nil {
+					var zeroVal *model.DeletePayload
+					return zeroVal, errors.New("directive transaction is not implemented")
+				}
+				return ec.Directives.Transaction(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.DeletePayload) graphql.Marshaler {
 			return ec.marshalODeletePayload2ᚖclienteleᚋgraphᚋmodelᚐDeletePayload(ctx, selections, v)
 		},
@@ -15284,7 +15381,20 @@ func (ec *executionContext) _Mutation_mergeCustomerGroupMetadata(ctx context.Con
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().MergeCustomerGroupMetadata(ctx, fc.Args["id"].(string), fc.Args["metadata"].(map[string]any))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Transaction == nil {
+					var zeroVal *model.CustomerGroupPayload
+					return zeroVal, errors.New("directive transaction is not implemented")
+				}
+				return ec.Directives.Transaction(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CustomerGroupPayload) graphql.Marshaler {
 			return ec.marshalOCustomerGroupPayload2ᚖclienteleᚋgraphᚋmodelᚐCustomerGroupPayload(ctx, selections, v)
 		},
@@ -15328,7 +15438,20 @@ func (ec *executionContext) _Mutation_createAddress(ctx context.Context, field g
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().CreateAddress(ctx, fc.Args["input"].(ent.CreateAddressInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Transaction == nil {
+					var zeroVal *model.AddressPayload
+					return zeroVal, errors.New("directive transaction is not implemented")
+				}
+				return ec.Directives.Transaction(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.AddressPayload) graphql.Marshaler {
 			return ec.marshalOAddressPayload2ᚖclienteleᚋgraphᚋmodelᚐAddressPayload(ctx, selections, v)
 		},
@@ -15372,7 +15495,20 @@ func (ec *executionContext) _Mutation_updateAddress(ctx context.Context, field g
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().UpdateAddress(ctx, fc.Args["id"].(string), fc.Args["input"].(ent.UpdateAddressInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Transaction == nil {
+					var zeroVal *model.AddressPayload
+					return zeroVal, errors.New("directive transaction is not implemented")
+				}
+				return ec.Directives.Transaction(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.AddressPayload) graphql.Marshaler {
 			return ec.marshalOAddressPayload2ᚖclienteleᚋgraphᚋmodelᚐAddressPayload(ctx, selections, v)
 		},
@@ -15416,7 +15552,20 @@ func (ec *executionContext) _Mutation_deleteAddress(ctx context.Context, field g
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().DeleteAddress(ctx, fc.Args["id"].(string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Transaction == nil {
+					var zeroVal *model.DeletePayload
+					return zeroVal, errors.New("directive transaction is not implemented")
+				}
+				return ec.Directives.Transaction(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.DeletePayload) graphql.Marshaler {
 			return ec.marshalODeletePayload2ᚖclienteleᚋgraphᚋmodelᚐDeletePayload(ctx, selections, v)
 		},
@@ -15460,7 +15609,20 @@ func (ec *executionContext) _Mutation_createCustomerAddress(ctx context.Context,
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().CreateCustomerAddress(ctx, fc.Args["input"].(ent.CreateCustomerAddressInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Transaction == nil {
+					var zeroVal *model.CustomerAddressPayload
+					return zeroVal, errors.New("directive transaction is not implemented")
+				}
+				return ec.Directives.Transaction(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CustomerAddressPayload) graphql.Marshaler {
 			return ec.marshalOCustomerAddressPayload2ᚖclienteleᚋgraphᚋmodelᚐCustomerAddressPayload(ctx, selections, v)
 		},
@@ -15504,7 +15666,20 @@ func (ec *executionContext) _Mutation_updateCustomerAddress(ctx context.Context,
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().UpdateCustomerAddress(ctx, fc.Args["id"].(string), fc.Args["input"].(ent.UpdateCustomerAddressInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Transaction == nil {
+					var zeroVal *model.CustomerAddressPayload
+					return zeroVal, errors.New("directive transaction is not implemented")
+				}
+				return ec.Directives.Transaction(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CustomerAddressPayload) graphql.Marshaler {
 			return ec.marshalOCustomerAddressPayload2ᚖclienteleᚋgraphᚋmodelᚐCustomerAddressPayload(ctx, selections, v)
 		},
@@ -15548,7 +15723,20 @@ func (ec *executionContext) _Mutation_deleteCustomerAddress(ctx context.Context,
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().DeleteCustomerAddress(ctx, fc.Args["id"].(string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Transaction == nil {
+					var zeroVal *model.DeletePayload
+					return zeroVal, errors.New("directive transaction is not implemented")
+				}
+				return ec.Directives.Transaction(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.DeletePayload) graphql.Marshaler {
 			return ec.marshalODeletePayload2ᚖclienteleᚋgraphᚋmodelᚐDeletePayload(ctx, selections, v)
 		},
@@ -15592,7 +15780,20 @@ func (ec *executionContext) _Mutation_createCustomerPaymentSource(ctx context.Co
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().CreateCustomerPaymentSource(ctx, fc.Args["input"].(ent.CreateCustomerPaymentSourceInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Transaction == nil {
+					var zeroVal *model.CustomerPaymentSourcePayload
+					return zeroVal, errors.New("directive transaction is not implemented")
+				}
+				return ec.Directives.Transaction(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CustomerPaymentSourcePayload) graphql.Marshaler {
 			return ec.marshalOCustomerPaymentSourcePayload2ᚖclienteleᚋgraphᚋmodelᚐCustomerPaymentSourcePayload(ctx, selections, v)
 		},
@@ -15636,7 +15837,20 @@ func (ec *executionContext) _Mutation_updateCustomerPaymentSource(ctx context.Co
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().UpdateCustomerPaymentSource(ctx, fc.Args["id"].(string), fc.Args["input"].(ent.UpdateCustomerPaymentSourceInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Transaction == nil {
+					var zeroVal *model.CustomerPaymentSourcePayload
+					return zeroVal, errors.New("directive transaction is not implemented")
+				}
+				return ec.Directives.Transaction(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CustomerPaymentSourcePayload) graphql.Marshaler {
 			return ec.marshalOCustomerPaymentSourcePayload2ᚖclienteleᚋgraphᚋmodelᚐCustomerPaymentSourcePayload(ctx, selections, v)
 		},
@@ -15680,7 +15894,20 @@ func (ec *executionContext) _Mutation_deleteCustomerPaymentSource(ctx context.Co
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().DeleteCustomerPaymentSource(ctx, fc.Args["id"].(string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Transaction == nil {
+					var zeroVal *model.DeletePayload
+					return zeroVal, errors.New("directive transaction is not implemented")
+				}
+				return ec.Directives.Transaction(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.DeletePayload) graphql.Marshaler {
 			return ec.marshalODeletePayload2ᚖclienteleᚋgraphᚋmodelᚐDeletePayload(ctx, selections, v)
 		},
@@ -15724,7 +15951,20 @@ func (ec *executionContext) _Mutation_createCustomerSubscription(ctx context.Con
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().CreateCustomerSubscription(ctx, fc.Args["input"].(ent.CreateCustomerSubscriptionInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Transaction == nil {
+					var zeroVal *model.CustomerSubscriptionPayload
+					return zeroVal, errors.New("directive transaction is not implemented")
+				}
+				return ec.Directives.Transaction(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CustomerSubscriptionPayload) graphql.Marshaler {
 			return ec.marshalOCustomerSubscriptionPayload2ᚖclienteleᚋgraphᚋmodelᚐCustomerSubscriptionPayload(ctx, selections, v)
 		},
@@ -15768,7 +16008,20 @@ func (ec *executionContext) _Mutation_updateCustomerSubscription(ctx context.Con
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().UpdateCustomerSubscription(ctx, fc.Args["id"].(string), fc.Args["input"].(ent.UpdateCustomerSubscriptionInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Transaction == nil {
+					var zeroVal *model.CustomerSubscriptionPayload
+					return zeroVal, errors.New("directive transaction is not implemented")
+				}
+				return ec.Directives.Transaction(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CustomerSubscriptionPayload) graphql.Marshaler {
 			return ec.marshalOCustomerSubscriptionPayload2ᚖclienteleᚋgraphᚋmodelᚐCustomerSubscriptionPayload(ctx, selections, v)
 		},
@@ -15812,7 +16065,20 @@ func (ec *executionContext) _Mutation_deleteCustomerSubscription(ctx context.Con
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().DeleteCustomerSubscription(ctx, fc.Args["id"].(string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Transaction == nil {
+					var zeroVal *model.DeletePayload
+					return zeroVal, errors.New("directive transaction is not implemented")
+				}
+				return ec.Directives.Transaction(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.DeletePayload) graphql.Marshaler {
 			return ec.marshalODeletePayload2ᚖclienteleᚋgraphᚋmodelᚐDeletePayload(ctx, selections, v)
 		},
@@ -15856,7 +16122,20 @@ func (ec *executionContext) _Mutation_createAttachment(ctx context.Context, fiel
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().CreateAttachment(ctx, fc.Args["input"].(ent.CreateAttachmentInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Transaction == nil {
+					var zeroVal *model.AttachmentPayload
+					return zeroVal, errors.New("directive transaction is not implemented")
+				}
+				return ec.Directives.Transaction(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.AttachmentPayload) graphql.Marshaler {
 			return ec.marshalOAttachmentPayload2ᚖclienteleᚋgraphᚋmodelᚐAttachmentPayload(ctx, selections, v)
 		},
@@ -15900,7 +16179,20 @@ func (ec *executionContext) _Mutation_updateAttachment(ctx context.Context, fiel
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().UpdateAttachment(ctx, fc.Args["id"].(string), fc.Args["input"].(ent.UpdateAttachmentInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Transaction == nil {
+					var zeroVal *model.AttachmentPayload
+					return zeroVal, errors.New("directive transaction is not implemented")
+				}
+				return ec.Directives.Transaction(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.AttachmentPayload) graphql.Marshaler {
 			return ec.marshalOAttachmentPayload2ᚖclienteleᚋgraphᚋmodelᚐAttachmentPayload(ctx, selections, v)
 		},
@@ -15944,7 +16236,20 @@ func (ec *executionContext) _Mutation_deleteAttachment(ctx context.Context, fiel
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().DeleteAttachment(ctx, fc.Args["id"].(string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Transaction == nil {
+					var zeroVal *model.DeletePayload
+					return zeroVal, errors.New("directive transaction is not implemented")
+				}
+				return ec.Directives.Transaction(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.DeletePayload) graphql.Marshaler {
 			return ec.marshalODeletePayload2ᚖclienteleᚋgraphᚋmodelᚐDeletePayload(ctx, selections, v)
 		},
@@ -15988,7 +16293,20 @@ func (ec *executionContext) _Mutation_createOrder(ctx context.Context, field gra
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().CreateOrder(ctx, fc.Args["input"].(ent.CreateOrderInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Transaction == nil {
+					var zeroVal *model.OrderPayload
+					return zeroVal, errors.New("directive transaction is not implemented")
+				}
+				return ec.Directives.Transaction(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.OrderPayload) graphql.Marshaler {
 			return ec.marshalOOrderPayload2ᚖclienteleᚋgraphᚋmodelᚐOrderPayload(ctx, selections, v)
 		},
@@ -16032,7 +16350,20 @@ func (ec *executionContext) _Mutation_updateOrder(ctx context.Context, field gra
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().UpdateOrder(ctx, fc.Args["id"].(string), fc.Args["input"].(ent.UpdateOrderInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Transaction == nil {
+					var zeroVal *model.OrderPayload
+					return zeroVal, errors.New("directive transaction is not implemented")
+				}
+				return ec.Directives.Transaction(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.OrderPayload) graphql.Marshaler {
 			return ec.marshalOOrderPayload2ᚖclienteleᚋgraphᚋmodelᚐOrderPayload(ctx, selections, v)
 		},
@@ -16076,7 +16407,20 @@ func (ec *executionContext) _Mutation_deleteOrder(ctx context.Context, field gra
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().DeleteOrder(ctx, fc.Args["id"].(string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Transaction == nil {
+					var zeroVal *model.DeletePayload
+					return zeroVal, errors.New("directive transaction is not implemented")
+				}
+				return ec.Directives.Transaction(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.DeletePayload) graphql.Marshaler {
 			return ec.marshalODeletePayload2ᚖclienteleᚋgraphᚋmodelᚐDeletePayload(ctx, selections, v)
 		},
@@ -16120,7 +16464,20 @@ func (ec *executionContext) _Mutation_mergeOrderMetadata(ctx context.Context, fi
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().MergeOrderMetadata(ctx, fc.Args["id"].(string), fc.Args["metadata"].(map[string]any))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Transaction == nil {
+					var zeroVal *model.OrderPayload
+					return zeroVal, errors.New("directive transaction is not implemented")
+				}
+				return ec.Directives.Transaction(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.OrderPayload) graphql.Marshaler {
 			return ec.marshalOOrderPayload2ᚖclienteleᚋgraphᚋmodelᚐOrderPayload(ctx, selections, v)
 		},
@@ -16164,7 +16521,20 @@ func (ec *executionContext) _Mutation_createReturn(ctx context.Context, field gr
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().CreateReturn(ctx, fc.Args["input"].(ent.CreateReturnInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Transaction == nil {
+					var zeroVal *model.ReturnPayload
+					return zeroVal, errors.New("directive transaction is not implemented")
+				}
+				return ec.Directives.Transaction(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ReturnPayload) graphql.Marshaler {
 			return ec.marshalOReturnPayload2ᚖclienteleᚋgraphᚋmodelᚐReturnPayload(ctx, selections, v)
 		},
@@ -16208,7 +16578,20 @@ func (ec *executionContext) _Mutation_updateReturn(ctx context.Context, field gr
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().UpdateReturn(ctx, fc.Args["id"].(string), fc.Args["input"].(ent.UpdateReturnInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Transaction == nil {
+					var zeroVal *model.ReturnPayload
+					return zeroVal, errors.New("directive transaction is not implemented")
+				}
+				return ec.Directives.Transaction(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ReturnPayload) graphql.Marshaler {
 			return ec.marshalOReturnPayload2ᚖclienteleᚋgraphᚋmodelᚐReturnPayload(ctx, selections, v)
 		},
@@ -16252,7 +16635,20 @@ func (ec *executionContext) _Mutation_deleteReturn(ctx context.Context, field gr
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().DeleteReturn(ctx, fc.Args["id"].(string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Transaction == nil {
+					var zeroVal *model.DeletePayload
+					return zeroVal, errors.New("directive transaction is not implemented")
+				}
+				return ec.Directives.Transaction(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.DeletePayload) graphql.Marshaler {
 			return ec.marshalODeletePayload2ᚖclienteleᚋgraphᚋmodelᚐDeletePayload(ctx, selections, v)
 		},
@@ -16296,7 +16692,20 @@ func (ec *executionContext) _Mutation_createOrderSubscription(ctx context.Contex
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().CreateOrderSubscription(ctx, fc.Args["input"].(ent.CreateOrderSubscriptionInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Transaction == nil {
+					var zeroVal *model.OrderSubscriptionPayload
+					return zeroVal, errors.New("directive transaction is not implemented")
+				}
+				return ec.Directives.Transaction(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.OrderSubscriptionPayload) graphql.Marshaler {
 			return ec.marshalOOrderSubscriptionPayload2ᚖclienteleᚋgraphᚋmodelᚐOrderSubscriptionPayload(ctx, selections, v)
 		},
@@ -16340,7 +16749,20 @@ func (ec *executionContext) _Mutation_updateOrderSubscription(ctx context.Contex
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().UpdateOrderSubscription(ctx, fc.Args["id"].(string), fc.Args["input"].(ent.UpdateOrderSubscriptionInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Transaction == nil {
+					var zeroVal *model.OrderSubscriptionPayload
+					return zeroVal, errors.New("directive transaction is not implemented")
+				}
+				return ec.Directives.Transaction(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.OrderSubscriptionPayload) graphql.Marshaler {
 			return ec.marshalOOrderSubscriptionPayload2ᚖclienteleᚋgraphᚋmodelᚐOrderSubscriptionPayload(ctx, selections, v)
 		},
@@ -16384,7 +16806,20 @@ func (ec *executionContext) _Mutation_markOrderPending(ctx context.Context, fiel
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().MarkOrderPending(ctx, fc.Args["id"].(string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Transaction == nil {
+					var zeroVal *model.OrderPayload
+					return zeroVal, errors.New("directive transaction is not implemented")
+				}
+				return ec.Directives.Transaction(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.OrderPayload) graphql.Marshaler {
 			return ec.marshalOOrderPayload2ᚖclienteleᚋgraphᚋmodelᚐOrderPayload(ctx, selections, v)
 		},
@@ -16428,7 +16863,20 @@ func (ec *executionContext) _Mutation_placeOrder(ctx context.Context, field grap
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().PlaceOrder(ctx, fc.Args["id"].(string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Transaction == nil {
+					var zeroVal *model.OrderPayload
+					return zeroVal, errors.New("directive transaction is not implemented")
+				}
+				return ec.Directives.Transaction(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.OrderPayload) graphql.Marshaler {
 			return ec.marshalOOrderPayload2ᚖclienteleᚋgraphᚋmodelᚐOrderPayload(ctx, selections, v)
 		},
@@ -16472,7 +16920,20 @@ func (ec *executionContext) _Mutation_approveOrder(ctx context.Context, field gr
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().ApproveOrder(ctx, fc.Args["id"].(string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Transaction == nil {
+					var zeroVal *model.OrderPayload
+					return zeroVal, errors.New("directive transaction is not implemented")
+				}
+				return ec.Directives.Transaction(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.OrderPayload) graphql.Marshaler {
 			return ec.marshalOOrderPayload2ᚖclienteleᚋgraphᚋmodelᚐOrderPayload(ctx, selections, v)
 		},
@@ -16516,7 +16977,20 @@ func (ec *executionContext) _Mutation_cancelOrder(ctx context.Context, field gra
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().CancelOrder(ctx, fc.Args["id"].(string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Transaction == nil {
+					var zeroVal *model.OrderPayload
+					return zeroVal, errors.New("directive transaction is not implemented")
+				}
+				return ec.Directives.Transaction(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.OrderPayload) graphql.Marshaler {
 			return ec.marshalOOrderPayload2ᚖclienteleᚋgraphᚋmodelᚐOrderPayload(ctx, selections, v)
 		},
@@ -16560,7 +17034,20 @@ func (ec *executionContext) _Mutation_startFulfillingOrder(ctx context.Context, 
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().StartFulfillingOrder(ctx, fc.Args["id"].(string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Transaction == nil {
+					var zeroVal *model.OrderPayload
+					return zeroVal, errors.New("directive transaction is not implemented")
+				}
+				return ec.Directives.Transaction(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.OrderPayload) graphql.Marshaler {
 			return ec.marshalOOrderPayload2ᚖclienteleᚋgraphᚋmodelᚐOrderPayload(ctx, selections, v)
 		},
@@ -16604,7 +17091,20 @@ func (ec *executionContext) _Mutation_fulfillOrder(ctx context.Context, field gr
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().FulfillOrder(ctx, fc.Args["id"].(string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Transaction == nil {
+					var zeroVal *model.OrderPayload
+					return zeroVal, errors.New("directive transaction is not implemented")
+				}
+				return ec.Directives.Transaction(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.OrderPayload) graphql.Marshaler {
 			return ec.marshalOOrderPayload2ᚖclienteleᚋgraphᚋmodelᚐOrderPayload(ctx, selections, v)
 		},
@@ -16648,7 +17148,20 @@ func (ec *executionContext) _Mutation_requestReturn(ctx context.Context, field g
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().RequestReturn(ctx, fc.Args["id"].(string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Transaction == nil {
+					var zeroVal *model.ReturnPayload
+					return zeroVal, errors.New("directive transaction is not implemented")
+				}
+				return ec.Directives.Transaction(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ReturnPayload) graphql.Marshaler {
 			return ec.marshalOReturnPayload2ᚖclienteleᚋgraphᚋmodelᚐReturnPayload(ctx, selections, v)
 		},
@@ -16692,7 +17205,20 @@ func (ec *executionContext) _Mutation_approveReturn(ctx context.Context, field g
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().ApproveReturn(ctx, fc.Args["id"].(string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Transaction == nil {
+					var zeroVal *model.ReturnPayload
+					return zeroVal, errors.New("directive transaction is not implemented")
+				}
+				return ec.Directives.Transaction(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ReturnPayload) graphql.Marshaler {
 			return ec.marshalOReturnPayload2ᚖclienteleᚋgraphᚋmodelᚐReturnPayload(ctx, selections, v)
 		},
@@ -16736,7 +17262,20 @@ func (ec *executionContext) _Mutation_cancelReturn(ctx context.Context, field gr
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().CancelReturn(ctx, fc.Args["id"].(string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Transaction == nil {
+					var zeroVal *model.ReturnPayload
+					return zeroVal, errors.New("directive transaction is not implemented")
+				}
+				return ec.Directives.Transaction(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ReturnPayload) graphql.Marshaler {
 			return ec.marshalOReturnPayload2ᚖclienteleᚋgraphᚋmodelᚐReturnPayload(ctx, selections, v)
 		},
@@ -16780,7 +17319,20 @@ func (ec *executionContext) _Mutation_shipReturn(ctx context.Context, field grap
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().ShipReturn(ctx, fc.Args["id"].(string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Transaction == nil {
+					var zeroVal *model.ReturnPayload
+					return zeroVal, errors.New("directive transaction is not implemented")
+				}
+				return ec.Directives.Transaction(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ReturnPayload) graphql.Marshaler {
 			return ec.marshalOReturnPayload2ᚖclienteleᚋgraphᚋmodelᚐReturnPayload(ctx, selections, v)
 		},
@@ -16824,7 +17376,20 @@ func (ec *executionContext) _Mutation_receiveReturn(ctx context.Context, field g
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().ReceiveReturn(ctx, fc.Args["id"].(string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Transaction == nil {
+					var zeroVal *model.ReturnPayload
+					return zeroVal, errors.New("directive transaction is not implemented")
+				}
+				return ec.Directives.Transaction(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ReturnPayload) graphql.Marshaler {
 			return ec.marshalOReturnPayload2ᚖclienteleᚋgraphᚋmodelᚐReturnPayload(ctx, selections, v)
 		},
@@ -16868,7 +17433,20 @@ func (ec *executionContext) _Mutation_rejectReturn(ctx context.Context, field gr
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().RejectReturn(ctx, fc.Args["id"].(string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Transaction == nil {
+					var zeroVal *model.ReturnPayload
+					return zeroVal, errors.New("directive transaction is not implemented")
+				}
+				return ec.Directives.Transaction(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ReturnPayload) graphql.Marshaler {
 			return ec.marshalOReturnPayload2ᚖclienteleᚋgraphᚋmodelᚐReturnPayload(ctx, selections, v)
 		},
@@ -16912,7 +17490,20 @@ func (ec *executionContext) _Mutation_refundReturn(ctx context.Context, field gr
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().RefundReturn(ctx, fc.Args["id"].(string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Transaction == nil {
+					var zeroVal *model.ReturnPayload
+					return zeroVal, errors.New("directive transaction is not implemented")
+				}
+				return ec.Directives.Transaction(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ReturnPayload) graphql.Marshaler {
 			return ec.marshalOReturnPayload2ᚖclienteleᚋgraphᚋmodelᚐReturnPayload(ctx, selections, v)
 		},
@@ -16956,7 +17547,20 @@ func (ec *executionContext) _Mutation_activateOrderSubscription(ctx context.Cont
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().ActivateOrderSubscription(ctx, fc.Args["id"].(string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Transaction == nil {
+					var zeroVal *model.OrderSubscriptionPayload
+					return zeroVal, errors.New("directive transaction is not implemented")
+				}
+				return ec.Directives.Transaction(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.OrderSubscriptionPayload) graphql.Marshaler {
 			return ec.marshalOOrderSubscriptionPayload2ᚖclienteleᚋgraphᚋmodelᚐOrderSubscriptionPayload(ctx, selections, v)
 		},
@@ -17000,7 +17604,20 @@ func (ec *executionContext) _Mutation_deactivateOrderSubscription(ctx context.Co
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().DeactivateOrderSubscription(ctx, fc.Args["id"].(string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Transaction == nil {
+					var zeroVal *model.OrderSubscriptionPayload
+					return zeroVal, errors.New("directive transaction is not implemented")
+				}
+				return ec.Directives.Transaction(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.OrderSubscriptionPayload) graphql.Marshaler {
 			return ec.marshalOOrderSubscriptionPayload2ᚖclienteleᚋgraphᚋmodelᚐOrderSubscriptionPayload(ctx, selections, v)
 		},
@@ -17044,7 +17661,20 @@ func (ec *executionContext) _Mutation_cancelOrderSubscription(ctx context.Contex
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().CancelOrderSubscription(ctx, fc.Args["id"].(string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Transaction == nil {
+					var zeroVal *model.OrderSubscriptionPayload
+					return zeroVal, errors.New("directive transaction is not implemented")
+				}
+				return ec.Directives.Transaction(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.OrderSubscriptionPayload) graphql.Marshaler {
 			return ec.marshalOOrderSubscriptionPayload2ᚖclienteleᚋgraphᚋmodelᚐOrderSubscriptionPayload(ctx, selections, v)
 		},
@@ -17088,7 +17718,20 @@ func (ec *executionContext) _Mutation_createCustomerPasswordReset(ctx context.Co
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().CreateCustomerPasswordReset(ctx, fc.Args["customerEmail"].(string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Transaction == nil {
+					var zeroVal *model.CreateCustomerPasswordResetPayload
+					return zeroVal, errors.New("directive transaction is not implemented")
+				}
+				return ec.Directives.Transaction(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CreateCustomerPasswordResetPayload) graphql.Marshaler {
 			return ec.marshalOCreateCustomerPasswordResetPayload2ᚖclienteleᚋgraphᚋmodelᚐCreateCustomerPasswordResetPayload(ctx, selections, v)
 		},
@@ -17132,7 +17775,20 @@ func (ec *executionContext) _Mutation_resetCustomerPassword(ctx context.Context,
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().ResetCustomerPassword(ctx, fc.Args["id"].(string), fc.Args["token"].(string), fc.Args["password"].(string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Transaction == nil {
+					var zeroVal *model.CustomerPasswordResetPayload
+					return zeroVal, errors.New("directive transaction is not implemented")
+				}
+				return ec.Directives.Transaction(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CustomerPasswordResetPayload) graphql.Marshaler {
 			return ec.marshalOCustomerPasswordResetPayload2ᚖclienteleᚋgraphᚋmodelᚐCustomerPasswordResetPayload(ctx, selections, v)
 		},

@@ -89,7 +89,12 @@ func NewHandler(o Options) http.Handler {
 	}
 	r := &Resolver{client: o.Client, publicURL: strings.TrimSuffix(o.PublicURL, "/"), now: o.Now, dialect: o.Dialect,
 		metrics: o.Metrics, pollInterval: o.PollInterval}
-	es := NewExecutableSchema(Config{Resolvers: r})
+	mtx := mutationTx{client: o.Client}
+	if o.Dialect == dialect.SQLite {
+		mtx.writeLock = &sync.Mutex{}
+	}
+	es := NewExecutableSchema(Config{Resolvers: r, Directives: DirectiveRoot{Transaction: mtx.directive}})
+	checkTransactional(es.Schema())
 	srv := handler.New(es)
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
@@ -115,11 +120,6 @@ func NewHandler(o Options) http.Handler {
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	srv.Use(accessExtension{})
 	srv.Use(limitsExtension{limits: o.Limits, schema: es.Schema()})
-	mtx := mutationTx{client: o.Client}
-	if o.Dialect == dialect.SQLite {
-		mtx.writeLock = &sync.Mutex{}
-	}
-	srv.Use(mtx)
 	if o.Metrics != nil {
 		srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 			start := time.Now()

@@ -3,8 +3,12 @@ package graph
 import (
 	"context"
 	"fmt"
+
 	"reflect"
+	"strings"
 	"sync"
+
+	"github.com/vektah/gqlparser/v2/ast"
 
 	"clientele/ent"
 
@@ -30,19 +34,10 @@ type mutationTx struct {
 	writeLock *sync.Mutex
 }
 
-var _ interface {
-	graphql.HandlerExtension
-	graphql.FieldInterceptor
-} = mutationTx{}
-
-func (mutationTx) ExtensionName() string                   { return "MutationTransaction" }
-func (mutationTx) Validate(graphql.ExecutableSchema) error { return nil }
-
-func (t mutationTx) InterceptField(ctx context.Context, next graphql.Resolver) (any, error) {
-	fc := graphql.GetFieldContext(ctx)
-	if fc == nil || fc.Object != "Mutation" {
-		return next(ctx)
-	}
+// directive implements @transaction, which every Mutation field carries
+// (checkTransactional makes sure): unlike a field interceptor, it costs
+// nothing on the fields of queries.
+func (t mutationTx) directive(ctx context.Context, _ any, next graphql.Resolver) (any, error) {
 	if t.writeLock != nil {
 		t.writeLock.Lock()
 		defer t.writeLock.Unlock()
@@ -116,5 +111,19 @@ func txClient(ctx context.Context) *ent.Client {
 func rollbackOnly(ctx context.Context) {
 	if s, ok := ctx.Value(txStateKey{}).(*txState); ok {
 		s.rollback = true
+	}
+}
+
+// checkTransactional refuses a schema with a mutation field that lacks
+// @transaction: it would write outside a transaction and keep the writes of
+// a mutation that returns user errors.
+func checkTransactional(s *ast.Schema) {
+	if s.Mutation == nil {
+		return
+	}
+	for _, f := range s.Mutation.Fields {
+		if !strings.HasPrefix(f.Name, "__") && f.Directives.ForName("transaction") == nil {
+			panic(fmt.Sprintf("graph: Mutation.%s lacks @transaction", f.Name))
+		}
 	}
 }
