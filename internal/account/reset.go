@@ -32,21 +32,23 @@ func hashToken(token string) string {
 
 // CreatePasswordReset starts a reset for the customer with the given email.
 // It returns the reset and the plain token (256 random bits), which is
-// stored only hashed and cannot be read again. Errors: NOT_FOUND (field
-// customerEmail) when no customer of the caller's mode has that email.
-func CreatePasswordReset(ctx context.Context, c *ent.Client, email string, now time.Time) (*ent.CustomerPasswordReset, string, error) {
+// stored only hashed and cannot be read again; the token is returned only
+// to integrations (nil for storefronts), which deliver it to the customer,
+// e.g. in an emailed link. Errors: NOT_FOUND (field customerEmail) when no
+// customer of the caller's mode has that email.
+func CreatePasswordReset(ctx context.Context, c *ent.Client, email string, now time.Time) (*ent.CustomerPasswordReset, *string, error) {
 	email = strings.ToLower(strings.TrimSpace(email))
 	// Anonymous storefronts start resets for customers they cannot read.
 	cust, err := c.Customer.Query().Where(customer.Email(email)).Only(viewer.Elevated(ctx))
 	if ent.IsNotFound(err) {
-		return nil, "", apperr.New(apperr.NotFound, apperr.Field("customerEmail"), "no customer has this email")
+		return nil, nil, apperr.New(apperr.NotFound, apperr.Field("customerEmail"), "no customer has this email")
 	}
 	if err != nil {
-		return nil, "", err
+		return nil, nil, err
 	}
 	raw := make([]byte, 32)
 	if _, err := rand.Read(raw); err != nil {
-		return nil, "", err
+		return nil, nil, err
 	}
 	token := base64.RawURLEncoding.EncodeToString(raw)
 	r, err := c.CustomerPasswordReset.Create().
@@ -56,9 +58,12 @@ func CreatePasswordReset(ctx context.Context, c *ent.Client, email string, now t
 		SetExpiresAt(now.Add(ResetTTL)).
 		Save(ctx)
 	if err != nil {
-		return nil, "", err
+		return nil, nil, err
 	}
-	return r, token, nil
+	if v := viewer.FromContext(ctx); v == nil || !v.CanReadAll() {
+		return r, nil, nil
+	}
+	return r, &token, nil
 }
 
 // ResetPassword sets the customer's new password with a reset's token, stamps
