@@ -19,16 +19,13 @@ import (
 
 // The extensions.code values of top-level errors.
 const (
-	CodeUnauthenticated   = "UNAUTHENTICATED"
-	CodeForbidden         = "FORBIDDEN"
-	CodeNotFound          = "NOT_FOUND"
-	CodeBadUserInput      = "BAD_USER_INPUT"
-	CodeQueryTooComplex   = "QUERY_TOO_COMPLEX"
-	CodeRateLimited       = "RATE_LIMITED"
-	CodeInternal          = "INTERNAL"
-	CodeParseFailed       = "GRAPHQL_PARSE_FAILED"
-	CodeValidationFailed  = "GRAPHQL_VALIDATION_FAILED"
-	CodeComplexityLimited = "COMPLEXITY_LIMIT_EXCEEDED"
+	CodeUnauthenticated = "UNAUTHENTICATED"
+	CodeForbidden       = "FORBIDDEN"
+	CodeNotFound        = "NOT_FOUND"
+	CodeBadUserInput    = "BAD_USER_INPUT"
+	CodeQueryTooComplex = "QUERY_TOO_COMPLEX"
+	CodeRateLimited     = "RATE_LIMITED"
+	CodeInternal        = "INTERNAL"
 )
 
 // userCodes maps the codes that are the caller's input problems to user

@@ -121,3 +121,20 @@ func TestCustomerAddressNameFollowsTheAddress(t *testing.T) {
 	require.Equal(t, true, r.Get("node.isLocalized"))
 	require.Equal(t, "ACME, Via Roma 1, City 0, IT, (+39 555)", r.Str("node.customerAddresses.edges.0.node.name"))
 }
+
+// A nested orderBy written as a single object (GraphQL coerces it to a
+// list) must order the eager-loaded page: entgql's eager load reads the
+// raw document, and ignored it until the query cache normalised it.
+func TestNestedOrderByAsSingleObject(t *testing.T) {
+	t.Parallel()
+	e := testenv.New(t)
+	seedCustomers(t, e, 1)
+	for _, q := range []string{
+		`{ customers(first: 1) { edges { node { orders(first: 2, orderBy: {field: NUMBER, direction: DESC}) { edges { node { number } } } } } } }`,
+		`{ customers(first: 1) { edges { node { orders(first: 2, orderBy: [{field: NUMBER, direction: DESC}]) { edges { node { number } } } } } } }`,
+	} {
+		r := e.MustDo(t, q, nil)
+		first, second := r.Str("customers.edges.0.node.orders.edges.0.node.number"), r.Str("customers.edges.0.node.orders.edges.1.node.number")
+		require.Equal(t, []string{"3", "2"}, []string{first, second}, q)
+	}
+}

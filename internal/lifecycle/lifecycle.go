@@ -85,16 +85,6 @@ func (m *Machine) Find(field, from, to string, current func(field string) string
 	return nil, &TransitionError{Type: m.Type, Field: field, From: from, To: to}
 }
 
-// Action returns the transition with the given action name.
-func (m *Machine) Action(action string) *Transition {
-	for i := range m.Transitions {
-		if m.Transitions[i].Action == action {
-			return &m.Transitions[i]
-		}
-	}
-	return nil
-}
-
 // Orders: draft → pending → placed → approved, placed|approved → cancelled;
 // fulfillment unfulfilled → in_progress → fulfilled once approved.
 var Orders = &Machine{Type: "orders", Transitions: []Transition{
