@@ -61,7 +61,7 @@ func classify(err error) (*apperr.Error, bool) {
 	}
 	var ve *ent.ValidationError
 	if errors.As(err, &ve) {
-		field := camel(ve.Name)
+		field := apperr.FieldName(ve.Name)
 		code := apperr.Invalid
 		if strings.Contains(ve.Error(), "length") && strings.Contains(ve.Error(), "max") || strings.Contains(ve.Error(), "value is greater than the required length") {
 			code = apperr.TooLong
@@ -93,17 +93,6 @@ func classify(err error) (*apperr.Error, bool) {
 func singular(plural string) string {
 	s := strings.TrimSuffix(plural, "s")
 	return strings.ReplaceAll(s, "_", " ")
-}
-
-// camel turns customer_group_id into customerGroupId.
-func camel(s string) string {
-	parts := strings.Split(s, "_")
-	for i := 1; i < len(parts); i++ {
-		if parts[i] != "" {
-			parts[i] = strings.ToUpper(parts[i][:1]) + parts[i][1:]
-		}
-	}
-	return strings.Join(parts, "")
 }
 
 // respond finishes a mutation resolver. A nil error gives the payload with

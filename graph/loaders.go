@@ -2,10 +2,10 @@ package graph
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"clientele/ent"
-	"clientele/ent/customer"
 
 	"github.com/vikstrous/dataloadgen"
 )
@@ -20,12 +20,11 @@ const (
 
 // Loaders batch the reads that ent's eager loading cannot: the polymorphic
 // parents of attachments and events, and customers reached from many
-// records. They are made per response and read with the root client in the
+// records, all by ID through one loader. They are made per response and read with the root client in the
 // caller's context (mode and access rules apply); inside a mutation
 // resolver they are bypassed, so reads see the transaction's writes.
 type Loaders struct {
-	customers *dataloadgen.Loader[string, *ent.Customer]
-	nodes     *dataloadgen.Loader[string, ent.Noder]
+	nodes *dataloadgen.Loader[string, ent.Noder]
 }
 
 type loadersKey struct{}
@@ -33,17 +32,6 @@ type loadersKey struct{}
 func newLoaders(c *ent.Client) *Loaders {
 	opts := []dataloadgen.Option{dataloadgen.WithWait(batchWait), dataloadgen.WithBatchCapacity(batchCapacity)}
 	return &Loaders{
-		customers: dataloadgen.NewMappedLoader(func(ctx context.Context, keys []string) (map[string]*ent.Customer, error) {
-			rows, err := c.Customer.Query().Where(customer.IDIn(keys...)).All(ctx)
-			if err != nil {
-				return nil, err
-			}
-			out := make(map[string]*ent.Customer, len(rows))
-			for _, r := range rows {
-				out[r.ID] = r
-			}
-			return out, nil
-		}, opts...),
 		nodes: dataloadgen.NewLoader(func(ctx context.Context, keys []string) ([]ent.Noder, []error) {
 			return fetchNodes(ctx, c, keys)
 		}, opts...),
@@ -56,10 +44,15 @@ func loaders(ctx context.Context) *Loaders {
 }
 
 func (l *Loaders) customer(ctx context.Context, id string) (*ent.Customer, error) {
-	if c := txClient(ctx); c != nil {
-		return c.Customer.Get(ctx, id)
+	n, err := l.node(ctx, id)
+	if err != nil {
+		return nil, err
 	}
-	return l.customers.Load(ctx, id)
+	c, ok := n.(*ent.Customer)
+	if !ok {
+		return nil, fmt.Errorf("%s is not a customer", id)
+	}
+	return c, nil
 }
 
 func (l *Loaders) node(ctx context.Context, id string) (ent.Noder, error) {

@@ -59,7 +59,7 @@ func edgeModeHook(next ent.Mutator) ent.Mutator {
 				}
 				for _, v := range m.AddedIDs(e) {
 					id, _ := v.(string)
-					field := apperr.Field(camel(e) + "ID")
+					field := apperr.Field(apperr.FieldName(e) + "ID")
 					if table, ok := ids.Table(id); !ok || table != want {
 						return nil, apperr.New(apperr.NotFound, field, "no %s with this ID", strings.TrimSuffix(want, "s"))
 					}
@@ -74,15 +74,6 @@ func edgeModeHook(next ent.Mutator) ent.Mutator {
 		}
 		return next.Mutate(ctx, m)
 	})
-}
-
-// camel turns customer_group into customerGroup.
-func camel(s string) string {
-	parts := strings.Split(s, "_")
-	for i := 1; i < len(parts); i++ {
-		parts[i] = strings.ToUpper(parts[i][:1]) + parts[i][1:]
-	}
-	return strings.Join(parts, "")
 }
 
 // Hooks of the Customer.
@@ -147,33 +138,33 @@ func customerDeleteHook(next ent.Mutator) ent.Mutator {
 		}
 		// The cascade is a consequence of an allowed delete, not a request
 		// of the caller's: it runs with the server's rights.
-		ctx = viewer.Elevated(ctx)
+		sys := viewer.Elevated(ctx)
 		steps := []func() error{
 			func() error {
-				_, err := c.CustomerAddress.Delete().Where(customeraddress.CustomerIDIn(idList...)).Exec(ctx)
+				_, err := c.CustomerAddress.Delete().Where(customeraddress.CustomerIDIn(idList...)).Exec(sys)
 				return err
 			},
 			func() error {
-				_, err := c.CustomerPaymentSource.Delete().Where(customerpaymentsource.CustomerIDIn(idList...)).Exec(ctx)
+				_, err := c.CustomerPaymentSource.Delete().Where(customerpaymentsource.CustomerIDIn(idList...)).Exec(sys)
 				return err
 			},
 			func() error {
-				_, err := c.CustomerSubscription.Delete().Where(customersubscription.CustomerIDIn(idList...)).Exec(ctx)
+				_, err := c.CustomerSubscription.Delete().Where(customersubscription.CustomerIDIn(idList...)).Exec(sys)
 				return err
 			},
 			func() error {
-				_, err := c.CustomerPasswordReset.Delete().Where(customerpasswordreset.CustomerIDIn(idList...)).Exec(ctx)
+				_, err := c.CustomerPasswordReset.Delete().Where(customerpasswordreset.CustomerIDIn(idList...)).Exec(sys)
 				return err
 			},
 			func() error {
 				_, err := c.Attachment.Delete().Where(attachment.Or(
 					attachment.CustomerIDIn(idList...),
 					attachment.HasOrderWith(order.CustomerIDIn(idList...)),
-				)).Exec(ctx)
+				)).Exec(sys)
 				return err
 			},
 			func() error {
-				_, err := c.Order.Delete().Where(order.CustomerIDIn(idList...)).Exec(ctx)
+				_, err := c.Order.Delete().Where(order.CustomerIDIn(idList...)).Exec(sys)
 				return err
 			},
 		}
@@ -310,7 +301,7 @@ func orderCreateHook(next ent.Mutator) ent.Mutator {
 		c := m.Client()
 		cid, ok := m.CustomerID()
 		if !ok {
-			return nil, apperr.New(apperr.Invalid, apperr.Field("customerID"), "an order needs a customer: give customerId or customerEmail")
+			return nil, apperr.New(apperr.Invalid, apperr.Field("customerID"), "an order needs a customer: give customerID or customerEmail")
 		}
 		cust, err := c.Customer.Get(ctx, cid)
 		if err != nil {

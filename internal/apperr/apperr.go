@@ -7,6 +7,7 @@ package apperr
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Code classifies an error. The GraphQL layer maps each code to a user
@@ -42,6 +43,19 @@ func (e *Error) Error() string {
 // New returns an error with the given code, field path and message.
 func New(code Code, field []string, format string, args ...any) *Error {
 	return &Error{Code: code, Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// FieldName turns a column or edge name (customer_group_id) into the name
+// of the input field that sets it (customerGroupId), so that errors point
+// at what the caller sent.
+func FieldName(column string) string {
+	parts := strings.Split(column, "_")
+	for i := 1; i < len(parts); i++ {
+		if parts[i] != "" {
+			parts[i] = strings.ToUpper(parts[i][:1]) + parts[i][1:]
+		}
+	}
+	return strings.Join(parts, "")
 }
 
 // Field is a shorthand for a one-element field path.

@@ -173,9 +173,9 @@ func (s *Service) grant(ctx context.Context, p map[string]string, ip string) (*t
 		}
 		return s.respond(cr, "", false)
 	case "password":
-		cr, err := s.Client.Credential.Query().Where(credential.ClientID(p["client_id"]), credential.RevokedAtIsNil()).Only(ctx)
-		if err != nil || p["client_id"] == "" {
-			return nil, errInvalidClient
+		cr, oerr := s.activeClient(ctx, p["client_id"])
+		if oerr != nil {
+			return nil, oerr
 		}
 		if cr.Kind != credential.KindSalesChannel {
 			return nil, &oauthError{http.StatusBadRequest, "unauthorized_client", "Only sales channels may use the password grant.", 0}
@@ -222,17 +222,26 @@ func (s *Service) grant(ctx context.Context, p map[string]string, ip string) (*t
 // client finds an active credential and checks an integration's secret in
 // constant time.
 func (s *Service) client(ctx context.Context, clientID, secret string) (*ent.Credential, *oauthError) {
+	cr, oerr := s.activeClient(ctx, clientID)
+	if oerr != nil {
+		return nil, oerr
+	}
+	if cr.Kind == credential.KindIntegration {
+		if cr.SecretHash == nil || subtle.ConstantTimeCompare([]byte(hashSecret(secret)), []byte(*cr.SecretHash)) != 1 {
+			return nil, errInvalidClient
+		}
+	}
+	return cr, nil
+}
+
+// activeClient finds the credential with the client ID if it is not revoked.
+func (s *Service) activeClient(ctx context.Context, clientID string) (*ent.Credential, *oauthError) {
 	if clientID == "" {
 		return nil, errInvalidClient
 	}
 	cr, err := s.Client.Credential.Query().Where(credential.ClientID(clientID), credential.RevokedAtIsNil()).Only(ctx)
 	if err != nil {
 		return nil, errInvalidClient
-	}
-	if cr.Kind == credential.KindIntegration {
-		if cr.SecretHash == nil || subtle.ConstantTimeCompare([]byte(hashSecret(secret)), []byte(*cr.SecretHash)) != 1 {
-			return nil, errInvalidClient
-		}
 	}
 	return cr, nil
 }
