@@ -24,25 +24,24 @@ type credentialArgs struct {
 	target                         string
 }
 
-var credArgs credentialArgs
-
 // parseCredentialArgs reads `credentials <create|list|revoke> [flags] [id]`.
 func parseCredentialArgs(cfg *Config, fs *flag.FlagSet, args []string) error {
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 		return fmt.Errorf("usage: clientele credentials create|list|revoke [flags]")
 	}
-	credArgs = credentialArgs{action: args[0]}
-	fs.StringVar(&credArgs.kind, "kind", "integration", "integration or sales_channel")
-	fs.StringVar(&credArgs.role, "role", "", "admin or read_only (integrations only)")
-	fs.StringVar(&credArgs.mode, "mode", "test", "test or live")
-	fs.StringVar(&credArgs.name, "name", "", "a name to recognise the credential by")
-	fs.BoolVar(&credArgs.json, "json", false, "print JSON")
+	a := &cfg.Credentials
+	*a = credentialArgs{action: args[0]}
+	fs.StringVar(&a.kind, "kind", "integration", "integration or sales_channel")
+	fs.StringVar(&a.role, "role", "", "admin or read_only (integrations only)")
+	fs.StringVar(&a.mode, "mode", "test", "test or live")
+	fs.StringVar(&a.name, "name", "", "a name to recognise the credential by")
+	fs.BoolVar(&a.json, "json", false, "print JSON")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
 	cfg.Args = fs.Args()
 	if len(cfg.Args) > 0 {
-		credArgs.target = cfg.Args[0]
+		a.target = cfg.Args[0]
 	}
 	return nil
 }
@@ -54,7 +53,7 @@ func credentials(ctx context.Context, cfg Config, stdout io.Writer) error {
 		return err
 	}
 	defer db.Close()
-	a := credArgs
+	a := cfg.Credentials
 	switch a.action {
 	case "create":
 		mode, err := viewer.ParseMode(a.mode)
@@ -68,7 +67,7 @@ func credentials(ctx context.Context, cfg Config, stdout io.Writer) error {
 		if a.json {
 			return json.NewEncoder(stdout).Encode(cr)
 		}
-		fmt.Fprintf(stdout, "created %s %s credential %s (mode %s)\nclient_id=%s\n", cr.Kind, cr.Role, cr.ID, cr.Mode, cr.ClientID)
+		fmt.Fprintf(stdout, "created %s credential %s (mode %s)\nclient_id=%s\n", strings.TrimSpace(cr.Kind+" "+cr.Role), cr.ID, cr.Mode, cr.ClientID)
 		if cr.ClientSecret != "" {
 			fmt.Fprintf(stdout, "client_secret=%s\n(the secret is shown only now)\n", cr.ClientSecret)
 		}

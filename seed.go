@@ -26,16 +26,19 @@ type seedArgs struct {
 	mode                                        string
 }
 
-var seedOpts = seedArgs{customers: 1000, addresses: 2, orders: 3, groups: 10, batch: 500, seed: 1, mode: "test"}
+// defaultSeedArgs are the defaults of `clientele seed`.
+func defaultSeedArgs() seedArgs {
+	return seedArgs{customers: 1000, addresses: 2, orders: 3, groups: 10, batch: 500, seed: 1, mode: "test"}
+}
 
-func seedFlags(fs *flag.FlagSet) {
-	fs.IntVar(&seedOpts.customers, "customers", seedOpts.customers, "customers to create")
-	fs.IntVar(&seedOpts.addresses, "addresses", seedOpts.addresses, "address-book entries per customer")
-	fs.IntVar(&seedOpts.orders, "orders", seedOpts.orders, "orders per customer")
-	fs.IntVar(&seedOpts.groups, "groups", seedOpts.groups, "customer groups")
-	fs.IntVar(&seedOpts.batch, "batch", seedOpts.batch, "customers per transaction")
-	fs.Uint64Var(&seedOpts.seed, "seed", seedOpts.seed, "seed of the random source (same seed, same data)")
-	fs.StringVar(&seedOpts.mode, "mode", seedOpts.mode, "test or live")
+func seedFlags(fs *flag.FlagSet, o *seedArgs) {
+	fs.IntVar(&o.customers, "customers", o.customers, "customers to create")
+	fs.IntVar(&o.addresses, "addresses", o.addresses, "address-book entries per customer")
+	fs.IntVar(&o.orders, "orders", o.orders, "orders per customer")
+	fs.IntVar(&o.groups, "groups", o.groups, "customer groups")
+	fs.IntVar(&o.batch, "batch", o.batch, "customers per transaction")
+	fs.Uint64Var(&o.seed, "seed", o.seed, "seed of the random source (same seed, same data)")
+	fs.StringVar(&o.mode, "mode", o.mode, "test or live")
 }
 
 var (
@@ -50,7 +53,7 @@ var (
 // books and orders, in bulk transactions of --batch customers. The ent hooks
 // run as for any other write, so numbers, statuses and events are real.
 func seed(ctx context.Context, cfg Config, stdout io.Writer) error {
-	o := seedOpts
+	o := cfg.Seed
 	mode, err := viewer.ParseMode(o.mode)
 	if err != nil {
 		return err

@@ -58,6 +58,9 @@ type Config struct {
 	// tuneGC); the GOGC and GOMEMLIMIT environment variables win.
 	GCPercent      int
 	MemoryLimitMiB int
+	// Credentials and Seed are the flags of those subcommands.
+	Credentials credentialArgs
+	Seed        seedArgs
 	// Args are the arguments after the command's flags (credentials).
 	Args []string
 	// OnListen, if set, is called with the bound address (tests use port 0).
@@ -78,6 +81,7 @@ func DefaultConfig() Config {
 		MaxInFlight:    4 * runtime.NumCPU(),
 		GCPercent:      400,
 		MemoryLimitMiB: 64,
+		Seed:           defaultSeedArgs(),
 	}
 }
 
@@ -158,7 +162,7 @@ func parseConfig(args []string, getenv func(string) string) (Config, error) {
 		return cfg, parseCredentialArgs(&cfg, fs, args)
 	}
 	if cfg.Command == "seed" {
-		seedFlags(fs)
+		seedFlags(fs, &cfg.Seed)
 	}
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
