@@ -25,6 +25,7 @@ import (
 
 	"clientele/ent"
 	"clientele/ent/order"
+	"clientele/graph"
 	"clientele/internal/auth"
 	"clientele/internal/ids"
 	"clientele/internal/testenv"
@@ -1193,4 +1194,19 @@ func TestCustomerTokenMovesOnlyItsOwnOrderForward(t *testing.T) {
 	}
 	r := e.DoAs(t, admin, `query($id: ID!) { node(id: $id) { ... on Order { status } } }`, map[string]any{"id": ord})
 	require.Equal(t, "PLACED", r.Str("node.status"))
+}
+
+// A handler built without an authenticator fails closed: every caller is
+// anonymous.
+func TestHandlerWithoutAuthenticatorIsClosed(t *testing.T) {
+	t.Parallel()
+	e := testenv.New(t)
+	h := graph.NewHandler(graph.Options{Client: e.Ent(), Dialect: e.DB.Dialect})
+	req := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(`{"query":"{ customers { totalCount } }"}`))
+	req.Header.Set("Content-Type", "application/json")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	var res testenv.Response
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &res), rec.Body.String())
+	require.Equal(t, []string{"UNAUTHENTICATED"}, res.ErrorCodes(), rec.Body.String())
 }

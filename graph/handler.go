@@ -37,9 +37,9 @@ type Options struct {
 	Logger        *slog.Logger
 	Limits        Limits
 	Introspection bool
-	// Authenticate returns the caller of a request, or an error with an
-	// extensions code (UNAUTHENTICATED). Nil means every request acts as a
-	// test-mode integration admin.
+	// Authenticate returns the caller of a request (nil for an anonymous
+	// one), or an error (UNAUTHENTICATED). Without it every request is
+	// anonymous: the handler fails closed.
 	Authenticate func(r *http.Request) (*viewer.Viewer, error)
 	// Now is the clock (tests inject one); nil means time.Now.
 	Now func() time.Time
@@ -199,9 +199,7 @@ func requestID(ctx context.Context) string {
 func authenticate(next http.Handler, auth func(*http.Request) (*viewer.Viewer, error)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var v *viewer.Viewer
-		if auth == nil {
-			v = &viewer.Viewer{Mode: viewer.Test, Kind: viewer.Integration, Role: viewer.Admin}
-		} else {
+		if auth != nil {
 			var err error
 			if v, err = auth(r); err != nil {
 				writeError(w, http.StatusUnauthorized, CodeUnauthenticated, err.Error())

@@ -418,6 +418,7 @@ func TestCORSAllowsConfiguredOrigins(t *testing.T) {
 		PublicURL:     "https://clientele.test",
 		Introspection: true,
 		CORSOrigins:   []string{"https://shop.example"},
+		Authenticate:  limAdmin,
 	})
 	const shop = "https://shop.example"
 
@@ -510,8 +511,9 @@ func TestLimitErrorBodiesLeakNothing(t *testing.T) {
 		// No request can make the real server panic, so the handler is built
 		// over a driver that panics with a message full of secrets.
 		h := graph.NewHandler(graph.Options{
-			Client:  ent.NewClient(ent.Driver(limPanicDriver{dialect: e.DB.Dialect})),
-			Dialect: e.DB.Dialect,
+			Client:       ent.NewClient(ent.Driver(limPanicDriver{dialect: e.DB.Dialect})),
+			Dialect:      e.DB.Dialect,
+			Authenticate: limAdmin,
 		})
 		body, err := json.Marshal(map[string]any{"query": `{ customers { totalCount } }`})
 		require.NoError(t, err)
@@ -537,3 +539,8 @@ func (limPanicDriver) Query(context.Context, string, any, any) error { panic(lim
 func (limPanicDriver) Tx(context.Context) (dialect.Tx, error)        { panic(limPanicText) }
 func (limPanicDriver) Close() error                                  { return nil }
 func (d limPanicDriver) Dialect() string                             { return d.dialect }
+
+// limAdmin authenticates every request as a test-mode integration admin.
+func limAdmin(*http.Request) (*viewer.Viewer, error) {
+	return &viewer.Viewer{Mode: viewer.Test, Kind: viewer.Integration, Role: viewer.Admin}, nil
+}
