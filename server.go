@@ -30,11 +30,11 @@ import (
 
 	"clientele/graph"
 	"clientele/internal/auth"
+	"clientele/internal/graphiql"
 	"clientele/internal/metrics"
 	"clientele/internal/store"
 
 	"entgo.io/ent/dialect"
-	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/vektah/gqlparser/v2/formatter"
 )
 
@@ -282,7 +282,7 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer, log *slog.Logger) 
 	mux.Handle("/oauth/token", tokens.TokenHandler())
 	mux.Handle("GET /metrics", reg.Handler())
 	mux.Handle("/graphql", gql)
-	mux.Handle("GET /{$}", playground.Handler("clientele", "/graphql"))
+	graphiql.Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = io.WriteString(w, "ok\n")
 	})
