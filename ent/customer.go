@@ -41,6 +41,8 @@ type Customer struct {
 	Status customer.Status `json:"status,omitempty"`
 	// The number of orders the customer has placed (placed, approved, or cancelled after placement).
 	TotalOrdersCount int `json:"total_orders_count,omitempty"`
+	// The customer's session generation: incremented, in the same transaction, whenever the password is set, changed, reset or cleared. Customer tokens carry the value they were issued with and stop working once it moves on. Internal: never exposed or settable over GraphQL.
+	SessionEpoch int64 `json:"session_epoch,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the CustomerQuery when eager-loading is set.
 	Edges                    CustomerEdges `json:"edges"`
@@ -186,7 +188,7 @@ func (*Customer) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case customer.FieldMetadata:
 			values[i] = new([]byte)
-		case customer.FieldTotalOrdersCount:
+		case customer.FieldTotalOrdersCount, customer.FieldSessionEpoch:
 			values[i] = new(sql.NullInt64)
 		case customer.FieldID, customer.FieldMode, customer.FieldReference, customer.FieldReferenceOrigin, customer.FieldEmail, customer.FieldPassword, customer.FieldStatus:
 			values[i] = new(sql.NullString)
@@ -279,6 +281,12 @@ func (_m *Customer) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field total_orders_count", values[i])
 			} else if value.Valid {
 				_m.TotalOrdersCount = int(value.Int64)
+			}
+		case customer.FieldSessionEpoch:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field session_epoch", values[i])
+			} else if value.Valid {
+				_m.SessionEpoch = value.Int64
 			}
 		case customer.ForeignKeys[0]:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -405,6 +413,9 @@ func (_m *Customer) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("total_orders_count=")
 	builder.WriteString(fmt.Sprintf("%v", _m.TotalOrdersCount))
+	builder.WriteString(", ")
+	builder.WriteString("session_epoch=")
+	builder.WriteString(fmt.Sprintf("%v", _m.SessionEpoch))
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -150,6 +150,20 @@ func (_c *CustomerCreate) SetNillableTotalOrdersCount(v *int) *CustomerCreate {
 	return _c
 }
 
+// SetSessionEpoch sets the "session_epoch" field.
+func (_c *CustomerCreate) SetSessionEpoch(v int64) *CustomerCreate {
+	_c.mutation.SetSessionEpoch(v)
+	return _c
+}
+
+// SetNillableSessionEpoch sets the "session_epoch" field if the given value is not nil.
+func (_c *CustomerCreate) SetNillableSessionEpoch(v *int64) *CustomerCreate {
+	if v != nil {
+		_c.SetSessionEpoch(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *CustomerCreate) SetID(v string) *CustomerCreate {
 	_c.mutation.SetID(v)
@@ -381,6 +395,10 @@ func (_c *CustomerCreate) defaults() error {
 		v := customer.DefaultTotalOrdersCount
 		_c.mutation.SetTotalOrdersCount(v)
 	}
+	if _, ok := _c.mutation.SessionEpoch(); !ok {
+		v := customer.DefaultSessionEpoch
+		_c.mutation.SetSessionEpoch(v)
+	}
 	if _, ok := _c.mutation.ID(); !ok {
 		if customer.DefaultID == nil {
 			return fmt.Errorf("ent: uninitialized customer.DefaultID (forgotten import ent/runtime?)")
@@ -442,6 +460,14 @@ func (_c *CustomerCreate) check() error {
 	if v, ok := _c.mutation.TotalOrdersCount(); ok {
 		if err := customer.TotalOrdersCountValidator(v); err != nil {
 			return &ValidationError{Name: "total_orders_count", err: fmt.Errorf(`ent: validator failed for field "Customer.total_orders_count": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.SessionEpoch(); !ok {
+		return &ValidationError{Name: "session_epoch", err: errors.New(`ent: missing required field "Customer.session_epoch"`)}
+	}
+	if v, ok := _c.mutation.SessionEpoch(); ok {
+		if err := customer.SessionEpochValidator(v); err != nil {
+			return &ValidationError{Name: "session_epoch", err: fmt.Errorf(`ent: validator failed for field "Customer.session_epoch": %w`, err)}
 		}
 	}
 	if v, ok := _c.mutation.ID(); ok {
@@ -524,6 +550,10 @@ func (_c *CustomerCreate) createSpec() (*Customer, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.TotalOrdersCount(); ok {
 		_spec.SetField(customer.FieldTotalOrdersCount, field.TypeInt, value)
 		_node.TotalOrdersCount = value
+	}
+	if value, ok := _c.mutation.SessionEpoch(); ok {
+		_spec.SetField(customer.FieldSessionEpoch, field.TypeInt64, value)
+		_node.SessionEpoch = value
 	}
 	if nodes := _c.mutation.CustomerGroupIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -858,6 +888,24 @@ func (u *CustomerUpsert) AddTotalOrdersCount(v int) *CustomerUpsert {
 	return u
 }
 
+// SetSessionEpoch sets the "session_epoch" field.
+func (u *CustomerUpsert) SetSessionEpoch(v int64) *CustomerUpsert {
+	u.Set(customer.FieldSessionEpoch, v)
+	return u
+}
+
+// UpdateSessionEpoch sets the "session_epoch" field to the value that was provided on create.
+func (u *CustomerUpsert) UpdateSessionEpoch() *CustomerUpsert {
+	u.SetExcluded(customer.FieldSessionEpoch)
+	return u
+}
+
+// AddSessionEpoch adds v to the "session_epoch" field.
+func (u *CustomerUpsert) AddSessionEpoch(v int64) *CustomerUpsert {
+	u.Add(customer.FieldSessionEpoch, v)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
 // Using this option is equivalent to using:
 //
@@ -1049,6 +1097,27 @@ func (u *CustomerUpsertOne) AddTotalOrdersCount(v int) *CustomerUpsertOne {
 func (u *CustomerUpsertOne) UpdateTotalOrdersCount() *CustomerUpsertOne {
 	return u.Update(func(s *CustomerUpsert) {
 		s.UpdateTotalOrdersCount()
+	})
+}
+
+// SetSessionEpoch sets the "session_epoch" field.
+func (u *CustomerUpsertOne) SetSessionEpoch(v int64) *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetSessionEpoch(v)
+	})
+}
+
+// AddSessionEpoch adds v to the "session_epoch" field.
+func (u *CustomerUpsertOne) AddSessionEpoch(v int64) *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.AddSessionEpoch(v)
+	})
+}
+
+// UpdateSessionEpoch sets the "session_epoch" field to the value that was provided on create.
+func (u *CustomerUpsertOne) UpdateSessionEpoch() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateSessionEpoch()
 	})
 }
 
@@ -1410,6 +1479,27 @@ func (u *CustomerUpsertBulk) AddTotalOrdersCount(v int) *CustomerUpsertBulk {
 func (u *CustomerUpsertBulk) UpdateTotalOrdersCount() *CustomerUpsertBulk {
 	return u.Update(func(s *CustomerUpsert) {
 		s.UpdateTotalOrdersCount()
+	})
+}
+
+// SetSessionEpoch sets the "session_epoch" field.
+func (u *CustomerUpsertBulk) SetSessionEpoch(v int64) *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetSessionEpoch(v)
+	})
+}
+
+// AddSessionEpoch adds v to the "session_epoch" field.
+func (u *CustomerUpsertBulk) AddSessionEpoch(v int64) *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.AddSessionEpoch(v)
+	})
+}
+
+// UpdateSessionEpoch sets the "session_epoch" field to the value that was provided on create.
+func (u *CustomerUpsertBulk) UpdateSessionEpoch() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateSessionEpoch()
 	})
 }
 

@@ -160,6 +160,27 @@ func (_u *CustomerUpdate) AddTotalOrdersCount(v int) *CustomerUpdate {
 	return _u
 }
 
+// SetSessionEpoch sets the "session_epoch" field.
+func (_u *CustomerUpdate) SetSessionEpoch(v int64) *CustomerUpdate {
+	_u.mutation.ResetSessionEpoch()
+	_u.mutation.SetSessionEpoch(v)
+	return _u
+}
+
+// SetNillableSessionEpoch sets the "session_epoch" field if the given value is not nil.
+func (_u *CustomerUpdate) SetNillableSessionEpoch(v *int64) *CustomerUpdate {
+	if v != nil {
+		_u.SetSessionEpoch(*v)
+	}
+	return _u
+}
+
+// AddSessionEpoch adds value to the "session_epoch" field.
+func (_u *CustomerUpdate) AddSessionEpoch(v int64) *CustomerUpdate {
+	_u.mutation.AddSessionEpoch(v)
+	return _u
+}
+
 // SetCustomerGroupID sets the "customer_group" edge to the CustomerGroup entity by ID.
 func (_u *CustomerUpdate) SetCustomerGroupID(id string) *CustomerUpdate {
 	_u.mutation.SetCustomerGroupID(id)
@@ -583,6 +604,11 @@ func (_u *CustomerUpdate) check() error {
 			return &ValidationError{Name: "total_orders_count", err: fmt.Errorf(`ent: validator failed for field "Customer.total_orders_count": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.SessionEpoch(); ok {
+		if err := customer.SessionEpochValidator(v); err != nil {
+			return &ValidationError{Name: "session_epoch", err: fmt.Errorf(`ent: validator failed for field "Customer.session_epoch": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -639,6 +665,12 @@ func (_u *CustomerUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.AddedTotalOrdersCount(); ok {
 		_spec.AddField(customer.FieldTotalOrdersCount, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.SessionEpoch(); ok {
+		_spec.SetField(customer.FieldSessionEpoch, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedSessionEpoch(); ok {
+		_spec.AddField(customer.FieldSessionEpoch, field.TypeInt64, value)
 	}
 	if _u.mutation.CustomerGroupCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -1217,6 +1249,27 @@ func (_u *CustomerUpdateOne) AddTotalOrdersCount(v int) *CustomerUpdateOne {
 	return _u
 }
 
+// SetSessionEpoch sets the "session_epoch" field.
+func (_u *CustomerUpdateOne) SetSessionEpoch(v int64) *CustomerUpdateOne {
+	_u.mutation.ResetSessionEpoch()
+	_u.mutation.SetSessionEpoch(v)
+	return _u
+}
+
+// SetNillableSessionEpoch sets the "session_epoch" field if the given value is not nil.
+func (_u *CustomerUpdateOne) SetNillableSessionEpoch(v *int64) *CustomerUpdateOne {
+	if v != nil {
+		_u.SetSessionEpoch(*v)
+	}
+	return _u
+}
+
+// AddSessionEpoch adds value to the "session_epoch" field.
+func (_u *CustomerUpdateOne) AddSessionEpoch(v int64) *CustomerUpdateOne {
+	_u.mutation.AddSessionEpoch(v)
+	return _u
+}
+
 // SetCustomerGroupID sets the "customer_group" edge to the CustomerGroup entity by ID.
 func (_u *CustomerUpdateOne) SetCustomerGroupID(id string) *CustomerUpdateOne {
 	_u.mutation.SetCustomerGroupID(id)
@@ -1653,6 +1706,11 @@ func (_u *CustomerUpdateOne) check() error {
 			return &ValidationError{Name: "total_orders_count", err: fmt.Errorf(`ent: validator failed for field "Customer.total_orders_count": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.SessionEpoch(); ok {
+		if err := customer.SessionEpochValidator(v); err != nil {
+			return &ValidationError{Name: "session_epoch", err: fmt.Errorf(`ent: validator failed for field "Customer.session_epoch": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -1726,6 +1784,12 @@ func (_u *CustomerUpdateOne) sqlSave(ctx context.Context) (_node *Customer, err 
 	}
 	if value, ok := _u.mutation.AddedTotalOrdersCount(); ok {
 		_spec.AddField(customer.FieldTotalOrdersCount, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.SessionEpoch(); ok {
+		_spec.SetField(customer.FieldSessionEpoch, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedSessionEpoch(); ok {
+		_spec.AddField(customer.FieldSessionEpoch, field.TypeInt64, value)
 	}
 	if _u.mutation.CustomerGroupCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -4707,6 +4707,8 @@ type CustomerMutation struct {
 	status                          *customer.Status
 	total_orders_count              *int
 	addtotal_orders_count           *int
+	session_epoch                   *int64
+	addsession_epoch                *int64
 	clearedFields                   map[string]struct{}
 	customer_group                  *string
 	clearedcustomer_group           bool
@@ -5263,6 +5265,62 @@ func (m *CustomerMutation) AddedTotalOrdersCount() (r int, exists bool) {
 func (m *CustomerMutation) ResetTotalOrdersCount() {
 	m.total_orders_count = nil
 	m.addtotal_orders_count = nil
+}
+
+// SetSessionEpoch sets the "session_epoch" field.
+func (m *CustomerMutation) SetSessionEpoch(i int64) {
+	m.session_epoch = &i
+	m.addsession_epoch = nil
+}
+
+// SessionEpoch returns the value of the "session_epoch" field in the mutation.
+func (m *CustomerMutation) SessionEpoch() (r int64, exists bool) {
+	v := m.session_epoch
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSessionEpoch returns the old "session_epoch" field's value of the Customer entity.
+// If the Customer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerMutation) OldSessionEpoch(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSessionEpoch is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSessionEpoch requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSessionEpoch: %w", err)
+	}
+	return oldValue.SessionEpoch, nil
+}
+
+// AddSessionEpoch adds i to the "session_epoch" field.
+func (m *CustomerMutation) AddSessionEpoch(i int64) {
+	if m.addsession_epoch != nil {
+		*m.addsession_epoch += i
+	} else {
+		m.addsession_epoch = &i
+	}
+}
+
+// AddedSessionEpoch returns the value that was added to the "session_epoch" field in this mutation.
+func (m *CustomerMutation) AddedSessionEpoch() (r int64, exists bool) {
+	v := m.addsession_epoch
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetSessionEpoch resets all changes to the "session_epoch" field.
+func (m *CustomerMutation) ResetSessionEpoch() {
+	m.session_epoch = nil
+	m.addsession_epoch = nil
 }
 
 // SetCustomerGroupID sets the "customer_group" edge to the CustomerGroup entity by id.
@@ -5824,7 +5882,7 @@ func (m *CustomerMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *CustomerMutation) Fields() []string {
-	fields := make([]string, 0, 10)
+	fields := make([]string, 0, 11)
 	if m.mode != nil {
 		fields = append(fields, customer.FieldMode)
 	}
@@ -5855,6 +5913,9 @@ func (m *CustomerMutation) Fields() []string {
 	if m.total_orders_count != nil {
 		fields = append(fields, customer.FieldTotalOrdersCount)
 	}
+	if m.session_epoch != nil {
+		fields = append(fields, customer.FieldSessionEpoch)
+	}
 	return fields
 }
 
@@ -5883,6 +5944,8 @@ func (m *CustomerMutation) Field(name string) (ent.Value, bool) {
 		return m.Status()
 	case customer.FieldTotalOrdersCount:
 		return m.TotalOrdersCount()
+	case customer.FieldSessionEpoch:
+		return m.SessionEpoch()
 	}
 	return nil, false
 }
@@ -5912,6 +5975,8 @@ func (m *CustomerMutation) OldField(ctx context.Context, name string) (ent.Value
 		return m.OldStatus(ctx)
 	case customer.FieldTotalOrdersCount:
 		return m.OldTotalOrdersCount(ctx)
+	case customer.FieldSessionEpoch:
+		return m.OldSessionEpoch(ctx)
 	}
 	return nil, fmt.Errorf("unknown Customer field %s", name)
 }
@@ -5991,6 +6056,13 @@ func (m *CustomerMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetTotalOrdersCount(v)
 		return nil
+	case customer.FieldSessionEpoch:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSessionEpoch(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Customer field %s", name)
 }
@@ -6002,6 +6074,9 @@ func (m *CustomerMutation) AddedFields() []string {
 	if m.addtotal_orders_count != nil {
 		fields = append(fields, customer.FieldTotalOrdersCount)
 	}
+	if m.addsession_epoch != nil {
+		fields = append(fields, customer.FieldSessionEpoch)
+	}
 	return fields
 }
 
@@ -6012,6 +6087,8 @@ func (m *CustomerMutation) AddedField(name string) (ent.Value, bool) {
 	switch name {
 	case customer.FieldTotalOrdersCount:
 		return m.AddedTotalOrdersCount()
+	case customer.FieldSessionEpoch:
+		return m.AddedSessionEpoch()
 	}
 	return nil, false
 }
@@ -6027,6 +6104,13 @@ func (m *CustomerMutation) AddField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.AddTotalOrdersCount(v)
+		return nil
+	case customer.FieldSessionEpoch:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSessionEpoch(v)
 		return nil
 	}
 	return fmt.Errorf("unknown Customer numeric field %s", name)
@@ -6105,6 +6189,9 @@ func (m *CustomerMutation) ResetField(name string) error {
 		return nil
 	case customer.FieldTotalOrdersCount:
 		m.ResetTotalOrdersCount()
+		return nil
+	case customer.FieldSessionEpoch:
+		m.ResetSessionEpoch()
 		return nil
 	}
 	return fmt.Errorf("unknown Customer field %s", name)

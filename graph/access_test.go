@@ -421,14 +421,11 @@ func acOps() []acOp {
 			vars: func(fx *acFixture) map[string]any {
 				return map[string]any{"in": map[string]any{"customerID": fx.B, "reference": "newsletter"}}
 			},
-			expect: with(adminOnly, acChannel, acAllow, acCustomer, acAllow),
+			// A customer token naming another customer gets NOT_FOUND, as
+			// for a missing customer (it used to be silently made its own).
+			expect: with(adminOnly, acChannel, acAllow, acCustomer, acNotFound),
 			check: func(t *testing.T, c *acCall) {
-				// A customer's subscription is its own whatever the input names.
-				owner := c.fx.B
-				if c.caller == acCustomer {
-					owner = c.fx.A
-				}
-				require.Equal(t, owner, c.r.Str("createCustomerSubscription.customerSubscription.customerID"), c.r.Raw)
+				require.Equal(t, c.fx.B, c.r.Str("createCustomerSubscription.customerSubscription.customerID"), c.r.Raw)
 				require.Equal(t, c.before.Subscriptions+1, c.after.Subscriptions)
 			},
 		},
@@ -457,15 +454,12 @@ func acOps() []acOp {
 			vars: func(fx *acFixture) map[string]any {
 				return map[string]any{"in": map[string]any{"customerID": fx.B, "currencyCode": "EUR"}}
 			},
-			expect: with(adminOnly, acCustomer, acAllow),
+			// A customer token naming another customer gets NOT_FOUND, as
+			// for a missing customer (it used to be silently made its own).
+			expect: with(adminOnly, acCustomer, acNotFound),
 			check: func(t *testing.T, c *acCall) {
-				// On a customer's order the customer is the token's owner.
-				owner, email := c.fx.B, c.fx.emailB
-				if c.caller == acCustomer {
-					owner, email = c.fx.A, c.fx.emailA
-				}
-				require.Equal(t, owner, c.r.Str("createOrder.order.customerID"), c.r.Raw)
-				require.Equal(t, email, c.r.Str("createOrder.order.customerEmail"), c.r.Raw)
+				require.Equal(t, c.fx.B, c.r.Str("createOrder.order.customerID"), c.r.Raw)
+				require.Equal(t, c.fx.emailB, c.r.Str("createOrder.order.customerEmail"), c.r.Raw)
 				require.Equal(t, c.before.Orders+1, c.after.Orders)
 			},
 		},
@@ -487,15 +481,11 @@ func acOps() []acOp {
 			vars: func(fx *acFixture) map[string]any {
 				return map[string]any{"in": map[string]any{"customerID": fx.B, "addressID": fx.addrX}}
 			},
-			expect: with(adminOnly, acCustomer, acAllow),
+			// A customer token naming another customer gets NOT_FOUND, as
+			// for a missing customer (it used to be silently made its own).
+			expect: with(adminOnly, acCustomer, acNotFound),
 			check: func(t *testing.T, c *acCall) {
-				// A customer's address-book entry is its own, even when the
-				// input names B.
-				owner := c.fx.B
-				if c.caller == acCustomer {
-					owner = c.fx.A
-				}
-				require.Equal(t, owner, c.r.Str("createCustomerAddress.customerAddress.customerID"), c.r.Raw)
+				require.Equal(t, c.fx.B, c.r.Str("createCustomerAddress.customerAddress.customerID"), c.r.Raw)
 				require.Equal(t, c.before.Entries+1, c.after.Entries)
 			},
 		},

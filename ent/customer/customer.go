@@ -40,6 +40,8 @@ const (
 	FieldStatus = "status"
 	// FieldTotalOrdersCount holds the string denoting the total_orders_count field in the database.
 	FieldTotalOrdersCount = "total_orders_count"
+	// FieldSessionEpoch holds the string denoting the session_epoch field in the database.
+	FieldSessionEpoch = "session_epoch"
 	// EdgeCustomerGroup holds the string denoting the customer_group edge name in mutations.
 	EdgeCustomerGroup = "customer_group"
 	// EdgeCustomerAddresses holds the string denoting the customer_addresses edge name in mutations.
@@ -147,6 +149,7 @@ var Columns = []string{
 	FieldPassword,
 	FieldStatus,
 	FieldTotalOrdersCount,
+	FieldSessionEpoch,
 }
 
 // ForeignKeys holds the SQL foreign-keys that are owned by the "customers"
@@ -197,6 +200,10 @@ var (
 	DefaultTotalOrdersCount int
 	// TotalOrdersCountValidator is a validator for the "total_orders_count" field. It is called by the builders before save.
 	TotalOrdersCountValidator func(int) error
+	// DefaultSessionEpoch holds the default value on creation for the "session_epoch" field.
+	DefaultSessionEpoch int64
+	// SessionEpochValidator is a validator for the "session_epoch" field. It is called by the builders before save.
+	SessionEpochValidator func(int64) error
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() string
 	// IDValidator is a validator for the "id" field. It is called by the builders before save.
@@ -291,6 +298,11 @@ func ByStatus(opts ...sql.OrderTermOption) OrderOption {
 // ByTotalOrdersCount orders the results by the total_orders_count field.
 func ByTotalOrdersCount(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldTotalOrdersCount, opts...).ToFunc()
+}
+
+// BySessionEpoch orders the results by the session_epoch field.
+func BySessionEpoch(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldSessionEpoch, opts...).ToFunc()
 }
 
 // ByCustomerGroupField orders the results by customer_group field.

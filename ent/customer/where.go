@@ -101,6 +101,11 @@ func TotalOrdersCount(v int) predicate.Customer {
 	return predicate.Customer(sql.FieldEQ(FieldTotalOrdersCount, v))
 }
 
+// SessionEpoch applies equality check predicate on the "session_epoch" field. It's identical to SessionEpochEQ.
+func SessionEpoch(v int64) predicate.Customer {
+	return predicate.Customer(sql.FieldEQ(FieldSessionEpoch, v))
+}
+
 // ModeEQ applies the EQ predicate on the "mode" field.
 func ModeEQ(v viewer.Mode) predicate.Customer {
 	vc := v
@@ -559,6 +564,46 @@ func TotalOrdersCountLT(v int) predicate.Customer {
 // TotalOrdersCountLTE applies the LTE predicate on the "total_orders_count" field.
 func TotalOrdersCountLTE(v int) predicate.Customer {
 	return predicate.Customer(sql.FieldLTE(FieldTotalOrdersCount, v))
+}
+
+// SessionEpochEQ applies the EQ predicate on the "session_epoch" field.
+func SessionEpochEQ(v int64) predicate.Customer {
+	return predicate.Customer(sql.FieldEQ(FieldSessionEpoch, v))
+}
+
+// SessionEpochNEQ applies the NEQ predicate on the "session_epoch" field.
+func SessionEpochNEQ(v int64) predicate.Customer {
+	return predicate.Customer(sql.FieldNEQ(FieldSessionEpoch, v))
+}
+
+// SessionEpochIn applies the In predicate on the "session_epoch" field.
+func SessionEpochIn(vs ...int64) predicate.Customer {
+	return predicate.Customer(sql.FieldIn(FieldSessionEpoch, vs...))
+}
+
+// SessionEpochNotIn applies the NotIn predicate on the "session_epoch" field.
+func SessionEpochNotIn(vs ...int64) predicate.Customer {
+	return predicate.Customer(sql.FieldNotIn(FieldSessionEpoch, vs...))
+}
+
+// SessionEpochGT applies the GT predicate on the "session_epoch" field.
+func SessionEpochGT(v int64) predicate.Customer {
+	return predicate.Customer(sql.FieldGT(FieldSessionEpoch, v))
+}
+
+// SessionEpochGTE applies the GTE predicate on the "session_epoch" field.
+func SessionEpochGTE(v int64) predicate.Customer {
+	return predicate.Customer(sql.FieldGTE(FieldSessionEpoch, v))
+}
+
+// SessionEpochLT applies the LT predicate on the "session_epoch" field.
+func SessionEpochLT(v int64) predicate.Customer {
+	return predicate.Customer(sql.FieldLT(FieldSessionEpoch, v))
+}
+
+// SessionEpochLTE applies the LTE predicate on the "session_epoch" field.
+func SessionEpochLTE(v int64) predicate.Customer {
+	return predicate.Customer(sql.FieldLTE(FieldSessionEpoch, v))
 }
 
 // HasCustomerGroup applies the HasEdge predicate on the "customer_group" edge.

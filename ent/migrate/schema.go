@@ -193,6 +193,7 @@ var (
 		{Name: "password_digest", Type: field.TypeString, Nullable: true},
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"PROSPECT", "ACQUIRED", "REPEAT"}, Default: "PROSPECT"},
 		{Name: "total_orders_count", Type: field.TypeInt, Default: 0},
+		{Name: "session_epoch", Type: field.TypeInt64, Default: 0},
 		{Name: "customer_group_customers", Type: field.TypeString, Nullable: true},
 	}
 	// CustomersTable holds the schema information for the "customers" table.
@@ -203,7 +204,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "customers_customer_groups_customers",
-				Columns:    []*schema.Column{CustomersColumns[11]},
+				Columns:    []*schema.Column{CustomersColumns[12]},
 				RefColumns: []*schema.Column{CustomerGroupsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -222,7 +223,7 @@ var (
 			{
 				Name:    "customer_customer_group_customers",
 				Unique:  false,
-				Columns: []*schema.Column{CustomersColumns[11]},
+				Columns: []*schema.Column{CustomersColumns[12]},
 			},
 			{
 				Name:    "customer_mode_email",

@@ -449,6 +449,12 @@ func init() {
 	customer.DefaultTotalOrdersCount = customerDescTotalOrdersCount.Default.(int)
 	// customer.TotalOrdersCountValidator is a validator for the "total_orders_count" field. It is called by the builders before save.
 	customer.TotalOrdersCountValidator = customerDescTotalOrdersCount.Validators[0].(func(int) error)
+	// customerDescSessionEpoch is the schema descriptor for session_epoch field.
+	customerDescSessionEpoch := customerFields[4].Descriptor()
+	// customer.DefaultSessionEpoch holds the default value on creation for the session_epoch field.
+	customer.DefaultSessionEpoch = customerDescSessionEpoch.Default.(int64)
+	// customer.SessionEpochValidator is a validator for the "session_epoch" field. It is called by the builders before save.
+	customer.SessionEpochValidator = customerDescSessionEpoch.Validators[0].(func(int64) error)
 	// customerDescID is the schema descriptor for id field.
 	customerDescID := customerMixinFields0[0].Descriptor()
 	// customer.DefaultID holds the default value on creation for the id field.
@@ -852,6 +858,8 @@ func init() {
 	order.Hooks[5] = orderHooks[1]
 
 	order.Hooks[6] = orderHooks[2]
+
+	order.Hooks[7] = orderHooks[3]
 	orderMixinInters0 := orderMixin[0].Interceptors()
 	order.Interceptors[0] = orderMixinInters0[0]
 	orderMixinFields0 := orderMixin[0].Fields()
@@ -950,6 +958,8 @@ func init() {
 	orderreturn.Hooks[4] = orderreturnHooks[0]
 
 	orderreturn.Hooks[5] = orderreturnHooks[1]
+
+	orderreturn.Hooks[6] = orderreturnHooks[2]
 	orderreturnMixinInters0 := orderreturnMixin[0].Interceptors()
 	orderreturn.Interceptors[0] = orderreturnMixinInters0[0]
 	orderreturnMixinFields0 := orderreturnMixin[0].Fields()

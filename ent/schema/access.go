@@ -157,7 +157,9 @@ func accessPolicy(table string) ent.Policy {
 }
 
 // ownCreate makes a record a customer token creates belong to that
-// customer: the owner is forced, never taken from the input.
+// customer. The input may name the customer itself or no one; naming
+// another customer answers NOT_FOUND on customerID, exactly like a customer
+// that does not exist (a customer token cannot see other customers).
 func ownCreate(table, cid string, m ent.Mutation) error {
 	switch table {
 	case "addresses":
@@ -165,6 +167,9 @@ func ownCreate(table, cid string, m ent.Mutation) error {
 			return err
 		}
 	case "customer_addresses", "customer_subscriptions", "orders":
+		if v, ok := m.Field("customer_id"); ok && fmt.Sprint(v) != cid {
+			return apperr.New(apperr.NotFound, apperr.Field("customerID"), "no customer with this ID")
+		}
 		if err := m.SetField("customer_id", cid); err != nil {
 			return err
 		}

@@ -49,6 +49,11 @@ func (Customer) Fields() []ent.Field {
 			Default(0).
 			Comment("The number of orders the customer has placed (placed, approved, or cancelled after placement).").
 			Annotations(entgql.OrderField("TOTAL_ORDERS_COUNT"), noInput),
+		field.Int64("session_epoch").
+			NonNegative().
+			Default(0).
+			Comment("The customer's session generation: incremented, in the same transaction, whenever the password is set, changed, reset or cleared. Customer tokens carry the value they were issued with and stop working once it moves on. Internal: never exposed or settable over GraphQL.").
+			Annotations(entgql.Skip(entgql.SkipAll)),
 	}
 }
 

@@ -29,8 +29,9 @@ type mutation interface {
 	Client() *gen.Client
 }
 
-// secretFields never reach an event payload.
-var secretFields = []string{customer.FieldPassword, customerpasswordreset.FieldTokenHash}
+// secretFields never reach an event payload (the session epoch is internal
+// bookkeeping, not a secret, but no business of an event's reader).
+var secretFields = []string{customer.FieldPassword, customerpasswordreset.FieldTokenHash, "session_epoch"}
 
 // machines maps each table to its state machine, if it has one.
 var machines = map[string]*lifecycle.Machine{

@@ -3,6 +3,7 @@ package schema
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -25,6 +26,7 @@ import (
 	"clientele/internal/viewer"
 
 	"entgo.io/ent"
+	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/sql"
 )
 
@@ -40,6 +42,13 @@ var edgeTables = map[string]string{
 	"order_subscription": "order_subscriptions",
 }
 
+// salesChannelRefs are the edges an anonymous storefront may point at a
+// record it cannot read: a newsletter subscription or a password reset
+// names its customer. Any other reference from a storefront (e.g. a new
+// customer's customerGroupID) answers NOT_FOUND, exactly like a missing
+// record, since the storefront cannot read those records.
+var salesChannelRefs = []string{"customer"}
+
 // edgeModeHook refuses a write that points an edge at a record that does not
 // exist in the caller's mode (or is of the wrong type): a foreign key alone
 // would accept a record of the other mode.
@@ -48,9 +57,11 @@ func edgeModeHook(next ent.Mutator) ent.Mutator {
 		if m.Op().Is(ent.OpCreate) || m.Op().Is(ent.OpUpdateOne) {
 			c := m.(mutation).Client()
 			lookup := ctx
+			channel := false
 			if v := viewer.FromContext(ctx); v != nil && v.Kind == viewer.SalesChannel {
-				// An anonymous storefront may reference records it cannot read.
-				lookup = viewer.Elevated(ctx)
+				// An anonymous storefront may reference customers it cannot
+				// read (see salesChannelRefs).
+				lookup, channel = viewer.Elevated(ctx), true
 			}
 			for _, e := range m.AddedEdges() {
 				want, ok := edgeTables[e]
@@ -60,7 +71,9 @@ func edgeModeHook(next ent.Mutator) ent.Mutator {
 				for _, v := range m.AddedIDs(e) {
 					id, _ := v.(string)
 					field := apperr.Field(apperr.FieldName(e) + "ID")
-					if table, ok := ids.Table(id); !ok || table != want {
+					if table, ok := ids.Table(id); !ok || table != want || (channel && !slices.Contains(salesChannelRefs, e)) {
+						// Records a storefront cannot read answer exactly
+						// like missing ones.
 						return nil, apperr.New(apperr.NotFound, field, "no %s with this ID", strings.TrimSuffix(want, "s"))
 					}
 					if _, err := c.Noder(lookup, id, gen.WithFixedNodeType(want)); err != nil {
@@ -79,28 +92,46 @@ func edgeModeHook(next ent.Mutator) ent.Mutator {
 // Hooks of the Customer.
 func (Customer) Hooks() []ent.Hook {
 	return []ent.Hook{
-		hook.On(customerInputHook, ent.OpCreate|ent.OpUpdateOne),
+		hook.On(customerInputHook, ent.OpCreate|ent.OpUpdateOne|ent.OpUpdate),
 		hook.On(customerDeleteHook, ent.OpDelete|ent.OpDeleteOne),
 	}
 }
 
-// customerInputHook normalises the email and hashes the password.
+// customerInputHook normalises the email and hashes the password. Replacing
+// or clearing an existing password is for the reset flow and integration
+// admins only (a customer could otherwise clear its password and set a new
+// one without the reset flow). Every password change on an existing
+// customer (set, replaced, reset or cleared) increments the customer's
+// session epoch in the same UPDATE statement, which ends every session
+// (access and refresh token) issued before it.
 func customerInputHook(next ent.Mutator) ent.Mutator {
 	return hook.CustomerFunc(func(ctx context.Context, m *gen.CustomerMutation) (gen.Value, error) {
 		if e, ok := m.Email(); ok {
 			m.SetEmail(strings.ToLower(strings.TrimSpace(e)))
 		}
-		if pw, ok := m.Password(); ok {
-			if m.Op().Is(ent.OpUpdateOne) {
+		pw, set := m.Password()
+		if !m.Op().Is(ent.OpCreate) && (set || m.PasswordCleared()) {
+			field := "password"
+			if !set {
+				field = "clearPassword"
+			}
+			v := viewer.FromContext(ctx)
+			if !password.IsReset(ctx) && (v == nil || !v.CanWriteAll()) {
+				if !m.Op().Is(ent.OpUpdateOne) {
+					return nil, apperr.New(apperr.Forbidden, apperr.Field(field), "passwords are changed one customer at a time")
+				}
 				old, err := m.OldPassword(ctx)
 				if err != nil {
 					return nil, err
 				}
-				if v := viewer.FromContext(ctx); old != nil && !password.IsReset(ctx) && (v == nil || !v.CanWriteAll()) {
-					return nil, apperr.New(apperr.Forbidden, apperr.Field("password"),
+				if old != nil {
+					return nil, apperr.New(apperr.Forbidden, apperr.Field(field),
 						"an existing password can only be changed through the password reset flow")
 				}
 			}
+			m.AddSessionEpoch(1)
+		}
+		if set {
 			h, err := password.Hash(pw)
 			if err != nil {
 				code := apperr.Invalid
@@ -288,10 +319,93 @@ func customerAddressNameHook(next ent.Mutator) ent.Mutator {
 // Hooks of the Order.
 func (Order) Hooks() []ent.Hook {
 	return []ent.Hook{
+		hook.On(orderMoneyHook, ent.OpCreate|ent.OpUpdateOne|ent.OpUpdate),
 		hook.On(orderCreateHook, ent.OpCreate),
 		hook.On(orderPlaceHook, ent.OpUpdateOne),
 		hook.On(orderDeleteHook, ent.OpDelete|ent.OpDeleteOne),
 	}
+}
+
+// orderMoneyFields are an order's currency and amounts.
+var orderMoneyFields = []string{
+	order.FieldCurrencyCode, order.FieldSubtotalAmountCents, order.FieldShippingAmountCents,
+	order.FieldDiscountAmountCents, order.FieldTotalTaxAmountCents, order.FieldTotalAmountCents,
+}
+
+// unplacedStatuses are the order statuses whose money may still change.
+var unplacedStatuses = []string{string(order.StatusDRAFT), string(order.StatusPENDING)}
+
+// orderMoneyHook guards an order's currency and amounts.
+//
+//   - The amounts are the store's (an integration's) to set, never a
+//     customer's: a customer token that sends a non-zero amount on create,
+//     or any amount or the currency on update, is refused with FORBIDDEN
+//     (on the field). A customer picks the currency when it creates the
+//     order, and cannot change it afterwards.
+//   - Once an order is placed (placed, approved or cancelled) nobody may
+//     change its currency or amounts: LOCKED (on the field). Sending the
+//     current value is not a change. The UPDATE only matches an order that
+//     is still unplaced, so a placement racing with the change turns it
+//     into LOCKED instead of rewriting a placed order's money.
+func orderMoneyHook(next ent.Mutator) ent.Mutator {
+	return hook.OrderFunc(func(ctx context.Context, m *gen.OrderMutation) (gen.Value, error) {
+		var set []string
+		for _, f := range orderMoneyFields {
+			if _, ok := m.Field(f); ok {
+				set = append(set, f)
+			}
+		}
+		if len(set) == 0 {
+			return next.Mutate(ctx, m)
+		}
+		if v := viewer.FromContext(ctx); v != nil && v.Kind == viewer.Customer {
+			for _, f := range set {
+				val, _ := m.Field(f)
+				if m.Op().Is(ent.OpCreate) && (f == order.FieldCurrencyCode || val == int64(0)) {
+					continue // the currency of a new order, or an amount left at its default
+				}
+				return nil, apperr.New(apperr.Forbidden, apperr.Field(apperr.FieldName(f)),
+					"the amounts and currency of an order are set by the store, not by customers")
+			}
+		}
+		switch {
+		case m.Op().Is(ent.OpCreate):
+			return next.Mutate(ctx, m)
+		case m.Op().Is(ent.OpUpdate):
+			m.WhereP(sql.FieldIn(order.FieldStatus, unplacedStatuses...))
+			return next.Mutate(ctx, m)
+		}
+		status, err := m.OldStatus(ctx)
+		if err != nil {
+			return nil, err
+		}
+		changed := ""
+		for _, f := range set {
+			nv, _ := m.Field(f)
+			ov, err := m.OldField(ctx, f)
+			if err != nil {
+				return nil, err
+			}
+			if nv != ov {
+				changed = f
+				break
+			}
+		}
+		if changed == "" {
+			return next.Mutate(ctx, m)
+		}
+		locked := apperr.New(apperr.Locked, apperr.Field(apperr.FieldName(changed)),
+			"the amounts and currency of a placed order cannot change")
+		if !slices.Contains(unplacedStatuses, string(status)) {
+			return nil, locked
+		}
+		m.WhereP(sql.FieldIn(order.FieldStatus, unplacedStatuses...))
+		v, err := next.Mutate(ctx, m)
+		if gen.IsNotFound(err) {
+			return nil, locked // placed since we read it
+		}
+		return v, err
+	})
 }
 
 // orderCreateHook numbers the order within its mode and copies the
@@ -375,6 +489,7 @@ func orderDeleteHook(next ent.Mutator) ent.Mutator {
 func (OrderReturn) Hooks() []ent.Hook {
 	return []ent.Hook{
 		hook.On(returnCreateHook, ent.OpCreate),
+		hook.On(returnRefundHook, ent.OpUpdateOne|ent.OpUpdate),
 		hook.On(returnDeleteHook, ent.OpDelete|ent.OpDeleteOne),
 	}
 }
@@ -396,6 +511,11 @@ func returnCreateHook(next ent.Mutator) ent.Mutator {
 		if err := m.SetField("currency_code", o.CurrencyCode); err != nil {
 			return nil, err
 		}
+		if est, _ := m.EstimatedRefundAmountCents(); est > 0 {
+			if err := checkRefundCap(ctx, c, o.ID, "", est); err != nil {
+				return nil, err
+			}
+		}
 		n, err := NextValue(ctx, c, "returns:"+o.ID)
 		if err != nil {
 			return nil, err
@@ -403,6 +523,66 @@ func returnCreateHook(next ent.Mutator) ent.Mutator {
 		m.SetNumber(fmt.Sprintf("%s/R/%03d", o.Number, n))
 		return next.Mutate(ctx, m)
 	})
+}
+
+// returnRefundHook keeps a changed estimated refund within the order's
+// total (see checkRefundCap). Estimates change one return at a time.
+func returnRefundHook(next ent.Mutator) ent.Mutator {
+	return hook.OrderReturnFunc(func(ctx context.Context, m *gen.OrderReturnMutation) (gen.Value, error) {
+		est, ok := m.EstimatedRefundAmountCents()
+		if !ok {
+			return next.Mutate(ctx, m)
+		}
+		if !m.Op().Is(ent.OpUpdateOne) {
+			return nil, fmt.Errorf("bulk update of returns.estimated_refund_amount_cents is not allowed: change estimates one return at a time")
+		}
+		id, _ := m.ID()
+		oid, err := m.OldOrderID(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if err := checkRefundCap(ctx, m.Client(), oid, id, est); err != nil {
+			return nil, err
+		}
+		return next.Mutate(ctx, m)
+	})
+}
+
+// checkRefundCap refuses (INVALID on estimatedRefundAmountCents) an
+// estimated refund that would take the estimates of the order's open
+// returns (all but cancelled and rejected ones), the return `except`
+// excluded, above the order's total. It locks the order row first (on
+// PostgreSQL; SQLite transactions already hold the write lock), so that
+// concurrent returns of the same order are checked one after another and
+// under READ COMMITTED each sees the ones committed before it. The order's
+// total cannot change any more (returns need a fulfilled, so placed, order).
+func checkRefundCap(ctx context.Context, c *gen.Client, orderID, except string, amount int64) error {
+	ctx = viewer.Elevated(ctx) // the cap counts every return of the order
+	total, err := c.Order.Query().Where(order.ID(orderID)).Modify(func(s *sql.Selector) {
+		s.Select(s.C(order.FieldTotalAmountCents))
+		if s.Dialect() == dialect.Postgres {
+			s.ForUpdate()
+		}
+	}).Int(ctx)
+	if err != nil {
+		return fmt.Errorf("lock order %s: %w", orderID, err)
+	}
+	q := c.OrderReturn.Query().Where(orderreturn.OrderID(orderID),
+		orderreturn.StatusNotIn(orderreturn.StatusCANCELLED, orderreturn.StatusREJECTED))
+	if except != "" {
+		q.Where(orderreturn.IDNEQ(except))
+	}
+	claimed, err := q.Modify(func(s *sql.Selector) {
+		s.Select("COALESCE(SUM(" + s.C(orderreturn.FieldEstimatedRefundAmountCents) + "), 0)")
+	}).Int(ctx)
+	if err != nil {
+		return fmt.Errorf("sum refunds of order %s: %w", orderID, err)
+	}
+	if int64(claimed)+amount > int64(total) {
+		return apperr.New(apperr.Invalid, apperr.Field("estimatedRefundAmountCents"),
+			"the estimated refunds of an order's open returns cannot exceed its total (%d cents, %d already estimated by other returns)", total, claimed)
+	}
+	return nil
 }
 
 // returnDeleteHook lets only draft returns be deleted.
