@@ -12,13 +12,17 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
 
 	"clientele/ent"
 	"clientele/ent/credential"
+	"clientele/ent/customer"
 	"clientele/internal/viewer"
+
+	"entgo.io/ent/dialect/sql"
 
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -30,14 +34,33 @@ const (
 )
 
 // ErrUnauthenticated is returned for missing, malformed, expired or revoked
-// credentials and tokens.
+// credentials and tokens, and for customer tokens whose session ended (the
+// password changed) or whose customer no longer exists.
 var ErrUnauthenticated = errors.New("unauthenticated")
+
+// ErrUnavailable is returned when a token cannot be checked because the
+// database failed: the caller's credentials may be fine, so this is not
+// ErrUnauthenticated (HTTP 503, not 401). The error's message is safe to
+// show a client; the database's error is in its chain for the log.
+var ErrUnavailable = errors.New("the service is temporarily unavailable; retry later")
+
+// unavailableError wraps a database failure as ErrUnavailable without
+// putting the driver's text in the message.
+type unavailableError struct{ cause error }
+
+func (e *unavailableError) Error() string   { return ErrUnavailable.Error() }
+func (e *unavailableError) Unwrap() []error { return []error{ErrUnavailable, e.cause} }
+
+func unavailable(err error) error { return &unavailableError{cause: err} }
 
 // Service issues and checks tokens.
 type Service struct {
 	Client *ent.Client
 	Key    []byte
 	Now    func() time.Time
+	// Log receives the database failures behind 503 answers of the token
+	// endpoint (slog.Default when nil).
+	Log    *slog.Logger
 	logins *limiter
 }
 
@@ -54,6 +77,10 @@ type Claims struct {
 	Owner      string `json:"own,omitempty"` // customer ID for customer tokens
 	Credential string `json:"cid"`
 	Type       string `json:"typ"` // access or refresh
+	// Epoch is the owner's session epoch when the token was issued
+	// (customer tokens): a password change moves the customer's epoch on
+	// and ends every earlier session.
+	Epoch int64 `json:"sep,omitempty"`
 	jwt.RegisteredClaims
 }
 
@@ -149,7 +176,26 @@ func SigningKey(ctx context.Context, c *ent.Client, configured string) ([]byte, 
 }
 
 // Issue signs a token of the given type for a credential (and customer).
+// A customer token carries the customer's current session epoch, which
+// Issue reads from the database; an unknown customer gets epoch 0 (its
+// tokens are refused anyway).
 func (s *Service) Issue(cr *ent.Credential, owner, typ string) (string, time.Time, error) {
+	var epoch int64
+	if owner != "" {
+		ctx := viewer.SystemContext(context.Background(), cr.Mode)
+		n, err := s.Client.Customer.Query().Where(customer.ID(owner)).Select(customer.FieldSessionEpoch).Int(ctx)
+		switch {
+		case err == nil:
+			epoch = int64(n)
+		case !ent.IsNotFound(err):
+			return "", time.Time{}, unavailable(err)
+		}
+	}
+	return s.issue(cr, owner, epoch, typ)
+}
+
+// issue signs a token; epoch is the owner's session epoch.
+func (s *Service) issue(cr *ent.Credential, owner string, epoch int64, typ string) (string, time.Time, error) {
 	ttl := AccessTTL
 	if typ == "refresh" {
 		ttl = RefreshTTL
@@ -163,9 +209,11 @@ func (s *Service) Issue(cr *ent.Credential, owner, typ string) (string, time.Tim
 	kind := string(cr.Kind)
 	if owner != "" {
 		kind = string(viewer.Customer)
+	} else {
+		epoch = 0
 	}
 	claims := Claims{
-		Kind: kind, Role: role, Mode: string(cr.Mode), Owner: owner, Credential: cr.ID, Type: typ,
+		Kind: kind, Role: role, Mode: string(cr.Mode), Owner: owner, Credential: cr.ID, Type: typ, Epoch: epoch,
 		RegisteredClaims: jwt.RegisteredClaims{
 			ID:        random(12),
 			IssuedAt:  jwt.NewNumericDate(now),
@@ -177,31 +225,93 @@ func (s *Service) Issue(cr *ent.Credential, owner, typ string) (string, time.Tim
 	return tok, exp, err
 }
 
-// parse checks a token's signature, expiry and type.
+// parse checks a token's signature, expiry and type, and that a customer
+// token (and only a customer token) names its customer.
 func (s *Service) parse(token, typ string) (*Claims, error) {
 	var c Claims
 	_, err := jwt.ParseWithClaims(token, &c, func(t *jwt.Token) (any, error) { return s.Key, nil },
 		jwt.WithValidMethods([]string{"HS256"}), jwt.WithIssuer("clientele"), jwt.WithExpirationRequired(),
 		jwt.WithTimeFunc(s.Now))
-	if err != nil || c.Type != typ {
+	if err != nil || c.Type != typ || (c.Owner != "") != (c.Kind == string(viewer.Customer)) || c.ExpiresAt == nil {
 		return nil, ErrUnauthenticated
 	}
 	return &c, nil
 }
 
-// activeCredential returns the credential if it exists and is not revoked.
-func (s *Service) activeCredential(ctx context.Context, id string) (*ent.Credential, error) {
-	cr, err := s.Client.Credential.Query().Where(credential.ID(id), credential.RevokedAtIsNil()).Only(ctx)
-	if ent.IsNotFound(err) {
-		return nil, ErrUnauthenticated
+// session is what one lookup tells about a token's credential and owner.
+type session struct {
+	ID   string  `json:"id"`
+	Mode string  `json:"mode"`
+	Kind string  `json:"kind"`
+	Role *string `json:"role"`
+	// Epoch is the owner's session epoch; nil when the token has no owner
+	// or the owner does not exist (in the token's mode).
+	Epoch *int64 `json:"session_epoch"`
+}
+
+// credential returns the session's credential, enough to issue tokens.
+func (ss *session) credential() *ent.Credential {
+	cr := &ent.Credential{ID: ss.ID, Mode: viewer.Mode(ss.Mode), Kind: credential.Kind(ss.Kind)}
+	if ss.Role != nil {
+		r := credential.Role(*ss.Role)
+		cr.Role = &r
 	}
-	return cr, err
+	return cr
+}
+
+// lookup reads, in one statement, the active credential with the given ID
+// and, when owner is set, that customer's session epoch in the given mode
+// (a LEFT JOIN on the customer's primary key). A revoked or unknown
+// credential gives ErrUnauthenticated; a database failure ErrUnavailable.
+func (s *Service) lookup(ctx context.Context, credentialID, owner string, mode viewer.Mode) (*session, error) {
+	var rows []session
+	err := s.Client.Credential.Query().
+		Where(credential.ID(credentialID), credential.RevokedAtIsNil()).
+		Modify(func(sel *sql.Selector) {
+			cols := []string{sel.C(credential.FieldID), sel.C(credential.FieldMode), sel.C(credential.FieldKind), sel.C(credential.FieldRole)}
+			if owner != "" {
+				t := sql.Table(customer.Table).As("owner")
+				sel.LeftJoin(t).OnP(sql.And(
+					sql.EQ(t.C(customer.FieldID), owner),
+					sql.EQ(t.C(customer.FieldMode), string(mode)),
+				))
+				cols = append(cols, sql.As(t.C(customer.FieldSessionEpoch), "session_epoch"))
+			}
+			sel.Select(cols...)
+		}).
+		Scan(ctx, &rows)
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	if len(rows) == 0 {
+		return nil, fmt.Errorf("%w: the credential was revoked", ErrUnauthenticated)
+	}
+	return &rows[0], nil
+}
+
+// checkSession requires the looked-up session to still hold for a token of
+// the given owner and epoch: the customer exists and its session epoch is
+// the token's.
+func checkSession(ss *session, owner string, epoch int64) error {
+	if owner == "" {
+		return nil
+	}
+	if ss.Epoch == nil {
+		return fmt.Errorf("%w: the customer no longer exists", ErrUnauthenticated)
+	}
+	if *ss.Epoch != epoch {
+		return fmt.Errorf("%w: the session ended (the password changed); log in again", ErrUnauthenticated)
+	}
+	return nil
 }
 
 // Authenticate returns the viewer of a request: nil without a token (the
 // GraphQL layer then allows only __typename), or an error for a bad,
-// expired or revoked token, or a token in the query string (tokens in URLs
-// leak into logs and referrers).
+// expired or revoked token, a customer token whose session ended or whose
+// customer is gone, or a token in the query string (tokens in URLs leak
+// into logs and referrers). Those errors wrap ErrUnauthenticated; when the
+// database fails the error wraps ErrUnavailable instead. It runs one SQL
+// statement: the credential, joined to the customer for customer tokens.
 func (s *Service) Authenticate(r *http.Request) (*viewer.Viewer, error) {
 	if q := r.URL.Query(); q.Has("access_token") || q.Has("token") {
 		return nil, fmt.Errorf("%w: send the token in the Authorization header, not the URL", ErrUnauthenticated)
@@ -218,12 +328,45 @@ func (s *Service) Authenticate(r *http.Request) (*viewer.Viewer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: the token is invalid or expired", ErrUnauthenticated)
 	}
-	if _, err := s.activeCredential(r.Context(), c.Credential); err != nil {
-		return nil, fmt.Errorf("%w: the credential was revoked", ErrUnauthenticated)
-	}
 	mode, err := viewer.ParseMode(c.Mode)
 	if err != nil {
 		return nil, ErrUnauthenticated
 	}
-	return &viewer.Viewer{Mode: mode, Kind: viewer.Kind(c.Kind), Role: viewer.Role(c.Role), CustomerID: c.Owner, CredentialID: c.Credential}, nil
+	v := &viewer.Viewer{Mode: mode, Kind: viewer.Kind(c.Kind), Role: viewer.Role(c.Role), CustomerID: c.Owner,
+		CredentialID: c.Credential, ExpiresAt: c.ExpiresAt.Time, SessionEpoch: c.Epoch}
+	if err := s.check(r.Context(), v); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// Recheck re-validates a viewer that Authenticate returned, for callers that
+// keep one for long (subscription streams): the token has not expired, its
+// credential is still active and, for a customer token, the customer still
+// exists and its session epoch is the token's (no password change since).
+// It runs one SQL statement. Errors wrap ErrUnauthenticated, or
+// ErrUnavailable when the database fails. A nil viewer (anonymous) and
+// viewers that did not come from a token (no CredentialID, e.g. the system)
+// have nothing to recheck.
+func (s *Service) Recheck(ctx context.Context, v *viewer.Viewer) error {
+	if v == nil || v.CredentialID == "" {
+		return nil
+	}
+	if v.ExpiresAt.IsZero() || !s.Now().Before(v.ExpiresAt) {
+		return fmt.Errorf("%w: the token expired", ErrUnauthenticated)
+	}
+	return s.check(ctx, v)
+}
+
+// check looks the viewer's credential (and customer) up and requires its
+// session to hold.
+func (s *Service) check(ctx context.Context, v *viewer.Viewer) error {
+	ss, err := s.lookup(ctx, v.CredentialID, v.CustomerID, v.Mode)
+	if err != nil {
+		return err
+	}
+	if ss.Mode != string(v.Mode) {
+		return fmt.Errorf("%w: the token does not match its credential", ErrUnauthenticated)
+	}
+	return checkSession(ss, v.CustomerID, v.SessionEpoch)
 }

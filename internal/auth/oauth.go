@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/subtle"
 	"encoding/json"
+	"errors"
+	"log/slog"
 	"math"
 	"net"
 	"net/http"
@@ -103,7 +105,23 @@ func writeOAuthError(w http.ResponseWriter, e *oauthError) {
 var (
 	errInvalidClient = &oauthError{http.StatusUnauthorized, "invalid_client", "The client credentials are wrong or revoked.", 0}
 	errInvalidGrant  = &oauthError{http.StatusUnauthorized, "invalid_grant", "The email, password or refresh token is wrong.", 0}
+	// errUnavailable answers when the database fails: the client's
+	// credentials may be fine, so it should retry rather than give up.
+	errUnavailable = &oauthError{http.StatusServiceUnavailable, "temporarily_unavailable", "The service is temporarily unavailable; retry later.", unavailableRetry}
 )
+
+// unavailableRetry is the Retry-After of a 503 from the token endpoint.
+const unavailableRetry = 5 * time.Second
+
+// unavailableGrant logs a database failure and returns errUnavailable.
+func (s *Service) unavailableGrant(ctx context.Context, err error) *oauthError {
+	log := s.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	log.ErrorContext(ctx, "token endpoint: database unavailable", "error", err.Error())
+	return errUnavailable
+}
 
 // dummyHash is verified when the email is unknown, so that a wrong email
 // and a wrong password take the same time.
@@ -171,7 +189,7 @@ func (s *Service) grant(ctx context.Context, p map[string]string, ip string) (*t
 		if oerr != nil {
 			return nil, oerr
 		}
-		return s.respond(cr, "", false)
+		return s.respond(cr, "", 0, false)
 	case "password":
 		cr, oerr := s.activeClient(ctx, p["client_id"])
 		if oerr != nil {
@@ -189,6 +207,9 @@ func (s *Service) grant(ctx context.Context, p map[string]string, ip string) (*t
 		}
 		sys := viewer.SystemContext(ctx, cr.Mode)
 		cust, err := s.Client.Customer.Query().Where(customer.Email(email)).Only(sys)
+		if err != nil && !ent.IsNotFound(err) {
+			return nil, s.unavailableGrant(ctx, err)
+		}
 		hash := dummyHash()
 		if err == nil && cust.Password != nil {
 			hash = *cust.Password
@@ -197,22 +218,23 @@ func (s *Service) grant(ctx context.Context, p map[string]string, ip string) (*t
 		if err != nil || cust.Password == nil || !ok {
 			return nil, errInvalidGrant
 		}
-		return s.respond(cr, cust.ID, true)
+		return s.respond(cr, cust.ID, cust.SessionEpoch, true)
 	case "refresh_token":
+		// A refresh token lives two weeks: it works only while its
+		// credential is active and, for a customer, while the customer
+		// exists and has not changed its password since (session epoch).
 		c, err := s.parse(p["refresh_token"], "refresh")
 		if err != nil {
 			return nil, errInvalidGrant
 		}
-		cr, err := s.activeCredential(ctx, c.Credential)
-		if err != nil {
+		ss, err := s.lookup(ctx, c.Credential, c.Owner, viewer.Mode(c.Mode))
+		if errors.Is(err, ErrUnavailable) {
+			return nil, s.unavailableGrant(ctx, err)
+		}
+		if err != nil || ss.Mode != c.Mode || checkSession(ss, c.Owner, c.Epoch) != nil {
 			return nil, errInvalidGrant
 		}
-		if c.Owner != "" {
-			if _, err := s.Client.Customer.Get(viewer.SystemContext(ctx, cr.Mode), c.Owner); err != nil {
-				return nil, errInvalidGrant
-			}
-		}
-		return s.respond(cr, c.Owner, true)
+		return s.respond(ss.credential(), c.Owner, c.Epoch, true)
 	case "":
 		return nil, &oauthError{http.StatusBadRequest, "invalid_request", "grant_type is required.", 0}
 	}
@@ -240,21 +262,24 @@ func (s *Service) activeClient(ctx context.Context, clientID string) (*ent.Crede
 		return nil, errInvalidClient
 	}
 	cr, err := s.Client.Credential.Query().Where(credential.ClientID(clientID), credential.RevokedAtIsNil()).Only(ctx)
-	if err != nil {
+	if ent.IsNotFound(err) {
 		return nil, errInvalidClient
+	}
+	if err != nil {
+		return nil, s.unavailableGrant(ctx, err)
 	}
 	return cr, nil
 }
 
-func (s *Service) respond(cr *ent.Credential, owner string, withRefresh bool) (*tokenResponse, *oauthError) {
-	tok, _, err := s.Issue(cr, owner, "access")
+func (s *Service) respond(cr *ent.Credential, owner string, epoch int64, withRefresh bool) (*tokenResponse, *oauthError) {
+	tok, _, err := s.issue(cr, owner, epoch, "access")
 	if err != nil {
 		return nil, &oauthError{http.StatusInternalServerError, "server_error", "internal error", 0}
 	}
 	res := &tokenResponse{AccessToken: tok, TokenType: "bearer", ExpiresIn: int(AccessTTL.Seconds()),
 		Scope: "mode:" + cr.Mode.Lower(), CreatedAt: s.Now().Unix()}
 	if withRefresh {
-		if res.RefreshToken, _, err = s.Issue(cr, owner, "refresh"); err != nil {
+		if res.RefreshToken, _, err = s.issue(cr, owner, epoch, "refresh"); err != nil {
 			return nil, &oauthError{http.StatusInternalServerError, "server_error", "internal error", 0}
 		}
 	}

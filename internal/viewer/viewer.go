@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"time"
 )
 
 // Mode is the environment a record or a caller belongs to.
@@ -92,6 +93,13 @@ type Viewer struct {
 	Role         Role
 	CustomerID   string // set for Kind == Customer
 	CredentialID string
+	// ExpiresAt is when the token the viewer came from expires (zero for
+	// viewers that did not come from a token, e.g. the system).
+	ExpiresAt time.Time
+	// SessionEpoch is the customer's session epoch the token was issued
+	// with (customer tokens only): once the customer's password changes,
+	// the customer's epoch moves on and the token stops working.
+	SessionEpoch int64
 }
 
 // CanWriteAll reports whether the viewer may write any record of its mode.
