@@ -56,6 +56,12 @@ func srvStart(t testing.TB, databaseURL string) *srvRunning {
 	cfg := DefaultConfig()
 	cfg.Addr = "127.0.0.1:0"
 	cfg.DatabaseURL = databaseURL
+	return srvStartConfig(t, cfg)
+}
+
+// srvStartConfig runs `serve` with cfg and returns once it listens.
+func srvStartConfig(t testing.TB, cfg Config) *srvRunning {
+	t.Helper()
 	listening := make(chan string, 1)
 	cfg.OnListen = func(addr string) { listening <- addr }
 	ctx, cancel := context.WithCancel(context.Background())

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"clientele/internal/viewer"
@@ -92,16 +93,36 @@ func rateLimit(next http.Handler, l interface {
 	})
 }
 
+// DefaultCORSAllowHeaders are the request headers browsers may send from an
+// allowed origin: what GraphQL clients (Apollo, urql, Relay, GraphiQL) send.
+const DefaultCORSAllowHeaders = "Authorization, Content-Type, Accept, Idempotency-Key, X-Request-Id, Apollo-Require-Preflight, X-Apollo-Operation-Name"
+
+// corsExposeHeaders are the response headers browser scripts may read.
+const corsExposeHeaders = "Retry-After, X-Request-Id, Idempotent-Replayed"
+
 // cors answers browsers from the allowed origins only; with none allowed it
-// adds no CORS headers at all (closed).
-func cors(next http.Handler, origins []string) http.Handler {
+// adds no CORS headers at all (closed). allowHeaders lists the request
+// headers they may send ("*": whatever the preflight asks for).
+func cors(next http.Handler, origins, allowHeaders []string) http.Handler {
+	if len(allowHeaders) == 0 {
+		allowHeaders = strings.Split(DefaultCORSAllowHeaders, ", ")
+	}
+	allow := strings.Join(allowHeaders, ", ")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		origin := r.Header.Get("Origin")
 		if origin != "" && (slices.Contains(origins, origin) || slices.Contains(origins, "*")) {
 			h := w.Header()
 			h.Set("Access-Control-Allow-Origin", origin)
 			h.Add("Vary", "Origin")
-			h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Accept")
+			h.Set("Access-Control-Expose-Headers", corsExposeHeaders)
+			if allow == "*" {
+				if req := r.Header.Get("Access-Control-Request-Headers"); req != "" {
+					h.Set("Access-Control-Allow-Headers", req)
+					h.Add("Vary", "Access-Control-Request-Headers")
+				}
+			} else {
+				h.Set("Access-Control-Allow-Headers", allow)
+			}
 			h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
 			h.Set("Access-Control-Max-Age", "600")
 			if r.Method == http.MethodOptions {

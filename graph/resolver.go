@@ -9,6 +9,7 @@ import (
 
 	"clientele/ent"
 	"clientele/internal/metrics"
+	"clientele/internal/viewer"
 )
 
 // Resolver is the root of the resolvers and their single dependency root.
@@ -20,6 +21,10 @@ type Resolver struct {
 	metrics   *metrics.Registry
 	// pollInterval is how often subscriptions read the event log.
 	pollInterval time.Duration
+	// recheck re-validates a subscriber every recheckInterval.
+	recheck         func(context.Context, *viewer.Viewer) error
+	recheckInterval time.Duration
+	streams         *streamLimits
 }
 
 // ent returns the transaction-bound client while a mutation resolver runs,

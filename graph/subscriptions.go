@@ -7,6 +7,7 @@ import (
 	"clientele/ent"
 	"clientele/ent/event"
 	"clientele/ent/predicate"
+	"clientele/internal/viewer"
 )
 
 // followBatch is how many events one poll reads at most.
@@ -19,6 +20,19 @@ const followBatch = 100
 // sequence" never skips an event. The stream ends with the subscription,
 // or when the server shuts down.
 func (r *Resolver) followEvents(ctx context.Context, names []string, resourceID *string, after *int) (<-chan *ent.Event, error) {
+	if err := r.recheckViewer(ctx); err != nil {
+		return nil, err
+	}
+	done, err := r.streams.startSubscription(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			done()
+		}
+	}()
 	var preds []predicate.Event
 	if len(names) > 0 {
 		preds = append(preds, event.NameIn(names...))
@@ -43,14 +57,24 @@ func (r *Resolver) followEvents(ctx context.Context, names []string, resourceID 
 	if r.metrics != nil {
 		r.metrics.SubscriptionStarted()
 	}
+	ok = true
 	go func() {
+		defer done()
 		defer close(ch)
 		if r.metrics != nil {
 			defer r.metrics.SubscriptionEnded()
 		}
 		tick := time.NewTicker(r.pollInterval)
 		defer tick.Stop()
+		checked := time.Now()
 		for {
+			if time.Since(checked) >= r.recheckInterval {
+				checked = time.Now()
+				if err := r.recheckViewer(ctx); err != nil {
+					endStream(ctx, CodeUnauthenticated, "The subscription ended: the credential, token or session is no longer valid.")
+					return
+				}
+			}
 			rows, err := r.client.Event.Query().
 				Where(append([]predicate.Event{event.SequenceGT(last)}, preds...)...).
 				Order(ent.Asc(event.FieldSequence)).
@@ -78,4 +102,18 @@ func (r *Resolver) followEvents(ctx context.Context, names []string, resourceID 
 		}
 	}()
 	return ch, nil
+}
+
+// recheckViewer re-validates the subscriber's credentials. A database that
+// cannot answer is not the caller's fault: the stream goes on (its polls
+// fail the same way) and the next check decides.
+func (r *Resolver) recheckViewer(ctx context.Context) error {
+	v := viewer.FromContext(ctx)
+	if r.recheck == nil || v == nil || v.Kind == viewer.System {
+		return nil
+	}
+	if err := r.recheck(ctx, v); err != nil && !unavailable(err) {
+		return &codedError{code: CodeUnauthenticated, msg: "The credential, token or session is no longer valid."}
+	}
+	return nil
 }

@@ -1,0 +1,212 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+
+	"clientele/internal/viewer"
+
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+)
+
+// WebSocket close codes of graphql-transport-ws (and RFC 6455) the server
+// ends a connection with.
+const (
+	// closeForbidden ends a connection whose connection_init carried a bad,
+	// expired or revoked token. Clients must not reconnect with it.
+	closeForbidden = 4403
+	// closeTooMany ends a connection over its credential's stream cap.
+	closeTooMany = 4429
+	// closeTryAgain (RFC 6455 "Try Again Later") ends a connection the
+	// server could not authenticate because the database is unreachable.
+	closeTryAgain = 1013
+)
+
+// streamLimits caps the long-lived streams (WebSocket connections and SSE
+// subscriptions) each principal (credential, and customer for customer
+// tokens; anonymous callers by client IP) may hold open in this process,
+// and the subscriptions one WebSocket connection may run at once.
+type streamLimits struct {
+	perPrincipal  int
+	perConnection int
+
+	mu   sync.Mutex
+	open map[string]int
+}
+
+func newStreamLimits(perPrincipal, perConnection int) *streamLimits {
+	return &streamLimits{perPrincipal: perPrincipal, perConnection: perConnection, open: map[string]int{}}
+}
+
+// principalKey names whose quota a stream counts against.
+func principalKey(v *viewer.Viewer, r *http.Request) string {
+	if v != nil {
+		return "cred:" + v.CredentialID + ":" + v.CustomerID
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	return "ip:" + host
+}
+
+// acquire takes one stream for key, or reports that its quota is used up.
+// The returned release is safe to call more than once.
+func (l *streamLimits) acquire(key string) (release func(), ok bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.perPrincipal > 0 && l.open[key] >= l.perPrincipal {
+		return nil, false
+	}
+	l.open[key]++
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			l.mu.Lock()
+			defer l.mu.Unlock()
+			if l.open[key]--; l.open[key] <= 0 {
+				delete(l.open, key)
+			}
+		})
+	}, true
+}
+
+// streamSlot carries, through a WebSocket upgrade request's context, the
+// release of the principal's slot that connection_init takes: the handler
+// gives it back when the connection ends, however it ends.
+type streamSlot struct {
+	mu      sync.Mutex
+	release func()
+}
+
+func (s *streamSlot) set(f func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.release = f
+}
+
+func (s *streamSlot) done() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.release != nil {
+		s.release()
+		s.release = nil
+	}
+}
+
+type streamSlotKey struct{}
+
+// connSubscriptions counts the subscriptions running on one WebSocket
+// connection.
+type connSubscriptions struct {
+	n atomic.Int32
+}
+
+type connSubscriptionsKey struct{}
+
+// startSubscription counts a new subscription against its connection's cap
+// (SSE requests carry one subscription each and have no counter). done must
+// be called when the subscription ends.
+func (l *streamLimits) startSubscription(ctx context.Context) (done func(), err error) {
+	c, _ := ctx.Value(connSubscriptionsKey{}).(*connSubscriptions)
+	if c == nil {
+		return func() {}, nil
+	}
+	if n := c.n.Add(1); l.perConnection > 0 && int(n) > l.perConnection {
+		c.n.Add(-1)
+		return nil, &codedError{code: CodeRateLimited, msg: "This connection already runs the most subscriptions allowed; complete one first."}
+	}
+	var once sync.Once
+	return func() { once.Do(func() { c.n.Add(-1) }) }, nil
+}
+
+// websocketInit authenticates a WebSocket from its connection_init payload
+// ({"Authorization": "Bearer <token>"}), since browsers cannot set headers
+// on the upgrade request; a connection that already has a caller (from the
+// upgrade's own header) keeps it. A bad token closes the connection with
+// 4403, an unreachable database with 1013, a principal over its stream
+// quota with 4429.
+func websocketInit(authn func(*http.Request) (*viewer.Viewer, error), limits *streamLimits) transport.WebsocketInitFunc {
+	return func(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
+		v := viewer.FromContext(ctx)
+		if v == nil && authn != nil {
+			if tok := p.Authorization(); tok != "" {
+				req, err := http.NewRequestWithContext(ctx, http.MethodGet, "/graphql", nil)
+				if err != nil {
+					return ctx, nil, err
+				}
+				req.Header.Set("Authorization", tok)
+				if v, err = authn(req); err != nil {
+					if unavailable(err) {
+						return transport.WithWebsocketCloseCode(ctx, closeTryAgain), nil,
+							errors.New("the service is unavailable; retry later")
+					}
+					return transport.WithWebsocketCloseCode(ctx, closeForbidden), nil,
+						errors.New("forbidden: the token is invalid, expired or revoked")
+				}
+				ctx = viewer.NewContext(ctx, v)
+			}
+		}
+		if slot, _ := ctx.Value(streamSlotKey{}).(*streamSlot); slot != nil {
+			release, ok := limits.acquire(principalKey(v, requestOf(ctx)))
+			if !ok {
+				return transport.WithWebsocketCloseCode(ctx, closeTooMany), nil,
+					errors.New("too many open connections for this credential")
+			}
+			slot.set(release)
+		}
+		return context.WithValue(ctx, connSubscriptionsKey{}, &connSubscriptions{}), nil, nil
+	}
+}
+
+type upgradeRequestKey struct{}
+
+// requestOf returns the upgrade request a WebSocket connection came from.
+func requestOf(ctx context.Context) *http.Request {
+	r, _ := ctx.Value(upgradeRequestKey{}).(*http.Request)
+	if r == nil {
+		return &http.Request{}
+	}
+	return r
+}
+
+// serveStream serves a WebSocket or SSE request: it ends with the
+// subscription or when done is cancelled (server shutdown). An SSE request
+// takes one of its principal's stream slots for its whole life; a WebSocket
+// takes one at connection_init.
+func serveStream(w http.ResponseWriter, r *http.Request, next http.Handler, done context.Context, limits *streamLimits) {
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	stop := context.AfterFunc(done, cancel)
+	defer stop()
+	if isWebSocket(r) {
+		slot := &streamSlot{}
+		defer slot.done()
+		ctx = context.WithValue(ctx, streamSlotKey{}, slot)
+		ctx = context.WithValue(ctx, upgradeRequestKey{}, r)
+	} else {
+		release, ok := limits.acquire(principalKey(viewer.FromContext(r.Context()), r))
+		if !ok {
+			w.Header().Set("Retry-After", "5")
+			writeError(w, http.StatusTooManyRequests, CodeRateLimited, "Too many open streams for this credential; close one first.")
+			return
+		}
+		defer release()
+	}
+	next.ServeHTTP(w, r.WithContext(ctx))
+}
+
+// endStream reports to a WebSocket client why the server ended one of its
+// subscriptions (graphql-transport-ws "error" message); SSE streams simply
+// complete.
+func endStream(ctx context.Context, code, msg string) {
+	if ctx.Value(connSubscriptionsKey{}) == nil {
+		return // not a WebSocket subscription
+	}
+	transport.AddSubscriptionError(ctx, &gqlerror.Error{Message: msg, Extensions: map[string]any{"code": code}})
+}
