@@ -11,7 +11,9 @@ package main
 //go:generate go run -mod=mod github.com/99designs/gqlgen generate
 
 import (
+	"bufio"
 	"context"
+	"crypto/subtle"
 	"errors"
 	"flag"
 	"fmt"
@@ -25,6 +27,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -52,6 +55,25 @@ type Config struct {
 	RateLimit     float64
 	RateBurst     int
 	CORSOrigins   string
+	// CORSAllowHeaders lists the request headers browsers may send ("*":
+	// whatever the preflight asks for).
+	CORSAllowHeaders string
+	// MetricsAddr, if set, serves /metrics on its own listener (keep it
+	// private); MetricsToken, if set, serves /metrics on the main address
+	// to requests bearing it. With neither, /metrics is not served.
+	MetricsAddr  string
+	MetricsToken string
+	// ConnectTimeout bounds the start-up connection to the database and
+	// its migration.
+	ConnectTimeout time.Duration
+	// DrainDelay is how long a stopping server keeps answering (each
+	// response closing its connection, /readyz failing) before it stops
+	// accepting and closes idle connections.
+	DrainDelay time.Duration
+	// MaxStreamsPerCredential and MaxSubscriptionsPerConnection cap
+	// WebSocket/SSE streams (see graph.Options).
+	MaxStreamsPerCredential       int
+	MaxSubscriptionsPerConnection int
 	// MaxInFlight bounds the GraphQL requests executing at once.
 	MaxInFlight int
 	// GCPercent and MemoryLimitMiB tune the Go garbage collector (see
@@ -70,18 +92,23 @@ type Config struct {
 // DefaultConfig returns the defaults of DESIGN §9–10.
 func DefaultConfig() Config {
 	return Config{
-		Command:        "serve",
-		Addr:           ":8080",
-		DatabaseURL:    "sqlite:clientele.db",
-		LogLevel:       "info",
-		Introspection:  true,
-		Limits:         graph.DefaultLimits(),
-		RateLimit:      50,
-		RateBurst:      100,
-		MaxInFlight:    4 * runtime.NumCPU(),
-		GCPercent:      400,
-		MemoryLimitMiB: 64,
-		Seed:           defaultSeedArgs(),
+		Command:                       "serve",
+		Addr:                          ":8080",
+		DatabaseURL:                   "sqlite:clientele.db",
+		LogLevel:                      "info",
+		Introspection:                 true,
+		Limits:                        graph.DefaultLimits(),
+		RateLimit:                     50,
+		RateBurst:                     100,
+		MaxInFlight:                   4 * runtime.NumCPU(),
+		GCPercent:                     400,
+		MemoryLimitMiB:                64,
+		CORSAllowHeaders:              graph.DefaultCORSAllowHeaders,
+		ConnectTimeout:                15 * time.Second,
+		DrainDelay:                    time.Second,
+		MaxStreamsPerCredential:       20,
+		MaxSubscriptionsPerConnection: 10,
+		Seed:                          defaultSeedArgs(),
 	}
 }
 
@@ -112,6 +139,18 @@ func parseConfig(args []string, getenv func(string) string) (Config, error) {
 	env("CLIENTELE_LOG_LEVEL", &cfg.LogLevel)
 	env("CLIENTELE_SIGNING_KEY", &cfg.SigningKey)
 	env("CLIENTELE_CORS_ORIGINS", &cfg.CORSOrigins)
+	env("CLIENTELE_CORS_ALLOW_HEADERS", &cfg.CORSAllowHeaders)
+	env("CLIENTELE_METRICS_ADDR", &cfg.MetricsAddr)
+	env("CLIENTELE_METRICS_TOKEN", &cfg.MetricsToken)
+	for name, dst := range map[string]*time.Duration{"CLIENTELE_CONNECT_TIMEOUT": &cfg.ConnectTimeout, "CLIENTELE_DRAIN_DELAY": &cfg.DrainDelay} {
+		if v := getenv(name); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				return cfg, fmt.Errorf("%s: %w", name, err)
+			}
+			*dst = d
+		}
+	}
 	if v := getenv("CLIENTELE_RATE_LIMIT"); v != "" {
 		f, err := strconv.ParseFloat(v, 64)
 		if err != nil {
@@ -133,6 +172,8 @@ func parseConfig(args []string, getenv func(string) string) (Config, error) {
 		"CLIENTELE_MAX_PAGE": &l.MaxPage, "CLIENTELE_REQUEST_TIMEOUT": &l.RequestTimeout,
 		"CLIENTELE_RATE_BURST": &cfg.RateBurst, "CLIENTELE_MAX_IN_FLIGHT": &cfg.MaxInFlight,
 		"CLIENTELE_GC_PERCENT": &cfg.GCPercent, "CLIENTELE_MEMORY_LIMIT_MIB": &cfg.MemoryLimitMiB,
+		"CLIENTELE_MAX_STREAMS_PER_CREDENTIAL":       &cfg.MaxStreamsPerCredential,
+		"CLIENTELE_MAX_SUBSCRIPTIONS_PER_CONNECTION": &cfg.MaxSubscriptionsPerConnection,
 	} {
 		if err := envInt(name, dst); err != nil {
 			return cfg, err
@@ -155,6 +196,13 @@ func parseConfig(args []string, getenv func(string) string) (Config, error) {
 	fs.Float64Var(&cfg.RateLimit, "rate-limit", cfg.RateLimit, "requests per second per token, 0 for none (CLIENTELE_RATE_LIMIT)")
 	fs.IntVar(&cfg.RateBurst, "rate-burst", cfg.RateBurst, "requests a token may burst above the rate (CLIENTELE_RATE_BURST)")
 	fs.StringVar(&cfg.CORSOrigins, "cors-origins", cfg.CORSOrigins, "comma-separated origins browsers may call from; empty is closed (CLIENTELE_CORS_ORIGINS)")
+	fs.StringVar(&cfg.CORSAllowHeaders, "cors-allow-headers", cfg.CORSAllowHeaders, "request headers browsers may send from allowed origins; * allows what the preflight asks (CLIENTELE_CORS_ALLOW_HEADERS)")
+	fs.StringVar(&cfg.MetricsAddr, "metrics-addr", cfg.MetricsAddr, "serve /metrics on this separate, private address (CLIENTELE_METRICS_ADDR)")
+	fs.StringVar(&cfg.MetricsToken, "metrics-token", cfg.MetricsToken, "serve /metrics on the main address to Authorization: Bearer <this> (CLIENTELE_METRICS_TOKEN)")
+	fs.DurationVar(&cfg.DrainDelay, "drain-delay", cfg.DrainDelay, "on SIGTERM, keep answering this long with Connection: close and /readyz failing before closing idle connections (CLIENTELE_DRAIN_DELAY)")
+	fs.DurationVar(&cfg.ConnectTimeout, "connect-timeout", cfg.ConnectTimeout, "give up starting when the database does not answer within this (CLIENTELE_CONNECT_TIMEOUT)")
+	fs.IntVar(&cfg.MaxStreamsPerCredential, "max-streams-per-credential", cfg.MaxStreamsPerCredential, "WebSocket connections and SSE streams one credential (or customer) may hold open; 0 = no cap (CLIENTELE_MAX_STREAMS_PER_CREDENTIAL)")
+	fs.IntVar(&cfg.MaxSubscriptionsPerConnection, "max-subscriptions-per-connection", cfg.MaxSubscriptionsPerConnection, "subscriptions one WebSocket connection may run at once; 0 = no cap (CLIENTELE_MAX_SUBSCRIPTIONS_PER_CONNECTION)")
 	fs.IntVar(&cfg.MaxInFlight, "max-in-flight", cfg.MaxInFlight, "GraphQL requests executing at once; others queue (CLIENTELE_MAX_IN_FLIGHT; 0 = no bound)")
 	fs.IntVar(&cfg.GCPercent, "gc-percent", cfg.GCPercent, "garbage collector target percentage, as GOGC (CLIENTELE_GC_PERCENT; GOGC wins)")
 	fs.IntVar(&cfg.MemoryLimitMiB, "memory-limit-mib", cfg.MemoryLimitMiB, "soft limit of Go memory in MiB, as GOMEMLIMIT (CLIENTELE_MEMORY_LIMIT_MIB; GOMEMLIMIT wins; 0 = none)")
@@ -241,19 +289,30 @@ func run(ctx context.Context, cfg Config, stdout io.Writer, log *slog.Logger) er
 // close the database.
 func serve(ctx context.Context, cfg Config, stdout io.Writer, log *slog.Logger) error {
 	reg := metrics.New()
-	db, err := openMigrated(ctx, cfg.DatabaseURL, reg.WrapDriver)
-	if err != nil {
+	// Start-up talks to the database under one deadline: a database that
+	// accepts connections but never answers must not hang the start.
+	sctx, scancel := context.WithTimeout(ctx, cfg.ConnectTimeout)
+	defer scancel()
+	startErr := func(err error) error {
+		if sctx.Err() != nil && ctx.Err() == nil {
+			return fmt.Errorf("the database at %s did not answer within %s (--connect-timeout): %w", redact(cfg.DatabaseURL), cfg.ConnectTimeout, err)
+		}
 		return err
+	}
+	db, err := openMigrated(sctx, cfg.DatabaseURL, reg.WrapDriver)
+	if err != nil {
+		return startErr(err)
 	}
 	defer db.Close()
-	key, err := auth.SigningKey(ctx, db.Client, cfg.SigningKey)
+	key, err := auth.SigningKey(sctx, db.Client, cfg.SigningKey)
 	if err != nil {
-		return err
+		return startErr(err)
 	}
 	tokens := auth.NewService(db.Client, key)
-	if err := firstStart(ctx, db, tokens, stdout); err != nil {
-		return err
+	if err := firstStart(sctx, db, tokens, stdout); err != nil {
+		return startErr(err)
 	}
+	scancel()
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -264,29 +323,40 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer, log *slog.Logger) 
 		public = fmt.Sprintf("http://localhost:%d", addr.Port)
 	}
 	gql := graph.NewHandler(graph.Options{
-		Client:        db.Client,
-		Dialect:       db.Dialect,
-		PublicURL:     public,
-		Logger:        log,
-		Limits:        cfg.Limits,
-		Introspection: cfg.Introspection,
-		Authenticate:  tokens.Authenticate,
-		RateLimit:     cfg.RateLimit,
-		RateBurst:     cfg.RateBurst,
-		CORSOrigins:   splitList(cfg.CORSOrigins),
-		Metrics:       reg,
-		Done:          ctx,
-		MaxInFlight:   cfg.MaxInFlight,
+		Client:                        db.Client,
+		Dialect:                       db.Dialect,
+		PublicURL:                     public,
+		Logger:                        log,
+		Limits:                        cfg.Limits,
+		Introspection:                 cfg.Introspection,
+		Authenticate:                  tokens.Authenticate,
+		RateLimit:                     cfg.RateLimit,
+		RateBurst:                     cfg.RateBurst,
+		CORSOrigins:                   splitList(cfg.CORSOrigins),
+		CORSAllowHeaders:              splitList(cfg.CORSAllowHeaders),
+		Recheck:                       tokens.Recheck,
+		MaxStreamsPerCredential:       cfg.MaxStreamsPerCredential,
+		MaxSubscriptionsPerConnection: cfg.MaxSubscriptionsPerConnection,
+		Metrics:                       reg,
+		Done:                          ctx,
+		MaxInFlight:                   cfg.MaxInFlight,
 	})
 	mux := http.NewServeMux()
 	mux.Handle("/oauth/token", tokens.TokenHandler())
-	mux.Handle("GET /metrics", reg.Handler())
+	if cfg.MetricsToken != "" {
+		mux.Handle("GET /metrics", bearerOnly(reg.Handler(), cfg.MetricsToken))
+	}
 	mux.Handle("/graphql", gql)
 	graphiql.Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = io.WriteString(w, "ok\n")
 	})
+	var draining atomic.Bool
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if draining.Load() {
+			http.Error(w, "shutting down", http.StatusServiceUnavailable)
+			return
+		}
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		if err := db.Ping(ctx); err != nil {
@@ -296,7 +366,7 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer, log *slog.Logger) 
 		_, _ = io.WriteString(w, "ok\n")
 	})
 	srv := &http.Server{
-		Handler:           accessLog(mux, log),
+		Handler:           accessLog(drain(mux, &draining), log),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       time.Minute,
 		WriteTimeout:      2 * time.Minute,
@@ -307,17 +377,48 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer, log *slog.Logger) 
 	if cfg.OnListen != nil {
 		cfg.OnListen(addr.String())
 	}
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
+	var msrv *http.Server
+	if cfg.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			_ = srv.Close()
+			return fmt.Errorf("listen (metrics): %w", err)
+		}
+		mmux := http.NewServeMux()
+		mmux.Handle("GET /metrics", reg.Handler())
+		msrv = &http.Server{Handler: mmux, ReadHeaderTimeout: 10 * time.Second}
+		log.Info("metrics listening", "addr", mln.Addr().String())
+		go func() { errc <- msrv.Serve(mln) }()
+	}
 	select {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	// Drain: readiness fails and every response from now on closes its
+	// connection, so keep-alive clients learn to re-dial from a response
+	// instead of finding a socket closed under a request they already
+	// sent; after the drain delay, Shutdown stops accepting, closes idle
+	// connections and waits for in-flight and queued requests.
+	draining.Store(true)
+	if cfg.DrainDelay > 0 {
+		t := time.NewTimer(cfg.DrainDelay)
+		select {
+		case <-t.C:
+		case err := <-errc:
+			t.Stop()
+			return err
+		}
+	}
+	dctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
+	if msrv != nil {
+		_ = msrv.Shutdown(dctx)
+	}
+	if err := srv.Shutdown(dctx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
@@ -357,6 +458,47 @@ type statusWriter struct {
 func (s *statusWriter) WriteHeader(code int) {
 	s.status = code
 	s.ResponseWriter.WriteHeader(code)
+}
+
+// The optional interfaces of the wrapped writer stay reachable: SSE needs
+// http.Flusher, WebSocket upgrades need http.Hijacker, and
+// http.ResponseController finds the rest through Unwrap.
+
+func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+func (s *statusWriter) Flush() {
+	_ = http.NewResponseController(s.ResponseWriter).Flush()
+}
+
+func (s *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	c, rw, err := http.NewResponseController(s.ResponseWriter).Hijack()
+	if err == nil {
+		s.status = http.StatusSwitchingProtocols
+	}
+	return c, rw, err
+}
+
+// drain marks every response Connection: close once draining is set.
+func drain(next http.Handler, draining *atomic.Bool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if draining.Load() {
+			w.Header().Set("Connection", "close")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// bearerOnly serves next only to requests bearing the token.
+func bearerOnly(next http.Handler, token string) http.Handler {
+	want := []byte("Bearer " + token)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
+			w.Header().Set("WWW-Authenticate", "Bearer")
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // redact hides a database URL's password from the logs.

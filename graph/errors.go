@@ -11,6 +11,7 @@ import (
 	"clientele/graph/model"
 	"clientele/internal/apperr"
 	"clientele/internal/lifecycle"
+	"clientele/internal/store"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -26,7 +27,15 @@ const (
 	CodeQueryTooComplex = "QUERY_TOO_COMPLEX"
 	CodeRateLimited     = "RATE_LIMITED"
 	CodeInternal        = "INTERNAL"
+	// CodeUnavailable: the database is unreachable, shutting down or out
+	// of space; retry later (HTTP 503 with Retry-After where the request
+	// failed as a whole).
+	CodeUnavailable = "UNAVAILABLE"
 )
+
+// retryAfterUnavailable is the Retry-After, in seconds, of UNAVAILABLE
+// answers.
+const retryAfterUnavailable = "5"
 
 // userCodes maps the codes that are the caller's input problems to user
 // error codes; this is the one table between domain errors and GraphQL.
@@ -163,6 +172,14 @@ func presenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 		}
 		if errors.Is(err, context.DeadlineExceeded) {
 			return &gqlerror.Error{Message: "The request took too long.", Path: path, Extensions: map[string]any{"code": "TIMEOUT"}}
+		}
+		if unavailable(err) {
+			log.WarnContext(ctx, "database unavailable", "request_id", requestID(ctx), "path", path.String(), "error", err.Error())
+			msg := "The service is unavailable; retry later."
+			if store.DiskFull(err) {
+				msg = "The database is out of space; nothing was written. Retry later."
+			}
+			return &gqlerror.Error{Message: msg, Path: path, Extensions: map[string]any{"code": CodeUnavailable}}
 		}
 		id := requestID(ctx)
 		log.ErrorContext(ctx, "internal error", "request_id", id, "path", path.String(), "error", err.Error())

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http"
 	"net/url"
 	"strings"
@@ -50,6 +51,9 @@ type Options struct {
 	RateBurst int
 	// CORSOrigins lists the origins browsers may call from; empty is closed.
 	CORSOrigins []string
+	// CORSAllowHeaders lists the request headers browsers may send (nil:
+	// DefaultCORSAllowHeaders; "*": whatever the preflight asks for).
+	CORSAllowHeaders []string
 	// Metrics, if set, records every operation.
 	Metrics *metrics.Registry
 	// Done ends open subscriptions (WebSocket and SSE) when it is
@@ -63,6 +67,17 @@ type Options struct {
 	// Running more than the CPUs can serve only adds memory: each request
 	// holds its result tree until it is written.
 	MaxInFlight int
+	// Recheck re-validates a stream's caller (credential not revoked, token
+	// not expired, customer still there, no password change since): open
+	// subscriptions end within RecheckInterval once it fails.
+	Recheck         func(ctx context.Context, v *viewer.Viewer) error
+	RecheckInterval time.Duration
+	// MaxStreamsPerCredential caps the WebSocket connections and SSE
+	// streams one principal holds open in this process (0: no cap);
+	// MaxSubscriptionsPerConnection caps the subscriptions one WebSocket
+	// connection runs at once (0: no cap).
+	MaxStreamsPerCredential       int
+	MaxSubscriptionsPerConnection int
 }
 
 // NewHandler returns the /graphql handler: gqlgen with GET (queries only) and
@@ -87,8 +102,12 @@ func NewHandler(o Options) http.Handler {
 	if o.Done == nil {
 		o.Done = context.Background()
 	}
+	if o.RecheckInterval == 0 {
+		o.RecheckInterval = 2 * time.Second
+	}
+	streams := newStreamLimits(o.MaxStreamsPerCredential, o.MaxSubscriptionsPerConnection)
 	r := &Resolver{client: o.Client, publicURL: strings.TrimSuffix(o.PublicURL, "/"), now: o.Now, dialect: o.Dialect,
-		metrics: o.Metrics, pollInterval: o.PollInterval}
+		metrics: o.Metrics, pollInterval: o.PollInterval, recheck: o.Recheck, recheckInterval: o.RecheckInterval, streams: streams}
 	mtx := mutationTx{client: o.Client}
 	if o.Dialect == dialect.SQLite {
 		mtx.writeLock = &sync.Mutex{}
@@ -108,7 +127,7 @@ func NewHandler(o Options) http.Handler {
 		}},
 		InitTimeout:           10 * time.Second,
 		KeepAlivePingInterval: 15 * time.Second,
-		InitFunc:              websocketInit(o.Authenticate),
+		InitFunc:              websocketInit(o.Authenticate, streams),
 	})
 	srv.SetQueryCache(pageCache{Cache: lru.New[*ast.QueryDocument](1000), defaultPage: o.Limits.DefaultPage})
 	srv.SetParserTokenLimit(o.Limits.MaxTokens)
@@ -161,17 +180,13 @@ func NewHandler(o Options) http.Handler {
 			plain.ServeHTTP(w, r)
 			return
 		}
-		ctx, cancel := context.WithCancel(r.Context())
-		defer cancel()
-		stop := context.AfterFunc(o.Done, cancel)
-		defer stop()
-		srv.ServeHTTP(w, r.WithContext(ctx))
+		serveStream(w, r, srv, o.Done, streams)
 	})
 	if o.RateLimit > 0 {
 		h = rateLimit(h, auth.NewRateLimiter(o.RateLimit, max(o.RateBurst, 1)), o.Now)
 	}
 	h = authenticate(h, o.Authenticate)
-	h = cors(h, o.CORSOrigins)
+	h = cors(h, o.CORSOrigins, o.CORSAllowHeaders)
 	h = bodyLimit(h, o.Limits.MaxBodyBytes)
 	return h
 }
@@ -202,6 +217,11 @@ func authenticate(next http.Handler, auth func(*http.Request) (*viewer.Viewer, e
 		if auth != nil {
 			var err error
 			if v, err = auth(r); err != nil {
+				if unavailable(err) {
+					w.Header().Set("Retry-After", retryAfterUnavailable)
+					writeError(w, http.StatusServiceUnavailable, CodeUnavailable, "The service is unavailable; retry later.")
+					return
+				}
 				writeError(w, http.StatusUnauthorized, CodeUnauthenticated, err.Error())
 				return
 			}
@@ -247,33 +267,11 @@ func admission(next http.Handler, n int) http.Handler {
 
 // isStream reports whether a request opens a WebSocket or an SSE stream.
 func isStream(r *http.Request) bool {
-	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket") || strings.Contains(r.Header.Get("Accept"), "text/event-stream")
+	return isWebSocket(r) || strings.Contains(r.Header.Get("Accept"), "text/event-stream")
 }
 
-// websocketInit authenticates a WebSocket from its connection_init payload
-// ({"Authorization": "Bearer <token>"}), since browsers cannot set headers
-// on the upgrade request. A connection that already has a caller (from the
-// upgrade's own header) keeps it.
-func websocketInit(auth func(*http.Request) (*viewer.Viewer, error)) transport.WebsocketInitFunc {
-	return func(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
-		if viewer.FromContext(ctx) != nil || auth == nil {
-			return ctx, nil, nil
-		}
-		tok := p.Authorization()
-		if tok == "" {
-			return ctx, nil, nil // only __typename will be allowed
-		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, "/graphql", nil)
-		if err != nil {
-			return ctx, nil, err
-		}
-		req.Header.Set("Authorization", tok)
-		v, err := auth(req)
-		if err != nil {
-			return ctx, nil, err
-		}
-		return viewer.NewContext(ctx, v), nil, nil
-	}
+func isWebSocket(r *http.Request) bool {
+	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
 }
 
 // originHosts turns allowed origins (https://shop.example) into the host
@@ -298,11 +296,13 @@ func httpSemantics(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.Method {
 		case http.MethodPost:
-			ct := r.Header.Get("Content-Type")
-			if !strings.HasPrefix(ct, "application/json") && !strings.HasPrefix(ct, "application/graphql-response+json") {
+			// Media types are case-insensitive (RFC 9110 §8.3.1).
+			ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+			if ct != "application/json" && ct != "application/graphql-response+json" {
 				writeError(w, http.StatusUnsupportedMediaType, CodeBadUserInput, "Send the request as application/json.")
 				return
 			}
+			r.Header.Set("Content-Type", "application/json")
 			body, err := io.ReadAll(r.Body)
 			if err != nil {
 				writeError(w, http.StatusRequestEntityTooLarge, CodeBadUserInput, "The request body is too large.")
