@@ -52,6 +52,8 @@ CONCURRENCY="1 16 64"
 DBS=both
 PLACE_RATE=1500
 MAX_COMPLEXITY=100000
+# /metrics is served on the main address only to this token (--metrics-token).
+METRICS_TOKEN=bench-metrics-token
 RESULTS_DIR=$BENCH
 STRICT=""
 KEEP=""
@@ -231,7 +233,7 @@ pg_children() {
 # statements PORT: clientele_sql_statements_total, or n/a.
 statements() {
 	local out
-	out=$(curl -sS --max-time 5 -w '\n%{http_code}' "http://127.0.0.1:$1/metrics" 2>/dev/null) || { echo n/a; return; }
+	out=$(curl -sS --max-time 5 -H "Authorization: Bearer $METRICS_TOKEN" -w '\n%{http_code}' "http://127.0.0.1:$1/metrics" 2>/dev/null) || { echo n/a; return; }
 	[ "${out##*$'\n'}" = 200 ] || { echo n/a; return; }
 	printf '%s\n' "${out%$'\n'*}" | awk '
 		/^clientele_sql_statements_total([{ ]|$)/ { n += $NF; found = 1 }
@@ -348,7 +350,7 @@ table() {
 # first-start token) to $TMP/server-$DB.out, the log to $SERVER_LOG.
 start_server() {
 	"$TMP/clientele" serve --addr "127.0.0.1:$PORT" --database-url "$DB_URL" --public-url "http://127.0.0.1:$PORT" \
-		--rate-limit 0 --max-complexity "$MAX_COMPLEXITY" >>"$TMP/server-$DB.out" 2>>"$SERVER_LOG" </dev/null &
+		--rate-limit 0 --max-complexity "$MAX_COMPLEXITY" --metrics-token "$METRICS_TOKEN" >>"$TMP/server-$DB.out" 2>>"$SERVER_LOG" </dev/null &
 	SERVER_PID=$!
 	wait_healthy "$SERVER_PID" "$PORT" "$SERVER_LOG"
 }

@@ -59,6 +59,11 @@ func (t mutationTx) directive(ctx context.Context, _ any, next graphql.Resolver)
 	state.client = nil // from here on, reads use the root client
 	if err != nil || state.rollback {
 		if rerr := tx.Rollback(); rerr != nil {
+			if err != nil {
+				// The cause wins: SQLite rolls back by itself after some
+				// errors (a full disk), so the rollback fails too.
+				return nil, fmt.Errorf("%w (rollback: %v)", err, rerr)
+			}
 			return nil, fmt.Errorf("rollback: %w", rerr)
 		}
 		return res, err
