@@ -155,7 +155,7 @@ func TestAssets(t *testing.T) {
 			t.Errorf("%s: empty", ref)
 		}
 		// Content hash in the name: name-<hash>.ext.
-		if !regexp.MustCompile(`-[A-Za-z0-9_-]{8}\.(js|css)$`).MatchString(ref) {
+		if !regexp.MustCompile(`-[A-Za-z0-9_-]{8}\.(js|css|svg)$`).MatchString(ref) {
 			t.Errorf("%s: no content hash in the name", ref)
 		}
 

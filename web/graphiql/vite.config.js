@@ -26,6 +26,8 @@ export default defineConfig({
     emptyOutDir: true,
     assetsDir: 'assets',
     sourcemap: false,
+    // Every asset a file of its own (the favicon too): no data: URLs.
+    assetsInlineLimit: 0,
     // Modern browsers only: no modulepreload polyfill (it would be inline).
     modulePreload: { polyfill: false },
     chunkSizeWarningLimit: 2048,
