@@ -35,7 +35,7 @@ type Customer struct {
 	Metadata map[string]interface{} `json:"metadata,omitempty"`
 	// The customer's email address: trimmed, lower-cased and unique within the mode.
 	Email string `json:"email,omitempty"`
-	// The customer's password, 8 to 256 characters. Write-only: it is stored as an argon2id hash and never returned.
+	// The customer's password, 8 to 256 characters. Write-only: it is stored as an argon2id hash and never returned. An existing password is replaced or cleared only through the password reset flow or by an integration admin; any change ends the customer's earlier sessions (tokens).
 	Password *string `json:"-"`
 	// The customer's status, computed by the server from its placed orders: PROSPECT with none, ACQUIRED with one, REPEAT with two or more. It never moves back.
 	Status customer.Status `json:"status,omitempty"`

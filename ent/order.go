@@ -46,21 +46,21 @@ type Order struct {
 	PaymentStatus order.PaymentStatus `json:"payment_status,omitempty"`
 	// The fulfillment status, moved by startFulfillingOrder and fulfillOrder.
 	FulfillmentStatus order.FulfillmentStatus `json:"fulfillment_status,omitempty"`
-	// The ISO 4217 currency code, e.g. EUR.
+	// The ISO 4217 currency code, e.g. EUR. A customer token chooses it when it creates the order and cannot change it; nobody can once the order is placed.
 	CurrencyCode string `json:"currency_code,omitempty"`
 	// The customer's email at the time the order was created.
 	CustomerEmail string `json:"customer_email,omitempty"`
 	// The ISO 639-1 language code of the order, default en.
 	LanguageCode string `json:"language_code,omitempty"`
-	// The sum of the line items, in cents.
+	// The sum of the line items, in cents. Set by the store (integrations); a customer token may not set it. It cannot change once the order is placed.
 	SubtotalAmountCents int64 `json:"subtotal_amount_cents,omitempty"`
-	// The shipping cost, in cents.
+	// The shipping cost, in cents. Set by the store (integrations); a customer token may not set it. It cannot change once the order is placed.
 	ShippingAmountCents int64 `json:"shipping_amount_cents,omitempty"`
-	// The discount applied, in cents (a positive number, subtracted from the total).
+	// The discount applied, in cents (a positive number, subtracted from the total). Set by the store (integrations); a customer token may not set it. It cannot change once the order is placed.
 	DiscountAmountCents int64 `json:"discount_amount_cents,omitempty"`
-	// The taxes, in cents.
+	// The taxes, in cents. Set by the store (integrations); a customer token may not set it. It cannot change once the order is placed.
 	TotalTaxAmountCents int64 `json:"total_tax_amount_cents,omitempty"`
-	// The order total, in cents.
+	// The order total, in cents. Set by the store (integrations); a customer token may not set it. It cannot change once the order is placed.
 	TotalAmountCents int64 `json:"total_amount_cents,omitempty"`
 	// When the order was placed.
 	PlacedAt *time.Time `json:"placed_at,omitempty"`

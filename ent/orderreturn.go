@@ -46,7 +46,7 @@ type OrderReturn struct {
 	SkusCount int `json:"skus_count,omitempty"`
 	// The ISO 4217 currency of the returned order.
 	CurrencyCode string `json:"currency_code,omitempty"`
-	// The estimated refund, in cents, in the order's currency.
+	// The estimated refund, in cents, in the order's currency. The estimates of an order's open returns (all but cancelled and rejected ones) together cannot exceed the order's total.
 	EstimatedRefundAmountCents int64 `json:"estimated_refund_amount_cents,omitempty"`
 	// When the return was approved.
 	ApprovedAt *time.Time `json:"approved_at,omitempty"`

@@ -37,7 +37,7 @@ func (Customer) Fields() []ent.Field {
 			Optional().
 			Nillable().
 			Sensitive().
-			Comment("The customer's password, 8 to 256 characters. Write-only: it is stored as an argon2id hash and never returned.").
+			Comment("The customer's password, 8 to 256 characters. Write-only: it is stored as an argon2id hash and never returned. An existing password is replaced or cleared only through the password reset flow or by an integration admin; any change ends the customer's earlier sessions (tokens).").
 			Annotations(entgql.Skip(entgql.SkipType, entgql.SkipWhereInput, entgql.SkipOrderField)),
 		field.Enum("status").
 			Values("PROSPECT", "ACQUIRED", "REPEAT").

@@ -22,8 +22,11 @@ func (Order) Mixin() []ent.Mixin {
 	return []ent.Mixin{resourceMixin{prefix: ids.Order}, referenceMixin{}}
 }
 
+// moneyRule is appended to the comment of every amount of an order.
+const moneyRule = " Set by the store (integrations); a customer token may not set it. It cannot change once the order is placed."
+
 func amountField(name, comment string) ent.Field {
-	return field.Int64(name).NonNegative().Default(0).Comment(comment)
+	return field.Int64(name).NonNegative().Default(0).Comment(comment + moneyRule)
 }
 
 // Fields of the Order.
@@ -55,7 +58,7 @@ func (Order) Fields() []ent.Field {
 			Annotations(entgql.OrderField("FULFILLMENT_STATUS"), noInput),
 		field.String("currency_code").
 			Validate(validateCurrencyCode).
-			Comment("The ISO 4217 currency code, e.g. EUR.").
+			Comment("The ISO 4217 currency code, e.g. EUR. A customer token chooses it when it creates the order and cannot change it; nobody can once the order is placed.").
 			Annotations(entgql.OrderField("CURRENCY_CODE")),
 		field.String("customer_email").
 			Comment("The customer's email at the time the order was created.").
@@ -69,7 +72,7 @@ func (Order) Fields() []ent.Field {
 		amountField("discount_amount_cents", "The discount applied, in cents (a positive number, subtracted from the total)."),
 		amountField("total_tax_amount_cents", "The taxes, in cents."),
 		field.Int64("total_amount_cents").NonNegative().Default(0).
-			Comment("The order total, in cents.").
+			Comment("The order total, in cents." + moneyRule).
 			Annotations(entgql.OrderField("TOTAL_AMOUNT_CENTS")),
 		field.Time("placed_at").Optional().Nillable().
 			Comment("When the order was placed.").

@@ -48,7 +48,7 @@ func (OrderReturn) Fields() []ent.Field {
 			Comment("The ISO 4217 currency of the returned order.").
 			Annotations(noInput),
 		field.Int64("estimated_refund_amount_cents").NonNegative().Default(0).
-			Comment("The estimated refund, in cents, in the order's currency."),
+			Comment("The estimated refund, in cents, in the order's currency. The estimates of an order's open returns (all but cancelled and rejected ones) together cannot exceed the order's total."),
 		transitionTime("approved_at", "When the return was approved."),
 		transitionTime("cancelled_at", "When the return was cancelled."),
 		transitionTime("shipped_at", "When the return was shipped."),
