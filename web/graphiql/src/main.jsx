@@ -87,7 +87,12 @@ function makeFetcher(token, onSchemaStatus) {
     wsClient: { subscribe: (payload, sink) => wsClientFor(token).subscribe(payload, sink) },
   });
   return async (params, opts) => {
-    if (params.operationName !== 'IntrospectionQuery') return inner(params, opts);
+    if (params.operationName !== 'IntrospectionQuery') {
+      const result = await inner(params, opts);
+      // A token that expired or was revoked since the schema loaded.
+      if (token && errorCode(result) === 'UNAUTHENTICATED') onSchemaStatus({ state: 'error', code: 'UNAUTHENTICATED' });
+      return result;
+    }
     onSchemaStatus({ state: 'loading' });
     try {
       const result = await inner(params, opts);

@@ -195,6 +195,9 @@ try {
     const first = await eventually(() => introspections()[0], 'no introspection request was made');
     assert(first.authorization === null, `sent Authorization without a token: ${first.authorization}`);
     assert(/UNAUTHENTICATED/.test(first.response ?? ''), `introspection answer: ${first.response?.slice(0, 200)}`);
+    const file = join(SHOTS, 'graphiql-no-token.png');
+    await page.screenshot({ path: file });
+    screenshots.push(file);
     return 'introspection answered UNAUTHENTICATED';
   });
 
