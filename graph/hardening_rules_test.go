@@ -521,7 +521,8 @@ func TestHardeningCustomerCannotActForAnotherCustomer(t *testing.T) {
 	h := hrNew(t)
 	email := hrEmail("alice")
 	alice := h.customer(t, email, "first password 1")
-	bob := h.customer(t, hrEmail("bob"), "")
+	bobEmail := hrEmail("bob")
+	bob := h.customer(t, bobEmail, "")
 	missing := ids.New(ids.Customer)
 	access, _ := h.login(t, email, "first password 1")
 	r := h.must(t, access, `mutation { createAddress(input: {firstName: "A", lastName: "B", line1: "1 Main St", city: "Rome", countryCode: "IT", phone: "1"}) { address { id } userErrors { code } } }`, nil)
@@ -557,6 +558,18 @@ func TestHardeningCustomerCannotActForAnotherCustomer(t *testing.T) {
 		})
 	}
 	r = h.must(t, access, `mutation { createOrder(input: {currencyCode: "EUR"}) { order { customerID } userErrors { code field } } }`, nil)
+	require.Equal(t, alice, r.Str("createOrder.order.customerID"), r.Raw)
+
+	// By email: someone else's email answers like an unknown one (and
+	// creates no customer); its own email is fine.
+	const byEmail = `mutation($e: String!) { createOrder(input: {customerEmail: $e, currencyCode: "EUR"}) { order { customerID } userErrors { code field } } }`
+	before := h.state(t)
+	someone := h.DoAs(t, access, byEmail, map[string]any{"e": bobEmail})
+	hrRequireTopLevel(t, someone, "createOrder", "NOT_FOUND")
+	nobody := h.DoAs(t, access, byEmail, map[string]any{"e": bobEmail + ".missing"})
+	require.Equal(t, nobody.Raw, someone.Raw)
+	require.Equal(t, before, h.state(t))
+	r = h.must(t, access, byEmail, map[string]any{"e": email})
 	require.Equal(t, alice, r.Str("createOrder.order.customerID"), r.Raw)
 
 	// An integration admin still creates records for any customer.

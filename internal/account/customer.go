@@ -6,15 +6,22 @@ import (
 
 	"clientele/ent"
 	"clientele/ent/customer"
+	"clientele/internal/apperr"
+	"clientele/internal/viewer"
 )
 
 // FindOrCreateCustomer returns the customer of the caller's mode with the
 // given email, creating it (without a password) if there is none, as the
-// platform's checkout does with an order's customer_email.
+// platform's checkout does with an order's customer_email. A customer token
+// only finds itself: any other email answers NOT_FOUND (field
+// customerEmail), whether or not a customer has it.
 func FindOrCreateCustomer(ctx context.Context, c *ent.Client, email string) (*ent.Customer, error) {
 	email = strings.ToLower(strings.TrimSpace(email))
 	cust, err := c.Customer.Query().Where(customer.Email(email)).Only(ctx)
 	if ent.IsNotFound(err) {
+		if v := viewer.FromContext(ctx); v != nil && v.Kind == viewer.Customer {
+			return nil, apperr.New(apperr.NotFound, apperr.Field("customerEmail"), "no customer with this email")
+		}
 		return c.Customer.Create().SetEmail(email).Save(ctx)
 	}
 	return cust, err
