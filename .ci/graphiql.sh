@@ -6,7 +6,7 @@
 # 1. The committed build (internal/graphiql/dist) is what web/graphiql's
 #    sources produce: npm ci, vite build into a temp dir, diff.
 #    GRAPHIQL_SKIP_BUILD_CHECK=1 skips this step.
-# 2. Builds the server, starts it on a free 127.0.0.1 port with a fresh
+# 2. Builds the server (or takes CLIENTELE_BIN), starts it on a free 127.0.0.1 port with a fresh
 #    SQLite database and reads the admin token it prints at first start.
 # 3. Headless Chromium (Debian's; installed with apt if missing) drives the
 #    page with every request to another host blocked: paste the token, the
@@ -116,7 +116,14 @@ say "browser test dependencies (npm ci)"
 (cd web/graphiql/test && timeout 180 npm ci --no-audit --no-fund --loglevel=error)
 
 say "server"
-timeout 300 go build -o "$TMP/clientele" .
+# CLIENTELE_BIN: a server binary already built from this tree (.ci/run
+# builds one), to save the build.
+if [ -n "${CLIENTELE_BIN:-}" ]; then
+	[ -x "$CLIENTELE_BIN" ] || die "CLIENTELE_BIN=$CLIENTELE_BIN is not an executable"
+	cp "$CLIENTELE_BIN" "$TMP/clientele"
+else
+	timeout 600 go build -o "$TMP/clientele" .
+fi
 PORT=$(free_port) || die "no free port"
 mkdir -p "$TMP/db"
 env -u TEST_DATABASE_URL "$TMP/clientele" serve --addr "127.0.0.1:$PORT" \

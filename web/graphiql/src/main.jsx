@@ -15,9 +15,10 @@ const TOKEN_KEY = 'clientele:token';
 const GRAPHQL_PATH = '/graphql';
 const WS_URL = `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}${GRAPHQL_PATH}`;
 
-const DEFAULT_QUERY = `# Paste a token in the field above, then run this with Ctrl-Enter.
-# Docs (the book icon on the left) and autocomplete use the schema,
-# which loads once the token is accepted.
+const DEFAULT_QUERY = `# Paste a token above, then run this
+# with Ctrl-Enter. Docs (the book icon)
+# and autocomplete load with the schema
+# once the token is accepted.
 {
   customers(first: 5) {
     totalCount
@@ -187,7 +188,8 @@ function App() {
           type="password"
           autoComplete="off"
           spellCheck={false}
-          placeholder="Paste an access token (sent as Authorization: Bearer …)"
+          placeholder="Paste an access token"
+          title="Sent as Authorization: Bearer <token>, and in the WebSocket connection_init payload"
           value={draft}
           onChange={onChange}
         />
