@@ -26,16 +26,17 @@ type credentialArgs struct {
 
 // parseCredentialArgs reads `credentials <create|list|revoke> [flags] [id]`.
 func parseCredentialArgs(cfg *Config, fs *flag.FlagSet, args []string) error {
+	a := &cfg.Credentials
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		credentialFlags(fs, a)
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
+			fs.Usage()
+			return flag.ErrHelp
+		}
 		return fmt.Errorf("usage: clientele credentials create|list|revoke [flags]")
 	}
-	a := &cfg.Credentials
 	*a = credentialArgs{action: args[0]}
-	fs.StringVar(&a.kind, "kind", "integration", "integration or sales_channel")
-	fs.StringVar(&a.role, "role", "", "admin or read_only (integrations only)")
-	fs.StringVar(&a.mode, "mode", "test", "test or live")
-	fs.StringVar(&a.name, "name", "", "a name to recognise the credential by")
-	fs.BoolVar(&a.json, "json", false, "print JSON")
+	credentialFlags(fs, a)
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -44,6 +45,14 @@ func parseCredentialArgs(cfg *Config, fs *flag.FlagSet, args []string) error {
 		a.target = cfg.Args[0]
 	}
 	return nil
+}
+
+func credentialFlags(fs *flag.FlagSet, a *credentialArgs) {
+	fs.StringVar(&a.kind, "kind", "integration", "integration or sales_channel")
+	fs.StringVar(&a.role, "role", "", "admin or read_only (integrations only)")
+	fs.StringVar(&a.mode, "mode", "test", "test or live")
+	fs.StringVar(&a.name, "name", "", "a name to recognise the credential by")
+	fs.BoolVar(&a.json, "json", false, "print JSON")
 }
 
 // credentials runs `clientele credentials …`.

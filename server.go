@@ -114,7 +114,17 @@ func DefaultConfig() Config {
 
 // parseConfig reads the environment and then the flags over the defaults.
 func parseConfig(args []string, getenv func(string) string) (Config, error) {
+	return parseConfigOut(args, getenv, os.Stderr)
+}
+
+// parseConfigOut is parseConfig with the help written to out.
+func parseConfigOut(args []string, getenv func(string) string, out io.Writer) (Config, error) {
+	origArgs := args
 	cfg := DefaultConfig()
+	if len(args) > 0 && args[0] == "help" {
+		fmt.Fprint(out, topUsage())
+		return cfg, flag.ErrHelp
+	}
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		cfg.Command, args = args[0], args[1:]
 	}
@@ -180,36 +190,53 @@ func parseConfig(args []string, getenv func(string) string) (Config, error) {
 		}
 	}
 
-	fs := flag.NewFlagSet("clientele "+cfg.Command, flag.ContinueOnError)
-	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address (CLIENTELE_ADDR)")
-	fs.StringVar(&cfg.DatabaseURL, "database-url", cfg.DatabaseURL, "sqlite:<path> or postgres://… (DATABASE_URL)")
-	fs.StringVar(&cfg.PublicURL, "public-url", cfg.PublicURL, "base URL of links.self (CLIENTELE_PUBLIC_URL; default http://localhost:<port>)")
-	fs.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "debug, info, warn or error (CLIENTELE_LOG_LEVEL)")
-	fs.BoolVar(&cfg.Introspection, "introspection", cfg.Introspection, "allow schema introspection (CLIENTELE_INTROSPECTION)")
-	fs.IntVar(&l.MaxDepth, "max-depth", l.MaxDepth, "largest query depth (CLIENTELE_MAX_DEPTH)")
-	fs.IntVar(&l.MaxComplexity, "max-complexity", l.MaxComplexity, "largest query cost; connections multiply by first/last (CLIENTELE_MAX_COMPLEXITY)")
-	fs.IntVar(&l.MaxAliases, "max-aliases", l.MaxAliases, "most aliases in one operation (CLIENTELE_MAX_ALIASES)")
-	fs.IntVar(&l.MaxTokens, "max-tokens", l.MaxTokens, "most parser tokens in one document (CLIENTELE_MAX_TOKENS)")
-	fs.IntVar(&l.MaxPage, "max-page", l.MaxPage, "largest first/last (CLIENTELE_MAX_PAGE)")
-	fs.IntVar(&l.RequestTimeout, "request-timeout", l.RequestTimeout, "seconds before a request is cut off (CLIENTELE_REQUEST_TIMEOUT)")
-	fs.StringVar(&cfg.SigningKey, "signing-key", cfg.SigningKey, "token signing key, ≥ 32 chars (CLIENTELE_SIGNING_KEY; default: generated once and stored in the database)")
-	fs.Float64Var(&cfg.RateLimit, "rate-limit", cfg.RateLimit, "requests per second per token, 0 for none (CLIENTELE_RATE_LIMIT)")
-	fs.IntVar(&cfg.RateBurst, "rate-burst", cfg.RateBurst, "requests a token may burst above the rate (CLIENTELE_RATE_BURST)")
-	fs.StringVar(&cfg.CORSOrigins, "cors-origins", cfg.CORSOrigins, "comma-separated origins browsers may call from; empty is closed (CLIENTELE_CORS_ORIGINS)")
-	fs.StringVar(&cfg.CORSAllowHeaders, "cors-allow-headers", cfg.CORSAllowHeaders, "request headers browsers may send from allowed origins; * allows what the preflight asks (CLIENTELE_CORS_ALLOW_HEADERS)")
-	fs.StringVar(&cfg.MetricsAddr, "metrics-addr", cfg.MetricsAddr, "serve /metrics on this separate, private address (CLIENTELE_METRICS_ADDR)")
-	fs.StringVar(&cfg.MetricsToken, "metrics-token", cfg.MetricsToken, "serve /metrics on the main address to Authorization: Bearer <this> (CLIENTELE_METRICS_TOKEN)")
-	fs.DurationVar(&cfg.DrainDelay, "drain-delay", cfg.DrainDelay, "on SIGTERM, keep answering this long with Connection: close and /readyz failing before closing idle connections (CLIENTELE_DRAIN_DELAY)")
-	fs.DurationVar(&cfg.ConnectTimeout, "connect-timeout", cfg.ConnectTimeout, "give up starting when the database does not answer within this (CLIENTELE_CONNECT_TIMEOUT)")
-	fs.IntVar(&cfg.MaxStreamsPerCredential, "max-streams-per-credential", cfg.MaxStreamsPerCredential, "WebSocket connections and SSE streams one credential (or customer) may hold open; 0 = no cap (CLIENTELE_MAX_STREAMS_PER_CREDENTIAL)")
-	fs.IntVar(&cfg.MaxSubscriptionsPerConnection, "max-subscriptions-per-connection", cfg.MaxSubscriptionsPerConnection, "subscriptions one WebSocket connection may run at once; 0 = no cap (CLIENTELE_MAX_SUBSCRIPTIONS_PER_CONNECTION)")
-	fs.IntVar(&cfg.MaxInFlight, "max-in-flight", cfg.MaxInFlight, "GraphQL requests executing at once; others queue (CLIENTELE_MAX_IN_FLIGHT; 0 = no bound)")
-	fs.IntVar(&cfg.GCPercent, "gc-percent", cfg.GCPercent, "garbage collector target percentage, as GOGC (CLIENTELE_GC_PERCENT; GOGC wins)")
-	fs.IntVar(&cfg.MemoryLimitMiB, "memory-limit-mib", cfg.MemoryLimitMiB, "soft limit of Go memory in MiB, as GOMEMLIMIT (CLIENTELE_MEMORY_LIMIT_MIB; GOMEMLIMIT wins; 0 = none)")
-	if cfg.Command == "credentials" {
-		return cfg, parseCredentialArgs(&cfg, fs, args)
+	cmd, ok := commandNamed(cfg.Command)
+	if !ok {
+		return cfg, fmt.Errorf("unknown command %q\n\n%s", cfg.Command, topUsage())
 	}
-	if cfg.Command == "seed" {
+	fs := flag.NewFlagSet("clientele "+cfg.Command, flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.Usage = func() {
+		if len(origArgs) > 0 && strings.HasPrefix(origArgs[0], "-") {
+			fmt.Fprint(out, topUsage())
+			fmt.Fprintln(out, "\nFlags of serve (the default command):")
+		} else {
+			fmt.Fprintf(out, "Usage: clientele %s\n\n%s\n\nFlags:\n", cmd.usage, cmd.summary)
+		}
+		fs.PrintDefaults()
+	}
+	if cfg.Command != "schema" {
+		fs.StringVar(&cfg.DatabaseURL, "database-url", cfg.DatabaseURL, "sqlite:<path> or postgres://… (DATABASE_URL)")
+	}
+	switch cfg.Command {
+	case "serve":
+		fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address (CLIENTELE_ADDR)")
+		fs.StringVar(&cfg.PublicURL, "public-url", cfg.PublicURL, "base URL of links.self (CLIENTELE_PUBLIC_URL; default http://localhost:<port>)")
+		fs.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "debug, info, warn or error (CLIENTELE_LOG_LEVEL)")
+		fs.BoolVar(&cfg.Introspection, "introspection", cfg.Introspection, "allow schema introspection (CLIENTELE_INTROSPECTION)")
+		fs.IntVar(&l.MaxDepth, "max-depth", l.MaxDepth, "largest query depth (CLIENTELE_MAX_DEPTH)")
+		fs.IntVar(&l.MaxComplexity, "max-complexity", l.MaxComplexity, "largest query cost; connections multiply by first/last (CLIENTELE_MAX_COMPLEXITY)")
+		fs.IntVar(&l.MaxAliases, "max-aliases", l.MaxAliases, "most aliases in one operation (CLIENTELE_MAX_ALIASES)")
+		fs.IntVar(&l.MaxTokens, "max-tokens", l.MaxTokens, "most parser tokens in one document (CLIENTELE_MAX_TOKENS)")
+		fs.IntVar(&l.MaxPage, "max-page", l.MaxPage, "largest first/last (CLIENTELE_MAX_PAGE)")
+		fs.IntVar(&l.RequestTimeout, "request-timeout", l.RequestTimeout, "seconds before a request is cut off (CLIENTELE_REQUEST_TIMEOUT)")
+		fs.StringVar(&cfg.SigningKey, "signing-key", cfg.SigningKey, "token signing key, ≥ 32 chars (CLIENTELE_SIGNING_KEY; default: generated once and stored in the database)")
+		fs.Float64Var(&cfg.RateLimit, "rate-limit", cfg.RateLimit, "requests per second per token, 0 for none (CLIENTELE_RATE_LIMIT)")
+		fs.IntVar(&cfg.RateBurst, "rate-burst", cfg.RateBurst, "requests a token may burst above the rate (CLIENTELE_RATE_BURST)")
+		fs.StringVar(&cfg.CORSOrigins, "cors-origins", cfg.CORSOrigins, "comma-separated origins browsers may call from; empty is closed (CLIENTELE_CORS_ORIGINS)")
+		fs.StringVar(&cfg.CORSAllowHeaders, "cors-allow-headers", cfg.CORSAllowHeaders, "request headers browsers may send from allowed origins; * allows what the preflight asks (CLIENTELE_CORS_ALLOW_HEADERS)")
+		fs.StringVar(&cfg.MetricsAddr, "metrics-addr", cfg.MetricsAddr, "serve /metrics on this separate, private address (CLIENTELE_METRICS_ADDR)")
+		fs.StringVar(&cfg.MetricsToken, "metrics-token", cfg.MetricsToken, "serve /metrics on the main address to Authorization: Bearer <this> (CLIENTELE_METRICS_TOKEN)")
+		fs.DurationVar(&cfg.DrainDelay, "drain-delay", cfg.DrainDelay, "on SIGTERM, keep answering this long with Connection: close and /readyz failing before closing idle connections (CLIENTELE_DRAIN_DELAY)")
+		fs.DurationVar(&cfg.ConnectTimeout, "connect-timeout", cfg.ConnectTimeout, "give up starting when the database does not answer within this (CLIENTELE_CONNECT_TIMEOUT)")
+		fs.IntVar(&cfg.MaxStreamsPerCredential, "max-streams-per-credential", cfg.MaxStreamsPerCredential, "WebSocket connections and SSE streams one credential (or customer) may hold open; 0 = no cap (CLIENTELE_MAX_STREAMS_PER_CREDENTIAL)")
+		fs.IntVar(&cfg.MaxSubscriptionsPerConnection, "max-subscriptions-per-connection", cfg.MaxSubscriptionsPerConnection, "subscriptions one WebSocket connection may run at once; 0 = no cap (CLIENTELE_MAX_SUBSCRIPTIONS_PER_CONNECTION)")
+		fs.IntVar(&cfg.MaxInFlight, "max-in-flight", cfg.MaxInFlight, "GraphQL requests executing at once; others queue (CLIENTELE_MAX_IN_FLIGHT; 0 = no bound)")
+		fs.IntVar(&cfg.GCPercent, "gc-percent", cfg.GCPercent, "garbage collector target percentage, as GOGC (CLIENTELE_GC_PERCENT; GOGC wins)")
+		fs.IntVar(&cfg.MemoryLimitMiB, "memory-limit-mib", cfg.MemoryLimitMiB, "soft limit of Go memory in MiB, as GOMEMLIMIT (CLIENTELE_MEMORY_LIMIT_MIB; GOMEMLIMIT wins; 0 = none)")
+	case "credentials":
+		return cfg, parseCredentialArgs(&cfg, fs, args)
+	case "seed":
 		seedFlags(fs, &cfg.Seed)
 	}
 	if err := fs.Parse(args); err != nil {
@@ -217,6 +244,40 @@ func parseConfig(args []string, getenv func(string) string) (Config, error) {
 	}
 	cfg.Args = fs.Args()
 	return cfg, nil
+}
+
+// command is one subcommand of the binary.
+type command struct {
+	name, usage, summary string
+}
+
+// commands lists the subcommands, for the help and for checking a name.
+var commands = []command{
+	{"serve", "serve [flags]", "Run the GraphQL server (the default command)."},
+	{"migrate", "migrate [flags]", "Create or upgrade the database tables."},
+	{"schema", "schema", "Print the GraphQL schema (SDL)."},
+	{"credentials", "credentials create|list|revoke [flags] [id or client_id]", "Create, list or revoke API credentials (secrets are shown once)."},
+	{"seed", "seed [flags]", "Fill the database with reproducible sample data."},
+}
+
+func commandNamed(name string) (command, bool) {
+	for _, c := range commands {
+		if c.name == name {
+			return c, true
+		}
+	}
+	return command{}, false
+}
+
+// topUsage is the help of the binary itself: its subcommands.
+func topUsage() string {
+	var b strings.Builder
+	b.WriteString("Usage: clientele [command] [flags]\n\nCommands:\n")
+	for _, c := range commands {
+		fmt.Fprintf(&b, "  %-12s %s\n", c.name, c.summary)
+	}
+	b.WriteString("\nRun 'clientele <command> --help' for the flags of one command.\n")
+	return b.String()
 }
 
 func main() {
