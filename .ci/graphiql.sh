@@ -103,7 +103,7 @@ if [ -z "${GRAPHIQL_SKIP_BUILD_CHECK:-}" ]; then
 	say "the committed build is what web/graphiql produces"
 	(
 		cd web/graphiql
-		timeout 300 npm ci --no-audit --no-fund --loglevel=error
+		timeout 300 npm ci --prefer-offline --no-audit --no-fund --loglevel=error
 		GRAPHIQL_OUT_DIR="$TMP/dist" timeout 120 npx --no-install vite build --logLevel warn
 	)
 	if ! diff -r "$TMP/dist" internal/graphiql/dist; then
@@ -113,7 +113,7 @@ if [ -z "${GRAPHIQL_SKIP_BUILD_CHECK:-}" ]; then
 fi
 
 say "browser test dependencies (npm ci)"
-(cd web/graphiql/test && timeout 180 npm ci --no-audit --no-fund --loglevel=error)
+(cd web/graphiql/test && timeout 180 npm ci --prefer-offline --no-audit --no-fund --loglevel=error)
 
 say "server"
 # CLIENTELE_BIN: a server binary already built from this tree (.ci/run
