@@ -270,7 +270,7 @@ func (s *Service) lookup(ctx context.Context, credentialID, owner string, mode v
 		Modify(func(sel *sql.Selector) {
 			cols := []string{sel.C(credential.FieldID), sel.C(credential.FieldMode), sel.C(credential.FieldKind), sel.C(credential.FieldRole)}
 			if owner != "" {
-				t := sql.Table(customer.Table).As("owner")
+				t := sql.Table(customer.Table).As("cu")
 				sel.LeftJoin(t).OnP(sql.And(
 					sql.EQ(t.C(customer.FieldID), owner),
 					sql.EQ(t.C(customer.FieldMode), string(mode)),
