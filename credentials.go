@@ -150,7 +150,7 @@ func firstStart(ctx context.Context, db *store.DB, tokens *auth.Service, stdout 
 	}
 	fmt.Fprintf(stdout, "First start: created a test-mode integration admin credential.\n"+
 		"  client_id=%s\n  client_secret=%s\n"+
-		"A token valid until %s (paste into GraphiQL's headers as {\"Authorization\": \"Bearer <token>\"}):\n"+
+		"A token valid until %s (paste it into GraphiQL's Token field at / or send Authorization: Bearer <token>):\n"+
 		"CLIENTELE_ADMIN_TOKEN=%s\n", cr.ClientID, cr.ClientSecret, exp.UTC().Format(time.RFC3339), tok)
 	return nil
 }
