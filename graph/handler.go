@@ -129,16 +129,20 @@ func NewHandler(o Options) http.Handler {
 		KeepAlivePingInterval: 15 * time.Second,
 		InitFunc:              websocketInit(o.Authenticate, streams),
 	})
-	srv.SetQueryCache(pageCache{Cache: lru.New[*ast.QueryDocument](1000), defaultPage: o.Limits.DefaultPage})
-	srv.SetParserTokenLimit(o.Limits.MaxTokens)
+	limits := o.Limits.withDefaults()
+	queries := pageCache{Cache: lru.New[*ast.QueryDocument](1000), defaultPage: limits.DefaultPage}
+	srv.SetQueryCache(queries)
+	srv.SetParserTokenLimit(limits.MaxTokens)
+	srv.SetValidationRulesFn(validationRules)
 	if o.Introspection {
 		srv.Use(extension.Introspection{})
 	} else {
 		srv.SetDisableSuggestion(true)
 	}
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
+	srv.Use(preflight{limits: limits, cache: queries})
 	srv.Use(accessExtension{})
-	srv.Use(limitsExtension{limits: o.Limits, schema: es.Schema()})
+	srv.Use(limitsExtension{limits: limits, schema: es.Schema()})
 	if o.Metrics != nil {
 		srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 			start := time.Now()

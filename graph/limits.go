@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -10,7 +11,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
-// Limits bound what one operation may ask for (DESIGN §9).
+// Limits bound what one operation may ask for.
 type Limits struct {
 	MaxDepth       int // nesting of fields, fragments flattened
 	MaxComplexity  int // fields, connections multiplied by their page size
@@ -21,12 +22,40 @@ type Limits struct {
 	MaxTokens      int // parser tokens
 	MaxBodyBytes   int64
 	RequestTimeout int // seconds
+	// MaxSelections bounds the selections (fields, fragment spreads,
+	// inline fragments) of a document with every fragment spread written
+	// out, over its operations and fragment definitions: what validating
+	// it costs.
+	MaxSelections int
+	// MaxFilterTerms bounds one where argument: every scalar value (each
+	// element of an In/NotIn list, each metadata key) and every nested
+	// filter (an and/or item, a not, a hasXWith item) counts one.
+	MaxFilterTerms int
+	// MaxMetadataKeys bounds the keys of one metadataContains.
+	MaxMetadataKeys int
 }
 
-// DefaultLimits are the defaults of DESIGN §9.
+// DefaultLimits are the defaults the README lists.
 func DefaultLimits() Limits {
 	return Limits{MaxDepth: 12, MaxComplexity: 5000, MaxAliases: 30, DefaultPage: 20, MaxPage: 100,
-		MaxNodes: 100, MaxTokens: 15000, MaxBodyBytes: 1 << 20, RequestTimeout: 30}
+		MaxNodes: 100, MaxTokens: 15000, MaxBodyBytes: 1 << 20, RequestTimeout: 30,
+		MaxSelections: 15000, MaxFilterTerms: 100, MaxMetadataKeys: 50}
+}
+
+// withDefaults fills the limits added after the first release, when a
+// caller left them at zero, with their defaults.
+func (l Limits) withDefaults() Limits {
+	d := DefaultLimits()
+	if l.MaxSelections <= 0 {
+		l.MaxSelections = d.MaxSelections
+	}
+	if l.MaxFilterTerms <= 0 {
+		l.MaxFilterTerms = d.MaxFilterTerms
+	}
+	if l.MaxMetadataKeys <= 0 {
+		l.MaxMetadataKeys = d.MaxMetadataKeys
+	}
+	return l
 }
 
 // isConnection reports whether a field returns a Relay connection with
@@ -59,6 +88,13 @@ func (c pageCache) Add(ctx context.Context, key string, doc *ast.QueryDocument) 
 		for _, sel := range set {
 			switch s := sel.(type) {
 			case *ast.Field:
+				if isConnection(s.Definition) {
+					// A literal null page size is no page size: the
+					// default applies (below).
+					s.Arguments = slices.DeleteFunc(s.Arguments, func(a *ast.Argument) bool {
+						return (a.Name == "first" || a.Name == "last") && a.Value != nil && a.Value.Kind == ast.NullValue
+					})
+				}
 				for _, a := range s.Arguments {
 					def := s.Definition.Arguments.ForName(a.Name)
 					if def != nil && def.Type.Elem != nil && a.Value != nil &&
@@ -90,7 +126,9 @@ func (c pageCache) Add(ctx context.Context, key string, doc *ast.QueryDocument) 
 }
 
 // limitsExtension checks an operation against the limits before any
-// resolver runs.
+// resolver runs, once its variables are known. It also gives connections
+// whose page size comes from a null or unset variable the default page
+// (the document, cached and shared, is never changed per request).
 type limitsExtension struct {
 	limits Limits
 	schema *ast.Schema
@@ -114,29 +152,204 @@ func (e limitsExtension) MutateOperationContext(ctx context.Context, oc *graphql
 	if oc.Operation == nil {
 		return nil
 	}
-	w := &limitWalker{ext: e, vars: oc.Variables, doc: oc.Doc}
-	cost := w.selections(oc.Operation.SelectionSet, 1)
+	// With introspection switched off the tools are refused before
+	// anything runs (gqlgen would fail the field with an internal error).
+	if oc.DisableIntrospection && asksIntrospection(oc.Operation.SelectionSet, oc.Doc, map[string]bool{}) {
+		return &gqlerror.Error{Message: "Introspection is switched off on this server.",
+			Extensions: map[string]any{"code": CodeForbidden}}
+	}
+	if err := e.defaultPages(oc); err != nil {
+		return err
+	}
+	w := &limitWalker{ctx: ctx, ext: e, vars: oc.Variables, doc: oc.Doc,
+		sel: map[fragKey]tally{}, conn: map[fragKey][2]tally{}, active: map[fragKey]bool{}}
+	t := w.selections(oc.Operation.SelectionSet, 1)
 	if w.err != nil {
 		return &gqlerror.Error{Message: w.err.msg, Extensions: map[string]any{"code": w.err.code}}
 	}
-	if w.aliases > e.limits.MaxAliases {
-		return &gqlerror.Error{Message: fmt.Sprintf("The operation uses %d aliases; at most %d are allowed.", w.aliases, e.limits.MaxAliases),
+	if t.aliases > e.limits.MaxAliases {
+		return &gqlerror.Error{Message: fmt.Sprintf("The operation uses %d aliases; at most %d are allowed.", t.aliases, e.limits.MaxAliases),
 			Extensions: map[string]any{"code": CodeQueryTooComplex}}
 	}
-	if cost > e.limits.MaxComplexity {
-		return &gqlerror.Error{Message: fmt.Sprintf("The operation costs %d; at most %d is allowed. Ask for smaller pages or fewer fields.", cost, e.limits.MaxComplexity),
-			Extensions: map[string]any{"code": CodeQueryTooComplex, "cost": cost, "maxCost": e.limits.MaxComplexity}}
+	if t.cost > e.limits.MaxComplexity {
+		return &gqlerror.Error{Message: fmt.Sprintf("The operation costs %d; at most %d is allowed. Ask for smaller pages or fewer fields.", t.cost, e.limits.MaxComplexity),
+			Extensions: map[string]any{"code": CodeQueryTooComplex, "cost": t.cost, "maxCost": e.limits.MaxComplexity}}
 	}
 	return nil
 }
 
+// asksIntrospection reports whether a root selection set selects __schema
+// or __type.
+func asksIntrospection(set ast.SelectionSet, doc *ast.QueryDocument, seen map[string]bool) bool {
+	for _, sel := range set {
+		switch s := sel.(type) {
+		case *ast.Field:
+			if s.Name == "__schema" || s.Name == "__type" {
+				return true
+			}
+		case *ast.InlineFragment:
+			if asksIntrospection(s.SelectionSet, doc, seen) {
+				return true
+			}
+		case *ast.FragmentSpread:
+			if seen[s.Name] {
+				continue
+			}
+			seen[s.Name] = true
+			if f := doc.Fragments.ForName(s.Name); f != nil && asksIntrospection(f.SelectionSet, doc, seen) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// defaultPages gives the default page size to every connection whose first
+// and last are both null because they come from variables that are null or
+// unset: the variable (first's, else last's) is set to DefaultPage for this
+// request. A variable set that way may not be used anywhere else (where
+// its null would mean something else): that is refused.
+func (e limitsExtension) defaultPages(oc *graphql.OperationContext) *gqlerror.Error {
+	vars := oc.Variables
+	isNull := func(a *ast.Argument) bool {
+		if a == nil || a.Value == nil {
+			return true
+		}
+		switch a.Value.Kind {
+		case ast.NullValue:
+			return true
+		case ast.Variable:
+			return vars[a.Value.Raw] == nil
+		}
+		return false
+	}
+	elsewhere := map[string]bool{}
+	var used func(*ast.Value)
+	used = func(v *ast.Value) {
+		if v == nil {
+			return
+		}
+		if v.Kind == ast.Variable {
+			elsewhere[v.Raw] = true
+		}
+		for _, c := range v.Children {
+			used(c.Value)
+		}
+	}
+	directives := func(ds ast.DirectiveList) {
+		for _, d := range ds {
+			for _, a := range d.Arguments {
+				used(a.Value)
+			}
+		}
+	}
+	type need struct{ variable, field string }
+	var needs []need
+	seen := map[string]bool{}
+	var walk func(ast.SelectionSet)
+	walk = func(set ast.SelectionSet) {
+		for _, sel := range set {
+			switch s := sel.(type) {
+			case *ast.Field:
+				directives(s.Directives)
+				first, last := s.Arguments.ForName("first"), s.Arguments.ForName("last")
+				unpaged := isConnection(s.Definition) && isNull(first) && isNull(last)
+				for _, a := range s.Arguments {
+					if unpaged && (a == first || a == last) && a.Value.Kind == ast.Variable {
+						continue
+					}
+					used(a.Value)
+				}
+				if unpaged {
+					switch {
+					case first != nil && first.Value.Kind == ast.Variable:
+						needs = append(needs, need{first.Value.Raw, s.Name})
+					case last != nil && last.Value.Kind == ast.Variable:
+						needs = append(needs, need{last.Value.Raw, s.Name})
+					}
+				}
+				walk(s.SelectionSet)
+			case *ast.InlineFragment:
+				directives(s.Directives)
+				walk(s.SelectionSet)
+			case *ast.FragmentSpread:
+				directives(s.Directives)
+				if seen[s.Name] {
+					continue
+				}
+				seen[s.Name] = true
+				if f := oc.Doc.Fragments.ForName(s.Name); f != nil {
+					directives(f.Directives)
+					walk(f.SelectionSet)
+				}
+			}
+		}
+	}
+	directives(oc.Operation.Directives)
+	walk(oc.Operation.SelectionSet)
+	for _, n := range needs {
+		if elsewhere[n.variable] {
+			return &gqlerror.Error{
+				Message: fmt.Sprintf("$%s is null, so %s gets the default page size of %d, but $%s is also used elsewhere; give it a value.",
+					n.variable, n.field, e.limits.DefaultPage, n.variable),
+				Extensions: map[string]any{"code": CodeBadUserInput}}
+		}
+		if oc.Variables == nil {
+			oc.Variables = map[string]any{}
+		}
+		oc.Variables[n.variable] = e.limits.DefaultPage
+	}
+	return nil
+}
+
+// tally is what part of an operation costs and how many aliases it uses.
+type tally struct{ cost, aliases int }
+
+// saturated is where costs stop growing: far above any limit, far below
+// an overflow.
+const saturated = 1 << 50
+
+func satAdd(a, b int) int {
+	if a > saturated-b {
+		return saturated
+	}
+	return a + b
+}
+
+func satMul(a, n int) int {
+	if n != 0 && a > saturated/n {
+		return saturated
+	}
+	return a * n
+}
+
+func (a tally) plus(b tally) tally {
+	return tally{satAdd(a.cost, b.cost), satAdd(a.aliases, b.aliases)}
+}
+
+// fragKey is a fragment spread at a depth, walked as an ordinary selection
+// set or as a connection's.
+type fragKey struct {
+	name  string
+	depth int
+	conn  bool
+}
+
+// limitWalker computes an operation's cost. A fragment's cost depends only
+// on its depth and on whether it is spread into a connection (there it is
+// a fixed part plus a part per edge), so it is computed once per depth and
+// the walk is linear in the document: fragments that each spread the
+// previous one twice cost nothing to count.
 type limitWalker struct {
-	ext     limitsExtension
-	vars    map[string]any
-	doc     *ast.QueryDocument
-	aliases int
-	err     *limitError
-	// fragment depth guard: validation already rejects cycles.
+	ctx    context.Context
+	ext    limitsExtension
+	vars   map[string]any
+	doc    *ast.QueryDocument
+	err    *limitError
+	steps  int
+	sel    map[fragKey]tally
+	conn   map[fragKey][2]tally
+	active map[fragKey]bool // fragments being walked (cycles: validation rejects them)
 }
 
 func (w *limitWalker) fail(code, msg string) {
@@ -145,52 +358,79 @@ func (w *limitWalker) fail(code, msg string) {
 	}
 }
 
-// selections returns the cost of a selection set at the given depth.
-func (w *limitWalker) selections(set ast.SelectionSet, depth int) int {
-	cost := 0
-	for _, sel := range set {
-		switch s := sel.(type) {
-		case *ast.Field:
-			cost += w.field(s, depth)
-		case *ast.InlineFragment:
-			cost += w.selections(s.SelectionSet, depth)
-		case *ast.FragmentSpread:
-			if f := w.doc.Fragments.ForName(s.Name); f != nil {
-				cost += w.selections(f.SelectionSet, depth)
-			}
-		}
-		if w.err != nil {
-			return cost
-		}
+// ok counts a step of the walk and reports whether it may go on: not
+// after an error, nor once the request is cancelled.
+func (w *limitWalker) ok() bool {
+	w.steps++
+	if w.steps%256 == 0 && w.ctx.Err() != nil {
+		w.fail("TIMEOUT", "The request took too long.")
 	}
-	return cost
+	return w.err == nil
 }
 
-func (w *limitWalker) field(f *ast.Field, depth int) int {
+func aliased(f *ast.Field) int {
 	if f.Alias != "" && f.Alias != f.Name {
-		w.aliases++
+		return 1
 	}
+	return 0
+}
+
+// selections returns the cost of a selection set at the given depth.
+func (w *limitWalker) selections(set ast.SelectionSet, depth int) tally {
+	var t tally
+	for _, sel := range set {
+		if !w.ok() {
+			return t
+		}
+		switch s := sel.(type) {
+		case *ast.Field:
+			t = t.plus(w.field(s, depth))
+		case *ast.InlineFragment:
+			t = t.plus(w.selections(s.SelectionSet, depth))
+		case *ast.FragmentSpread:
+			k := fragKey{name: s.Name, depth: depth}
+			v, done := w.sel[k]
+			if f := w.doc.Fragments.ForName(s.Name); !done && f != nil && !w.active[k] {
+				w.active[k] = true
+				v = w.selections(f.SelectionSet, depth)
+				delete(w.active, k)
+				w.sel[k] = v
+			}
+			t = t.plus(v)
+		}
+	}
+	return t
+}
+
+func (w *limitWalker) field(f *ast.Field, depth int) tally {
+	t := tally{aliases: aliased(f)}
 	if f.Definition == nil {
-		return 0
+		return t
 	}
 	// Introspection is exempt, structurally: its fields return the built-in
 	// introspection types, which the tools need whatever their size.
-	if t := w.ext.schema.Types[f.Definition.Type.Name()]; t != nil && t.BuiltIn && strings.HasPrefix(t.Name, "__") {
-		return 0
+	if d := w.ext.schema.Types[f.Definition.Type.Name()]; d != nil && d.BuiltIn && strings.HasPrefix(d.Name, "__") {
+		return t
 	}
 	if depth > w.ext.limits.MaxDepth {
 		w.fail(CodeQueryTooComplex, fmt.Sprintf("The operation is nested %d levels deep; at most %d are allowed.", depth, w.ext.limits.MaxDepth))
-		return 0
+		return t
 	}
 	args := f.ArgumentMap(w.vars)
 	if f.Name == "nodes" {
 		if list, ok := args["ids"].([]any); ok && len(list) > w.ext.limits.MaxNodes {
 			w.fail(CodeBadUserInput, fmt.Sprintf("nodes accepts at most %d IDs.", w.ext.limits.MaxNodes))
-			return 0
+			return t
 		}
 	}
+	for _, a := range f.Definition.Arguments {
+		if d := w.ext.schema.Types[a.Type.Name()]; d != nil && d.Kind == ast.InputObject && strings.HasSuffix(d.Name, "WhereInput") {
+			w.filter(f.Name, args[a.Name], d)
+		}
+	}
+	t.cost = 1
 	if !isConnection(f.Definition) {
-		return 1 + w.selections(f.SelectionSet, depth+1)
+		return t.plus(w.selections(f.SelectionSet, depth+1))
 	}
 	n := w.ext.limits.DefaultPage
 	for _, name := range []string{"first", "last"} {
@@ -201,53 +441,138 @@ func (w *limitWalker) field(f *ast.Field, depth int) int {
 		size := toInt(v)
 		if size < 0 || size > w.ext.limits.MaxPage {
 			w.fail(CodeBadUserInput, fmt.Sprintf("%s on %s must be between 0 and %d.", name, f.Name, w.ext.limits.MaxPage))
-			return 0
+			return t
 		}
 		n = size
 	}
 	// A connection costs its own fields once and what each edge asks for
 	// n times (edges and node themselves are free wrappers).
-	return 1 + w.connection(f.SelectionSet, depth+1, max(n, 1))
+	fixed, per := w.connection(f.SelectionSet, depth+1)
+	return t.plus(fixed).plus(tally{cost: satMul(per.cost, max(n, 1)), aliases: per.aliases})
 }
 
-// connection returns the cost of a connection's selection set when it
-// returns n edges.
-func (w *limitWalker) connection(set ast.SelectionSet, depth, n int) int {
-	cost := 0
+// connection returns the cost of a connection's selection set: a fixed
+// part, and what each edge costs.
+func (w *limitWalker) connection(set ast.SelectionSet, depth int) (fixed, per tally) {
 	for _, sel := range set {
+		if !w.ok() {
+			return
+		}
 		switch s := sel.(type) {
 		case *ast.Field:
 			if s.Name != "edges" {
-				cost += w.field(s, depth)
+				fixed = fixed.plus(w.field(s, depth))
 				continue
 			}
-			if s.Alias != "" && s.Alias != s.Name {
-				w.aliases++
-			}
-			per := 0
+			fixed.aliases += aliased(s)
 			for _, es := range s.SelectionSet {
 				if ef, ok := es.(*ast.Field); ok && ef.Name == "node" {
-					if ef.Alias != "" && ef.Alias != ef.Name {
-						w.aliases++
-					}
-					per += w.selections(ef.SelectionSet, depth+2)
+					per.aliases += aliased(ef)
+					per = per.plus(w.selections(ef.SelectionSet, depth+2))
 				} else {
-					per += w.selections(ast.SelectionSet{es}, depth+1)
+					per = per.plus(w.selections(ast.SelectionSet{es}, depth+1))
 				}
 			}
-			cost += n * per
 		case *ast.InlineFragment:
-			cost += w.connection(s.SelectionSet, depth, n)
+			f, p := w.connection(s.SelectionSet, depth)
+			fixed, per = fixed.plus(f), per.plus(p)
 		case *ast.FragmentSpread:
-			if fr := w.doc.Fragments.ForName(s.Name); fr != nil {
-				cost += w.connection(fr.SelectionSet, depth, n)
+			k := fragKey{name: s.Name, depth: depth, conn: true}
+			v, done := w.conn[k]
+			if fr := w.doc.Fragments.ForName(s.Name); !done && fr != nil && !w.active[k] {
+				w.active[k] = true
+				v[0], v[1] = w.connection(fr.SelectionSet, depth)
+				delete(w.active, k)
+				w.conn[k] = v
 			}
-		}
-		if w.err != nil {
-			return cost
+			fixed, per = fixed.plus(v[0]), per.plus(v[1])
 		}
 	}
-	return cost
+	return
+}
+
+// filterCount counts the terms of one where argument and the keys of its
+// metadata (Map) values.
+type filterCount struct {
+	terms, keys int
+	limits      Limits
+}
+
+func (c *filterCount) over() bool {
+	return c.terms > c.limits.MaxFilterTerms || c.keys > c.limits.MaxMetadataKeys
+}
+
+// filter refuses a where argument (an input object of type def) holding
+// more than MaxFilterTerms terms or MaxMetadataKeys metadata keys: each
+// term becomes a SQL expression, and thousands of them fail in the
+// database (SQLite: "Expression tree is too large").
+func (w *limitWalker) filter(field string, v any, def *ast.Definition) {
+	c := &filterCount{limits: w.ext.limits}
+	w.filterObject(v, def, c)
+	switch {
+	case c.keys > c.limits.MaxMetadataKeys:
+		w.fail(CodeBadUserInput, fmt.Sprintf("The where argument of %s may hold at most %d metadata keys.", field, c.limits.MaxMetadataKeys))
+	case c.terms > c.limits.MaxFilterTerms:
+		w.fail(CodeBadUserInput, fmt.Sprintf("The where argument of %s may hold at most %d terms (values and nested filters).", field, c.limits.MaxFilterTerms))
+	}
+}
+
+func (w *limitWalker) filterObject(v any, def *ast.Definition, c *filterCount) {
+	m, _ := v.(map[string]any)
+	for k, child := range m {
+		if c.over() {
+			return
+		}
+		if fd := def.Fields.ForName(k); fd != nil {
+			w.filterValue(child, fd.Type, c)
+		}
+	}
+}
+
+func (w *limitWalker) filterValue(v any, t *ast.Type, c *filterCount) {
+	if v == nil || c.over() {
+		return
+	}
+	if list, ok := v.([]any); ok && t.Elem != nil {
+		for _, e := range list {
+			w.filterValue(e, t.Elem, c)
+		}
+		return
+	}
+	if d := w.ext.schema.Types[t.Name()]; d != nil && d.Kind == ast.InputObject {
+		c.terms++
+		w.filterObject(v, d, c)
+		return
+	}
+	if _, ok := v.(map[string]any); ok {
+		c.mapKeys(v)
+		return
+	}
+	c.terms++
+}
+
+// mapKeys counts the keys of a Map value at every depth; each is a term
+// too.
+func (c *filterCount) mapKeys(v any) {
+	switch x := v.(type) {
+	case map[string]any:
+		for _, e := range x {
+			if c.over() {
+				return
+			}
+			c.keys++
+			c.terms++
+			c.mapKeys(e)
+		}
+	case []any:
+		for _, e := range x {
+			if c.over() {
+				return
+			}
+			c.terms++
+			c.mapKeys(e)
+		}
+	}
 }
 
 func toInt(v any) int {
