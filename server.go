@@ -180,6 +180,7 @@ func parseConfigOut(args []string, getenv func(string) string, out io.Writer) (C
 		"CLIENTELE_MAX_DEPTH": &l.MaxDepth, "CLIENTELE_MAX_COMPLEXITY": &l.MaxComplexity,
 		"CLIENTELE_MAX_ALIASES": &l.MaxAliases, "CLIENTELE_MAX_TOKENS": &l.MaxTokens,
 		"CLIENTELE_MAX_PAGE": &l.MaxPage, "CLIENTELE_REQUEST_TIMEOUT": &l.RequestTimeout,
+		"CLIENTELE_MAX_SELECTIONS": &l.MaxSelections, "CLIENTELE_MAX_FILTER_TERMS": &l.MaxFilterTerms, "CLIENTELE_MAX_METADATA_KEYS": &l.MaxMetadataKeys,
 		"CLIENTELE_RATE_BURST": &cfg.RateBurst, "CLIENTELE_MAX_IN_FLIGHT": &cfg.MaxInFlight,
 		"CLIENTELE_GC_PERCENT": &cfg.GCPercent, "CLIENTELE_MEMORY_LIMIT_MIB": &cfg.MemoryLimitMiB,
 		"CLIENTELE_MAX_STREAMS_PER_CREDENTIAL":       &cfg.MaxStreamsPerCredential,
@@ -219,6 +220,9 @@ func parseConfigOut(args []string, getenv func(string) string, out io.Writer) (C
 		fs.IntVar(&l.MaxAliases, "max-aliases", l.MaxAliases, "most aliases in one operation (CLIENTELE_MAX_ALIASES)")
 		fs.IntVar(&l.MaxTokens, "max-tokens", l.MaxTokens, "most parser tokens in one document (CLIENTELE_MAX_TOKENS)")
 		fs.IntVar(&l.MaxPage, "max-page", l.MaxPage, "largest first/last (CLIENTELE_MAX_PAGE)")
+		fs.IntVar(&l.MaxSelections, "max-selections", l.MaxSelections, "most selections in one document with its fragments written out (CLIENTELE_MAX_SELECTIONS)")
+		fs.IntVar(&l.MaxFilterTerms, "max-filter-terms", l.MaxFilterTerms, "most values and nested filters in one where argument (CLIENTELE_MAX_FILTER_TERMS)")
+		fs.IntVar(&l.MaxMetadataKeys, "max-metadata-keys", l.MaxMetadataKeys, "most metadata keys in one where argument (CLIENTELE_MAX_METADATA_KEYS)")
 		fs.IntVar(&l.RequestTimeout, "request-timeout", l.RequestTimeout, "seconds before a request is cut off (CLIENTELE_REQUEST_TIMEOUT)")
 		fs.StringVar(&cfg.SigningKey, "signing-key", cfg.SigningKey, "token signing key, ≥ 32 chars (CLIENTELE_SIGNING_KEY; default: generated once and stored in the database)")
 		fs.Float64Var(&cfg.RateLimit, "rate-limit", cfg.RateLimit, "requests per second per token, 0 for none (CLIENTELE_RATE_LIMIT)")
