@@ -14,6 +14,7 @@ import (
 	"clientele/ent/customerpaymentsource"
 	"clientele/ent/customersubscription"
 	"clientele/ent/event"
+	"clientele/ent/idempotencykey"
 	"clientele/ent/order"
 	"clientele/ent/orderreturn"
 	"clientele/ent/ordersubscription"
@@ -98,6 +99,7 @@ func checkColumn(t, c string) error {
 			customerpaymentsource.Table: customerpaymentsource.ValidColumn,
 			customersubscription.Table:  customersubscription.ValidColumn,
 			event.Table:                 event.ValidColumn,
+			idempotencykey.Table:        idempotencykey.ValidColumn,
 			order.Table:                 order.ValidColumn,
 			orderreturn.Table:           orderreturn.ValidColumn,
 			ordersubscription.Table:     ordersubscription.ValidColumn,

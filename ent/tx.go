@@ -36,6 +36,8 @@ type Tx struct {
 	CustomerSubscription *CustomerSubscriptionClient
 	// Event is the client for interacting with the Event builders.
 	Event *EventClient
+	// IdempotencyKey is the client for interacting with the IdempotencyKey builders.
+	IdempotencyKey *IdempotencyKeyClient
 	// Order is the client for interacting with the Order builders.
 	Order *OrderClient
 	// OrderReturn is the client for interacting with the OrderReturn builders.
@@ -186,6 +188,7 @@ func (tx *Tx) init() {
 	tx.CustomerPaymentSource = NewCustomerPaymentSourceClient(tx.config)
 	tx.CustomerSubscription = NewCustomerSubscriptionClient(tx.config)
 	tx.Event = NewEventClient(tx.config)
+	tx.IdempotencyKey = NewIdempotencyKeyClient(tx.config)
 	tx.Order = NewOrderClient(tx.config)
 	tx.OrderReturn = NewOrderReturnClient(tx.config)
 	tx.OrderSubscription = NewOrderSubscriptionClient(tx.config)
