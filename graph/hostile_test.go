@@ -547,3 +547,41 @@ func TestIntrospectionSwitchedOff(t *testing.T) {
 	require.Equal(t, "Query", r.Str("__typename"))
 	require.NotContains(t, log.String(), "level=ERROR", log.String())
 }
+
+// TestOrderByIsBounded walks every root connection with an orderBy: one
+// ordering per field runs; more orderings than fields (thousands of them
+// failed in the database) are the caller's input, BAD_USER_INPUT.
+func TestOrderByIsBounded(t *testing.T) {
+	s := hostileSchema()
+	e := limNewEnv(t)
+	e.MustDo(t, `mutation { createCustomer(input: {email: "order@example.com"}) { customer { id } } }`, nil)
+	checked := 0
+	for _, f := range s.Query.Fields {
+		a := f.Arguments.ForName("orderBy")
+		if a == nil || a.Type.Elem == nil {
+			continue
+		}
+		enum := s.Types[s.Types[a.Type.Name()].Fields.ForName("field").Type.Name()]
+		require.NotEmpty(t, enum.EnumValues, f.Name)
+		var all []any
+		for _, v := range enum.EnumValues {
+			all = append(all, map[string]any{"field": v.Name, "direction": "DESC"})
+		}
+		many := make([]any, 3000)
+		for i := range many {
+			many[i] = all[i%len(all)]
+		}
+		query := fmt.Sprintf(`query($o: %s) { %s(orderBy: $o) { totalCount edges { node { id } } } }`, a.Type.String(), f.Name)
+		t.Run(f.Name, func(t *testing.T) {
+			r := e.Do(t, query, map[string]any{"o": all})
+			require.Empty(t, r.Errors, r.Raw)
+			r = e.Do(t, query, map[string]any{"o": append(all, all[0])})
+			require.Equal(t, []string{"BAD_USER_INPUT"}, r.ErrorCodes(), r.Raw)
+			r = e.Do(t, query, map[string]any{"o": many})
+			require.Equal(t, []string{"BAD_USER_INPUT"}, r.ErrorCodes(), r.Raw)
+			require.Nil(t, r.Data, r.Raw)
+		})
+		checked++
+	}
+	require.NotZero(t, checked)
+}

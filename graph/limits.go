@@ -424,9 +424,14 @@ func (w *limitWalker) field(f *ast.Field, depth int) tally {
 		}
 	}
 	for _, a := range f.Definition.Arguments {
-		if d := w.ext.schema.Types[a.Type.Name()]; d != nil && d.Kind == ast.InputObject && strings.HasSuffix(d.Name, "WhereInput") {
+		d := w.ext.schema.Types[a.Type.Name()]
+		if d == nil || d.Kind != ast.InputObject {
+			continue
+		}
+		if strings.HasSuffix(d.Name, "WhereInput") {
 			w.filter(f.Name, args[a.Name], d)
 		}
+		w.ordering(f.Name, a, args[a.Name], d)
 	}
 	t.cost = 1
 	if !isConnection(f.Definition) {
@@ -489,6 +494,26 @@ func (w *limitWalker) connection(set ast.SelectionSet, depth int) (fixed, per ta
 		}
 	}
 	return
+}
+
+// ordering refuses an orderBy list (of input objects of type def, whose
+// field is an enum) longer than the enum: more keys than there are fields
+// to order by say nothing more, and thousands of them fail in the
+// database (SQLite: "too many terms in ORDER BY clause").
+func (w *limitWalker) ordering(field string, a *ast.ArgumentDefinition, v any, def *ast.Definition) {
+	list, ok := v.([]any)
+	if !ok || a.Type.Elem == nil {
+		return
+	}
+	f := def.Fields.ForName("field")
+	if f == nil {
+		return
+	}
+	enum := w.ext.schema.Types[f.Type.Name()]
+	if enum == nil || enum.Kind != ast.Enum || len(list) <= len(enum.EnumValues) {
+		return
+	}
+	w.fail(CodeBadUserInput, fmt.Sprintf("%s on %s may list at most %d orderings, one per field.", a.Name, field, len(enum.EnumValues)))
 }
 
 // filterCount counts the terms of one where argument and the keys of its
