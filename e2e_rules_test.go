@@ -2,8 +2,10 @@ package main
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 
 	"clientele/internal/testenv"
@@ -71,4 +73,50 @@ func TestServedSessionsAndMoneyRules(t *testing.T) {
 	require.NoError(t, err)
 	res.Body.Close()
 	require.Equal(t, http.StatusOK, res.StatusCode, "the new password opens a new session")
+}
+
+// The same keyed createCustomer fired from many clients at once through the
+// served binary runs once; every client gets the same answer.
+func TestServedIdempotencyKeyRunsOnce(t *testing.T) {
+	s := e2eStart(t)
+	const n = 12
+	body := `{"query":"mutation { createCustomer(input: {email: \"keyed@example.com\"}) { customer { id } userErrors { code } } }"}`
+	type answer struct {
+		status   int
+		body     string
+		replayed string
+	}
+	answers := make(chan answer, n)
+	for range n {
+		go func() {
+			req, _ := http.NewRequest(http.MethodPost, s.base+"/graphql", strings.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer "+s.token)
+			req.Header.Set("Idempotency-Key", "01JD-create-keyed")
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				answers <- answer{status: -1, body: err.Error()}
+				return
+			}
+			b, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			answers <- answer{res.StatusCode, string(b), res.Header.Get("Idempotent-Replayed")}
+		}()
+	}
+	var first answer
+	originals := 0
+	for i := range n {
+		a := <-answers
+		require.Equal(t, http.StatusOK, a.status, a.body)
+		if i == 0 {
+			first = a
+		}
+		require.Equal(t, first.body, a.body)
+		if a.replayed == "" {
+			originals++
+		}
+	}
+	require.Equal(t, 1, originals)
+	d := s.mustPost(t, `{ customers(first: 5) { totalCount } }`, nil)
+	require.EqualValues(t, 1, d["customers"].(map[string]any)["totalCount"])
 }

@@ -34,6 +34,7 @@ import (
 	"clientele/graph"
 	"clientele/internal/auth"
 	"clientele/internal/graphiql"
+	"clientele/internal/idempotency"
 	"clientele/internal/metrics"
 	"clientele/internal/store"
 
@@ -444,6 +445,7 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer, log *slog.Logger) 
 	}
 	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
+	go purgeIdempotencyKeys(ctx, db, log)
 	var msrv *http.Server
 	if cfg.MetricsAddr != "" {
 		mln, err := net.Listen("tcp", cfg.MetricsAddr)
@@ -541,6 +543,25 @@ func (s *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		s.status = http.StatusSwitchingProtocols
 	}
 	return c, rw, err
+}
+
+// purgeIdempotencyKeys deletes expired idempotency keys every hour (any
+// replica may; deleting twice is harmless).
+func purgeIdempotencyKeys(ctx context.Context, db *store.DB, log *slog.Logger) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := idempotency.Purge(ctx, db.Client, time.Now()); err != nil {
+				log.Warn("purge idempotency keys", "error", err.Error())
+			} else if n > 0 {
+				log.Info("purged idempotency keys", "count", n)
+			}
+		}
+	}
 }
 
 // drain marks every response Connection: close once draining is set.

@@ -17,6 +17,7 @@ import (
 
 	"clientele/ent"
 	"clientele/internal/auth"
+	"clientele/internal/idempotency"
 	"clientele/internal/metrics"
 	"clientele/internal/viewer"
 
@@ -177,8 +178,10 @@ func NewHandler(o Options) http.Handler {
 	if o.MaxInFlight > 0 {
 		exec = admission(exec, o.MaxInFlight)
 	}
-	plain := http.TimeoutHandler(httpSemantics(exec), time.Duration(o.Limits.RequestTimeout)*time.Second,
+	var plain http.Handler = http.TimeoutHandler(httpSemantics(exec), time.Duration(o.Limits.RequestTimeout)*time.Second,
 		`{"errors":[{"message":"The request took too long.","extensions":{"code":"TIMEOUT"}}]}`)
+	// A POST with an Idempotency-Key runs at most once per caller and key.
+	plain = idempotency.Middleware(plain, idempotency.Options{Client: o.Client, Now: o.Now, WriteError: writeError, Logger: o.Logger})
 	var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !isStream(r) {
 			plain.ServeHTTP(w, r)
