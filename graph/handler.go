@@ -113,7 +113,7 @@ func NewHandler(o Options) http.Handler {
 	if o.Dialect == dialect.SQLite {
 		mtx.writeLock = &sync.Mutex{}
 	}
-	es := NewExecutableSchema(Config{Resolvers: r, Directives: DirectiveRoot{Transaction: mtx.directive}})
+	es := NewExecutableSchema(Config{Schema: PublicSchema(), Resolvers: r, Directives: DirectiveRoot{Transaction: mtx.directive}})
 	checkTransactional(es.Schema())
 	srv := handler.New(es)
 	srv.AddTransport(transport.Options{})
