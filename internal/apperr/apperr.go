@@ -1,7 +1,9 @@
 // Package apperr is clientele's one error type: a code from a small set, the
-// input field it concerns and a message written for the caller. Errors
-// without a code are internal: the caller sees "internal error" and the
-// operator sees the detail in the log.
+// input field it concerns and a message written for the caller. Errors are
+// coded where they are born (validators, hooks, state machines, privacy);
+// errors without a code are internal: the caller sees "internal error" and
+// the operator sees the detail in the log. Each transport maps the codes to
+// its own answers in one table (GraphQL: graph/errors.go).
 package apperr
 
 import (
@@ -10,11 +12,11 @@ import (
 	"strings"
 )
 
-// Code classifies an error. The GraphQL layer maps each code to a user
-// error code or an extensions.code in one table (graph/errors.go).
+// Code classifies an error.
 type Code string
 
-// The error codes.
+// The error codes. The first six are problems with the caller's input
+// (GraphQL user errors); the others concern the request as a whole.
 const (
 	Invalid           Code = "INVALID"
 	Taken             Code = "TAKEN"
@@ -24,6 +26,11 @@ const (
 	TooLong           Code = "TOO_LONG"
 	Unauthenticated   Code = "UNAUTHENTICATED"
 	Forbidden         Code = "FORBIDDEN"
+	// Timeout: the request ran out of time; nothing was written.
+	Timeout Code = "TIMEOUT"
+	// Unavailable: the database is unreachable, shutting down or full;
+	// retry later.
+	Unavailable Code = "UNAVAILABLE"
 )
 
 // Error is a coded error.
@@ -66,4 +73,10 @@ func As(err error) (*Error, bool) {
 	var e *Error
 	ok := errors.As(err, &e)
 	return e, ok
+}
+
+// Is reports whether err carries the given code.
+func Is(err error, code Code) bool {
+	e, ok := As(err)
+	return ok && e.Code == code
 }
