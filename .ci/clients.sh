@@ -8,15 +8,19 @@
 #    e2e/schema.graphql, starts it on a free 127.0.0.1 port with a fresh
 #    SQLite database and reads the admin token it prints at first start.
 # 2. npm ci in e2e/.
-# 3. graphql-codegen (client preset) generates types for e2e/src from the
+# 3. The SDL is valid for graphql-js (buildSchema) and is the schema the
+#    server serves by introspection (e2e/test/schema.test.mjs).
+#    graphql-codegen (client preset) generates types for e2e/src from the
 #    live endpoint by introspection; relay-compiler compiles e2e/relay
 #    (@connection, @refetchable, @prependNode) against the SDL; tsc --noEmit
 #    type-checks the code using both sets of generated types.
 # 4. node --test: Apollo Client (normalised cache, relayStylePagination,
 #    a mutation, error codes), graphql-ws (an event; a bad token closes with
 #    4403) and SSE (graphql-sse and plain fetch).
-# Exits non-zero on any failure. About 1 minute once the Go build cache and
-# npm's cache are warm (CLIENTELE_BIN given: no build).
+# Every check runs even when an earlier one fails; the script exits non-zero
+# if any failed. About 2 minutes with CLIENTELE_BIN and a warm npm cache
+# (npm ci, which reinstalls e2e/node_modules, is about half of it), plus the
+# go build without CLIENTELE_BIN.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -159,39 +163,73 @@ export CLIENTELE_URL=$URL CLIENTELE_TOKEN=$TOKEN
 echo "healthy; admin token read from the server's output"
 
 cd "$E2E"
+# The checks below all run, so one run shows every kind of client that
+# breaks; a check whose input is missing (tsc without generated types) is
+# skipped. Any failure fails the script at the end.
+FAILED=()
+failed() {
+	echo "!! clients: FAILED: $*" >&2
+	FAILED+=("$STEP_NAME: $*")
+}
+
+# ---------------------------------------------------------------------------
+step "clientele schema: valid SDL, same schema as introspection"
+CLIENTELE_SCHEMA_FILE="$E2E/schema.graphql" timeout 120 node --test --test-timeout=60000 --test-reporter=spec \
+	test/schema.test.mjs || failed "the SDL of '$BIN schema' is not valid or differs from the live introspection"
+
 # ---------------------------------------------------------------------------
 step "graphql-codegen (client preset) from the live endpoint"
-timeout 180 npx --no-install graphql-codegen --config codegen.ts --errors-only ||
-	die "graphql-codegen failed (a document no longer validates against the live schema, or an unmapped scalar: see e2e/README.md)"
-ls src/gql
+generated=1
+if timeout 180 npx --no-install graphql-codegen --config codegen.ts --errors-only; then
+	ls src/gql
+else
+	generated=""
+	failed "graphql-codegen (a document no longer validates against the live schema, or an unmapped scalar: see e2e/README.md)"
+fi
 
 # ---------------------------------------------------------------------------
 step "relay-compiler on the SDL"
-timeout 120 npx --no-install relay-compiler relay.config.json || die "relay-compiler failed"
-ls relay/__generated__
+if timeout 120 npx --no-install relay-compiler relay.config.json; then
+	ls relay/__generated__
+else
+	generated=""
+	failed "relay-compiler"
+fi
 
 # ---------------------------------------------------------------------------
 step "tsc --noEmit over code using the generated types"
-timeout 180 npx --no-install tsc --noEmit -p tsconfig.json || die "tsc found type errors"
-echo "no type errors"
+if [ -z "$generated" ]; then
+	failed "skipped: generated types missing (see above)"
+elif timeout 180 npx --no-install tsc --noEmit -p tsconfig.json; then
+	echo "no type errors"
+else
+	failed "tsc found type errors"
+fi
 
 # ---------------------------------------------------------------------------
 step "node --test: Apollo Client, graphql-ws, SSE"
 timeout 240 node --test --test-timeout=120000 --test-reporter=spec \
-	test/apollo.test.mjs test/streams.test.mjs || die "client tests failed"
+	test/apollo.test.mjs test/streams.test.mjs || failed "client tests"
 
 # ---------------------------------------------------------------------------
 step "server still healthy"
 kill -0 "$SERVER_PID" 2>/dev/null || die "server died during the tests"
 if grep -nE 'panic|fatal error|DATA RACE' "$TMP/server.log"; then
-	die "the server log shows a panic"
+	failed "the server log shows a panic"
+else
+	echo "ok"
 fi
-echo "ok"
 
 TIMES+=("$(printf '%4ss  %s' "$((SECONDS - STEP_START))" "$STEP_NAME")")
-STEP_NAME=""
+STEP_NAME="summary"
 echo
 echo "== step times"
 printf '%s\n' "${TIMES[@]}"
 echo "total $((SECONDS - START))s"
+if [ "${#FAILED[@]}" -gt 0 ]; then
+	echo
+	echo "== failed checks" >&2
+	printf '  %s\n' "${FAILED[@]}" >&2
+	exit 1
+fi
 echo "CLIENTS OK"
