@@ -25,6 +25,10 @@ type DB struct {
 	Client  *ent.Client
 	Dialect string
 	SQL     *sql.DB
+
+	maxIdle   int
+	stop      chan struct{} // ends keepOptimized (SQLite)
+	closeOnce sync.Once
 }
 
 // Open opens the database at rawURL. SQLite files get WAL, foreign keys, a
@@ -41,23 +45,28 @@ func Open(rawURL string, wrap func(dialect.Driver) dialect.Driver) (*DB, error) 
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
-	d := dialect.SQLite
+	d, conns := dialect.SQLite, 8
 	if name == "pgx" {
-		d = dialect.Postgres
-		db.SetMaxOpenConns(32)
-		db.SetMaxIdleConns(32)
+		d, conns = dialect.Postgres, 32
 	} else {
 		// Readers run in parallel (WAL); each connection keeps its own page
-		// cache, so a few are enough for a couple of cores.
-		db.SetMaxOpenConns(8)
-		db.SetMaxIdleConns(8)
+		// cache, so a few are enough for a couple of cores. A connection
+		// reads the planner statistics once, when it opens: renew them as
+		// often as the statistics are (see StatsInterval).
+		db.SetConnMaxLifetime(StatsInterval)
 	}
+	db.SetMaxOpenConns(conns)
+	db.SetMaxIdleConns(conns)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	var drv dialect.Driver = entsql.OpenDB(d, db)
 	if wrap != nil {
 		drv = wrap(drv)
 	}
-	return &DB{Client: ent.NewClient(ent.Driver(drv)), Dialect: d, SQL: db}, nil
+	out := &DB{Client: ent.NewClient(ent.Driver(drv)), Dialect: d, SQL: db, maxIdle: conns, stop: make(chan struct{})}
+	if d == dialect.SQLite {
+		go out.keepOptimized(out.stop)
+	}
+	return out, nil
 }
 
 // DriverDSN turns a database URL into a database/sql driver name and DSN.
@@ -89,18 +98,22 @@ func DriverDSN(rawURL string) (string, string, error) {
 // the generated package-level table descriptions.
 var migrateMu sync.Mutex
 
-// Migrate creates or upgrades the tables.
+// Migrate creates or upgrades the tables, then gathers the planner
+// statistics they lack (Optimize).
 func (db *DB) Migrate(ctx context.Context) error {
 	migrateMu.Lock()
 	defer migrateMu.Unlock()
 	if err := db.Client.Schema.Create(ctx); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	return nil
+	return db.Optimize(ctx)
 }
 
 // Ping checks the database is reachable.
 func (db *DB) Ping(ctx context.Context) error { return db.SQL.PingContext(ctx) }
 
 // Close closes the database.
-func (db *DB) Close() error { return db.Client.Close() }
+func (db *DB) Close() error {
+	db.closeOnce.Do(func() { close(db.stop) })
+	return db.Client.Close()
+}
