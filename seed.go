@@ -93,7 +93,7 @@ func seed(ctx context.Context, cfg Config, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "seeded %d customers, %d addresses, %d orders in %s (%s)\n",
 		o.customers, o.customers*o.addresses, o.customers*o.orders, time.Since(start).Round(time.Millisecond), redact(cfg.DatabaseURL))
-	return nil
+	return db.Analyze(ctx)
 }
 
 func seedBatch(ctx context.Context, c *ent.Client, o seedArgs, groups []string, from, to int) error {
