@@ -329,7 +329,7 @@ func newLogger(level string, w io.Writer) *slog.Logger {
 func run(ctx context.Context, cfg Config, stdout io.Writer, log *slog.Logger) error {
 	switch cfg.Command {
 	case "schema":
-		formatter.NewFormatter(stdout, formatter.WithIndent("  ")).FormatSchema(graph.PublicSchema())
+		formatter.NewFormatter(stdout, formatter.WithIndent("  ")).FormatSchema(graph.SDLSchema())
 		return nil
 	case "migrate":
 		db, err := openMigrated(ctx, cfg.DatabaseURL, nil)

@@ -37,25 +37,9 @@ func (_c *AddressCreate) SetCreatedAt(v time.Time) *AddressCreate {
 	return _c
 }
 
-// SetNillableCreatedAt sets the "created_at" field if the given value is not nil.
-func (_c *AddressCreate) SetNillableCreatedAt(v *time.Time) *AddressCreate {
-	if v != nil {
-		_c.SetCreatedAt(*v)
-	}
-	return _c
-}
-
 // SetUpdatedAt sets the "updated_at" field.
 func (_c *AddressCreate) SetUpdatedAt(v time.Time) *AddressCreate {
 	_c.mutation.SetUpdatedAt(v)
-	return _c
-}
-
-// SetNillableUpdatedAt sets the "updated_at" field if the given value is not nil.
-func (_c *AddressCreate) SetNillableUpdatedAt(v *time.Time) *AddressCreate {
-	if v != nil {
-		_c.SetUpdatedAt(*v)
-	}
 	return _c
 }
 
@@ -421,20 +405,6 @@ func (_c *AddressCreate) ExecX(ctx context.Context) {
 
 // defaults sets the default values of the builder before save.
 func (_c *AddressCreate) defaults() error {
-	if _, ok := _c.mutation.CreatedAt(); !ok {
-		if address.DefaultCreatedAt == nil {
-			return fmt.Errorf("ent: uninitialized address.DefaultCreatedAt (forgotten import ent/runtime?)")
-		}
-		v := address.DefaultCreatedAt()
-		_c.mutation.SetCreatedAt(v)
-	}
-	if _, ok := _c.mutation.UpdatedAt(); !ok {
-		if address.DefaultUpdatedAt == nil {
-			return fmt.Errorf("ent: uninitialized address.DefaultUpdatedAt (forgotten import ent/runtime?)")
-		}
-		v := address.DefaultUpdatedAt()
-		_c.mutation.SetUpdatedAt(v)
-	}
 	if _, ok := _c.mutation.Metadata(); !ok {
 		v := address.DefaultMetadata
 		_c.mutation.SetMetadata(v)

@@ -36,6 +36,14 @@ func (_u *AddressUpdate) SetUpdatedAt(v time.Time) *AddressUpdate {
 	return _u
 }
 
+// SetNillableUpdatedAt sets the "updated_at" field if the given value is not nil.
+func (_u *AddressUpdate) SetNillableUpdatedAt(v *time.Time) *AddressUpdate {
+	if v != nil {
+		_u.SetUpdatedAt(*v)
+	}
+	return _u
+}
+
 // SetReference sets the "reference" field.
 func (_u *AddressUpdate) SetReference(v string) *AddressUpdate {
 	_u.mutation.SetReference(v)
@@ -485,9 +493,6 @@ func (_u *AddressUpdate) RemoveCustomerAddresses(v ...*CustomerAddress) *Address
 
 // Save executes the query and returns the number of nodes affected by the update operation.
 func (_u *AddressUpdate) Save(ctx context.Context) (int, error) {
-	if err := _u.defaults(); err != nil {
-		return 0, err
-	}
 	return withHooks(ctx, _u.sqlSave, _u.mutation, _u.hooks)
 }
 
@@ -511,18 +516,6 @@ func (_u *AddressUpdate) ExecX(ctx context.Context) {
 	if err := _u.Exec(ctx); err != nil {
 		panic(err)
 	}
-}
-
-// defaults sets the default values of the builder before save.
-func (_u *AddressUpdate) defaults() error {
-	if _, ok := _u.mutation.UpdatedAt(); !ok {
-		if address.UpdateDefaultUpdatedAt == nil {
-			return fmt.Errorf("ent: uninitialized address.UpdateDefaultUpdatedAt (forgotten import ent/runtime?)")
-		}
-		v := address.UpdateDefaultUpdatedAt()
-		_u.mutation.SetUpdatedAt(v)
-	}
-	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -823,6 +816,14 @@ type AddressUpdateOne struct {
 // SetUpdatedAt sets the "updated_at" field.
 func (_u *AddressUpdateOne) SetUpdatedAt(v time.Time) *AddressUpdateOne {
 	_u.mutation.SetUpdatedAt(v)
+	return _u
+}
+
+// SetNillableUpdatedAt sets the "updated_at" field if the given value is not nil.
+func (_u *AddressUpdateOne) SetNillableUpdatedAt(v *time.Time) *AddressUpdateOne {
+	if v != nil {
+		_u.SetUpdatedAt(*v)
+	}
 	return _u
 }
 
@@ -1288,9 +1289,6 @@ func (_u *AddressUpdateOne) Select(field string, fields ...string) *AddressUpdat
 
 // Save executes the query and returns the updated Address entity.
 func (_u *AddressUpdateOne) Save(ctx context.Context) (*Address, error) {
-	if err := _u.defaults(); err != nil {
-		return nil, err
-	}
 	return withHooks(ctx, _u.sqlSave, _u.mutation, _u.hooks)
 }
 
@@ -1314,18 +1312,6 @@ func (_u *AddressUpdateOne) ExecX(ctx context.Context) {
 	if err := _u.Exec(ctx); err != nil {
 		panic(err)
 	}
-}
-
-// defaults sets the default values of the builder before save.
-func (_u *AddressUpdateOne) defaults() error {
-	if _, ok := _u.mutation.UpdatedAt(); !ok {
-		if address.UpdateDefaultUpdatedAt == nil {
-			return fmt.Errorf("ent: uninitialized address.UpdateDefaultUpdatedAt (forgotten import ent/runtime?)")
-		}
-		v := address.UpdateDefaultUpdatedAt()
-		_u.mutation.SetUpdatedAt(v)
-	}
-	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.

@@ -40,25 +40,9 @@ func (_c *AttachmentCreate) SetCreatedAt(v time.Time) *AttachmentCreate {
 	return _c
 }
 
-// SetNillableCreatedAt sets the "created_at" field if the given value is not nil.
-func (_c *AttachmentCreate) SetNillableCreatedAt(v *time.Time) *AttachmentCreate {
-	if v != nil {
-		_c.SetCreatedAt(*v)
-	}
-	return _c
-}
-
 // SetUpdatedAt sets the "updated_at" field.
 func (_c *AttachmentCreate) SetUpdatedAt(v time.Time) *AttachmentCreate {
 	_c.mutation.SetUpdatedAt(v)
-	return _c
-}
-
-// SetNillableUpdatedAt sets the "updated_at" field if the given value is not nil.
-func (_c *AttachmentCreate) SetNillableUpdatedAt(v *time.Time) *AttachmentCreate {
-	if v != nil {
-		_c.SetUpdatedAt(*v)
-	}
 	return _c
 }
 
@@ -257,20 +241,6 @@ func (_c *AttachmentCreate) ExecX(ctx context.Context) {
 
 // defaults sets the default values of the builder before save.
 func (_c *AttachmentCreate) defaults() error {
-	if _, ok := _c.mutation.CreatedAt(); !ok {
-		if attachment.DefaultCreatedAt == nil {
-			return fmt.Errorf("ent: uninitialized attachment.DefaultCreatedAt (forgotten import ent/runtime?)")
-		}
-		v := attachment.DefaultCreatedAt()
-		_c.mutation.SetCreatedAt(v)
-	}
-	if _, ok := _c.mutation.UpdatedAt(); !ok {
-		if attachment.DefaultUpdatedAt == nil {
-			return fmt.Errorf("ent: uninitialized attachment.DefaultUpdatedAt (forgotten import ent/runtime?)")
-		}
-		v := attachment.DefaultUpdatedAt()
-		_c.mutation.SetUpdatedAt(v)
-	}
 	if _, ok := _c.mutation.Metadata(); !ok {
 		v := attachment.DefaultMetadata
 		_c.mutation.SetMetadata(v)

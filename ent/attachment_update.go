@@ -35,6 +35,14 @@ func (_u *AttachmentUpdate) SetUpdatedAt(v time.Time) *AttachmentUpdate {
 	return _u
 }
 
+// SetNillableUpdatedAt sets the "updated_at" field if the given value is not nil.
+func (_u *AttachmentUpdate) SetNillableUpdatedAt(v *time.Time) *AttachmentUpdate {
+	if v != nil {
+		_u.SetUpdatedAt(*v)
+	}
+	return _u
+}
+
 // SetReference sets the "reference" field.
 func (_u *AttachmentUpdate) SetReference(v string) *AttachmentUpdate {
 	_u.mutation.SetReference(v)
@@ -142,9 +150,6 @@ func (_u *AttachmentUpdate) Mutation() *AttachmentMutation {
 
 // Save executes the query and returns the number of nodes affected by the update operation.
 func (_u *AttachmentUpdate) Save(ctx context.Context) (int, error) {
-	if err := _u.defaults(); err != nil {
-		return 0, err
-	}
 	return withHooks(ctx, _u.sqlSave, _u.mutation, _u.hooks)
 }
 
@@ -168,18 +173,6 @@ func (_u *AttachmentUpdate) ExecX(ctx context.Context) {
 	if err := _u.Exec(ctx); err != nil {
 		panic(err)
 	}
-}
-
-// defaults sets the default values of the builder before save.
-func (_u *AttachmentUpdate) defaults() error {
-	if _, ok := _u.mutation.UpdatedAt(); !ok {
-		if attachment.UpdateDefaultUpdatedAt == nil {
-			return fmt.Errorf("ent: uninitialized attachment.UpdateDefaultUpdatedAt (forgotten import ent/runtime?)")
-		}
-		v := attachment.UpdateDefaultUpdatedAt()
-		_u.mutation.SetUpdatedAt(v)
-	}
-	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -288,6 +281,14 @@ type AttachmentUpdateOne struct {
 // SetUpdatedAt sets the "updated_at" field.
 func (_u *AttachmentUpdateOne) SetUpdatedAt(v time.Time) *AttachmentUpdateOne {
 	_u.mutation.SetUpdatedAt(v)
+	return _u
+}
+
+// SetNillableUpdatedAt sets the "updated_at" field if the given value is not nil.
+func (_u *AttachmentUpdateOne) SetNillableUpdatedAt(v *time.Time) *AttachmentUpdateOne {
+	if v != nil {
+		_u.SetUpdatedAt(*v)
+	}
 	return _u
 }
 
@@ -411,9 +412,6 @@ func (_u *AttachmentUpdateOne) Select(field string, fields ...string) *Attachmen
 
 // Save executes the query and returns the updated Attachment entity.
 func (_u *AttachmentUpdateOne) Save(ctx context.Context) (*Attachment, error) {
-	if err := _u.defaults(); err != nil {
-		return nil, err
-	}
 	return withHooks(ctx, _u.sqlSave, _u.mutation, _u.hooks)
 }
 
@@ -437,18 +435,6 @@ func (_u *AttachmentUpdateOne) ExecX(ctx context.Context) {
 	if err := _u.Exec(ctx); err != nil {
 		panic(err)
 	}
-}
-
-// defaults sets the default values of the builder before save.
-func (_u *AttachmentUpdateOne) defaults() error {
-	if _, ok := _u.mutation.UpdatedAt(); !ok {
-		if attachment.UpdateDefaultUpdatedAt == nil {
-			return fmt.Errorf("ent: uninitialized attachment.UpdateDefaultUpdatedAt (forgotten import ent/runtime?)")
-		}
-		v := attachment.UpdateDefaultUpdatedAt()
-		_u.mutation.SetUpdatedAt(v)
-	}
-	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.

@@ -46,25 +46,9 @@ func (_c *CustomerCreate) SetCreatedAt(v time.Time) *CustomerCreate {
 	return _c
 }
 
-// SetNillableCreatedAt sets the "created_at" field if the given value is not nil.
-func (_c *CustomerCreate) SetNillableCreatedAt(v *time.Time) *CustomerCreate {
-	if v != nil {
-		_c.SetCreatedAt(*v)
-	}
-	return _c
-}
-
 // SetUpdatedAt sets the "updated_at" field.
 func (_c *CustomerCreate) SetUpdatedAt(v time.Time) *CustomerCreate {
 	_c.mutation.SetUpdatedAt(v)
-	return _c
-}
-
-// SetNillableUpdatedAt sets the "updated_at" field if the given value is not nil.
-func (_c *CustomerCreate) SetNillableUpdatedAt(v *time.Time) *CustomerCreate {
-	if v != nil {
-		_c.SetUpdatedAt(*v)
-	}
 	return _c
 }
 
@@ -369,20 +353,6 @@ func (_c *CustomerCreate) ExecX(ctx context.Context) {
 
 // defaults sets the default values of the builder before save.
 func (_c *CustomerCreate) defaults() error {
-	if _, ok := _c.mutation.CreatedAt(); !ok {
-		if customer.DefaultCreatedAt == nil {
-			return fmt.Errorf("ent: uninitialized customer.DefaultCreatedAt (forgotten import ent/runtime?)")
-		}
-		v := customer.DefaultCreatedAt()
-		_c.mutation.SetCreatedAt(v)
-	}
-	if _, ok := _c.mutation.UpdatedAt(); !ok {
-		if customer.DefaultUpdatedAt == nil {
-			return fmt.Errorf("ent: uninitialized customer.DefaultUpdatedAt (forgotten import ent/runtime?)")
-		}
-		v := customer.DefaultUpdatedAt()
-		_c.mutation.SetUpdatedAt(v)
-	}
 	if _, ok := _c.mutation.Metadata(); !ok {
 		v := customer.DefaultMetadata
 		_c.mutation.SetMetadata(v)

@@ -45,6 +45,14 @@ func (_u *CustomerUpdate) SetUpdatedAt(v time.Time) *CustomerUpdate {
 	return _u
 }
 
+// SetNillableUpdatedAt sets the "updated_at" field if the given value is not nil.
+func (_u *CustomerUpdate) SetNillableUpdatedAt(v *time.Time) *CustomerUpdate {
+	if v != nil {
+		_u.SetUpdatedAt(*v)
+	}
+	return _u
+}
+
 // SetReference sets the "reference" field.
 func (_u *CustomerUpdate) SetReference(v string) *CustomerUpdate {
 	_u.mutation.SetReference(v)
@@ -537,9 +545,6 @@ func (_u *CustomerUpdate) RemoveCustomerPasswordResets(v ...*CustomerPasswordRes
 
 // Save executes the query and returns the number of nodes affected by the update operation.
 func (_u *CustomerUpdate) Save(ctx context.Context) (int, error) {
-	if err := _u.defaults(); err != nil {
-		return 0, err
-	}
 	return withHooks(ctx, _u.sqlSave, _u.mutation, _u.hooks)
 }
 
@@ -563,18 +568,6 @@ func (_u *CustomerUpdate) ExecX(ctx context.Context) {
 	if err := _u.Exec(ctx); err != nil {
 		panic(err)
 	}
-}
-
-// defaults sets the default values of the builder before save.
-func (_u *CustomerUpdate) defaults() error {
-	if _, ok := _u.mutation.UpdatedAt(); !ok {
-		if customer.UpdateDefaultUpdatedAt == nil {
-			return fmt.Errorf("ent: uninitialized customer.UpdateDefaultUpdatedAt (forgotten import ent/runtime?)")
-		}
-		v := customer.UpdateDefaultUpdatedAt()
-		_u.mutation.SetUpdatedAt(v)
-	}
-	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -1134,6 +1127,14 @@ func (_u *CustomerUpdateOne) SetUpdatedAt(v time.Time) *CustomerUpdateOne {
 	return _u
 }
 
+// SetNillableUpdatedAt sets the "updated_at" field if the given value is not nil.
+func (_u *CustomerUpdateOne) SetNillableUpdatedAt(v *time.Time) *CustomerUpdateOne {
+	if v != nil {
+		_u.SetUpdatedAt(*v)
+	}
+	return _u
+}
+
 // SetReference sets the "reference" field.
 func (_u *CustomerUpdateOne) SetReference(v string) *CustomerUpdateOne {
 	_u.mutation.SetReference(v)
@@ -1639,9 +1640,6 @@ func (_u *CustomerUpdateOne) Select(field string, fields ...string) *CustomerUpd
 
 // Save executes the query and returns the updated Customer entity.
 func (_u *CustomerUpdateOne) Save(ctx context.Context) (*Customer, error) {
-	if err := _u.defaults(); err != nil {
-		return nil, err
-	}
 	return withHooks(ctx, _u.sqlSave, _u.mutation, _u.hooks)
 }
 
@@ -1665,18 +1663,6 @@ func (_u *CustomerUpdateOne) ExecX(ctx context.Context) {
 	if err := _u.Exec(ctx); err != nil {
 		panic(err)
 	}
-}
-
-// defaults sets the default values of the builder before save.
-func (_u *CustomerUpdateOne) defaults() error {
-	if _, ok := _u.mutation.UpdatedAt(); !ok {
-		if customer.UpdateDefaultUpdatedAt == nil {
-			return fmt.Errorf("ent: uninitialized customer.UpdateDefaultUpdatedAt (forgotten import ent/runtime?)")
-		}
-		v := customer.UpdateDefaultUpdatedAt()
-		_u.mutation.SetUpdatedAt(v)
-	}
-	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.

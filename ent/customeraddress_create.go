@@ -38,25 +38,9 @@ func (_c *CustomerAddressCreate) SetCreatedAt(v time.Time) *CustomerAddressCreat
 	return _c
 }
 
-// SetNillableCreatedAt sets the "created_at" field if the given value is not nil.
-func (_c *CustomerAddressCreate) SetNillableCreatedAt(v *time.Time) *CustomerAddressCreate {
-	if v != nil {
-		_c.SetCreatedAt(*v)
-	}
-	return _c
-}
-
 // SetUpdatedAt sets the "updated_at" field.
 func (_c *CustomerAddressCreate) SetUpdatedAt(v time.Time) *CustomerAddressCreate {
 	_c.mutation.SetUpdatedAt(v)
-	return _c
-}
-
-// SetNillableUpdatedAt sets the "updated_at" field if the given value is not nil.
-func (_c *CustomerAddressCreate) SetNillableUpdatedAt(v *time.Time) *CustomerAddressCreate {
-	if v != nil {
-		_c.SetUpdatedAt(*v)
-	}
 	return _c
 }
 
@@ -181,20 +165,6 @@ func (_c *CustomerAddressCreate) ExecX(ctx context.Context) {
 
 // defaults sets the default values of the builder before save.
 func (_c *CustomerAddressCreate) defaults() error {
-	if _, ok := _c.mutation.CreatedAt(); !ok {
-		if customeraddress.DefaultCreatedAt == nil {
-			return fmt.Errorf("ent: uninitialized customeraddress.DefaultCreatedAt (forgotten import ent/runtime?)")
-		}
-		v := customeraddress.DefaultCreatedAt()
-		_c.mutation.SetCreatedAt(v)
-	}
-	if _, ok := _c.mutation.UpdatedAt(); !ok {
-		if customeraddress.DefaultUpdatedAt == nil {
-			return fmt.Errorf("ent: uninitialized customeraddress.DefaultUpdatedAt (forgotten import ent/runtime?)")
-		}
-		v := customeraddress.DefaultUpdatedAt()
-		_c.mutation.SetUpdatedAt(v)
-	}
 	if _, ok := _c.mutation.Metadata(); !ok {
 		v := customeraddress.DefaultMetadata
 		_c.mutation.SetMetadata(v)

@@ -36,6 +36,14 @@ func (_u *CustomerAddressUpdate) SetUpdatedAt(v time.Time) *CustomerAddressUpdat
 	return _u
 }
 
+// SetNillableUpdatedAt sets the "updated_at" field if the given value is not nil.
+func (_u *CustomerAddressUpdate) SetNillableUpdatedAt(v *time.Time) *CustomerAddressUpdate {
+	if v != nil {
+		_u.SetUpdatedAt(*v)
+	}
+	return _u
+}
+
 // SetReference sets the "reference" field.
 func (_u *CustomerAddressUpdate) SetReference(v string) *CustomerAddressUpdate {
 	_u.mutation.SetReference(v)
@@ -128,9 +136,6 @@ func (_u *CustomerAddressUpdate) ClearAddress() *CustomerAddressUpdate {
 
 // Save executes the query and returns the number of nodes affected by the update operation.
 func (_u *CustomerAddressUpdate) Save(ctx context.Context) (int, error) {
-	if err := _u.defaults(); err != nil {
-		return 0, err
-	}
 	return withHooks(ctx, _u.sqlSave, _u.mutation, _u.hooks)
 }
 
@@ -154,18 +159,6 @@ func (_u *CustomerAddressUpdate) ExecX(ctx context.Context) {
 	if err := _u.Exec(ctx); err != nil {
 		panic(err)
 	}
-}
-
-// defaults sets the default values of the builder before save.
-func (_u *CustomerAddressUpdate) defaults() error {
-	if _, ok := _u.mutation.UpdatedAt(); !ok {
-		if customeraddress.UpdateDefaultUpdatedAt == nil {
-			return fmt.Errorf("ent: uninitialized customeraddress.UpdateDefaultUpdatedAt (forgotten import ent/runtime?)")
-		}
-		v := customeraddress.UpdateDefaultUpdatedAt()
-		_u.mutation.SetUpdatedAt(v)
-	}
-	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -285,6 +278,14 @@ func (_u *CustomerAddressUpdateOne) SetUpdatedAt(v time.Time) *CustomerAddressUp
 	return _u
 }
 
+// SetNillableUpdatedAt sets the "updated_at" field if the given value is not nil.
+func (_u *CustomerAddressUpdateOne) SetNillableUpdatedAt(v *time.Time) *CustomerAddressUpdateOne {
+	if v != nil {
+		_u.SetUpdatedAt(*v)
+	}
+	return _u
+}
+
 // SetReference sets the "reference" field.
 func (_u *CustomerAddressUpdateOne) SetReference(v string) *CustomerAddressUpdateOne {
 	_u.mutation.SetReference(v)
@@ -390,9 +391,6 @@ func (_u *CustomerAddressUpdateOne) Select(field string, fields ...string) *Cust
 
 // Save executes the query and returns the updated CustomerAddress entity.
 func (_u *CustomerAddressUpdateOne) Save(ctx context.Context) (*CustomerAddress, error) {
-	if err := _u.defaults(); err != nil {
-		return nil, err
-	}
 	return withHooks(ctx, _u.sqlSave, _u.mutation, _u.hooks)
 }
 
@@ -416,18 +414,6 @@ func (_u *CustomerAddressUpdateOne) ExecX(ctx context.Context) {
 	if err := _u.Exec(ctx); err != nil {
 		panic(err)
 	}
-}
-
-// defaults sets the default values of the builder before save.
-func (_u *CustomerAddressUpdateOne) defaults() error {
-	if _, ok := _u.mutation.UpdatedAt(); !ok {
-		if customeraddress.UpdateDefaultUpdatedAt == nil {
-			return fmt.Errorf("ent: uninitialized customeraddress.UpdateDefaultUpdatedAt (forgotten import ent/runtime?)")
-		}
-		v := customeraddress.UpdateDefaultUpdatedAt()
-		_u.mutation.SetUpdatedAt(v)
-	}
-	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.

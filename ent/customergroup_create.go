@@ -38,25 +38,9 @@ func (_c *CustomerGroupCreate) SetCreatedAt(v time.Time) *CustomerGroupCreate {
 	return _c
 }
 
-// SetNillableCreatedAt sets the "created_at" field if the given value is not nil.
-func (_c *CustomerGroupCreate) SetNillableCreatedAt(v *time.Time) *CustomerGroupCreate {
-	if v != nil {
-		_c.SetCreatedAt(*v)
-	}
-	return _c
-}
-
 // SetUpdatedAt sets the "updated_at" field.
 func (_c *CustomerGroupCreate) SetUpdatedAt(v time.Time) *CustomerGroupCreate {
 	_c.mutation.SetUpdatedAt(v)
-	return _c
-}
-
-// SetNillableUpdatedAt sets the "updated_at" field if the given value is not nil.
-func (_c *CustomerGroupCreate) SetNillableUpdatedAt(v *time.Time) *CustomerGroupCreate {
-	if v != nil {
-		_c.SetUpdatedAt(*v)
-	}
 	return _c
 }
 
@@ -195,20 +179,6 @@ func (_c *CustomerGroupCreate) ExecX(ctx context.Context) {
 
 // defaults sets the default values of the builder before save.
 func (_c *CustomerGroupCreate) defaults() error {
-	if _, ok := _c.mutation.CreatedAt(); !ok {
-		if customergroup.DefaultCreatedAt == nil {
-			return fmt.Errorf("ent: uninitialized customergroup.DefaultCreatedAt (forgotten import ent/runtime?)")
-		}
-		v := customergroup.DefaultCreatedAt()
-		_c.mutation.SetCreatedAt(v)
-	}
-	if _, ok := _c.mutation.UpdatedAt(); !ok {
-		if customergroup.DefaultUpdatedAt == nil {
-			return fmt.Errorf("ent: uninitialized customergroup.DefaultUpdatedAt (forgotten import ent/runtime?)")
-		}
-		v := customergroup.DefaultUpdatedAt()
-		_c.mutation.SetUpdatedAt(v)
-	}
 	if _, ok := _c.mutation.Metadata(); !ok {
 		v := customergroup.DefaultMetadata
 		_c.mutation.SetMetadata(v)

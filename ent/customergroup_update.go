@@ -37,6 +37,14 @@ func (_u *CustomerGroupUpdate) SetUpdatedAt(v time.Time) *CustomerGroupUpdate {
 	return _u
 }
 
+// SetNillableUpdatedAt sets the "updated_at" field if the given value is not nil.
+func (_u *CustomerGroupUpdate) SetNillableUpdatedAt(v *time.Time) *CustomerGroupUpdate {
+	if v != nil {
+		_u.SetUpdatedAt(*v)
+	}
+	return _u
+}
+
 // SetReference sets the "reference" field.
 func (_u *CustomerGroupUpdate) SetReference(v string) *CustomerGroupUpdate {
 	_u.mutation.SetReference(v)
@@ -196,9 +204,6 @@ func (_u *CustomerGroupUpdate) RemoveAttachments(v ...*Attachment) *CustomerGrou
 
 // Save executes the query and returns the number of nodes affected by the update operation.
 func (_u *CustomerGroupUpdate) Save(ctx context.Context) (int, error) {
-	if err := _u.defaults(); err != nil {
-		return 0, err
-	}
 	return withHooks(ctx, _u.sqlSave, _u.mutation, _u.hooks)
 }
 
@@ -222,18 +227,6 @@ func (_u *CustomerGroupUpdate) ExecX(ctx context.Context) {
 	if err := _u.Exec(ctx); err != nil {
 		panic(err)
 	}
-}
-
-// defaults sets the default values of the builder before save.
-func (_u *CustomerGroupUpdate) defaults() error {
-	if _, ok := _u.mutation.UpdatedAt(); !ok {
-		if customergroup.UpdateDefaultUpdatedAt == nil {
-			return fmt.Errorf("ent: uninitialized customergroup.UpdateDefaultUpdatedAt (forgotten import ent/runtime?)")
-		}
-		v := customergroup.UpdateDefaultUpdatedAt()
-		_u.mutation.SetUpdatedAt(v)
-	}
-	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -424,6 +417,14 @@ func (_u *CustomerGroupUpdateOne) SetUpdatedAt(v time.Time) *CustomerGroupUpdate
 	return _u
 }
 
+// SetNillableUpdatedAt sets the "updated_at" field if the given value is not nil.
+func (_u *CustomerGroupUpdateOne) SetNillableUpdatedAt(v *time.Time) *CustomerGroupUpdateOne {
+	if v != nil {
+		_u.SetUpdatedAt(*v)
+	}
+	return _u
+}
+
 // SetReference sets the "reference" field.
 func (_u *CustomerGroupUpdateOne) SetReference(v string) *CustomerGroupUpdateOne {
 	_u.mutation.SetReference(v)
@@ -596,9 +597,6 @@ func (_u *CustomerGroupUpdateOne) Select(field string, fields ...string) *Custom
 
 // Save executes the query and returns the updated CustomerGroup entity.
 func (_u *CustomerGroupUpdateOne) Save(ctx context.Context) (*CustomerGroup, error) {
-	if err := _u.defaults(); err != nil {
-		return nil, err
-	}
 	return withHooks(ctx, _u.sqlSave, _u.mutation, _u.hooks)
 }
 
@@ -622,18 +620,6 @@ func (_u *CustomerGroupUpdateOne) ExecX(ctx context.Context) {
 	if err := _u.Exec(ctx); err != nil {
 		panic(err)
 	}
-}
-
-// defaults sets the default values of the builder before save.
-func (_u *CustomerGroupUpdateOne) defaults() error {
-	if _, ok := _u.mutation.UpdatedAt(); !ok {
-		if customergroup.UpdateDefaultUpdatedAt == nil {
-			return fmt.Errorf("ent: uninitialized customergroup.UpdateDefaultUpdatedAt (forgotten import ent/runtime?)")
-		}
-		v := customergroup.UpdateDefaultUpdatedAt()
-		_u.mutation.SetUpdatedAt(v)
-	}
-	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.

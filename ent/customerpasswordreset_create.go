@@ -37,25 +37,9 @@ func (_c *CustomerPasswordResetCreate) SetCreatedAt(v time.Time) *CustomerPasswo
 	return _c
 }
 
-// SetNillableCreatedAt sets the "created_at" field if the given value is not nil.
-func (_c *CustomerPasswordResetCreate) SetNillableCreatedAt(v *time.Time) *CustomerPasswordResetCreate {
-	if v != nil {
-		_c.SetCreatedAt(*v)
-	}
-	return _c
-}
-
 // SetUpdatedAt sets the "updated_at" field.
 func (_c *CustomerPasswordResetCreate) SetUpdatedAt(v time.Time) *CustomerPasswordResetCreate {
 	_c.mutation.SetUpdatedAt(v)
-	return _c
-}
-
-// SetNillableUpdatedAt sets the "updated_at" field if the given value is not nil.
-func (_c *CustomerPasswordResetCreate) SetNillableUpdatedAt(v *time.Time) *CustomerPasswordResetCreate {
-	if v != nil {
-		_c.SetUpdatedAt(*v)
-	}
 	return _c
 }
 
@@ -195,20 +179,6 @@ func (_c *CustomerPasswordResetCreate) ExecX(ctx context.Context) {
 
 // defaults sets the default values of the builder before save.
 func (_c *CustomerPasswordResetCreate) defaults() error {
-	if _, ok := _c.mutation.CreatedAt(); !ok {
-		if customerpasswordreset.DefaultCreatedAt == nil {
-			return fmt.Errorf("ent: uninitialized customerpasswordreset.DefaultCreatedAt (forgotten import ent/runtime?)")
-		}
-		v := customerpasswordreset.DefaultCreatedAt()
-		_c.mutation.SetCreatedAt(v)
-	}
-	if _, ok := _c.mutation.UpdatedAt(); !ok {
-		if customerpasswordreset.DefaultUpdatedAt == nil {
-			return fmt.Errorf("ent: uninitialized customerpasswordreset.DefaultUpdatedAt (forgotten import ent/runtime?)")
-		}
-		v := customerpasswordreset.DefaultUpdatedAt()
-		_c.mutation.SetUpdatedAt(v)
-	}
 	if _, ok := _c.mutation.Metadata(); !ok {
 		v := customerpasswordreset.DefaultMetadata
 		_c.mutation.SetMetadata(v)

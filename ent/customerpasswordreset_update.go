@@ -35,6 +35,14 @@ func (_u *CustomerPasswordResetUpdate) SetUpdatedAt(v time.Time) *CustomerPasswo
 	return _u
 }
 
+// SetNillableUpdatedAt sets the "updated_at" field if the given value is not nil.
+func (_u *CustomerPasswordResetUpdate) SetNillableUpdatedAt(v *time.Time) *CustomerPasswordResetUpdate {
+	if v != nil {
+		_u.SetUpdatedAt(*v)
+	}
+	return _u
+}
+
 // SetReference sets the "reference" field.
 func (_u *CustomerPasswordResetUpdate) SetReference(v string) *CustomerPasswordResetUpdate {
 	_u.mutation.SetReference(v)
@@ -128,9 +136,6 @@ func (_u *CustomerPasswordResetUpdate) Mutation() *CustomerPasswordResetMutation
 
 // Save executes the query and returns the number of nodes affected by the update operation.
 func (_u *CustomerPasswordResetUpdate) Save(ctx context.Context) (int, error) {
-	if err := _u.defaults(); err != nil {
-		return 0, err
-	}
 	return withHooks(ctx, _u.sqlSave, _u.mutation, _u.hooks)
 }
 
@@ -154,18 +159,6 @@ func (_u *CustomerPasswordResetUpdate) ExecX(ctx context.Context) {
 	if err := _u.Exec(ctx); err != nil {
 		panic(err)
 	}
-}
-
-// defaults sets the default values of the builder before save.
-func (_u *CustomerPasswordResetUpdate) defaults() error {
-	if _, ok := _u.mutation.UpdatedAt(); !ok {
-		if customerpasswordreset.UpdateDefaultUpdatedAt == nil {
-			return fmt.Errorf("ent: uninitialized customerpasswordreset.UpdateDefaultUpdatedAt (forgotten import ent/runtime?)")
-		}
-		v := customerpasswordreset.UpdateDefaultUpdatedAt()
-		_u.mutation.SetUpdatedAt(v)
-	}
-	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -259,6 +252,14 @@ type CustomerPasswordResetUpdateOne struct {
 // SetUpdatedAt sets the "updated_at" field.
 func (_u *CustomerPasswordResetUpdateOne) SetUpdatedAt(v time.Time) *CustomerPasswordResetUpdateOne {
 	_u.mutation.SetUpdatedAt(v)
+	return _u
+}
+
+// SetNillableUpdatedAt sets the "updated_at" field if the given value is not nil.
+func (_u *CustomerPasswordResetUpdateOne) SetNillableUpdatedAt(v *time.Time) *CustomerPasswordResetUpdateOne {
+	if v != nil {
+		_u.SetUpdatedAt(*v)
+	}
 	return _u
 }
 
@@ -368,9 +369,6 @@ func (_u *CustomerPasswordResetUpdateOne) Select(field string, fields ...string)
 
 // Save executes the query and returns the updated CustomerPasswordReset entity.
 func (_u *CustomerPasswordResetUpdateOne) Save(ctx context.Context) (*CustomerPasswordReset, error) {
-	if err := _u.defaults(); err != nil {
-		return nil, err
-	}
 	return withHooks(ctx, _u.sqlSave, _u.mutation, _u.hooks)
 }
 
@@ -394,18 +392,6 @@ func (_u *CustomerPasswordResetUpdateOne) ExecX(ctx context.Context) {
 	if err := _u.Exec(ctx); err != nil {
 		panic(err)
 	}
-}
-
-// defaults sets the default values of the builder before save.
-func (_u *CustomerPasswordResetUpdateOne) defaults() error {
-	if _, ok := _u.mutation.UpdatedAt(); !ok {
-		if customerpasswordreset.UpdateDefaultUpdatedAt == nil {
-			return fmt.Errorf("ent: uninitialized customerpasswordreset.UpdateDefaultUpdatedAt (forgotten import ent/runtime?)")
-		}
-		v := customerpasswordreset.UpdateDefaultUpdatedAt()
-		_u.mutation.SetUpdatedAt(v)
-	}
-	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.

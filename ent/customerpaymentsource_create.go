@@ -37,25 +37,9 @@ func (_c *CustomerPaymentSourceCreate) SetCreatedAt(v time.Time) *CustomerPaymen
 	return _c
 }
 
-// SetNillableCreatedAt sets the "created_at" field if the given value is not nil.
-func (_c *CustomerPaymentSourceCreate) SetNillableCreatedAt(v *time.Time) *CustomerPaymentSourceCreate {
-	if v != nil {
-		_c.SetCreatedAt(*v)
-	}
-	return _c
-}
-
 // SetUpdatedAt sets the "updated_at" field.
 func (_c *CustomerPaymentSourceCreate) SetUpdatedAt(v time.Time) *CustomerPaymentSourceCreate {
 	_c.mutation.SetUpdatedAt(v)
-	return _c
-}
-
-// SetNillableUpdatedAt sets the "updated_at" field if the given value is not nil.
-func (_c *CustomerPaymentSourceCreate) SetNillableUpdatedAt(v *time.Time) *CustomerPaymentSourceCreate {
-	if v != nil {
-		_c.SetUpdatedAt(*v)
-	}
 	return _c
 }
 
@@ -211,20 +195,6 @@ func (_c *CustomerPaymentSourceCreate) ExecX(ctx context.Context) {
 
 // defaults sets the default values of the builder before save.
 func (_c *CustomerPaymentSourceCreate) defaults() error {
-	if _, ok := _c.mutation.CreatedAt(); !ok {
-		if customerpaymentsource.DefaultCreatedAt == nil {
-			return fmt.Errorf("ent: uninitialized customerpaymentsource.DefaultCreatedAt (forgotten import ent/runtime?)")
-		}
-		v := customerpaymentsource.DefaultCreatedAt()
-		_c.mutation.SetCreatedAt(v)
-	}
-	if _, ok := _c.mutation.UpdatedAt(); !ok {
-		if customerpaymentsource.DefaultUpdatedAt == nil {
-			return fmt.Errorf("ent: uninitialized customerpaymentsource.DefaultUpdatedAt (forgotten import ent/runtime?)")
-		}
-		v := customerpaymentsource.DefaultUpdatedAt()
-		_c.mutation.SetUpdatedAt(v)
-	}
 	if _, ok := _c.mutation.Metadata(); !ok {
 		v := customerpaymentsource.DefaultMetadata
 		_c.mutation.SetMetadata(v)

@@ -35,6 +35,14 @@ func (_u *CustomerPaymentSourceUpdate) SetUpdatedAt(v time.Time) *CustomerPaymen
 	return _u
 }
 
+// SetNillableUpdatedAt sets the "updated_at" field if the given value is not nil.
+func (_u *CustomerPaymentSourceUpdate) SetNillableUpdatedAt(v *time.Time) *CustomerPaymentSourceUpdate {
+	if v != nil {
+		_u.SetUpdatedAt(*v)
+	}
+	return _u
+}
+
 // SetReference sets the "reference" field.
 func (_u *CustomerPaymentSourceUpdate) SetReference(v string) *CustomerPaymentSourceUpdate {
 	_u.mutation.SetReference(v)
@@ -168,9 +176,6 @@ func (_u *CustomerPaymentSourceUpdate) Mutation() *CustomerPaymentSourceMutation
 
 // Save executes the query and returns the number of nodes affected by the update operation.
 func (_u *CustomerPaymentSourceUpdate) Save(ctx context.Context) (int, error) {
-	if err := _u.defaults(); err != nil {
-		return 0, err
-	}
 	return withHooks(ctx, _u.sqlSave, _u.mutation, _u.hooks)
 }
 
@@ -194,18 +199,6 @@ func (_u *CustomerPaymentSourceUpdate) ExecX(ctx context.Context) {
 	if err := _u.Exec(ctx); err != nil {
 		panic(err)
 	}
-}
-
-// defaults sets the default values of the builder before save.
-func (_u *CustomerPaymentSourceUpdate) defaults() error {
-	if _, ok := _u.mutation.UpdatedAt(); !ok {
-		if customerpaymentsource.UpdateDefaultUpdatedAt == nil {
-			return fmt.Errorf("ent: uninitialized customerpaymentsource.UpdateDefaultUpdatedAt (forgotten import ent/runtime?)")
-		}
-		v := customerpaymentsource.UpdateDefaultUpdatedAt()
-		_u.mutation.SetUpdatedAt(v)
-	}
-	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -331,6 +324,14 @@ type CustomerPaymentSourceUpdateOne struct {
 // SetUpdatedAt sets the "updated_at" field.
 func (_u *CustomerPaymentSourceUpdateOne) SetUpdatedAt(v time.Time) *CustomerPaymentSourceUpdateOne {
 	_u.mutation.SetUpdatedAt(v)
+	return _u
+}
+
+// SetNillableUpdatedAt sets the "updated_at" field if the given value is not nil.
+func (_u *CustomerPaymentSourceUpdateOne) SetNillableUpdatedAt(v *time.Time) *CustomerPaymentSourceUpdateOne {
+	if v != nil {
+		_u.SetUpdatedAt(*v)
+	}
 	return _u
 }
 
@@ -480,9 +481,6 @@ func (_u *CustomerPaymentSourceUpdateOne) Select(field string, fields ...string)
 
 // Save executes the query and returns the updated CustomerPaymentSource entity.
 func (_u *CustomerPaymentSourceUpdateOne) Save(ctx context.Context) (*CustomerPaymentSource, error) {
-	if err := _u.defaults(); err != nil {
-		return nil, err
-	}
 	return withHooks(ctx, _u.sqlSave, _u.mutation, _u.hooks)
 }
 
@@ -506,18 +504,6 @@ func (_u *CustomerPaymentSourceUpdateOne) ExecX(ctx context.Context) {
 	if err := _u.Exec(ctx); err != nil {
 		panic(err)
 	}
-}
-
-// defaults sets the default values of the builder before save.
-func (_u *CustomerPaymentSourceUpdateOne) defaults() error {
-	if _, ok := _u.mutation.UpdatedAt(); !ok {
-		if customerpaymentsource.UpdateDefaultUpdatedAt == nil {
-			return fmt.Errorf("ent: uninitialized customerpaymentsource.UpdateDefaultUpdatedAt (forgotten import ent/runtime?)")
-		}
-		v := customerpaymentsource.UpdateDefaultUpdatedAt()
-		_u.mutation.SetUpdatedAt(v)
-	}
-	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.

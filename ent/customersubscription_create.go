@@ -37,25 +37,9 @@ func (_c *CustomerSubscriptionCreate) SetCreatedAt(v time.Time) *CustomerSubscri
 	return _c
 }
 
-// SetNillableCreatedAt sets the "created_at" field if the given value is not nil.
-func (_c *CustomerSubscriptionCreate) SetNillableCreatedAt(v *time.Time) *CustomerSubscriptionCreate {
-	if v != nil {
-		_c.SetCreatedAt(*v)
-	}
-	return _c
-}
-
 // SetUpdatedAt sets the "updated_at" field.
 func (_c *CustomerSubscriptionCreate) SetUpdatedAt(v time.Time) *CustomerSubscriptionCreate {
 	_c.mutation.SetUpdatedAt(v)
-	return _c
-}
-
-// SetNillableUpdatedAt sets the "updated_at" field if the given value is not nil.
-func (_c *CustomerSubscriptionCreate) SetNillableUpdatedAt(v *time.Time) *CustomerSubscriptionCreate {
-	if v != nil {
-		_c.SetUpdatedAt(*v)
-	}
 	return _c
 }
 
@@ -147,20 +131,6 @@ func (_c *CustomerSubscriptionCreate) ExecX(ctx context.Context) {
 
 // defaults sets the default values of the builder before save.
 func (_c *CustomerSubscriptionCreate) defaults() error {
-	if _, ok := _c.mutation.CreatedAt(); !ok {
-		if customersubscription.DefaultCreatedAt == nil {
-			return fmt.Errorf("ent: uninitialized customersubscription.DefaultCreatedAt (forgotten import ent/runtime?)")
-		}
-		v := customersubscription.DefaultCreatedAt()
-		_c.mutation.SetCreatedAt(v)
-	}
-	if _, ok := _c.mutation.UpdatedAt(); !ok {
-		if customersubscription.DefaultUpdatedAt == nil {
-			return fmt.Errorf("ent: uninitialized customersubscription.DefaultUpdatedAt (forgotten import ent/runtime?)")
-		}
-		v := customersubscription.DefaultUpdatedAt()
-		_c.mutation.SetUpdatedAt(v)
-	}
 	if _, ok := _c.mutation.Metadata(); !ok {
 		v := customersubscription.DefaultMetadata
 		_c.mutation.SetMetadata(v)

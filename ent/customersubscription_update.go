@@ -35,6 +35,14 @@ func (_u *CustomerSubscriptionUpdate) SetUpdatedAt(v time.Time) *CustomerSubscri
 	return _u
 }
 
+// SetNillableUpdatedAt sets the "updated_at" field if the given value is not nil.
+func (_u *CustomerSubscriptionUpdate) SetNillableUpdatedAt(v *time.Time) *CustomerSubscriptionUpdate {
+	if v != nil {
+		_u.SetUpdatedAt(*v)
+	}
+	return _u
+}
+
 // SetReference sets the "reference" field.
 func (_u *CustomerSubscriptionUpdate) SetReference(v string) *CustomerSubscriptionUpdate {
 	_u.mutation.SetReference(v)
@@ -82,9 +90,6 @@ func (_u *CustomerSubscriptionUpdate) Mutation() *CustomerSubscriptionMutation {
 
 // Save executes the query and returns the number of nodes affected by the update operation.
 func (_u *CustomerSubscriptionUpdate) Save(ctx context.Context) (int, error) {
-	if err := _u.defaults(); err != nil {
-		return 0, err
-	}
 	return withHooks(ctx, _u.sqlSave, _u.mutation, _u.hooks)
 }
 
@@ -108,18 +113,6 @@ func (_u *CustomerSubscriptionUpdate) ExecX(ctx context.Context) {
 	if err := _u.Exec(ctx); err != nil {
 		panic(err)
 	}
-}
-
-// defaults sets the default values of the builder before save.
-func (_u *CustomerSubscriptionUpdate) defaults() error {
-	if _, ok := _u.mutation.UpdatedAt(); !ok {
-		if customersubscription.UpdateDefaultUpdatedAt == nil {
-			return fmt.Errorf("ent: uninitialized customersubscription.UpdateDefaultUpdatedAt (forgotten import ent/runtime?)")
-		}
-		v := customersubscription.UpdateDefaultUpdatedAt()
-		_u.mutation.SetUpdatedAt(v)
-	}
-	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -201,6 +194,14 @@ func (_u *CustomerSubscriptionUpdateOne) SetUpdatedAt(v time.Time) *CustomerSubs
 	return _u
 }
 
+// SetNillableUpdatedAt sets the "updated_at" field if the given value is not nil.
+func (_u *CustomerSubscriptionUpdateOne) SetNillableUpdatedAt(v *time.Time) *CustomerSubscriptionUpdateOne {
+	if v != nil {
+		_u.SetUpdatedAt(*v)
+	}
+	return _u
+}
+
 // SetReference sets the "reference" field.
 func (_u *CustomerSubscriptionUpdateOne) SetReference(v string) *CustomerSubscriptionUpdateOne {
 	_u.mutation.SetReference(v)
@@ -261,9 +262,6 @@ func (_u *CustomerSubscriptionUpdateOne) Select(field string, fields ...string) 
 
 // Save executes the query and returns the updated CustomerSubscription entity.
 func (_u *CustomerSubscriptionUpdateOne) Save(ctx context.Context) (*CustomerSubscription, error) {
-	if err := _u.defaults(); err != nil {
-		return nil, err
-	}
 	return withHooks(ctx, _u.sqlSave, _u.mutation, _u.hooks)
 }
 
@@ -287,18 +285,6 @@ func (_u *CustomerSubscriptionUpdateOne) ExecX(ctx context.Context) {
 	if err := _u.Exec(ctx); err != nil {
 		panic(err)
 	}
-}
-
-// defaults sets the default values of the builder before save.
-func (_u *CustomerSubscriptionUpdateOne) defaults() error {
-	if _, ok := _u.mutation.UpdatedAt(); !ok {
-		if customersubscription.UpdateDefaultUpdatedAt == nil {
-			return fmt.Errorf("ent: uninitialized customersubscription.UpdateDefaultUpdatedAt (forgotten import ent/runtime?)")
-		}
-		v := customersubscription.UpdateDefaultUpdatedAt()
-		_u.mutation.SetUpdatedAt(v)
-	}
-	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.

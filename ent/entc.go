@@ -34,9 +34,13 @@ func main() {
 	if err != nil {
 		log.Fatalf("creating entgql extension: %v", err)
 	}
+	// resource.tmpl gives hand-written code generic access to the tables
+	// of the resources (ent/resource.go).
+	resource := gen.MustParse(gen.NewTemplate("resource").Funcs(entgql.TemplateFuncs).ParseFiles("./ent/template/resource.tmpl"))
 	err = entc.Generate("./ent/schema", &gen.Config{
-		Target:  "./ent",
-		Package: "clientele/ent",
+		Templates: []*gen.Template{resource},
+		Target:    "./ent",
+		Package:   "clientele/ent",
 		Features: []gen.Feature{
 			gen.FeaturePrivacy,
 			gen.FeatureIntercept,

@@ -40,25 +40,9 @@ func (_c *OrderCreate) SetCreatedAt(v time.Time) *OrderCreate {
 	return _c
 }
 
-// SetNillableCreatedAt sets the "created_at" field if the given value is not nil.
-func (_c *OrderCreate) SetNillableCreatedAt(v *time.Time) *OrderCreate {
-	if v != nil {
-		_c.SetCreatedAt(*v)
-	}
-	return _c
-}
-
 // SetUpdatedAt sets the "updated_at" field.
 func (_c *OrderCreate) SetUpdatedAt(v time.Time) *OrderCreate {
 	_c.mutation.SetUpdatedAt(v)
-	return _c
-}
-
-// SetNillableUpdatedAt sets the "updated_at" field if the given value is not nil.
-func (_c *OrderCreate) SetNillableUpdatedAt(v *time.Time) *OrderCreate {
-	if v != nil {
-		_c.SetUpdatedAt(*v)
-	}
 	return _c
 }
 
@@ -444,20 +428,6 @@ func (_c *OrderCreate) ExecX(ctx context.Context) {
 
 // defaults sets the default values of the builder before save.
 func (_c *OrderCreate) defaults() error {
-	if _, ok := _c.mutation.CreatedAt(); !ok {
-		if order.DefaultCreatedAt == nil {
-			return fmt.Errorf("ent: uninitialized order.DefaultCreatedAt (forgotten import ent/runtime?)")
-		}
-		v := order.DefaultCreatedAt()
-		_c.mutation.SetCreatedAt(v)
-	}
-	if _, ok := _c.mutation.UpdatedAt(); !ok {
-		if order.DefaultUpdatedAt == nil {
-			return fmt.Errorf("ent: uninitialized order.DefaultUpdatedAt (forgotten import ent/runtime?)")
-		}
-		v := order.DefaultUpdatedAt()
-		_c.mutation.SetUpdatedAt(v)
-	}
 	if _, ok := _c.mutation.Metadata(); !ok {
 		v := order.DefaultMetadata
 		_c.mutation.SetMetadata(v)

@@ -39,25 +39,9 @@ func (_c *OrderReturnCreate) SetCreatedAt(v time.Time) *OrderReturnCreate {
 	return _c
 }
 
-// SetNillableCreatedAt sets the "created_at" field if the given value is not nil.
-func (_c *OrderReturnCreate) SetNillableCreatedAt(v *time.Time) *OrderReturnCreate {
-	if v != nil {
-		_c.SetCreatedAt(*v)
-	}
-	return _c
-}
-
 // SetUpdatedAt sets the "updated_at" field.
 func (_c *OrderReturnCreate) SetUpdatedAt(v time.Time) *OrderReturnCreate {
 	_c.mutation.SetUpdatedAt(v)
-	return _c
-}
-
-// SetNillableUpdatedAt sets the "updated_at" field if the given value is not nil.
-func (_c *OrderReturnCreate) SetNillableUpdatedAt(v *time.Time) *OrderReturnCreate {
-	if v != nil {
-		_c.SetUpdatedAt(*v)
-	}
 	return _c
 }
 
@@ -329,20 +313,6 @@ func (_c *OrderReturnCreate) ExecX(ctx context.Context) {
 
 // defaults sets the default values of the builder before save.
 func (_c *OrderReturnCreate) defaults() error {
-	if _, ok := _c.mutation.CreatedAt(); !ok {
-		if orderreturn.DefaultCreatedAt == nil {
-			return fmt.Errorf("ent: uninitialized orderreturn.DefaultCreatedAt (forgotten import ent/runtime?)")
-		}
-		v := orderreturn.DefaultCreatedAt()
-		_c.mutation.SetCreatedAt(v)
-	}
-	if _, ok := _c.mutation.UpdatedAt(); !ok {
-		if orderreturn.DefaultUpdatedAt == nil {
-			return fmt.Errorf("ent: uninitialized orderreturn.DefaultUpdatedAt (forgotten import ent/runtime?)")
-		}
-		v := orderreturn.DefaultUpdatedAt()
-		_c.mutation.SetUpdatedAt(v)
-	}
 	if _, ok := _c.mutation.Metadata(); !ok {
 		v := orderreturn.DefaultMetadata
 		_c.mutation.SetMetadata(v)

@@ -36,6 +36,14 @@ func (_u *OrderReturnUpdate) SetUpdatedAt(v time.Time) *OrderReturnUpdate {
 	return _u
 }
 
+// SetNillableUpdatedAt sets the "updated_at" field if the given value is not nil.
+func (_u *OrderReturnUpdate) SetNillableUpdatedAt(v *time.Time) *OrderReturnUpdate {
+	if v != nil {
+		_u.SetUpdatedAt(*v)
+	}
+	return _u
+}
+
 // SetReference sets the "reference" field.
 func (_u *OrderReturnUpdate) SetReference(v string) *OrderReturnUpdate {
 	_u.mutation.SetReference(v)
@@ -301,9 +309,6 @@ func (_u *OrderReturnUpdate) RemoveAttachments(v ...*Attachment) *OrderReturnUpd
 
 // Save executes the query and returns the number of nodes affected by the update operation.
 func (_u *OrderReturnUpdate) Save(ctx context.Context) (int, error) {
-	if err := _u.defaults(); err != nil {
-		return 0, err
-	}
 	return withHooks(ctx, _u.sqlSave, _u.mutation, _u.hooks)
 }
 
@@ -327,18 +332,6 @@ func (_u *OrderReturnUpdate) ExecX(ctx context.Context) {
 	if err := _u.Exec(ctx); err != nil {
 		panic(err)
 	}
-}
-
-// defaults sets the default values of the builder before save.
-func (_u *OrderReturnUpdate) defaults() error {
-	if _, ok := _u.mutation.UpdatedAt(); !ok {
-		if orderreturn.UpdateDefaultUpdatedAt == nil {
-			return fmt.Errorf("ent: uninitialized orderreturn.UpdateDefaultUpdatedAt (forgotten import ent/runtime?)")
-		}
-		v := orderreturn.UpdateDefaultUpdatedAt()
-		_u.mutation.SetUpdatedAt(v)
-	}
-	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -534,6 +527,14 @@ type OrderReturnUpdateOne struct {
 // SetUpdatedAt sets the "updated_at" field.
 func (_u *OrderReturnUpdateOne) SetUpdatedAt(v time.Time) *OrderReturnUpdateOne {
 	_u.mutation.SetUpdatedAt(v)
+	return _u
+}
+
+// SetNillableUpdatedAt sets the "updated_at" field if the given value is not nil.
+func (_u *OrderReturnUpdateOne) SetNillableUpdatedAt(v *time.Time) *OrderReturnUpdateOne {
+	if v != nil {
+		_u.SetUpdatedAt(*v)
+	}
 	return _u
 }
 
@@ -815,9 +816,6 @@ func (_u *OrderReturnUpdateOne) Select(field string, fields ...string) *OrderRet
 
 // Save executes the query and returns the updated OrderReturn entity.
 func (_u *OrderReturnUpdateOne) Save(ctx context.Context) (*OrderReturn, error) {
-	if err := _u.defaults(); err != nil {
-		return nil, err
-	}
 	return withHooks(ctx, _u.sqlSave, _u.mutation, _u.hooks)
 }
 
@@ -841,18 +839,6 @@ func (_u *OrderReturnUpdateOne) ExecX(ctx context.Context) {
 	if err := _u.Exec(ctx); err != nil {
 		panic(err)
 	}
-}
-
-// defaults sets the default values of the builder before save.
-func (_u *OrderReturnUpdateOne) defaults() error {
-	if _, ok := _u.mutation.UpdatedAt(); !ok {
-		if orderreturn.UpdateDefaultUpdatedAt == nil {
-			return fmt.Errorf("ent: uninitialized orderreturn.UpdateDefaultUpdatedAt (forgotten import ent/runtime?)")
-		}
-		v := orderreturn.UpdateDefaultUpdatedAt()
-		_u.mutation.SetUpdatedAt(v)
-	}
-	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.

@@ -38,25 +38,9 @@ func (_c *OrderSubscriptionCreate) SetCreatedAt(v time.Time) *OrderSubscriptionC
 	return _c
 }
 
-// SetNillableCreatedAt sets the "created_at" field if the given value is not nil.
-func (_c *OrderSubscriptionCreate) SetNillableCreatedAt(v *time.Time) *OrderSubscriptionCreate {
-	if v != nil {
-		_c.SetCreatedAt(*v)
-	}
-	return _c
-}
-
 // SetUpdatedAt sets the "updated_at" field.
 func (_c *OrderSubscriptionCreate) SetUpdatedAt(v time.Time) *OrderSubscriptionCreate {
 	_c.mutation.SetUpdatedAt(v)
-	return _c
-}
-
-// SetNillableUpdatedAt sets the "updated_at" field if the given value is not nil.
-func (_c *OrderSubscriptionCreate) SetNillableUpdatedAt(v *time.Time) *OrderSubscriptionCreate {
-	if v != nil {
-		_c.SetUpdatedAt(*v)
-	}
 	return _c
 }
 
@@ -306,20 +290,6 @@ func (_c *OrderSubscriptionCreate) ExecX(ctx context.Context) {
 
 // defaults sets the default values of the builder before save.
 func (_c *OrderSubscriptionCreate) defaults() error {
-	if _, ok := _c.mutation.CreatedAt(); !ok {
-		if ordersubscription.DefaultCreatedAt == nil {
-			return fmt.Errorf("ent: uninitialized ordersubscription.DefaultCreatedAt (forgotten import ent/runtime?)")
-		}
-		v := ordersubscription.DefaultCreatedAt()
-		_c.mutation.SetCreatedAt(v)
-	}
-	if _, ok := _c.mutation.UpdatedAt(); !ok {
-		if ordersubscription.DefaultUpdatedAt == nil {
-			return fmt.Errorf("ent: uninitialized ordersubscription.DefaultUpdatedAt (forgotten import ent/runtime?)")
-		}
-		v := ordersubscription.DefaultUpdatedAt()
-		_c.mutation.SetUpdatedAt(v)
-	}
 	if _, ok := _c.mutation.Metadata(); !ok {
 		v := ordersubscription.DefaultMetadata
 		_c.mutation.SetMetadata(v)

@@ -36,6 +36,14 @@ func (_u *OrderSubscriptionUpdate) SetUpdatedAt(v time.Time) *OrderSubscriptionU
 	return _u
 }
 
+// SetNillableUpdatedAt sets the "updated_at" field if the given value is not nil.
+func (_u *OrderSubscriptionUpdate) SetNillableUpdatedAt(v *time.Time) *OrderSubscriptionUpdate {
+	if v != nil {
+		_u.SetUpdatedAt(*v)
+	}
+	return _u
+}
+
 // SetReference sets the "reference" field.
 func (_u *OrderSubscriptionUpdate) SetReference(v string) *OrderSubscriptionUpdate {
 	_u.mutation.SetReference(v)
@@ -255,9 +263,6 @@ func (_u *OrderSubscriptionUpdate) RemoveOrders(v ...*Order) *OrderSubscriptionU
 
 // Save executes the query and returns the number of nodes affected by the update operation.
 func (_u *OrderSubscriptionUpdate) Save(ctx context.Context) (int, error) {
-	if err := _u.defaults(); err != nil {
-		return 0, err
-	}
 	return withHooks(ctx, _u.sqlSave, _u.mutation, _u.hooks)
 }
 
@@ -281,18 +286,6 @@ func (_u *OrderSubscriptionUpdate) ExecX(ctx context.Context) {
 	if err := _u.Exec(ctx); err != nil {
 		panic(err)
 	}
-}
-
-// defaults sets the default values of the builder before save.
-func (_u *OrderSubscriptionUpdate) defaults() error {
-	if _, ok := _u.mutation.UpdatedAt(); !ok {
-		if ordersubscription.UpdateDefaultUpdatedAt == nil {
-			return fmt.Errorf("ent: uninitialized ordersubscription.UpdateDefaultUpdatedAt (forgotten import ent/runtime?)")
-		}
-		v := ordersubscription.UpdateDefaultUpdatedAt()
-		_u.mutation.SetUpdatedAt(v)
-	}
-	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -481,6 +474,14 @@ type OrderSubscriptionUpdateOne struct {
 // SetUpdatedAt sets the "updated_at" field.
 func (_u *OrderSubscriptionUpdateOne) SetUpdatedAt(v time.Time) *OrderSubscriptionUpdateOne {
 	_u.mutation.SetUpdatedAt(v)
+	return _u
+}
+
+// SetNillableUpdatedAt sets the "updated_at" field if the given value is not nil.
+func (_u *OrderSubscriptionUpdateOne) SetNillableUpdatedAt(v *time.Time) *OrderSubscriptionUpdateOne {
+	if v != nil {
+		_u.SetUpdatedAt(*v)
+	}
 	return _u
 }
 
@@ -716,9 +717,6 @@ func (_u *OrderSubscriptionUpdateOne) Select(field string, fields ...string) *Or
 
 // Save executes the query and returns the updated OrderSubscription entity.
 func (_u *OrderSubscriptionUpdateOne) Save(ctx context.Context) (*OrderSubscription, error) {
-	if err := _u.defaults(); err != nil {
-		return nil, err
-	}
 	return withHooks(ctx, _u.sqlSave, _u.mutation, _u.hooks)
 }
 
@@ -742,18 +740,6 @@ func (_u *OrderSubscriptionUpdateOne) ExecX(ctx context.Context) {
 	if err := _u.Exec(ctx); err != nil {
 		panic(err)
 	}
-}
-
-// defaults sets the default values of the builder before save.
-func (_u *OrderSubscriptionUpdateOne) defaults() error {
-	if _, ok := _u.mutation.UpdatedAt(); !ok {
-		if ordersubscription.UpdateDefaultUpdatedAt == nil {
-			return fmt.Errorf("ent: uninitialized ordersubscription.UpdateDefaultUpdatedAt (forgotten import ent/runtime?)")
-		}
-		v := ordersubscription.UpdateDefaultUpdatedAt()
-		_u.mutation.SetUpdatedAt(v)
-	}
-	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.

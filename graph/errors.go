@@ -10,7 +10,6 @@ import (
 	"clientele/ent/privacy"
 	"clientele/graph/model"
 	"clientele/internal/apperr"
-	"clientele/internal/lifecycle"
 	"clientele/internal/store"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -31,6 +30,8 @@ const (
 	// of space; retry later (HTTP 503 with Retry-After where the request
 	// failed as a whole).
 	CodeUnavailable = "UNAVAILABLE"
+	// CodeTimeout: the request ran out of time.
+	CodeTimeout = "TIMEOUT"
 )
 
 // retryAfterUnavailable is the Retry-After, in seconds, of UNAVAILABLE
@@ -48,60 +49,51 @@ var userCodes = map[apperr.Code]model.UserErrorCode{
 	apperr.TooLong:           model.UserErrorCodeTooLong,
 }
 
-// topCodes maps the other codes to top-level extensions.code values.
+// topCodes maps the codes to top-level extensions.code values (codes not
+// listed are BAD_USER_INPUT).
 var topCodes = map[apperr.Code]string{
 	apperr.Unauthenticated: CodeUnauthenticated,
 	apperr.Forbidden:       CodeForbidden,
 	apperr.NotFound:        CodeNotFound,
 	apperr.Invalid:         CodeBadUserInput,
 	apperr.TooLong:         CodeBadUserInput,
+	apperr.Timeout:         CodeTimeout,
+	apperr.Unavailable:     CodeUnavailable,
 }
 
-// classify turns an error into a coded *apperr.Error when it is one the
-// caller can act on: domain errors, ent validation, not found, constraint
-// violations and refused transitions. It returns false for everything else.
+// classify returns the coded *apperr.Error an error carries, when it is
+// one the caller can act on. Errors are coded where they are born
+// (validators, hooks, state machines, privacy, the unique-index table of
+// the schema); the rest is ent's own typed errors: a validation error
+// (INVALID, or the code its validator gave, on the field), a record not
+// found, a privacy denial, a constraint violation. It returns false for
+// everything else.
 func classify(err error) (*apperr.Error, bool) {
-	if e, ok := apperr.As(err); ok {
-		return e, true
-	}
-	var te *lifecycle.TransitionError
-	if errors.As(err, &te) {
-		return apperr.New(apperr.InvalidTransition, nil, "the %s cannot move from %s to %s", singular(te.Type), te.From, te.To), true
-	}
 	var ve *ent.ValidationError
 	if errors.As(err, &ve) {
 		field := apperr.FieldName(ve.Name)
-		code := apperr.Invalid
-		if strings.Contains(ve.Error(), "length") && strings.Contains(ve.Error(), "max") || strings.Contains(ve.Error(), "value is greater than the required length") {
-			code = apperr.TooLong
-		}
-		msg := "is not valid"
-		if inner := errors.Unwrap(ve); inner != nil && !strings.Contains(inner.Error(), "\"") {
+		code, msg := apperr.Invalid, "is not valid"
+		if e, ok := apperr.As(ve); ok {
+			code, msg = e.Code, e.Message
+		} else if inner := errors.Unwrap(ve); inner != nil && !strings.Contains(inner.Error(), "\"") {
 			msg = inner.Error()
 		}
 		return apperr.New(code, apperr.Field(field), "%s %s", field, msg), true
 	}
-	if ent.IsNotFound(err) {
+	if e, ok := apperr.As(err); ok {
+		return e, true
+	}
+	switch {
+	case ent.IsNotFound(err):
 		return apperr.New(apperr.NotFound, apperr.Field("id"), "no record with this ID"), true
-	}
-	if errors.Is(err, privacy.Deny) {
+	case errors.Is(err, privacy.Deny):
 		return apperr.New(apperr.Forbidden, nil, "this credential may not read or change these records"), true
-	}
-	if ent.IsConstraintError(err) {
-		msg := err.Error()
-		for _, f := range []string{"email", "code", "reference", "number"} {
-			if strings.Contains(msg, f) {
-				return apperr.New(apperr.Taken, apperr.Field(f), "%s is already taken", f), true
-			}
-		}
+	case ent.IsConstraintError(err):
 		return apperr.New(apperr.Invalid, nil, "the change conflicts with existing records"), true
+	case errors.Is(err, context.DeadlineExceeded):
+		return apperr.New(apperr.Timeout, nil, "The request took too long."), true
 	}
 	return nil, false
-}
-
-func singular(plural string) string {
-	s := strings.TrimSuffix(plural, "s")
-	return strings.ReplaceAll(s, "_", " ")
 }
 
 // respond finishes a mutation resolver. A nil error gives the payload with
@@ -170,16 +162,13 @@ func presenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 		if errors.As(err, &coded) {
 			return &gqlerror.Error{Message: err.Error(), Path: path, Extensions: map[string]any{"code": coded.ExtensionCode()}}
 		}
-		if errors.Is(err, context.DeadlineExceeded) {
-			return &gqlerror.Error{Message: "The request took too long.", Path: path, Extensions: map[string]any{"code": "TIMEOUT"}}
-		}
 		if unavailable(err) {
 			log.WarnContext(ctx, "database unavailable", "request_id", requestID(ctx), "path", path.String(), "error", err.Error())
 			msg := "The service is unavailable; retry later."
 			if store.DiskFull(err) {
 				msg = "The database is out of space; nothing was written. Retry later."
 			}
-			return &gqlerror.Error{Message: msg, Path: path, Extensions: map[string]any{"code": CodeUnavailable}}
+			return &gqlerror.Error{Message: msg, Path: path, Extensions: map[string]any{"code": topCodes[apperr.Unavailable]}}
 		}
 		id := requestID(ctx)
 		log.ErrorContext(ctx, "internal error", "request_id", id, "path", path.String(), "error", err.Error())

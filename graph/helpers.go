@@ -10,21 +10,14 @@ import (
 	"clientele/ent/customer"
 	"clientele/graph/model"
 	"clientele/internal/apperr"
-	"clientele/internal/ids"
+	"clientele/internal/clock"
+	"clientele/internal/resource"
 	"clientele/internal/viewer"
 
 	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqljson"
 )
-
-// nodeType finds a node's table from its ID prefix, without a lookup.
-func nodeType(_ context.Context, id string) (string, error) {
-	if t, ok := ids.Table(id); ok && t != "credentials" {
-		return t, nil
-	}
-	return "", apperr.New(apperr.NotFound, apperr.Field("id"), "no record with this ID")
-}
 
 // nodes resolves a list of IDs in one query per type; unknown ones are null
 // with a NOT_FOUND error at their index.
@@ -60,9 +53,20 @@ func (r *Resolver) viewer(ctx context.Context) (*ent.Customer, error) {
 	return c, err
 }
 
-// links builds the REST-shape links of a record.
-func (r *Resolver) links(plural, id string) *model.Links {
-	return &model.Links{Self: r.publicURL + "/api/" + plural + "/" + id}
+// links builds the REST-shape links of a record from its ID, whose prefix
+// names its type.
+func (r *Resolver) links(id string) *model.Links {
+	res, ok := resource.ByID(id)
+	if !ok {
+		return &model.Links{Self: r.publicURL}
+	}
+	return &model.Links{Self: r.publicURL + res.Path(id)}
+}
+
+// clocked returns ctx carrying the resolver's clock, for the rules a
+// mutation runs (creation and update times, transition stamps, expiry).
+func (r *Resolver) clocked(ctx context.Context) context.Context {
+	return clock.NewContext(ctx, r.now)
 }
 
 // customerEmail returns the email of the customer with the given ID.

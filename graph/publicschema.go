@@ -26,3 +26,40 @@ var PublicSchema = sync.OnceValue(func() *ast.Schema {
 	}
 	return &s
 })
+
+// SDLSchema is PublicSchema for printing as SDL (`clientele schema`): the
+// uses of the internal directives go too, or the printed file would name
+// directives it does not declare. Introspection never shows applied
+// directives, so the executable schema keeps them.
+func SDLSchema() *ast.Schema {
+	pub := PublicSchema()
+	s := *pub
+	s.Types = make(map[string]*ast.Definition, len(pub.Types))
+	for name, d := range pub.Types {
+		c := *d
+		c.Directives = publicDirectives(d.Directives)
+		c.Fields = make(ast.FieldList, len(d.Fields))
+		for i, f := range d.Fields {
+			fc := *f
+			fc.Directives = publicDirectives(f.Directives)
+			c.Fields[i] = &fc
+		}
+		s.Types[name] = &c
+	}
+	for _, t := range []**ast.Definition{&s.Query, &s.Mutation, &s.Subscription} {
+		if *t != nil {
+			*t = s.Types[(*t).Name]
+		}
+	}
+	return &s
+}
+
+func publicDirectives(list ast.DirectiveList) ast.DirectiveList {
+	var out ast.DirectiveList
+	for _, d := range list {
+		if !internalDirectives[d.Name] {
+			out = append(out, d)
+		}
+	}
+	return out
+}

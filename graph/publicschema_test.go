@@ -1,9 +1,15 @@
 package graph_test
 
 import (
+	"strings"
 	"testing"
 
+	"clientele/graph"
 	"clientele/internal/testenv"
+
+	"github.com/vektah/gqlparser/v2"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/formatter"
 
 	"github.com/stretchr/testify/require"
 )
@@ -29,4 +35,14 @@ func TestIntrospectionHidesInternalDirectives(t *testing.T) {
 	r = e.Do(t, `{ customers(first: 1) { ... @defer { totalCount } } }`, nil)
 	require.Len(t, r.Errors, 1)
 	require.Equal(t, []string{"GRAPHQL_VALIDATION_FAILED"}, r.ErrorCodes())
+}
+
+// The printed SDL is a valid schema on its own (no directive used that it
+// does not declare), for graphql-js, codegen and graphql-config.
+func TestPrintedSDLLoads(t *testing.T) {
+	var b strings.Builder
+	formatter.NewFormatter(&b, formatter.WithIndent("  ")).FormatSchema(graph.SDLSchema())
+	_, err := gqlparser.LoadSchema(&ast.Source{Name: "schema.graphql", Input: b.String()})
+	require.Nil(t, err, "%v", err)
+	require.NotContains(t, b.String(), "@go")
 }

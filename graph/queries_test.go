@@ -710,6 +710,9 @@ func TestCustomerWhereAndOrderBy(t *testing.T) {
 		"metadata": map[string]any{"tier": "gold", "score": 5, "vip": true}})
 	bob := mustCreate(t, e, "Customer", map[string]any{"email": "bob@example.org", "reference": "crm-042",
 		"metadata": map[string]any{"tier": "silver", "score": 3, "vip": false}})
+	// Creation times come from the server's clock, which the test moves:
+	// the customers below are created after bob.
+	e.Now = e.Now.Add(time.Second)
 	carol := mustCreate(t, e, "Customer", map[string]any{"email": "carol@shop.example.com", "customerGroupID": silver})
 	dave := mustCustomer(t, e, "dave@example.com")
 	erin := mustCreate(t, e, "Customer", map[string]any{"email": "erin@test.io", "reference": "ERP-002", "metadata": map[string]any{"tier": "Gold"}})

@@ -23,7 +23,7 @@ import (
 
 // Links is the resolver for the links field.
 func (r *addressResolver) Links(ctx context.Context, obj *ent.Address) (*model.Links, error) {
-	return r.links("addresses", obj.ID), nil
+	return r.links(obj.ID), nil
 }
 
 // Events is the resolver for the events field.
@@ -38,7 +38,7 @@ func (r *attachmentResolver) Attachable(ctx context.Context, obj *ent.Attachment
 
 // Links is the resolver for the links field.
 func (r *attachmentResolver) Links(ctx context.Context, obj *ent.Attachment) (*model.Links, error) {
-	return r.links("attachments", obj.ID), nil
+	return r.links(obj.ID), nil
 }
 
 // Events is the resolver for the events field.
@@ -53,7 +53,7 @@ func (r *customerResolver) HasPassword(ctx context.Context, obj *ent.Customer) (
 
 // Links is the resolver for the links field.
 func (r *customerResolver) Links(ctx context.Context, obj *ent.Customer) (*model.Links, error) {
-	return r.links("customers", obj.ID), nil
+	return r.links(obj.ID), nil
 }
 
 // CustomerEmail is the resolver for the customerEmail field.
@@ -63,7 +63,7 @@ func (r *customerAddressResolver) CustomerEmail(ctx context.Context, obj *ent.Cu
 
 // Links is the resolver for the links field.
 func (r *customerAddressResolver) Links(ctx context.Context, obj *ent.CustomerAddress) (*model.Links, error) {
-	return r.links("customer_addresses", obj.ID), nil
+	return r.links(obj.ID), nil
 }
 
 // Events is the resolver for the events field.
@@ -73,7 +73,7 @@ func (r *customerAddressResolver) Events(ctx context.Context, obj *ent.CustomerA
 
 // Links is the resolver for the links field.
 func (r *customerGroupResolver) Links(ctx context.Context, obj *ent.CustomerGroup) (*model.Links, error) {
-	return r.links("customer_groups", obj.ID), nil
+	return r.links(obj.ID), nil
 }
 
 // Events is the resolver for the events field.
@@ -83,7 +83,7 @@ func (r *customerGroupResolver) Events(ctx context.Context, obj *ent.CustomerGro
 
 // Links is the resolver for the links field.
 func (r *customerPasswordResetResolver) Links(ctx context.Context, obj *ent.CustomerPasswordReset) (*model.Links, error) {
-	return r.links("customer_password_resets", obj.ID), nil
+	return r.links(obj.ID), nil
 }
 
 // Events is the resolver for the events field.
@@ -93,7 +93,7 @@ func (r *customerPasswordResetResolver) Events(ctx context.Context, obj *ent.Cus
 
 // Links is the resolver for the links field.
 func (r *customerPaymentSourceResolver) Links(ctx context.Context, obj *ent.CustomerPaymentSource) (*model.Links, error) {
-	return r.links("customer_payment_sources", obj.ID), nil
+	return r.links(obj.ID), nil
 }
 
 // Events is the resolver for the events field.
@@ -108,7 +108,7 @@ func (r *customerSubscriptionResolver) CustomerEmail(ctx context.Context, obj *e
 
 // Links is the resolver for the links field.
 func (r *customerSubscriptionResolver) Links(ctx context.Context, obj *ent.CustomerSubscription) (*model.Links, error) {
-	return r.links("customer_subscriptions", obj.ID), nil
+	return r.links(obj.ID), nil
 }
 
 // Events is the resolver for the events field.
@@ -123,11 +123,12 @@ func (r *eventResolver) Resource(ctx context.Context, obj *ent.Event) (ent.Noder
 
 // Links is the resolver for the links field.
 func (r *eventResolver) Links(ctx context.Context, obj *ent.Event) (*model.Links, error) {
-	return r.links("events", obj.ID), nil
+	return r.links(obj.ID), nil
 }
 
 // CreateCustomer is the resolver for the createCustomer field.
 func (r *mutationResolver) CreateCustomer(ctx context.Context, input ent.CreateCustomerInput) (*model.CustomerPayload, error) {
+	ctx = r.clocked(ctx)
 	p := &model.CustomerPayload{}
 	var err error
 	p.Customer, err = r.ent(ctx).Customer.Create().SetInput(input).Save(ctx)
@@ -136,6 +137,7 @@ func (r *mutationResolver) CreateCustomer(ctx context.Context, input ent.CreateC
 
 // UpdateCustomer is the resolver for the updateCustomer field.
 func (r *mutationResolver) UpdateCustomer(ctx context.Context, id string, input ent.UpdateCustomerInput) (*model.CustomerPayload, error) {
+	ctx = r.clocked(ctx)
 	p := &model.CustomerPayload{}
 	var err error
 	p.Customer, err = r.ent(ctx).Customer.UpdateOneID(id).SetInput(input).Save(ctx)
@@ -144,6 +146,7 @@ func (r *mutationResolver) UpdateCustomer(ctx context.Context, id string, input 
 
 // DeleteCustomer is the resolver for the deleteCustomer field.
 func (r *mutationResolver) DeleteCustomer(ctx context.Context, id string) (*model.DeletePayload, error) {
+	ctx = r.clocked(ctx)
 	p := &model.DeletePayload{}
 	err := r.ent(ctx).Customer.DeleteOneID(id).Exec(ctx)
 	if err == nil {
@@ -154,6 +157,7 @@ func (r *mutationResolver) DeleteCustomer(ctx context.Context, id string) (*mode
 
 // MergeCustomerMetadata is the resolver for the mergeCustomerMetadata field.
 func (r *mutationResolver) MergeCustomerMetadata(ctx context.Context, id string, metadata map[string]any) (*model.CustomerPayload, error) {
+	ctx = r.clocked(ctx)
 	p := &model.CustomerPayload{}
 	c := r.ent(ctx)
 	cur, err := lock(r.Resolver, c.Customer.Query().Where(customer.ID(id))).Only(ctx)
@@ -165,6 +169,7 @@ func (r *mutationResolver) MergeCustomerMetadata(ctx context.Context, id string,
 
 // CreateCustomerGroup is the resolver for the createCustomerGroup field.
 func (r *mutationResolver) CreateCustomerGroup(ctx context.Context, input ent.CreateCustomerGroupInput) (*model.CustomerGroupPayload, error) {
+	ctx = r.clocked(ctx)
 	p := &model.CustomerGroupPayload{}
 	var err error
 	p.CustomerGroup, err = r.ent(ctx).CustomerGroup.Create().SetInput(input).Save(ctx)
@@ -173,6 +178,7 @@ func (r *mutationResolver) CreateCustomerGroup(ctx context.Context, input ent.Cr
 
 // UpdateCustomerGroup is the resolver for the updateCustomerGroup field.
 func (r *mutationResolver) UpdateCustomerGroup(ctx context.Context, id string, input ent.UpdateCustomerGroupInput) (*model.CustomerGroupPayload, error) {
+	ctx = r.clocked(ctx)
 	p := &model.CustomerGroupPayload{}
 	var err error
 	p.CustomerGroup, err = r.ent(ctx).CustomerGroup.UpdateOneID(id).SetInput(input).Save(ctx)
@@ -181,6 +187,7 @@ func (r *mutationResolver) UpdateCustomerGroup(ctx context.Context, id string, i
 
 // DeleteCustomerGroup is the resolver for the deleteCustomerGroup field.
 func (r *mutationResolver) DeleteCustomerGroup(ctx context.Context, id string) (*model.DeletePayload, error) {
+	ctx = r.clocked(ctx)
 	p := &model.DeletePayload{}
 	err := r.ent(ctx).CustomerGroup.DeleteOneID(id).Exec(ctx)
 	if err == nil {
@@ -191,6 +198,7 @@ func (r *mutationResolver) DeleteCustomerGroup(ctx context.Context, id string) (
 
 // MergeCustomerGroupMetadata is the resolver for the mergeCustomerGroupMetadata field.
 func (r *mutationResolver) MergeCustomerGroupMetadata(ctx context.Context, id string, metadata map[string]any) (*model.CustomerGroupPayload, error) {
+	ctx = r.clocked(ctx)
 	p := &model.CustomerGroupPayload{}
 	c := r.ent(ctx)
 	cur, err := lock(r.Resolver, c.CustomerGroup.Query().Where(customergroup.ID(id))).Only(ctx)
@@ -202,6 +210,7 @@ func (r *mutationResolver) MergeCustomerGroupMetadata(ctx context.Context, id st
 
 // CreateAddress is the resolver for the createAddress field.
 func (r *mutationResolver) CreateAddress(ctx context.Context, input ent.CreateAddressInput) (*model.AddressPayload, error) {
+	ctx = r.clocked(ctx)
 	p := &model.AddressPayload{}
 	var err error
 	p.Address, err = r.ent(ctx).Address.Create().SetInput(input).Save(ctx)
@@ -210,6 +219,7 @@ func (r *mutationResolver) CreateAddress(ctx context.Context, input ent.CreateAd
 
 // UpdateAddress is the resolver for the updateAddress field.
 func (r *mutationResolver) UpdateAddress(ctx context.Context, id string, input ent.UpdateAddressInput) (*model.AddressPayload, error) {
+	ctx = r.clocked(ctx)
 	p := &model.AddressPayload{}
 	var err error
 	p.Address, err = r.ent(ctx).Address.UpdateOneID(id).SetInput(input).Save(ctx)
@@ -218,6 +228,7 @@ func (r *mutationResolver) UpdateAddress(ctx context.Context, id string, input e
 
 // DeleteAddress is the resolver for the deleteAddress field.
 func (r *mutationResolver) DeleteAddress(ctx context.Context, id string) (*model.DeletePayload, error) {
+	ctx = r.clocked(ctx)
 	p := &model.DeletePayload{}
 	err := r.ent(ctx).Address.DeleteOneID(id).Exec(ctx)
 	if err == nil {
@@ -228,6 +239,7 @@ func (r *mutationResolver) DeleteAddress(ctx context.Context, id string) (*model
 
 // CreateCustomerAddress is the resolver for the createCustomerAddress field.
 func (r *mutationResolver) CreateCustomerAddress(ctx context.Context, input ent.CreateCustomerAddressInput) (*model.CustomerAddressPayload, error) {
+	ctx = r.clocked(ctx)
 	p := &model.CustomerAddressPayload{}
 	var err error
 	p.CustomerAddress, err = r.ent(ctx).CustomerAddress.Create().SetInput(input).Save(ctx)
@@ -236,6 +248,7 @@ func (r *mutationResolver) CreateCustomerAddress(ctx context.Context, input ent.
 
 // UpdateCustomerAddress is the resolver for the updateCustomerAddress field.
 func (r *mutationResolver) UpdateCustomerAddress(ctx context.Context, id string, input ent.UpdateCustomerAddressInput) (*model.CustomerAddressPayload, error) {
+	ctx = r.clocked(ctx)
 	p := &model.CustomerAddressPayload{}
 	var err error
 	p.CustomerAddress, err = r.ent(ctx).CustomerAddress.UpdateOneID(id).SetInput(input).Save(ctx)
@@ -244,6 +257,7 @@ func (r *mutationResolver) UpdateCustomerAddress(ctx context.Context, id string,
 
 // DeleteCustomerAddress is the resolver for the deleteCustomerAddress field.
 func (r *mutationResolver) DeleteCustomerAddress(ctx context.Context, id string) (*model.DeletePayload, error) {
+	ctx = r.clocked(ctx)
 	p := &model.DeletePayload{}
 	err := r.ent(ctx).CustomerAddress.DeleteOneID(id).Exec(ctx)
 	if err == nil {
@@ -254,6 +268,7 @@ func (r *mutationResolver) DeleteCustomerAddress(ctx context.Context, id string)
 
 // CreateCustomerPaymentSource is the resolver for the createCustomerPaymentSource field.
 func (r *mutationResolver) CreateCustomerPaymentSource(ctx context.Context, input ent.CreateCustomerPaymentSourceInput) (*model.CustomerPaymentSourcePayload, error) {
+	ctx = r.clocked(ctx)
 	p := &model.CustomerPaymentSourcePayload{}
 	var err error
 	p.CustomerPaymentSource, err = r.ent(ctx).CustomerPaymentSource.Create().SetInput(input).Save(ctx)
@@ -262,6 +277,7 @@ func (r *mutationResolver) CreateCustomerPaymentSource(ctx context.Context, inpu
 
 // UpdateCustomerPaymentSource is the resolver for the updateCustomerPaymentSource field.
 func (r *mutationResolver) UpdateCustomerPaymentSource(ctx context.Context, id string, input ent.UpdateCustomerPaymentSourceInput) (*model.CustomerPaymentSourcePayload, error) {
+	ctx = r.clocked(ctx)
 	p := &model.CustomerPaymentSourcePayload{}
 	var err error
 	p.CustomerPaymentSource, err = r.ent(ctx).CustomerPaymentSource.UpdateOneID(id).SetInput(input).Save(ctx)
@@ -270,6 +286,7 @@ func (r *mutationResolver) UpdateCustomerPaymentSource(ctx context.Context, id s
 
 // DeleteCustomerPaymentSource is the resolver for the deleteCustomerPaymentSource field.
 func (r *mutationResolver) DeleteCustomerPaymentSource(ctx context.Context, id string) (*model.DeletePayload, error) {
+	ctx = r.clocked(ctx)
 	p := &model.DeletePayload{}
 	err := r.ent(ctx).CustomerPaymentSource.DeleteOneID(id).Exec(ctx)
 	if err == nil {
@@ -280,6 +297,7 @@ func (r *mutationResolver) DeleteCustomerPaymentSource(ctx context.Context, id s
 
 // CreateCustomerSubscription is the resolver for the createCustomerSubscription field.
 func (r *mutationResolver) CreateCustomerSubscription(ctx context.Context, input ent.CreateCustomerSubscriptionInput) (*model.CustomerSubscriptionPayload, error) {
+	ctx = r.clocked(ctx)
 	p := &model.CustomerSubscriptionPayload{}
 	var err error
 	p.CustomerSubscription, err = r.ent(ctx).CustomerSubscription.Create().SetInput(input).Save(ctx)
@@ -288,6 +306,7 @@ func (r *mutationResolver) CreateCustomerSubscription(ctx context.Context, input
 
 // UpdateCustomerSubscription is the resolver for the updateCustomerSubscription field.
 func (r *mutationResolver) UpdateCustomerSubscription(ctx context.Context, id string, input ent.UpdateCustomerSubscriptionInput) (*model.CustomerSubscriptionPayload, error) {
+	ctx = r.clocked(ctx)
 	p := &model.CustomerSubscriptionPayload{}
 	var err error
 	p.CustomerSubscription, err = r.ent(ctx).CustomerSubscription.UpdateOneID(id).SetInput(input).Save(ctx)
@@ -296,6 +315,7 @@ func (r *mutationResolver) UpdateCustomerSubscription(ctx context.Context, id st
 
 // DeleteCustomerSubscription is the resolver for the deleteCustomerSubscription field.
 func (r *mutationResolver) DeleteCustomerSubscription(ctx context.Context, id string) (*model.DeletePayload, error) {
+	ctx = r.clocked(ctx)
 	p := &model.DeletePayload{}
 	err := r.ent(ctx).CustomerSubscription.DeleteOneID(id).Exec(ctx)
 	if err == nil {
@@ -306,6 +326,7 @@ func (r *mutationResolver) DeleteCustomerSubscription(ctx context.Context, id st
 
 // CreateAttachment is the resolver for the createAttachment field.
 func (r *mutationResolver) CreateAttachment(ctx context.Context, input ent.CreateAttachmentInput) (*model.AttachmentPayload, error) {
+	ctx = r.clocked(ctx)
 	p := &model.AttachmentPayload{}
 	var err error
 	p.Attachment, err = r.ent(ctx).Attachment.Create().SetInput(input).Save(ctx)
@@ -314,6 +335,7 @@ func (r *mutationResolver) CreateAttachment(ctx context.Context, input ent.Creat
 
 // UpdateAttachment is the resolver for the updateAttachment field.
 func (r *mutationResolver) UpdateAttachment(ctx context.Context, id string, input ent.UpdateAttachmentInput) (*model.AttachmentPayload, error) {
+	ctx = r.clocked(ctx)
 	p := &model.AttachmentPayload{}
 	var err error
 	p.Attachment, err = r.ent(ctx).Attachment.UpdateOneID(id).SetInput(input).Save(ctx)
@@ -322,6 +344,7 @@ func (r *mutationResolver) UpdateAttachment(ctx context.Context, id string, inpu
 
 // DeleteAttachment is the resolver for the deleteAttachment field.
 func (r *mutationResolver) DeleteAttachment(ctx context.Context, id string) (*model.DeletePayload, error) {
+	ctx = r.clocked(ctx)
 	p := &model.DeletePayload{}
 	err := r.ent(ctx).Attachment.DeleteOneID(id).Exec(ctx)
 	if err == nil {
@@ -332,6 +355,7 @@ func (r *mutationResolver) DeleteAttachment(ctx context.Context, id string) (*mo
 
 // CreateOrder is the resolver for the createOrder field.
 func (r *mutationResolver) CreateOrder(ctx context.Context, input ent.CreateOrderInput) (*model.OrderPayload, error) {
+	ctx = r.clocked(ctx)
 	p := &model.OrderPayload{}
 	var err error
 	p.Order, err = r.ent(ctx).Order.Create().SetInput(input).Save(ctx)
@@ -340,6 +364,7 @@ func (r *mutationResolver) CreateOrder(ctx context.Context, input ent.CreateOrde
 
 // UpdateOrder is the resolver for the updateOrder field.
 func (r *mutationResolver) UpdateOrder(ctx context.Context, id string, input ent.UpdateOrderInput) (*model.OrderPayload, error) {
+	ctx = r.clocked(ctx)
 	p := &model.OrderPayload{}
 	var err error
 	p.Order, err = r.ent(ctx).Order.UpdateOneID(id).SetInput(input).Save(ctx)
@@ -348,6 +373,7 @@ func (r *mutationResolver) UpdateOrder(ctx context.Context, id string, input ent
 
 // DeleteOrder is the resolver for the deleteOrder field.
 func (r *mutationResolver) DeleteOrder(ctx context.Context, id string) (*model.DeletePayload, error) {
+	ctx = r.clocked(ctx)
 	p := &model.DeletePayload{}
 	err := r.ent(ctx).Order.DeleteOneID(id).Exec(ctx)
 	if err == nil {
@@ -358,6 +384,7 @@ func (r *mutationResolver) DeleteOrder(ctx context.Context, id string) (*model.D
 
 // MergeOrderMetadata is the resolver for the mergeOrderMetadata field.
 func (r *mutationResolver) MergeOrderMetadata(ctx context.Context, id string, metadata map[string]any) (*model.OrderPayload, error) {
+	ctx = r.clocked(ctx)
 	p := &model.OrderPayload{}
 	c := r.ent(ctx)
 	cur, err := lock(r.Resolver, c.Order.Query().Where(order.ID(id))).Only(ctx)
@@ -369,6 +396,7 @@ func (r *mutationResolver) MergeOrderMetadata(ctx context.Context, id string, me
 
 // CreateReturn is the resolver for the createReturn field.
 func (r *mutationResolver) CreateReturn(ctx context.Context, input ent.CreateReturnInput) (*model.ReturnPayload, error) {
+	ctx = r.clocked(ctx)
 	p := &model.ReturnPayload{}
 	var err error
 	p.Return, err = r.ent(ctx).OrderReturn.Create().SetInput(input).Save(ctx)
@@ -377,6 +405,7 @@ func (r *mutationResolver) CreateReturn(ctx context.Context, input ent.CreateRet
 
 // UpdateReturn is the resolver for the updateReturn field.
 func (r *mutationResolver) UpdateReturn(ctx context.Context, id string, input ent.UpdateReturnInput) (*model.ReturnPayload, error) {
+	ctx = r.clocked(ctx)
 	p := &model.ReturnPayload{}
 	var err error
 	p.Return, err = r.ent(ctx).OrderReturn.UpdateOneID(id).SetInput(input).Save(ctx)
@@ -385,6 +414,7 @@ func (r *mutationResolver) UpdateReturn(ctx context.Context, id string, input en
 
 // DeleteReturn is the resolver for the deleteReturn field.
 func (r *mutationResolver) DeleteReturn(ctx context.Context, id string) (*model.DeletePayload, error) {
+	ctx = r.clocked(ctx)
 	p := &model.DeletePayload{}
 	err := r.ent(ctx).OrderReturn.DeleteOneID(id).Exec(ctx)
 	if err == nil {
@@ -395,6 +425,7 @@ func (r *mutationResolver) DeleteReturn(ctx context.Context, id string) (*model.
 
 // CreateOrderSubscription is the resolver for the createOrderSubscription field.
 func (r *mutationResolver) CreateOrderSubscription(ctx context.Context, input ent.CreateOrderSubscriptionInput) (*model.OrderSubscriptionPayload, error) {
+	ctx = r.clocked(ctx)
 	p := &model.OrderSubscriptionPayload{}
 	var err error
 	p.OrderSubscription, err = r.ent(ctx).OrderSubscription.Create().SetInput(input).Save(ctx)
@@ -403,6 +434,7 @@ func (r *mutationResolver) CreateOrderSubscription(ctx context.Context, input en
 
 // UpdateOrderSubscription is the resolver for the updateOrderSubscription field.
 func (r *mutationResolver) UpdateOrderSubscription(ctx context.Context, id string, input ent.UpdateOrderSubscriptionInput) (*model.OrderSubscriptionPayload, error) {
+	ctx = r.clocked(ctx)
 	p := &model.OrderSubscriptionPayload{}
 	var err error
 	p.OrderSubscription, err = r.ent(ctx).OrderSubscription.UpdateOneID(id).SetInput(input).Save(ctx)
@@ -411,6 +443,7 @@ func (r *mutationResolver) UpdateOrderSubscription(ctx context.Context, id strin
 
 // MarkOrderPending is the resolver for the markOrderPending field.
 func (r *mutationResolver) MarkOrderPending(ctx context.Context, id string) (*model.OrderPayload, error) {
+	ctx = r.clocked(ctx)
 	p := &model.OrderPayload{}
 	var err error
 	p.Order, err = r.ent(ctx).Order.UpdateOneID(id).SetStatus(order.StatusPENDING).Save(ctx)
@@ -419,6 +452,7 @@ func (r *mutationResolver) MarkOrderPending(ctx context.Context, id string) (*mo
 
 // PlaceOrder is the resolver for the placeOrder field.
 func (r *mutationResolver) PlaceOrder(ctx context.Context, id string) (*model.OrderPayload, error) {
+	ctx = r.clocked(ctx)
 	p := &model.OrderPayload{}
 	var err error
 	p.Order, err = r.ent(ctx).Order.UpdateOneID(id).SetStatus(order.StatusPLACED).Save(ctx)
@@ -427,6 +461,7 @@ func (r *mutationResolver) PlaceOrder(ctx context.Context, id string) (*model.Or
 
 // ApproveOrder is the resolver for the approveOrder field.
 func (r *mutationResolver) ApproveOrder(ctx context.Context, id string) (*model.OrderPayload, error) {
+	ctx = r.clocked(ctx)
 	p := &model.OrderPayload{}
 	var err error
 	p.Order, err = r.ent(ctx).Order.UpdateOneID(id).SetStatus(order.StatusAPPROVED).Save(ctx)
@@ -435,6 +470,7 @@ func (r *mutationResolver) ApproveOrder(ctx context.Context, id string) (*model.
 
 // CancelOrder is the resolver for the cancelOrder field.
 func (r *mutationResolver) CancelOrder(ctx context.Context, id string) (*model.OrderPayload, error) {
+	ctx = r.clocked(ctx)
 	p := &model.OrderPayload{}
 	var err error
 	p.Order, err = r.ent(ctx).Order.UpdateOneID(id).SetStatus(order.StatusCANCELLED).Save(ctx)
@@ -443,6 +479,7 @@ func (r *mutationResolver) CancelOrder(ctx context.Context, id string) (*model.O
 
 // StartFulfillingOrder is the resolver for the startFulfillingOrder field.
 func (r *mutationResolver) StartFulfillingOrder(ctx context.Context, id string) (*model.OrderPayload, error) {
+	ctx = r.clocked(ctx)
 	p := &model.OrderPayload{}
 	var err error
 	p.Order, err = r.ent(ctx).Order.UpdateOneID(id).SetFulfillmentStatus(order.FulfillmentStatusIN_PROGRESS).Save(ctx)
@@ -451,6 +488,7 @@ func (r *mutationResolver) StartFulfillingOrder(ctx context.Context, id string) 
 
 // FulfillOrder is the resolver for the fulfillOrder field.
 func (r *mutationResolver) FulfillOrder(ctx context.Context, id string) (*model.OrderPayload, error) {
+	ctx = r.clocked(ctx)
 	p := &model.OrderPayload{}
 	var err error
 	p.Order, err = r.ent(ctx).Order.UpdateOneID(id).SetFulfillmentStatus(order.FulfillmentStatusFULFILLED).Save(ctx)
@@ -459,6 +497,7 @@ func (r *mutationResolver) FulfillOrder(ctx context.Context, id string) (*model.
 
 // RequestReturn is the resolver for the requestReturn field.
 func (r *mutationResolver) RequestReturn(ctx context.Context, id string) (*model.ReturnPayload, error) {
+	ctx = r.clocked(ctx)
 	p := &model.ReturnPayload{}
 	var err error
 	p.Return, err = r.ent(ctx).OrderReturn.UpdateOneID(id).SetStatus(orderreturn.StatusREQUESTED).Save(ctx)
@@ -467,6 +506,7 @@ func (r *mutationResolver) RequestReturn(ctx context.Context, id string) (*model
 
 // ApproveReturn is the resolver for the approveReturn field.
 func (r *mutationResolver) ApproveReturn(ctx context.Context, id string) (*model.ReturnPayload, error) {
+	ctx = r.clocked(ctx)
 	p := &model.ReturnPayload{}
 	var err error
 	p.Return, err = r.ent(ctx).OrderReturn.UpdateOneID(id).SetStatus(orderreturn.StatusAPPROVED).Save(ctx)
@@ -475,6 +515,7 @@ func (r *mutationResolver) ApproveReturn(ctx context.Context, id string) (*model
 
 // CancelReturn is the resolver for the cancelReturn field.
 func (r *mutationResolver) CancelReturn(ctx context.Context, id string) (*model.ReturnPayload, error) {
+	ctx = r.clocked(ctx)
 	p := &model.ReturnPayload{}
 	var err error
 	p.Return, err = r.ent(ctx).OrderReturn.UpdateOneID(id).SetStatus(orderreturn.StatusCANCELLED).Save(ctx)
@@ -483,6 +524,7 @@ func (r *mutationResolver) CancelReturn(ctx context.Context, id string) (*model.
 
 // ShipReturn is the resolver for the shipReturn field.
 func (r *mutationResolver) ShipReturn(ctx context.Context, id string) (*model.ReturnPayload, error) {
+	ctx = r.clocked(ctx)
 	p := &model.ReturnPayload{}
 	var err error
 	p.Return, err = r.ent(ctx).OrderReturn.UpdateOneID(id).SetStatus(orderreturn.StatusSHIPPED).Save(ctx)
@@ -491,6 +533,7 @@ func (r *mutationResolver) ShipReturn(ctx context.Context, id string) (*model.Re
 
 // ReceiveReturn is the resolver for the receiveReturn field.
 func (r *mutationResolver) ReceiveReturn(ctx context.Context, id string) (*model.ReturnPayload, error) {
+	ctx = r.clocked(ctx)
 	p := &model.ReturnPayload{}
 	var err error
 	p.Return, err = r.ent(ctx).OrderReturn.UpdateOneID(id).SetStatus(orderreturn.StatusRECEIVED).Save(ctx)
@@ -499,6 +542,7 @@ func (r *mutationResolver) ReceiveReturn(ctx context.Context, id string) (*model
 
 // RejectReturn is the resolver for the rejectReturn field.
 func (r *mutationResolver) RejectReturn(ctx context.Context, id string) (*model.ReturnPayload, error) {
+	ctx = r.clocked(ctx)
 	p := &model.ReturnPayload{}
 	var err error
 	p.Return, err = r.ent(ctx).OrderReturn.UpdateOneID(id).SetStatus(orderreturn.StatusREJECTED).Save(ctx)
@@ -507,6 +551,7 @@ func (r *mutationResolver) RejectReturn(ctx context.Context, id string) (*model.
 
 // RefundReturn is the resolver for the refundReturn field.
 func (r *mutationResolver) RefundReturn(ctx context.Context, id string) (*model.ReturnPayload, error) {
+	ctx = r.clocked(ctx)
 	p := &model.ReturnPayload{}
 	var err error
 	p.Return, err = r.ent(ctx).OrderReturn.UpdateOneID(id).SetStatus(orderreturn.StatusREFUNDED).Save(ctx)
@@ -515,6 +560,7 @@ func (r *mutationResolver) RefundReturn(ctx context.Context, id string) (*model.
 
 // ActivateOrderSubscription is the resolver for the activateOrderSubscription field.
 func (r *mutationResolver) ActivateOrderSubscription(ctx context.Context, id string) (*model.OrderSubscriptionPayload, error) {
+	ctx = r.clocked(ctx)
 	p := &model.OrderSubscriptionPayload{}
 	var err error
 	p.OrderSubscription, err = r.ent(ctx).OrderSubscription.UpdateOneID(id).SetStatus(ordersubscription.StatusACTIVE).Save(ctx)
@@ -523,6 +569,7 @@ func (r *mutationResolver) ActivateOrderSubscription(ctx context.Context, id str
 
 // DeactivateOrderSubscription is the resolver for the deactivateOrderSubscription field.
 func (r *mutationResolver) DeactivateOrderSubscription(ctx context.Context, id string) (*model.OrderSubscriptionPayload, error) {
+	ctx = r.clocked(ctx)
 	p := &model.OrderSubscriptionPayload{}
 	var err error
 	p.OrderSubscription, err = r.ent(ctx).OrderSubscription.UpdateOneID(id).SetStatus(ordersubscription.StatusINACTIVE).Save(ctx)
@@ -531,6 +578,7 @@ func (r *mutationResolver) DeactivateOrderSubscription(ctx context.Context, id s
 
 // CancelOrderSubscription is the resolver for the cancelOrderSubscription field.
 func (r *mutationResolver) CancelOrderSubscription(ctx context.Context, id string) (*model.OrderSubscriptionPayload, error) {
+	ctx = r.clocked(ctx)
 	p := &model.OrderSubscriptionPayload{}
 	var err error
 	p.OrderSubscription, err = r.ent(ctx).OrderSubscription.UpdateOneID(id).SetStatus(ordersubscription.StatusCANCELLED).Save(ctx)
@@ -539,8 +587,9 @@ func (r *mutationResolver) CancelOrderSubscription(ctx context.Context, id strin
 
 // CreateCustomerPasswordReset is the resolver for the createCustomerPasswordReset field.
 func (r *mutationResolver) CreateCustomerPasswordReset(ctx context.Context, customerEmail string) (*model.CreateCustomerPasswordResetPayload, error) {
+	ctx = r.clocked(ctx)
 	p := &model.CreateCustomerPasswordResetPayload{}
-	reset, token, err := account.CreatePasswordReset(ctx, r.ent(ctx), customerEmail, r.now())
+	reset, token, err := account.CreatePasswordReset(ctx, r.ent(ctx), customerEmail)
 	if err == nil {
 		p.CustomerPasswordReset, p.ResetPasswordToken = reset, token
 	}
@@ -549,9 +598,10 @@ func (r *mutationResolver) CreateCustomerPasswordReset(ctx context.Context, cust
 
 // ResetCustomerPassword is the resolver for the resetCustomerPassword field.
 func (r *mutationResolver) ResetCustomerPassword(ctx context.Context, id string, token string, password string) (*model.CustomerPasswordResetPayload, error) {
+	ctx = r.clocked(ctx)
 	p := &model.CustomerPasswordResetPayload{}
 	var err error
-	p.CustomerPasswordReset, err = account.ResetPassword(ctx, r.ent(ctx), id, token, password, r.now())
+	p.CustomerPasswordReset, err = account.ResetPassword(ctx, r.ent(ctx), id, token, password)
 	return respond(ctx, p, &p.UserErrors, err)
 }
 
@@ -582,7 +632,7 @@ func (r *orderResolver) FormattedTotalAmount(ctx context.Context, obj *ent.Order
 
 // Links is the resolver for the links field.
 func (r *orderResolver) Links(ctx context.Context, obj *ent.Order) (*model.Links, error) {
-	return r.links("orders", obj.ID), nil
+	return r.links(obj.ID), nil
 }
 
 // Events is the resolver for the events field.
@@ -592,7 +642,7 @@ func (r *orderResolver) Events(ctx context.Context, obj *ent.Order, after *entgq
 
 // Links is the resolver for the links field.
 func (r *orderSubscriptionResolver) Links(ctx context.Context, obj *ent.OrderSubscription) (*model.Links, error) {
-	return r.links("order_subscriptions", obj.ID), nil
+	return r.links(obj.ID), nil
 }
 
 // Events is the resolver for the events field.
@@ -617,7 +667,7 @@ func (r *returnResolver) FormattedEstimatedRefundAmount(ctx context.Context, obj
 
 // Links is the resolver for the links field.
 func (r *returnResolver) Links(ctx context.Context, obj *ent.OrderReturn) (*model.Links, error) {
-	return r.links("returns", obj.ID), nil
+	return r.links(obj.ID), nil
 }
 
 // Events is the resolver for the events field.

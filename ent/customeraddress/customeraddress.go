@@ -5,7 +5,6 @@ package customeraddress
 import (
 	"clientele/internal/viewer"
 	"fmt"
-	"time"
 
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
@@ -88,15 +87,9 @@ func ValidColumn(column string) bool {
 //
 //	import _ "clientele/ent/runtime"
 var (
-	Hooks        [5]ent.Hook
+	Hooks        [7]ent.Hook
 	Interceptors [1]ent.Interceptor
 	Policy       ent.Policy
-	// DefaultCreatedAt holds the default value on creation for the "created_at" field.
-	DefaultCreatedAt func() time.Time
-	// DefaultUpdatedAt holds the default value on creation for the "updated_at" field.
-	DefaultUpdatedAt func() time.Time
-	// UpdateDefaultUpdatedAt holds the default value on update for the "updated_at" field.
-	UpdateDefaultUpdatedAt func() time.Time
 	// ReferenceValidator is a validator for the "reference" field. It is called by the builders before save.
 	ReferenceValidator func(string) error
 	// ReferenceOriginValidator is a validator for the "reference_origin" field. It is called by the builders before save.

@@ -5,7 +5,6 @@ package customergroup
 import (
 	"clientele/internal/viewer"
 	"fmt"
-	"time"
 
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
@@ -85,15 +84,9 @@ func ValidColumn(column string) bool {
 //
 //	import _ "clientele/ent/runtime"
 var (
-	Hooks        [4]ent.Hook
+	Hooks        [6]ent.Hook
 	Interceptors [1]ent.Interceptor
 	Policy       ent.Policy
-	// DefaultCreatedAt holds the default value on creation for the "created_at" field.
-	DefaultCreatedAt func() time.Time
-	// DefaultUpdatedAt holds the default value on creation for the "updated_at" field.
-	DefaultUpdatedAt func() time.Time
-	// UpdateDefaultUpdatedAt holds the default value on update for the "updated_at" field.
-	UpdateDefaultUpdatedAt func() time.Time
 	// ReferenceValidator is a validator for the "reference" field. It is called by the builders before save.
 	ReferenceValidator func(string) error
 	// ReferenceOriginValidator is a validator for the "reference_origin" field. It is called by the builders before save.

@@ -50,7 +50,11 @@ func init() {
 
 	address.Hooks[3] = addressMixinHooks0[2]
 
-	address.Hooks[4] = addressHooks[0]
+	address.Hooks[4] = addressMixinHooks0[3]
+
+	address.Hooks[5] = addressMixinHooks0[4]
+
+	address.Hooks[6] = addressHooks[0]
 	addressMixinInters0 := addressMixin[0].Interceptors()
 	address.Interceptors[0] = addressMixinInters0[0]
 	addressMixinFields0 := addressMixin[0].Fields()
@@ -59,24 +63,42 @@ func init() {
 	_ = addressMixinFields1
 	addressFields := schema.Address{}.Fields()
 	_ = addressFields
-	// addressDescCreatedAt is the schema descriptor for created_at field.
-	addressDescCreatedAt := addressMixinFields0[2].Descriptor()
-	// address.DefaultCreatedAt holds the default value on creation for the created_at field.
-	address.DefaultCreatedAt = addressDescCreatedAt.Default.(func() time.Time)
-	// addressDescUpdatedAt is the schema descriptor for updated_at field.
-	addressDescUpdatedAt := addressMixinFields0[3].Descriptor()
-	// address.DefaultUpdatedAt holds the default value on creation for the updated_at field.
-	address.DefaultUpdatedAt = addressDescUpdatedAt.Default.(func() time.Time)
-	// address.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
-	address.UpdateDefaultUpdatedAt = addressDescUpdatedAt.UpdateDefault.(func() time.Time)
 	// addressDescReference is the schema descriptor for reference field.
 	addressDescReference := addressMixinFields1[0].Descriptor()
 	// address.ReferenceValidator is a validator for the "reference" field. It is called by the builders before save.
-	address.ReferenceValidator = addressDescReference.Validators[0].(func(string) error)
+	address.ReferenceValidator = func() func(string) error {
+		validators := addressDescReference.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(reference string) error {
+			for _, fn := range fns {
+				if err := fn(reference); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	// addressDescReferenceOrigin is the schema descriptor for reference_origin field.
 	addressDescReferenceOrigin := addressMixinFields1[1].Descriptor()
 	// address.ReferenceOriginValidator is a validator for the "reference_origin" field. It is called by the builders before save.
-	address.ReferenceOriginValidator = addressDescReferenceOrigin.Validators[0].(func(string) error)
+	address.ReferenceOriginValidator = func() func(string) error {
+		validators := addressDescReferenceOrigin.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(reference_origin string) error {
+			for _, fn := range fns {
+				if err := fn(reference_origin); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	// addressDescMetadata is the schema descriptor for metadata field.
 	addressDescMetadata := addressMixinFields1[2].Descriptor()
 	// address.DefaultMetadata holds the default value on creation for the metadata field.
@@ -88,15 +110,57 @@ func init() {
 	// addressDescFirstName is the schema descriptor for first_name field.
 	addressDescFirstName := addressFields[1].Descriptor()
 	// address.FirstNameValidator is a validator for the "first_name" field. It is called by the builders before save.
-	address.FirstNameValidator = addressDescFirstName.Validators[0].(func(string) error)
+	address.FirstNameValidator = func() func(string) error {
+		validators := addressDescFirstName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(first_name string) error {
+			for _, fn := range fns {
+				if err := fn(first_name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	// addressDescLastName is the schema descriptor for last_name field.
 	addressDescLastName := addressFields[2].Descriptor()
 	// address.LastNameValidator is a validator for the "last_name" field. It is called by the builders before save.
-	address.LastNameValidator = addressDescLastName.Validators[0].(func(string) error)
+	address.LastNameValidator = func() func(string) error {
+		validators := addressDescLastName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(last_name string) error {
+			for _, fn := range fns {
+				if err := fn(last_name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	// addressDescCompany is the schema descriptor for company field.
 	addressDescCompany := addressFields[3].Descriptor()
 	// address.CompanyValidator is a validator for the "company" field. It is called by the builders before save.
-	address.CompanyValidator = addressDescCompany.Validators[0].(func(string) error)
+	address.CompanyValidator = func() func(string) error {
+		validators := addressDescCompany.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(company string) error {
+			for _, fn := range fns {
+				if err := fn(company); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	// addressDescLine1 is the schema descriptor for line_1 field.
 	addressDescLine1 := addressFields[4].Descriptor()
 	// address.Line1Validator is a validator for the "line_1" field. It is called by the builders before save.
@@ -105,6 +169,7 @@ func init() {
 		fns := [...]func(string) error{
 			validators[0].(func(string) error),
 			validators[1].(func(string) error),
+			validators[2].(func(string) error),
 		}
 		return func(line_1 string) error {
 			for _, fn := range fns {
@@ -118,7 +183,21 @@ func init() {
 	// addressDescLine2 is the schema descriptor for line_2 field.
 	addressDescLine2 := addressFields[5].Descriptor()
 	// address.Line2Validator is a validator for the "line_2" field. It is called by the builders before save.
-	address.Line2Validator = addressDescLine2.Validators[0].(func(string) error)
+	address.Line2Validator = func() func(string) error {
+		validators := addressDescLine2.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(line_2 string) error {
+			for _, fn := range fns {
+				if err := fn(line_2); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	// addressDescCity is the schema descriptor for city field.
 	addressDescCity := addressFields[6].Descriptor()
 	// address.CityValidator is a validator for the "city" field. It is called by the builders before save.
@@ -127,6 +206,7 @@ func init() {
 		fns := [...]func(string) error{
 			validators[0].(func(string) error),
 			validators[1].(func(string) error),
+			validators[2].(func(string) error),
 		}
 		return func(city string) error {
 			for _, fn := range fns {
@@ -140,11 +220,39 @@ func init() {
 	// addressDescZipCode is the schema descriptor for zip_code field.
 	addressDescZipCode := addressFields[7].Descriptor()
 	// address.ZipCodeValidator is a validator for the "zip_code" field. It is called by the builders before save.
-	address.ZipCodeValidator = addressDescZipCode.Validators[0].(func(string) error)
+	address.ZipCodeValidator = func() func(string) error {
+		validators := addressDescZipCode.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(zip_code string) error {
+			for _, fn := range fns {
+				if err := fn(zip_code); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	// addressDescStateCode is the schema descriptor for state_code field.
 	addressDescStateCode := addressFields[8].Descriptor()
 	// address.StateCodeValidator is a validator for the "state_code" field. It is called by the builders before save.
-	address.StateCodeValidator = addressDescStateCode.Validators[0].(func(string) error)
+	address.StateCodeValidator = func() func(string) error {
+		validators := addressDescStateCode.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(state_code string) error {
+			for _, fn := range fns {
+				if err := fn(state_code); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	// addressDescCountryCode is the schema descriptor for country_code field.
 	addressDescCountryCode := addressFields[9].Descriptor()
 	// address.CountryCodeValidator is a validator for the "country_code" field. It is called by the builders before save.
@@ -157,6 +265,7 @@ func init() {
 		fns := [...]func(string) error{
 			validators[0].(func(string) error),
 			validators[1].(func(string) error),
+			validators[2].(func(string) error),
 		}
 		return func(phone string) error {
 			for _, fn := range fns {
@@ -175,6 +284,7 @@ func init() {
 		fns := [...]func(string) error{
 			validators[0].(func(string) error),
 			validators[1].(func(string) error),
+			validators[2].(func(string) error),
 		}
 		return func(email string) error {
 			for _, fn := range fns {
@@ -188,7 +298,21 @@ func init() {
 	// addressDescNotes is the schema descriptor for notes field.
 	addressDescNotes := addressFields[12].Descriptor()
 	// address.NotesValidator is a validator for the "notes" field. It is called by the builders before save.
-	address.NotesValidator = addressDescNotes.Validators[0].(func(string) error)
+	address.NotesValidator = func() func(string) error {
+		validators := addressDescNotes.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(notes string) error {
+			for _, fn := range fns {
+				if err := fn(notes); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	// addressDescLat is the schema descriptor for lat field.
 	addressDescLat := addressFields[13].Descriptor()
 	// address.LatValidator is a validator for the "lat" field. It is called by the builders before save.
@@ -228,7 +352,21 @@ func init() {
 	// addressDescBillingInfo is the schema descriptor for billing_info field.
 	addressDescBillingInfo := addressFields[15].Descriptor()
 	// address.BillingInfoValidator is a validator for the "billing_info" field. It is called by the builders before save.
-	address.BillingInfoValidator = addressDescBillingInfo.Validators[0].(func(string) error)
+	address.BillingInfoValidator = func() func(string) error {
+		validators := addressDescBillingInfo.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(billing_info string) error {
+			for _, fn := range fns {
+				if err := fn(billing_info); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	// addressDescFullName is the schema descriptor for full_name field.
 	addressDescFullName := addressFields[16].Descriptor()
 	// address.DefaultFullName holds the default value on creation for the full_name field.
@@ -270,7 +408,11 @@ func init() {
 
 	attachment.Hooks[3] = attachmentMixinHooks0[2]
 
-	attachment.Hooks[4] = attachmentHooks[0]
+	attachment.Hooks[4] = attachmentMixinHooks0[3]
+
+	attachment.Hooks[5] = attachmentMixinHooks0[4]
+
+	attachment.Hooks[6] = attachmentHooks[0]
 	attachmentMixinInters0 := attachmentMixin[0].Interceptors()
 	attachment.Interceptors[0] = attachmentMixinInters0[0]
 	attachmentMixinFields0 := attachmentMixin[0].Fields()
@@ -279,24 +421,42 @@ func init() {
 	_ = attachmentMixinFields1
 	attachmentFields := schema.Attachment{}.Fields()
 	_ = attachmentFields
-	// attachmentDescCreatedAt is the schema descriptor for created_at field.
-	attachmentDescCreatedAt := attachmentMixinFields0[2].Descriptor()
-	// attachment.DefaultCreatedAt holds the default value on creation for the created_at field.
-	attachment.DefaultCreatedAt = attachmentDescCreatedAt.Default.(func() time.Time)
-	// attachmentDescUpdatedAt is the schema descriptor for updated_at field.
-	attachmentDescUpdatedAt := attachmentMixinFields0[3].Descriptor()
-	// attachment.DefaultUpdatedAt holds the default value on creation for the updated_at field.
-	attachment.DefaultUpdatedAt = attachmentDescUpdatedAt.Default.(func() time.Time)
-	// attachment.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
-	attachment.UpdateDefaultUpdatedAt = attachmentDescUpdatedAt.UpdateDefault.(func() time.Time)
 	// attachmentDescReference is the schema descriptor for reference field.
 	attachmentDescReference := attachmentMixinFields1[0].Descriptor()
 	// attachment.ReferenceValidator is a validator for the "reference" field. It is called by the builders before save.
-	attachment.ReferenceValidator = attachmentDescReference.Validators[0].(func(string) error)
+	attachment.ReferenceValidator = func() func(string) error {
+		validators := attachmentDescReference.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(reference string) error {
+			for _, fn := range fns {
+				if err := fn(reference); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	// attachmentDescReferenceOrigin is the schema descriptor for reference_origin field.
 	attachmentDescReferenceOrigin := attachmentMixinFields1[1].Descriptor()
 	// attachment.ReferenceOriginValidator is a validator for the "reference_origin" field. It is called by the builders before save.
-	attachment.ReferenceOriginValidator = attachmentDescReferenceOrigin.Validators[0].(func(string) error)
+	attachment.ReferenceOriginValidator = func() func(string) error {
+		validators := attachmentDescReferenceOrigin.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(reference_origin string) error {
+			for _, fn := range fns {
+				if err := fn(reference_origin); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	// attachmentDescMetadata is the schema descriptor for metadata field.
 	attachmentDescMetadata := attachmentMixinFields1[2].Descriptor()
 	// attachment.DefaultMetadata holds the default value on creation for the metadata field.
@@ -309,6 +469,7 @@ func init() {
 		fns := [...]func(string) error{
 			validators[0].(func(string) error),
 			validators[1].(func(string) error),
+			validators[2].(func(string) error),
 		}
 		return func(name string) error {
 			for _, fn := range fns {
@@ -322,7 +483,21 @@ func init() {
 	// attachmentDescDescription is the schema descriptor for description field.
 	attachmentDescDescription := attachmentFields[1].Descriptor()
 	// attachment.DescriptionValidator is a validator for the "description" field. It is called by the builders before save.
-	attachment.DescriptionValidator = attachmentDescDescription.Validators[0].(func(string) error)
+	attachment.DescriptionValidator = func() func(string) error {
+		validators := attachmentDescDescription.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(description string) error {
+			for _, fn := range fns {
+				if err := fn(description); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	// attachmentDescURL is the schema descriptor for url field.
 	attachmentDescURL := attachmentFields[2].Descriptor()
 	// attachment.URLValidator is a validator for the "url" field. It is called by the builders before save.
@@ -331,6 +506,7 @@ func init() {
 		fns := [...]func(string) error{
 			validators[0].(func(string) error),
 			validators[1].(func(string) error),
+			validators[2].(func(string) error),
 		}
 		return func(url string) error {
 			for _, fn := range fns {
@@ -392,9 +568,13 @@ func init() {
 
 	customer.Hooks[3] = customerMixinHooks0[2]
 
-	customer.Hooks[4] = customerHooks[0]
+	customer.Hooks[4] = customerMixinHooks0[3]
 
-	customer.Hooks[5] = customerHooks[1]
+	customer.Hooks[5] = customerMixinHooks0[4]
+
+	customer.Hooks[6] = customerHooks[0]
+
+	customer.Hooks[7] = customerHooks[1]
 	customerMixinInters0 := customerMixin[0].Interceptors()
 	customer.Interceptors[0] = customerMixinInters0[0]
 	customerMixinFields0 := customerMixin[0].Fields()
@@ -403,24 +583,42 @@ func init() {
 	_ = customerMixinFields1
 	customerFields := schema.Customer{}.Fields()
 	_ = customerFields
-	// customerDescCreatedAt is the schema descriptor for created_at field.
-	customerDescCreatedAt := customerMixinFields0[2].Descriptor()
-	// customer.DefaultCreatedAt holds the default value on creation for the created_at field.
-	customer.DefaultCreatedAt = customerDescCreatedAt.Default.(func() time.Time)
-	// customerDescUpdatedAt is the schema descriptor for updated_at field.
-	customerDescUpdatedAt := customerMixinFields0[3].Descriptor()
-	// customer.DefaultUpdatedAt holds the default value on creation for the updated_at field.
-	customer.DefaultUpdatedAt = customerDescUpdatedAt.Default.(func() time.Time)
-	// customer.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
-	customer.UpdateDefaultUpdatedAt = customerDescUpdatedAt.UpdateDefault.(func() time.Time)
 	// customerDescReference is the schema descriptor for reference field.
 	customerDescReference := customerMixinFields1[0].Descriptor()
 	// customer.ReferenceValidator is a validator for the "reference" field. It is called by the builders before save.
-	customer.ReferenceValidator = customerDescReference.Validators[0].(func(string) error)
+	customer.ReferenceValidator = func() func(string) error {
+		validators := customerDescReference.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(reference string) error {
+			for _, fn := range fns {
+				if err := fn(reference); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	// customerDescReferenceOrigin is the schema descriptor for reference_origin field.
 	customerDescReferenceOrigin := customerMixinFields1[1].Descriptor()
 	// customer.ReferenceOriginValidator is a validator for the "reference_origin" field. It is called by the builders before save.
-	customer.ReferenceOriginValidator = customerDescReferenceOrigin.Validators[0].(func(string) error)
+	customer.ReferenceOriginValidator = func() func(string) error {
+		validators := customerDescReferenceOrigin.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(reference_origin string) error {
+			for _, fn := range fns {
+				if err := fn(reference_origin); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	// customerDescMetadata is the schema descriptor for metadata field.
 	customerDescMetadata := customerMixinFields1[2].Descriptor()
 	// customer.DefaultMetadata holds the default value on creation for the metadata field.
@@ -434,6 +632,7 @@ func init() {
 			validators[0].(func(string) error),
 			validators[1].(func(string) error),
 			validators[2].(func(string) error),
+			validators[3].(func(string) error),
 		}
 		return func(email string) error {
 			for _, fn := range fns {
@@ -481,7 +680,11 @@ func init() {
 
 	customeraddress.Hooks[3] = customeraddressMixinHooks0[2]
 
-	customeraddress.Hooks[4] = customeraddressHooks[0]
+	customeraddress.Hooks[4] = customeraddressMixinHooks0[3]
+
+	customeraddress.Hooks[5] = customeraddressMixinHooks0[4]
+
+	customeraddress.Hooks[6] = customeraddressHooks[0]
 	customeraddressMixinInters0 := customeraddressMixin[0].Interceptors()
 	customeraddress.Interceptors[0] = customeraddressMixinInters0[0]
 	customeraddressMixinFields0 := customeraddressMixin[0].Fields()
@@ -490,24 +693,42 @@ func init() {
 	_ = customeraddressMixinFields1
 	customeraddressFields := schema.CustomerAddress{}.Fields()
 	_ = customeraddressFields
-	// customeraddressDescCreatedAt is the schema descriptor for created_at field.
-	customeraddressDescCreatedAt := customeraddressMixinFields0[2].Descriptor()
-	// customeraddress.DefaultCreatedAt holds the default value on creation for the created_at field.
-	customeraddress.DefaultCreatedAt = customeraddressDescCreatedAt.Default.(func() time.Time)
-	// customeraddressDescUpdatedAt is the schema descriptor for updated_at field.
-	customeraddressDescUpdatedAt := customeraddressMixinFields0[3].Descriptor()
-	// customeraddress.DefaultUpdatedAt holds the default value on creation for the updated_at field.
-	customeraddress.DefaultUpdatedAt = customeraddressDescUpdatedAt.Default.(func() time.Time)
-	// customeraddress.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
-	customeraddress.UpdateDefaultUpdatedAt = customeraddressDescUpdatedAt.UpdateDefault.(func() time.Time)
 	// customeraddressDescReference is the schema descriptor for reference field.
 	customeraddressDescReference := customeraddressMixinFields1[0].Descriptor()
 	// customeraddress.ReferenceValidator is a validator for the "reference" field. It is called by the builders before save.
-	customeraddress.ReferenceValidator = customeraddressDescReference.Validators[0].(func(string) error)
+	customeraddress.ReferenceValidator = func() func(string) error {
+		validators := customeraddressDescReference.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(reference string) error {
+			for _, fn := range fns {
+				if err := fn(reference); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	// customeraddressDescReferenceOrigin is the schema descriptor for reference_origin field.
 	customeraddressDescReferenceOrigin := customeraddressMixinFields1[1].Descriptor()
 	// customeraddress.ReferenceOriginValidator is a validator for the "reference_origin" field. It is called by the builders before save.
-	customeraddress.ReferenceOriginValidator = customeraddressDescReferenceOrigin.Validators[0].(func(string) error)
+	customeraddress.ReferenceOriginValidator = func() func(string) error {
+		validators := customeraddressDescReferenceOrigin.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(reference_origin string) error {
+			for _, fn := range fns {
+				if err := fn(reference_origin); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	// customeraddressDescMetadata is the schema descriptor for metadata field.
 	customeraddressDescMetadata := customeraddressMixinFields1[2].Descriptor()
 	// customeraddress.DefaultMetadata holds the default value on creation for the metadata field.
@@ -539,6 +760,10 @@ func init() {
 	customergroup.Hooks[2] = customergroupMixinHooks0[1]
 
 	customergroup.Hooks[3] = customergroupMixinHooks0[2]
+
+	customergroup.Hooks[4] = customergroupMixinHooks0[3]
+
+	customergroup.Hooks[5] = customergroupMixinHooks0[4]
 	customergroupMixinInters0 := customergroupMixin[0].Interceptors()
 	customergroup.Interceptors[0] = customergroupMixinInters0[0]
 	customergroupMixinFields0 := customergroupMixin[0].Fields()
@@ -547,24 +772,42 @@ func init() {
 	_ = customergroupMixinFields1
 	customergroupFields := schema.CustomerGroup{}.Fields()
 	_ = customergroupFields
-	// customergroupDescCreatedAt is the schema descriptor for created_at field.
-	customergroupDescCreatedAt := customergroupMixinFields0[2].Descriptor()
-	// customergroup.DefaultCreatedAt holds the default value on creation for the created_at field.
-	customergroup.DefaultCreatedAt = customergroupDescCreatedAt.Default.(func() time.Time)
-	// customergroupDescUpdatedAt is the schema descriptor for updated_at field.
-	customergroupDescUpdatedAt := customergroupMixinFields0[3].Descriptor()
-	// customergroup.DefaultUpdatedAt holds the default value on creation for the updated_at field.
-	customergroup.DefaultUpdatedAt = customergroupDescUpdatedAt.Default.(func() time.Time)
-	// customergroup.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
-	customergroup.UpdateDefaultUpdatedAt = customergroupDescUpdatedAt.UpdateDefault.(func() time.Time)
 	// customergroupDescReference is the schema descriptor for reference field.
 	customergroupDescReference := customergroupMixinFields1[0].Descriptor()
 	// customergroup.ReferenceValidator is a validator for the "reference" field. It is called by the builders before save.
-	customergroup.ReferenceValidator = customergroupDescReference.Validators[0].(func(string) error)
+	customergroup.ReferenceValidator = func() func(string) error {
+		validators := customergroupDescReference.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(reference string) error {
+			for _, fn := range fns {
+				if err := fn(reference); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	// customergroupDescReferenceOrigin is the schema descriptor for reference_origin field.
 	customergroupDescReferenceOrigin := customergroupMixinFields1[1].Descriptor()
 	// customergroup.ReferenceOriginValidator is a validator for the "reference_origin" field. It is called by the builders before save.
-	customergroup.ReferenceOriginValidator = customergroupDescReferenceOrigin.Validators[0].(func(string) error)
+	customergroup.ReferenceOriginValidator = func() func(string) error {
+		validators := customergroupDescReferenceOrigin.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(reference_origin string) error {
+			for _, fn := range fns {
+				if err := fn(reference_origin); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	// customergroupDescMetadata is the schema descriptor for metadata field.
 	customergroupDescMetadata := customergroupMixinFields1[2].Descriptor()
 	// customergroup.DefaultMetadata holds the default value on creation for the metadata field.
@@ -577,6 +820,7 @@ func init() {
 		fns := [...]func(string) error{
 			validators[0].(func(string) error),
 			validators[1].(func(string) error),
+			validators[2].(func(string) error),
 		}
 		return func(name string) error {
 			for _, fn := range fns {
@@ -595,6 +839,7 @@ func init() {
 		fns := [...]func(string) error{
 			validators[0].(func(string) error),
 			validators[1].(func(string) error),
+			validators[2].(func(string) error),
 		}
 		return func(code string) error {
 			for _, fn := range fns {
@@ -628,6 +873,10 @@ func init() {
 	customerpasswordreset.Hooks[2] = customerpasswordresetMixinHooks0[1]
 
 	customerpasswordreset.Hooks[3] = customerpasswordresetMixinHooks0[2]
+
+	customerpasswordreset.Hooks[4] = customerpasswordresetMixinHooks0[3]
+
+	customerpasswordreset.Hooks[5] = customerpasswordresetMixinHooks0[4]
 	customerpasswordresetMixinInters0 := customerpasswordresetMixin[0].Interceptors()
 	customerpasswordreset.Interceptors[0] = customerpasswordresetMixinInters0[0]
 	customerpasswordresetMixinFields0 := customerpasswordresetMixin[0].Fields()
@@ -636,24 +885,42 @@ func init() {
 	_ = customerpasswordresetMixinFields1
 	customerpasswordresetFields := schema.CustomerPasswordReset{}.Fields()
 	_ = customerpasswordresetFields
-	// customerpasswordresetDescCreatedAt is the schema descriptor for created_at field.
-	customerpasswordresetDescCreatedAt := customerpasswordresetMixinFields0[2].Descriptor()
-	// customerpasswordreset.DefaultCreatedAt holds the default value on creation for the created_at field.
-	customerpasswordreset.DefaultCreatedAt = customerpasswordresetDescCreatedAt.Default.(func() time.Time)
-	// customerpasswordresetDescUpdatedAt is the schema descriptor for updated_at field.
-	customerpasswordresetDescUpdatedAt := customerpasswordresetMixinFields0[3].Descriptor()
-	// customerpasswordreset.DefaultUpdatedAt holds the default value on creation for the updated_at field.
-	customerpasswordreset.DefaultUpdatedAt = customerpasswordresetDescUpdatedAt.Default.(func() time.Time)
-	// customerpasswordreset.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
-	customerpasswordreset.UpdateDefaultUpdatedAt = customerpasswordresetDescUpdatedAt.UpdateDefault.(func() time.Time)
 	// customerpasswordresetDescReference is the schema descriptor for reference field.
 	customerpasswordresetDescReference := customerpasswordresetMixinFields1[0].Descriptor()
 	// customerpasswordreset.ReferenceValidator is a validator for the "reference" field. It is called by the builders before save.
-	customerpasswordreset.ReferenceValidator = customerpasswordresetDescReference.Validators[0].(func(string) error)
+	customerpasswordreset.ReferenceValidator = func() func(string) error {
+		validators := customerpasswordresetDescReference.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(reference string) error {
+			for _, fn := range fns {
+				if err := fn(reference); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	// customerpasswordresetDescReferenceOrigin is the schema descriptor for reference_origin field.
 	customerpasswordresetDescReferenceOrigin := customerpasswordresetMixinFields1[1].Descriptor()
 	// customerpasswordreset.ReferenceOriginValidator is a validator for the "reference_origin" field. It is called by the builders before save.
-	customerpasswordreset.ReferenceOriginValidator = customerpasswordresetDescReferenceOrigin.Validators[0].(func(string) error)
+	customerpasswordreset.ReferenceOriginValidator = func() func(string) error {
+		validators := customerpasswordresetDescReferenceOrigin.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(reference_origin string) error {
+			for _, fn := range fns {
+				if err := fn(reference_origin); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	// customerpasswordresetDescMetadata is the schema descriptor for metadata field.
 	customerpasswordresetDescMetadata := customerpasswordresetMixinFields1[2].Descriptor()
 	// customerpasswordreset.DefaultMetadata holds the default value on creation for the metadata field.
@@ -681,6 +948,10 @@ func init() {
 	customerpaymentsource.Hooks[2] = customerpaymentsourceMixinHooks0[1]
 
 	customerpaymentsource.Hooks[3] = customerpaymentsourceMixinHooks0[2]
+
+	customerpaymentsource.Hooks[4] = customerpaymentsourceMixinHooks0[3]
+
+	customerpaymentsource.Hooks[5] = customerpaymentsourceMixinHooks0[4]
 	customerpaymentsourceMixinInters0 := customerpaymentsourceMixin[0].Interceptors()
 	customerpaymentsource.Interceptors[0] = customerpaymentsourceMixinInters0[0]
 	customerpaymentsourceMixinFields0 := customerpaymentsourceMixin[0].Fields()
@@ -689,24 +960,42 @@ func init() {
 	_ = customerpaymentsourceMixinFields1
 	customerpaymentsourceFields := schema.CustomerPaymentSource{}.Fields()
 	_ = customerpaymentsourceFields
-	// customerpaymentsourceDescCreatedAt is the schema descriptor for created_at field.
-	customerpaymentsourceDescCreatedAt := customerpaymentsourceMixinFields0[2].Descriptor()
-	// customerpaymentsource.DefaultCreatedAt holds the default value on creation for the created_at field.
-	customerpaymentsource.DefaultCreatedAt = customerpaymentsourceDescCreatedAt.Default.(func() time.Time)
-	// customerpaymentsourceDescUpdatedAt is the schema descriptor for updated_at field.
-	customerpaymentsourceDescUpdatedAt := customerpaymentsourceMixinFields0[3].Descriptor()
-	// customerpaymentsource.DefaultUpdatedAt holds the default value on creation for the updated_at field.
-	customerpaymentsource.DefaultUpdatedAt = customerpaymentsourceDescUpdatedAt.Default.(func() time.Time)
-	// customerpaymentsource.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
-	customerpaymentsource.UpdateDefaultUpdatedAt = customerpaymentsourceDescUpdatedAt.UpdateDefault.(func() time.Time)
 	// customerpaymentsourceDescReference is the schema descriptor for reference field.
 	customerpaymentsourceDescReference := customerpaymentsourceMixinFields1[0].Descriptor()
 	// customerpaymentsource.ReferenceValidator is a validator for the "reference" field. It is called by the builders before save.
-	customerpaymentsource.ReferenceValidator = customerpaymentsourceDescReference.Validators[0].(func(string) error)
+	customerpaymentsource.ReferenceValidator = func() func(string) error {
+		validators := customerpaymentsourceDescReference.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(reference string) error {
+			for _, fn := range fns {
+				if err := fn(reference); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	// customerpaymentsourceDescReferenceOrigin is the schema descriptor for reference_origin field.
 	customerpaymentsourceDescReferenceOrigin := customerpaymentsourceMixinFields1[1].Descriptor()
 	// customerpaymentsource.ReferenceOriginValidator is a validator for the "reference_origin" field. It is called by the builders before save.
-	customerpaymentsource.ReferenceOriginValidator = customerpaymentsourceDescReferenceOrigin.Validators[0].(func(string) error)
+	customerpaymentsource.ReferenceOriginValidator = func() func(string) error {
+		validators := customerpaymentsourceDescReferenceOrigin.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(reference_origin string) error {
+			for _, fn := range fns {
+				if err := fn(reference_origin); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	// customerpaymentsourceDescMetadata is the schema descriptor for metadata field.
 	customerpaymentsourceDescMetadata := customerpaymentsourceMixinFields1[2].Descriptor()
 	// customerpaymentsource.DefaultMetadata holds the default value on creation for the metadata field.
@@ -714,19 +1003,75 @@ func init() {
 	// customerpaymentsourceDescName is the schema descriptor for name field.
 	customerpaymentsourceDescName := customerpaymentsourceFields[1].Descriptor()
 	// customerpaymentsource.NameValidator is a validator for the "name" field. It is called by the builders before save.
-	customerpaymentsource.NameValidator = customerpaymentsourceDescName.Validators[0].(func(string) error)
+	customerpaymentsource.NameValidator = func() func(string) error {
+		validators := customerpaymentsourceDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	// customerpaymentsourceDescCustomerToken is the schema descriptor for customer_token field.
 	customerpaymentsourceDescCustomerToken := customerpaymentsourceFields[2].Descriptor()
 	// customerpaymentsource.CustomerTokenValidator is a validator for the "customer_token" field. It is called by the builders before save.
-	customerpaymentsource.CustomerTokenValidator = customerpaymentsourceDescCustomerToken.Validators[0].(func(string) error)
+	customerpaymentsource.CustomerTokenValidator = func() func(string) error {
+		validators := customerpaymentsourceDescCustomerToken.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(customer_token string) error {
+			for _, fn := range fns {
+				if err := fn(customer_token); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	// customerpaymentsourceDescPaymentSourceToken is the schema descriptor for payment_source_token field.
 	customerpaymentsourceDescPaymentSourceToken := customerpaymentsourceFields[3].Descriptor()
 	// customerpaymentsource.PaymentSourceTokenValidator is a validator for the "payment_source_token" field. It is called by the builders before save.
-	customerpaymentsource.PaymentSourceTokenValidator = customerpaymentsourceDescPaymentSourceToken.Validators[0].(func(string) error)
+	customerpaymentsource.PaymentSourceTokenValidator = func() func(string) error {
+		validators := customerpaymentsourceDescPaymentSourceToken.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(payment_source_token string) error {
+			for _, fn := range fns {
+				if err := fn(payment_source_token); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	// customerpaymentsourceDescPaymentMethodType is the schema descriptor for payment_method_type field.
 	customerpaymentsourceDescPaymentMethodType := customerpaymentsourceFields[4].Descriptor()
 	// customerpaymentsource.PaymentMethodTypeValidator is a validator for the "payment_method_type" field. It is called by the builders before save.
-	customerpaymentsource.PaymentMethodTypeValidator = customerpaymentsourceDescPaymentMethodType.Validators[0].(func(string) error)
+	customerpaymentsource.PaymentMethodTypeValidator = func() func(string) error {
+		validators := customerpaymentsourceDescPaymentMethodType.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(payment_method_type string) error {
+			for _, fn := range fns {
+				if err := fn(payment_method_type); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	// customerpaymentsourceDescID is the schema descriptor for id field.
 	customerpaymentsourceDescID := customerpaymentsourceMixinFields0[0].Descriptor()
 	// customerpaymentsource.DefaultID holds the default value on creation for the id field.
@@ -750,22 +1095,16 @@ func init() {
 	customersubscription.Hooks[2] = customersubscriptionMixinHooks0[1]
 
 	customersubscription.Hooks[3] = customersubscriptionMixinHooks0[2]
+
+	customersubscription.Hooks[4] = customersubscriptionMixinHooks0[3]
+
+	customersubscription.Hooks[5] = customersubscriptionMixinHooks0[4]
 	customersubscriptionMixinInters0 := customersubscriptionMixin[0].Interceptors()
 	customersubscription.Interceptors[0] = customersubscriptionMixinInters0[0]
 	customersubscriptionMixinFields0 := customersubscriptionMixin[0].Fields()
 	_ = customersubscriptionMixinFields0
 	customersubscriptionFields := schema.CustomerSubscription{}.Fields()
 	_ = customersubscriptionFields
-	// customersubscriptionDescCreatedAt is the schema descriptor for created_at field.
-	customersubscriptionDescCreatedAt := customersubscriptionMixinFields0[2].Descriptor()
-	// customersubscription.DefaultCreatedAt holds the default value on creation for the created_at field.
-	customersubscription.DefaultCreatedAt = customersubscriptionDescCreatedAt.Default.(func() time.Time)
-	// customersubscriptionDescUpdatedAt is the schema descriptor for updated_at field.
-	customersubscriptionDescUpdatedAt := customersubscriptionMixinFields0[3].Descriptor()
-	// customersubscription.DefaultUpdatedAt holds the default value on creation for the updated_at field.
-	customersubscription.DefaultUpdatedAt = customersubscriptionDescUpdatedAt.Default.(func() time.Time)
-	// customersubscription.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
-	customersubscription.UpdateDefaultUpdatedAt = customersubscriptionDescUpdatedAt.UpdateDefault.(func() time.Time)
 	// customersubscriptionDescReference is the schema descriptor for reference field.
 	customersubscriptionDescReference := customersubscriptionFields[1].Descriptor()
 	// customersubscription.ReferenceValidator is a validator for the "reference" field. It is called by the builders before save.
@@ -774,6 +1113,7 @@ func init() {
 		fns := [...]func(string) error{
 			validators[0].(func(string) error),
 			validators[1].(func(string) error),
+			validators[2].(func(string) error),
 		}
 		return func(reference string) error {
 			for _, fn := range fns {
@@ -787,7 +1127,21 @@ func init() {
 	// customersubscriptionDescReferenceOrigin is the schema descriptor for reference_origin field.
 	customersubscriptionDescReferenceOrigin := customersubscriptionFields[2].Descriptor()
 	// customersubscription.ReferenceOriginValidator is a validator for the "reference_origin" field. It is called by the builders before save.
-	customersubscription.ReferenceOriginValidator = customersubscriptionDescReferenceOrigin.Validators[0].(func(string) error)
+	customersubscription.ReferenceOriginValidator = func() func(string) error {
+		validators := customersubscriptionDescReferenceOrigin.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(reference_origin string) error {
+			for _, fn := range fns {
+				if err := fn(reference_origin); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	// customersubscriptionDescMetadata is the schema descriptor for metadata field.
 	customersubscriptionDescMetadata := customersubscriptionFields[3].Descriptor()
 	// customersubscription.DefaultMetadata holds the default value on creation for the metadata field.
@@ -813,22 +1167,14 @@ func init() {
 	event.Hooks[1] = eventMixinHooks0[0]
 
 	event.Hooks[2] = eventMixinHooks0[1]
+
+	event.Hooks[3] = eventMixinHooks0[2]
 	eventMixinInters0 := eventMixin[0].Interceptors()
 	event.Interceptors[0] = eventMixinInters0[0]
 	eventMixinFields0 := eventMixin[0].Fields()
 	_ = eventMixinFields0
 	eventFields := schema.Event{}.Fields()
 	_ = eventFields
-	// eventDescCreatedAt is the schema descriptor for created_at field.
-	eventDescCreatedAt := eventMixinFields0[2].Descriptor()
-	// event.DefaultCreatedAt holds the default value on creation for the created_at field.
-	event.DefaultCreatedAt = eventDescCreatedAt.Default.(func() time.Time)
-	// eventDescUpdatedAt is the schema descriptor for updated_at field.
-	eventDescUpdatedAt := eventMixinFields0[3].Descriptor()
-	// event.DefaultUpdatedAt holds the default value on creation for the updated_at field.
-	event.DefaultUpdatedAt = eventDescUpdatedAt.Default.(func() time.Time)
-	// event.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
-	event.UpdateDefaultUpdatedAt = eventDescUpdatedAt.UpdateDefault.(func() time.Time)
 	// eventDescID is the schema descriptor for id field.
 	eventDescID := eventMixinFields0[0].Descriptor()
 	// event.DefaultID holds the default value on creation for the id field.
@@ -872,13 +1218,17 @@ func init() {
 
 	order.Hooks[3] = orderMixinHooks0[2]
 
-	order.Hooks[4] = orderHooks[0]
+	order.Hooks[4] = orderMixinHooks0[3]
 
-	order.Hooks[5] = orderHooks[1]
+	order.Hooks[5] = orderMixinHooks0[4]
 
-	order.Hooks[6] = orderHooks[2]
+	order.Hooks[6] = orderHooks[0]
 
-	order.Hooks[7] = orderHooks[3]
+	order.Hooks[7] = orderHooks[1]
+
+	order.Hooks[8] = orderHooks[2]
+
+	order.Hooks[9] = orderHooks[3]
 	orderMixinInters0 := orderMixin[0].Interceptors()
 	order.Interceptors[0] = orderMixinInters0[0]
 	orderMixinFields0 := orderMixin[0].Fields()
@@ -887,24 +1237,42 @@ func init() {
 	_ = orderMixinFields1
 	orderFields := schema.Order{}.Fields()
 	_ = orderFields
-	// orderDescCreatedAt is the schema descriptor for created_at field.
-	orderDescCreatedAt := orderMixinFields0[2].Descriptor()
-	// order.DefaultCreatedAt holds the default value on creation for the created_at field.
-	order.DefaultCreatedAt = orderDescCreatedAt.Default.(func() time.Time)
-	// orderDescUpdatedAt is the schema descriptor for updated_at field.
-	orderDescUpdatedAt := orderMixinFields0[3].Descriptor()
-	// order.DefaultUpdatedAt holds the default value on creation for the updated_at field.
-	order.DefaultUpdatedAt = orderDescUpdatedAt.Default.(func() time.Time)
-	// order.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
-	order.UpdateDefaultUpdatedAt = orderDescUpdatedAt.UpdateDefault.(func() time.Time)
 	// orderDescReference is the schema descriptor for reference field.
 	orderDescReference := orderMixinFields1[0].Descriptor()
 	// order.ReferenceValidator is a validator for the "reference" field. It is called by the builders before save.
-	order.ReferenceValidator = orderDescReference.Validators[0].(func(string) error)
+	order.ReferenceValidator = func() func(string) error {
+		validators := orderDescReference.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(reference string) error {
+			for _, fn := range fns {
+				if err := fn(reference); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	// orderDescReferenceOrigin is the schema descriptor for reference_origin field.
 	orderDescReferenceOrigin := orderMixinFields1[1].Descriptor()
 	// order.ReferenceOriginValidator is a validator for the "reference_origin" field. It is called by the builders before save.
-	order.ReferenceOriginValidator = orderDescReferenceOrigin.Validators[0].(func(string) error)
+	order.ReferenceOriginValidator = func() func(string) error {
+		validators := orderDescReferenceOrigin.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(reference_origin string) error {
+			for _, fn := range fns {
+				if err := fn(reference_origin); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	// orderDescMetadata is the schema descriptor for metadata field.
 	orderDescMetadata := orderMixinFields1[2].Descriptor()
 	// order.DefaultMetadata holds the default value on creation for the metadata field.
@@ -974,11 +1342,15 @@ func init() {
 
 	orderreturn.Hooks[3] = orderreturnMixinHooks0[2]
 
-	orderreturn.Hooks[4] = orderreturnHooks[0]
+	orderreturn.Hooks[4] = orderreturnMixinHooks0[3]
 
-	orderreturn.Hooks[5] = orderreturnHooks[1]
+	orderreturn.Hooks[5] = orderreturnMixinHooks0[4]
 
-	orderreturn.Hooks[6] = orderreturnHooks[2]
+	orderreturn.Hooks[6] = orderreturnHooks[0]
+
+	orderreturn.Hooks[7] = orderreturnHooks[1]
+
+	orderreturn.Hooks[8] = orderreturnHooks[2]
 	orderreturnMixinInters0 := orderreturnMixin[0].Interceptors()
 	orderreturn.Interceptors[0] = orderreturnMixinInters0[0]
 	orderreturnMixinFields0 := orderreturnMixin[0].Fields()
@@ -987,24 +1359,42 @@ func init() {
 	_ = orderreturnMixinFields1
 	orderreturnFields := schema.OrderReturn{}.Fields()
 	_ = orderreturnFields
-	// orderreturnDescCreatedAt is the schema descriptor for created_at field.
-	orderreturnDescCreatedAt := orderreturnMixinFields0[2].Descriptor()
-	// orderreturn.DefaultCreatedAt holds the default value on creation for the created_at field.
-	orderreturn.DefaultCreatedAt = orderreturnDescCreatedAt.Default.(func() time.Time)
-	// orderreturnDescUpdatedAt is the schema descriptor for updated_at field.
-	orderreturnDescUpdatedAt := orderreturnMixinFields0[3].Descriptor()
-	// orderreturn.DefaultUpdatedAt holds the default value on creation for the updated_at field.
-	orderreturn.DefaultUpdatedAt = orderreturnDescUpdatedAt.Default.(func() time.Time)
-	// orderreturn.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
-	orderreturn.UpdateDefaultUpdatedAt = orderreturnDescUpdatedAt.UpdateDefault.(func() time.Time)
 	// orderreturnDescReference is the schema descriptor for reference field.
 	orderreturnDescReference := orderreturnMixinFields1[0].Descriptor()
 	// orderreturn.ReferenceValidator is a validator for the "reference" field. It is called by the builders before save.
-	orderreturn.ReferenceValidator = orderreturnDescReference.Validators[0].(func(string) error)
+	orderreturn.ReferenceValidator = func() func(string) error {
+		validators := orderreturnDescReference.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(reference string) error {
+			for _, fn := range fns {
+				if err := fn(reference); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	// orderreturnDescReferenceOrigin is the schema descriptor for reference_origin field.
 	orderreturnDescReferenceOrigin := orderreturnMixinFields1[1].Descriptor()
 	// orderreturn.ReferenceOriginValidator is a validator for the "reference_origin" field. It is called by the builders before save.
-	orderreturn.ReferenceOriginValidator = orderreturnDescReferenceOrigin.Validators[0].(func(string) error)
+	orderreturn.ReferenceOriginValidator = func() func(string) error {
+		validators := orderreturnDescReferenceOrigin.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(reference_origin string) error {
+			for _, fn := range fns {
+				if err := fn(reference_origin); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	// orderreturnDescMetadata is the schema descriptor for metadata field.
 	orderreturnDescMetadata := orderreturnMixinFields1[2].Descriptor()
 	// orderreturn.DefaultMetadata holds the default value on creation for the metadata field.
@@ -1050,9 +1440,13 @@ func init() {
 
 	ordersubscription.Hooks[3] = ordersubscriptionMixinHooks0[2]
 
-	ordersubscription.Hooks[4] = ordersubscriptionHooks[0]
+	ordersubscription.Hooks[4] = ordersubscriptionMixinHooks0[3]
 
-	ordersubscription.Hooks[5] = ordersubscriptionHooks[1]
+	ordersubscription.Hooks[5] = ordersubscriptionMixinHooks0[4]
+
+	ordersubscription.Hooks[6] = ordersubscriptionHooks[0]
+
+	ordersubscription.Hooks[7] = ordersubscriptionHooks[1]
 	ordersubscriptionMixinInters0 := ordersubscriptionMixin[0].Interceptors()
 	ordersubscription.Interceptors[0] = ordersubscriptionMixinInters0[0]
 	ordersubscriptionMixinFields0 := ordersubscriptionMixin[0].Fields()
@@ -1061,24 +1455,42 @@ func init() {
 	_ = ordersubscriptionMixinFields1
 	ordersubscriptionFields := schema.OrderSubscription{}.Fields()
 	_ = ordersubscriptionFields
-	// ordersubscriptionDescCreatedAt is the schema descriptor for created_at field.
-	ordersubscriptionDescCreatedAt := ordersubscriptionMixinFields0[2].Descriptor()
-	// ordersubscription.DefaultCreatedAt holds the default value on creation for the created_at field.
-	ordersubscription.DefaultCreatedAt = ordersubscriptionDescCreatedAt.Default.(func() time.Time)
-	// ordersubscriptionDescUpdatedAt is the schema descriptor for updated_at field.
-	ordersubscriptionDescUpdatedAt := ordersubscriptionMixinFields0[3].Descriptor()
-	// ordersubscription.DefaultUpdatedAt holds the default value on creation for the updated_at field.
-	ordersubscription.DefaultUpdatedAt = ordersubscriptionDescUpdatedAt.Default.(func() time.Time)
-	// ordersubscription.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
-	ordersubscription.UpdateDefaultUpdatedAt = ordersubscriptionDescUpdatedAt.UpdateDefault.(func() time.Time)
 	// ordersubscriptionDescReference is the schema descriptor for reference field.
 	ordersubscriptionDescReference := ordersubscriptionMixinFields1[0].Descriptor()
 	// ordersubscription.ReferenceValidator is a validator for the "reference" field. It is called by the builders before save.
-	ordersubscription.ReferenceValidator = ordersubscriptionDescReference.Validators[0].(func(string) error)
+	ordersubscription.ReferenceValidator = func() func(string) error {
+		validators := ordersubscriptionDescReference.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(reference string) error {
+			for _, fn := range fns {
+				if err := fn(reference); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	// ordersubscriptionDescReferenceOrigin is the schema descriptor for reference_origin field.
 	ordersubscriptionDescReferenceOrigin := ordersubscriptionMixinFields1[1].Descriptor()
 	// ordersubscription.ReferenceOriginValidator is a validator for the "reference_origin" field. It is called by the builders before save.
-	ordersubscription.ReferenceOriginValidator = ordersubscriptionDescReferenceOrigin.Validators[0].(func(string) error)
+	ordersubscription.ReferenceOriginValidator = func() func(string) error {
+		validators := ordersubscriptionDescReferenceOrigin.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(reference_origin string) error {
+			for _, fn := range fns {
+				if err := fn(reference_origin); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	// ordersubscriptionDescMetadata is the schema descriptor for metadata field.
 	ordersubscriptionDescMetadata := ordersubscriptionMixinFields1[2].Descriptor()
 	// ordersubscription.DefaultMetadata holds the default value on creation for the metadata field.

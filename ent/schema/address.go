@@ -1,7 +1,7 @@
 package schema
 
 import (
-	"clientele/internal/ids"
+	"clientele/internal/resource"
 
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
@@ -18,11 +18,11 @@ type Address struct {
 
 // Mixin of the Address.
 func (Address) Mixin() []ent.Mixin {
-	return []ent.Mixin{resourceMixin{prefix: ids.Address}, referenceMixin{}}
+	return []ent.Mixin{resourceMixin{name: resource.Addresses}, referenceMixin{}}
 }
 
-func optionalText(name string, maxLen int, comment string) ent.Field {
-	return field.String(name).Optional().Nillable().MaxLen(maxLen).Comment(comment)
+func optionalText(name string, n int, comment string) ent.Field {
+	return maxLen(field.String(name).Optional().Nillable(), n).Comment(comment)
 }
 
 // Fields of the Address.
@@ -34,23 +34,23 @@ func (Address) Fields() []ent.Field {
 		optionalText("first_name", 255, "The first name; required for a personal address."),
 		optionalText("last_name", 255, "The last name; required for a personal address."),
 		optionalText("company", 255, "The company name; required for a business address."),
-		field.String("line_1").NotEmpty().MaxLen(255).
+		maxLen(field.String("line_1").NotEmpty(), 255).
 			Comment("The first line of the address: street, PO box."),
 		optionalText("line_2", 255, "The second line of the address: apartment, suite, floor."),
-		field.String("city").NotEmpty().MaxLen(255).
+		maxLen(field.String("city").NotEmpty(), 255).
 			Comment("The city.").
 			Annotations(entgql.OrderField("CITY")),
 		optionalText("zip_code", 32, "The ZIP or postal code."),
-		field.String("state_code").Optional().Nillable().MaxLen(64).
+		maxLen(field.String("state_code").Optional().Nillable(), 64).
 			Comment("The state, province or region code.").
 			Annotations(entgql.OrderField("STATE_CODE")),
 		field.String("country_code").
 			Validate(validateCountryCode).
 			Comment("The ISO 3166-1 alpha-2 country code, e.g. IT.").
 			Annotations(entgql.OrderField("COUNTRY_CODE")),
-		field.String("phone").NotEmpty().MaxLen(64).
+		maxLen(field.String("phone").NotEmpty(), 64).
 			Comment("The phone number for delivery."),
-		field.String("email").Optional().Nillable().MaxLen(254).
+		maxLen(field.String("email").Optional().Nillable(), 254).
 			Validate(validateEmail).
 			Comment("An email address for delivery notices."),
 		optionalText("notes", 1024, "Delivery instructions."),

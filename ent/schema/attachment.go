@@ -1,7 +1,7 @@
 package schema
 
 import (
-	"clientele/internal/ids"
+	"clientele/internal/resource"
 
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
@@ -20,18 +20,18 @@ type Attachment struct {
 
 // Mixin of the Attachment.
 func (Attachment) Mixin() []ent.Mixin {
-	return []ent.Mixin{resourceMixin{prefix: ids.Attachment}, referenceMixin{}}
+	return []ent.Mixin{resourceMixin{name: resource.Attachments}, referenceMixin{}}
 }
 
 // Fields of the Attachment.
 func (Attachment) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("name").NotEmpty().MaxLen(255).
+		maxLen(field.String("name").NotEmpty(), 255).
 			Comment("The attachment's name.").
 			Annotations(entgql.OrderField("NAME")),
-		field.String("description").Optional().Nillable().MaxLen(4096).
+		maxLen(field.String("description").Optional().Nillable(), 4096).
 			Comment("A description of the attachment."),
-		field.String("url").Optional().Nillable().MaxLen(2048).
+		maxLen(field.String("url").Optional().Nillable(), 2048).
 			Validate(validateURL).
 			Comment("The absolute http(s) URL of the attached document."),
 		field.String("customer_id").Optional().Nillable().Immutable().

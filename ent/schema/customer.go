@@ -1,7 +1,7 @@
 package schema
 
 import (
-	"clientele/internal/ids"
+	"clientele/internal/resource"
 
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
@@ -20,15 +20,13 @@ type Customer struct {
 
 // Mixin of the Customer.
 func (Customer) Mixin() []ent.Mixin {
-	return []ent.Mixin{resourceMixin{prefix: ids.Customer}, referenceMixin{}}
+	return []ent.Mixin{resourceMixin{name: resource.Customers}, referenceMixin{}}
 }
 
 // Fields of the Customer.
 func (Customer) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("email").
-			NotEmpty().
-			MaxLen(254).
+		maxLen(field.String("email").NotEmpty(), 254).
 			Validate(validateEmail).
 			Comment("The customer's email address: trimmed, lower-cased and unique within the mode.").
 			Annotations(entgql.OrderField("EMAIL")),

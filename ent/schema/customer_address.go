@@ -1,7 +1,7 @@
 package schema
 
 import (
-	"clientele/internal/ids"
+	"clientele/internal/resource"
 
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
@@ -19,7 +19,7 @@ type CustomerAddress struct {
 
 // Mixin of the CustomerAddress.
 func (CustomerAddress) Mixin() []ent.Mixin {
-	return []ent.Mixin{resourceMixin{prefix: ids.CustomerAddress}, referenceMixin{}}
+	return []ent.Mixin{resourceMixin{name: resource.CustomerAddresses}, referenceMixin{}}
 }
 
 // Fields of the CustomerAddress.

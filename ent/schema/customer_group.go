@@ -1,7 +1,7 @@
 package schema
 
 import (
-	"clientele/internal/ids"
+	"clientele/internal/resource"
 
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
@@ -18,22 +18,16 @@ type CustomerGroup struct {
 
 // Mixin of the CustomerGroup.
 func (CustomerGroup) Mixin() []ent.Mixin {
-	return []ent.Mixin{resourceMixin{prefix: ids.CustomerGroup}, referenceMixin{}}
+	return []ent.Mixin{resourceMixin{name: resource.CustomerGroups}, referenceMixin{}}
 }
 
 // Fields of the CustomerGroup.
 func (CustomerGroup) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("name").
-			NotEmpty().
-			MaxLen(255).
+		maxLen(field.String("name").NotEmpty(), 255).
 			Comment("The group's internal name.").
 			Annotations(entgql.OrderField("NAME")),
-		field.String("code").
-			Optional().
-			Nillable().
-			NotEmpty().
-			MaxLen(64).
+		maxLen(field.String("code").Optional().Nillable().NotEmpty(), 64).
 			Comment("A short code for the group, unique within the mode when set.").
 			Annotations(entgql.OrderField("CODE")),
 	}

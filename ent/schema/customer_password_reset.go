@@ -1,7 +1,7 @@
 package schema
 
 import (
-	"clientele/internal/ids"
+	"clientele/internal/resource"
 
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
@@ -19,7 +19,7 @@ type CustomerPasswordReset struct {
 
 // Mixin of the CustomerPasswordReset.
 func (CustomerPasswordReset) Mixin() []ent.Mixin {
-	return []ent.Mixin{resourceMixin{prefix: ids.CustomerPasswordReset}, referenceMixin{}}
+	return []ent.Mixin{resourceMixin{name: resource.CustomerPasswordResets}, referenceMixin{}}
 }
 
 // Fields of the CustomerPasswordReset.

@@ -1,7 +1,7 @@
 package schema
 
 import (
-	"clientele/internal/ids"
+	"clientele/internal/resource"
 
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
@@ -19,21 +19,21 @@ type CustomerPaymentSource struct {
 
 // Mixin of the CustomerPaymentSource.
 func (CustomerPaymentSource) Mixin() []ent.Mixin {
-	return []ent.Mixin{resourceMixin{prefix: ids.CustomerPaymentSource}, referenceMixin{}}
+	return []ent.Mixin{resourceMixin{name: resource.CustomerPaymentSources}, referenceMixin{}}
 }
 
 // Fields of the CustomerPaymentSource.
 func (CustomerPaymentSource) Fields() []ent.Field {
 	return []ent.Field{
 		field.String("customer_id").Immutable().Comment("The ID of the customer that owns the payment source."),
-		field.String("name").Optional().Nillable().MaxLen(255).
+		maxLen(field.String("name").Optional().Nillable(), 255).
 			Comment("The payment source's display name, e.g. XXXX-XXXX-XXXX-1111.").
 			Annotations(entgql.OrderField("NAME")),
-		field.String("customer_token").Optional().Nillable().MaxLen(255).
+		maxLen(field.String("customer_token").Optional().Nillable(), 255).
 			Comment("The customer's token at the payment gateway, e.g. cus_xxx."),
-		field.String("payment_source_token").Optional().Nillable().MaxLen(255).
+		maxLen(field.String("payment_source_token").Optional().Nillable(), 255).
 			Comment("The payment method's token at the payment gateway, e.g. pm_xxx."),
-		field.String("payment_method_type").Optional().Nillable().MaxLen(64).
+		maxLen(field.String("payment_method_type").Optional().Nillable(), 64).
 			Comment("The kind of payment source, e.g. stripe_payments."),
 	}
 }

@@ -1,7 +1,7 @@
 package schema
 
 import (
-	"clientele/internal/ids"
+	"clientele/internal/resource"
 
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
@@ -19,22 +19,17 @@ type CustomerSubscription struct {
 
 // Mixin of the CustomerSubscription.
 func (CustomerSubscription) Mixin() []ent.Mixin {
-	return []ent.Mixin{resourceMixin{prefix: ids.CustomerSubscription}}
+	return []ent.Mixin{resourceMixin{name: resource.CustomerSubscriptions}}
 }
 
 // Fields of the CustomerSubscription.
 func (CustomerSubscription) Fields() []ent.Field {
 	return []ent.Field{
 		field.String("customer_id").Immutable().Comment("The ID of the subscribed customer."),
-		field.String("reference").
-			NotEmpty().
-			MaxLen(255).
+		maxLen(field.String("reference").NotEmpty(), 255).
 			Comment("The subscription's topic key, e.g. newsletter; unique per customer.").
 			Annotations(entgql.OrderField("REFERENCE")),
-		field.String("reference_origin").
-			Optional().
-			Nillable().
-			MaxLen(255).
+		maxLen(field.String("reference_origin").Optional().Nillable(), 255).
 			Comment("The name of the external system that defines `reference`.").
 			Annotations(entgql.OrderField("REFERENCE_ORIGIN")),
 		metadataField(),

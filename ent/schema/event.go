@@ -1,7 +1,7 @@
 package schema
 
 import (
-	"clientele/internal/ids"
+	"clientele/internal/resource"
 
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
@@ -20,7 +20,7 @@ type Event struct {
 
 // Mixin of the Event.
 func (Event) Mixin() []ent.Mixin {
-	return []ent.Mixin{resourceMixin{prefix: ids.Event}}
+	return []ent.Mixin{resourceMixin{name: resource.Events}}
 }
 
 // Fields of the Event.

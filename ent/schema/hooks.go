@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
-	"time"
 
 	gen "clientele/ent"
 	"clientele/ent/counter"
@@ -13,7 +12,9 @@ import (
 	"clientele/ent/customerpasswordreset"
 	"clientele/ent/intercept"
 	"clientele/internal/apperr"
+	"clientele/internal/clock"
 	"clientele/internal/lifecycle"
+	"clientele/internal/resource"
 	"clientele/internal/viewer"
 
 	"entgo.io/ent"
@@ -34,12 +35,7 @@ type mutation interface {
 var secretFields = []string{customer.FieldPassword, customerpasswordreset.FieldTokenHash, "session_epoch"}
 
 // machines maps each table to its state machine, if it has one.
-var machines = map[string]*lifecycle.Machine{
-	"orders":              lifecycle.Orders,
-	"returns":             lifecycle.Returns,
-	"order_subscriptions": lifecycle.OrderSubscriptions,
-	"customers":           lifecycle.Customers,
-}
+var machines = resource.Machines()
 
 // fieldActions names the platform's dedicated events for some field
 // changes; the fields they cover stay out of the plain update event.
@@ -47,11 +43,11 @@ var fieldActions = map[string][]struct {
 	field, action   string
 	payload, covers []string
 }{
-	"customers": {
+	string(resource.Customers): {
 		{field: customer.FieldPassword, action: "create_password", payload: []string{}, covers: []string{customer.FieldPassword}},
 		{field: "metadata", action: "metadata_update", payload: []string{"metadata"}, covers: []string{"metadata"}},
 	},
-	"customer_password_resets": {
+	string(resource.CustomerPasswordResets): {
 		{field: "reset_password_at", action: "reset_password", payload: []string{"reset_password_at"}, covers: []string{"reset_password_at", customerpasswordreset.FieldTokenHash}},
 	},
 }
@@ -242,12 +238,13 @@ func applyMachine(ctx context.Context, machine *lifecycle.Machine, m mutation) (
 			v, _ := m.OldField(ctx, g)
 			return fmt.Sprint(v)
 		}
-		t, err := machine.Find(f, from, to, current)
+		noun := resource.ForMachine(machine).Noun
+		t, err := machine.Find(noun, f, from, to, current)
 		if err != nil {
 			return nil, nil, err
 		}
 		m.WhereP(sql.FieldEQ(f, from))
-		now := time.Now()
+		now := clock.Now(ctx)
 		for _, s := range t.Stamp {
 			if err := m.SetField(s, now); err != nil {
 				return nil, nil, err
@@ -261,7 +258,7 @@ func applyMachine(ctx context.Context, machine *lifecycle.Machine, m mutation) (
 			managed = append(managed, k)
 		}
 		managed = append(managed, f)
-		moves = append(moves, move{t: t, from: from, err: &lifecycle.TransitionError{Type: machine.Type, Field: f, From: from, To: to}})
+		moves = append(moves, move{t: t, from: from, err: lifecycle.Refused(noun, f, from, to)})
 	}
 	return moves, managed, nil
 }
@@ -300,24 +297,35 @@ func without(p map[string]any, keys []string) map[string]any {
 	return out
 }
 
+// ownerOnCreate returns the customer who owns the record a create makes
+// (the resource's Owner column), if any.
 func ownerOnCreate(table, id string, m ent.Mutation) *string {
-	if table == "customers" {
+	r, _ := resource.ByTable(table)
+	switch {
+	case r == nil || r.Owner == "":
+		return nil
+	case r.Owner == "id":
 		return &id
 	}
-	if v, ok := m.Field("customer_id"); ok {
-		if s, ok := v.(string); ok {
-			return &s
-		}
-	}
-	return nil
+	return stringOf(m.Field(r.Owner))
 }
 
+// ownerOnUpdate returns the customer who owns the record an update changes.
 func ownerOnUpdate(ctx context.Context, table, id string, m ent.Mutation) *string {
-	if table == "customers" {
+	r, _ := resource.ByTable(table)
+	switch {
+	case r == nil || r.Owner == "":
+		return nil
+	case r.Owner == "id":
 		return &id
 	}
-	v, err := m.OldField(ctx, "customer_id")
-	if err != nil {
+	v, err := m.OldField(ctx, r.Owner)
+	return stringOf(v, err == nil)
+}
+
+// stringOf returns a string or *string field value as a *string.
+func stringOf(v ent.Value, ok bool) *string {
+	if !ok {
 		return nil
 	}
 	switch s := v.(type) {
@@ -329,45 +337,23 @@ func ownerOnUpdate(ctx context.Context, table, id string, m ent.Mutation) *strin
 	return nil
 }
 
-// ownersOf returns the owning customer of each record about to be deleted.
+// ownersOf returns the owning customer of each record about to be deleted
+// or updated in bulk (the resource's Owner column).
 func ownersOf(ctx context.Context, c *gen.Client, table string, idList []string) (map[string]*string, error) {
-	owners := make(map[string]*string, len(idList))
-	if table == "customers" {
+	r, _ := resource.ByTable(table)
+	switch {
+	case r == nil || r.Owner == "":
+		return map[string]*string{}, nil
+	case r.Owner == "id":
+		owners := make(map[string]*string, len(idList))
 		for _, id := range idList {
 			owners[id] = &id
 		}
 		return owners, nil
 	}
-	var rows []struct {
-		ID         string  `json:"id"`
-		CustomerID *string `json:"customer_id"`
-	}
-	in := sql.FieldIn("id", idList...)
-	ctx = viewer.Elevated(ctx)
-	var err error
-	switch table {
-	case "customer_addresses":
-		err = c.CustomerAddress.Query().Where(in).Select("id", "customer_id").Scan(ctx, &rows)
-	case "customer_payment_sources":
-		err = c.CustomerPaymentSource.Query().Where(in).Select("id", "customer_id").Scan(ctx, &rows)
-	case "customer_subscriptions":
-		err = c.CustomerSubscription.Query().Where(in).Select("id", "customer_id").Scan(ctx, &rows)
-	case "customer_password_resets":
-		err = c.CustomerPasswordReset.Query().Where(in).Select("id", "customer_id").Scan(ctx, &rows)
-	case "orders":
-		err = c.Order.Query().Where(in).Select("id", "customer_id").Scan(ctx, &rows)
-	case "order_subscriptions":
-		err = c.OrderSubscription.Query().Where(in).Select("id", "customer_id").Scan(ctx, &rows)
-	case "returns":
-		err = c.OrderReturn.Query().Where(in).Select("id", "customer_id").Scan(ctx, &rows)
-	case "attachments":
-		err = c.Attachment.Query().Where(in).Select("id", "customer_id").Scan(ctx, &rows)
-	}
+	owners, err := c.StringsOf(viewer.Elevated(ctx), table, r.Owner, idList...)
 	if err != nil {
 		return nil, fmt.Errorf("load owners of %s: %w", table, err)
-	}
-	for _, r := range rows {
-		owners[r.ID] = r.CustomerID
 	}
 	return owners, nil
 }

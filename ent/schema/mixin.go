@@ -1,9 +1,8 @@
 package schema
 
 import (
-	"time"
-
 	"clientele/internal/ids"
+	"clientele/internal/resource"
 	"clientele/internal/viewer"
 
 	"entgo.io/contrib/entgql"
@@ -18,10 +17,11 @@ import (
 var noInput = entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)
 
 // resourceMixin holds what every resource carries: a prefixed, time-ordered
-// ID, its mode and its creation and update times.
+// ID, its mode and its creation and update times; and it installs the hooks,
+// policy and interceptors its description (package resource) calls for.
 type resourceMixin struct {
 	mixin.Schema
-	prefix string
+	name resource.Name
 }
 
 func (m resourceMixin) Fields() []ent.Field {
@@ -29,39 +29,40 @@ func (m resourceMixin) Fields() []ent.Field {
 		field.String("id").
 			Immutable().
 			NotEmpty().
-			DefaultFunc(ids.NewFunc(m.prefix)).
+			DefaultFunc(ids.NewFunc(resource.Get(m.name).Prefix)).
 			Comment("The resource's globally unique, opaque identifier."),
 		field.Enum("mode").
 			GoType(viewer.Mode("")).
 			Immutable().
 			Comment("The environment the resource belongs to, fixed by the credential that created it.").
 			Annotations(entgql.Skip(entgql.SkipAll)),
+		// Both times come from the clock in the context (timesHook), so
+		// that a test's or a seed's clock decides them like every other
+		// time the rules set.
 		field.Time("created_at").
 			Immutable().
-			Default(time.Now).
 			Comment("When the resource was created.").
 			Annotations(entgql.OrderField("CREATED_AT"), noInput),
 		field.Time("updated_at").
-			Default(time.Now).
-			UpdateDefault(time.Now).
 			Comment("When the resource was last updated.").
 			Annotations(entgql.OrderField("UPDATED_AT"), noInput),
 	}
 }
 
-// Hooks bind writes to the caller's mode, keep edges inside it, apply the
-// state machines and record events.
+// Hooks bind writes to the caller's mode, stamp their times, keep edges
+// inside the mode, turn unique violations into TAKEN, apply the state
+// machines and record events. The event log only takes creates.
 func (m resourceMixin) Hooks() []ent.Hook {
-	table := ids.TableOf(m.prefix)
-	if table == "events" {
-		return []ent.Hook{modeHook, immutableHook}
+	r := resource.Get(m.name)
+	if r.Log {
+		return []ent.Hook{modeHook, timesHook, immutableHook}
 	}
-	return []ent.Hook{modeHook, edgeModeHook, recordHook(table)}
+	return []ent.Hook{modeHook, timesHook, takenHook, edgeModeHook(r), recordHook(r.Table())}
 }
 
 // Policy decides who may read and write the records (access.go).
 func (m resourceMixin) Policy() ent.Policy {
-	return accessPolicy(ids.TableOf(m.prefix))
+	return accessPolicy(resource.Get(m.name))
 }
 
 // Interceptors make every read see only the caller's mode.
@@ -85,16 +86,10 @@ type referenceMixin struct {
 
 func (referenceMixin) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("reference").
-			Optional().
-			Nillable().
-			MaxLen(255).
+		maxLen(field.String("reference").Optional().Nillable(), 255).
 			Comment("Any identifier of the resource in an external system (ERP, CRM, marketing tool).").
 			Annotations(entgql.OrderField("REFERENCE")),
-		field.String("reference_origin").
-			Optional().
-			Nillable().
-			MaxLen(255).
+		maxLen(field.String("reference_origin").Optional().Nillable(), 255).
 			Comment("The name of the external system that defines `reference`.").
 			Annotations(entgql.OrderField("REFERENCE_ORIGIN")),
 		metadataField(),

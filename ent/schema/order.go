@@ -1,7 +1,7 @@
 package schema
 
 import (
-	"clientele/internal/ids"
+	"clientele/internal/resource"
 
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
@@ -19,7 +19,7 @@ type Order struct {
 
 // Mixin of the Order.
 func (Order) Mixin() []ent.Mixin {
-	return []ent.Mixin{resourceMixin{prefix: ids.Order}, referenceMixin{}}
+	return []ent.Mixin{resourceMixin{name: resource.Orders}, referenceMixin{}}
 }
 
 // moneyRule is appended to the comment of every amount of an order.

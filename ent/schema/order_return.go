@@ -1,7 +1,7 @@
 package schema
 
 import (
-	"clientele/internal/ids"
+	"clientele/internal/resource"
 
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
@@ -20,7 +20,7 @@ type OrderReturn struct {
 
 // Mixin of the OrderReturn.
 func (OrderReturn) Mixin() []ent.Mixin {
-	return []ent.Mixin{resourceMixin{prefix: ids.Return}, referenceMixin{}}
+	return []ent.Mixin{resourceMixin{name: resource.Returns}, referenceMixin{}}
 }
 
 func transitionTime(name, comment string) ent.Field {

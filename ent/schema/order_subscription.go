@@ -1,7 +1,7 @@
 package schema
 
 import (
-	"clientele/internal/ids"
+	"clientele/internal/resource"
 
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
@@ -19,7 +19,7 @@ type OrderSubscription struct {
 
 // Mixin of the OrderSubscription.
 func (OrderSubscription) Mixin() []ent.Mixin {
-	return []ent.Mixin{resourceMixin{prefix: ids.OrderSubscription}, referenceMixin{}}
+	return []ent.Mixin{resourceMixin{name: resource.OrderSubscriptions}, referenceMixin{}}
 }
 
 // Fields of the OrderSubscription.

@@ -3,9 +3,7 @@ package schema
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
-	"time"
 
 	gen "clientele/ent"
 	"clientele/ent/attachment"
@@ -18,76 +16,19 @@ import (
 	"clientele/ent/order"
 	"clientele/ent/orderreturn"
 	"clientele/ent/ordersubscription"
+	"clientele/internal/account"
 	"clientele/internal/address"
 	"clientele/internal/apperr"
-	"clientele/internal/ids"
+	"clientele/internal/clock"
 	"clientele/internal/lifecycle"
 	"clientele/internal/password"
+	"clientele/internal/resource"
 	"clientele/internal/viewer"
 
 	"entgo.io/ent"
 	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/sql"
 )
-
-// edgeTables names the table each edge points to, so that edgeModeHook can
-// check that a referenced record exists in the caller's mode.
-var edgeTables = map[string]string{
-	"customer":           "customers",
-	"customer_group":     "customer_groups",
-	"address":            "addresses",
-	"order":              "orders",
-	"source_order":       "orders",
-	"return":             "returns",
-	"order_subscription": "order_subscriptions",
-}
-
-// salesChannelRefs are the edges an anonymous storefront may point at a
-// record it cannot read: a newsletter subscription or a password reset
-// names its customer. Any other reference from a storefront (e.g. a new
-// customer's customerGroupID) answers NOT_FOUND, exactly like a missing
-// record, since the storefront cannot read those records.
-var salesChannelRefs = []string{"customer"}
-
-// edgeModeHook refuses a write that points an edge at a record that does not
-// exist in the caller's mode (or is of the wrong type): a foreign key alone
-// would accept a record of the other mode.
-func edgeModeHook(next ent.Mutator) ent.Mutator {
-	return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
-		if m.Op().Is(ent.OpCreate) || m.Op().Is(ent.OpUpdateOne) {
-			c := m.(mutation).Client()
-			lookup := ctx
-			channel := false
-			if v := viewer.FromContext(ctx); v != nil && v.Kind == viewer.SalesChannel {
-				// An anonymous storefront may reference customers it cannot
-				// read (see salesChannelRefs).
-				lookup, channel = viewer.Elevated(ctx), true
-			}
-			for _, e := range m.AddedEdges() {
-				want, ok := edgeTables[e]
-				if !ok {
-					continue
-				}
-				for _, v := range m.AddedIDs(e) {
-					id, _ := v.(string)
-					field := apperr.Field(apperr.FieldName(e) + "ID")
-					if table, ok := ids.Table(id); !ok || table != want || (channel && !slices.Contains(salesChannelRefs, e)) {
-						// Records a storefront cannot read answer exactly
-						// like missing ones.
-						return nil, apperr.New(apperr.NotFound, field, "no %s with this ID", strings.TrimSuffix(want, "s"))
-					}
-					if _, err := c.Noder(lookup, id, gen.WithFixedNodeType(want)); err != nil {
-						if gen.IsNotFound(err) {
-							return nil, apperr.New(apperr.NotFound, field, "no %s with this ID", strings.TrimSuffix(want, "s"))
-						}
-						return nil, err
-					}
-				}
-			}
-		}
-		return next.Mutate(ctx, m)
-	})
-}
 
 // Hooks of the Customer.
 func (Customer) Hooks() []ent.Hook {
@@ -97,7 +38,8 @@ func (Customer) Hooks() []ent.Hook {
 	}
 }
 
-// customerInputHook normalises the email and hashes the password. Replacing
+// customerInputHook normalises the email (account.NormalizeEmail) and
+// hashes the password (password.Hash, whose length errors it returns). Replacing
 // or clearing an existing password is for the reset flow and integration
 // admins only (a customer could otherwise clear its password and set a new
 // one without the reset flow). Every password change on an existing
@@ -107,7 +49,7 @@ func (Customer) Hooks() []ent.Hook {
 func customerInputHook(next ent.Mutator) ent.Mutator {
 	return hook.CustomerFunc(func(ctx context.Context, m *gen.CustomerMutation) (gen.Value, error) {
 		if e, ok := m.Email(); ok {
-			m.SetEmail(strings.ToLower(strings.TrimSpace(e)))
+			m.SetEmail(account.NormalizeEmail(e))
 		}
 		pw, set := m.Password()
 		if !m.Op().Is(ent.OpCreate) && (set || m.PasswordCleared()) {
@@ -134,11 +76,7 @@ func customerInputHook(next ent.Mutator) ent.Mutator {
 		if set {
 			h, err := password.Hash(pw)
 			if err != nil {
-				code := apperr.Invalid
-				if len(pw) > password.MaxLen {
-					code = apperr.TooLong
-				}
-				return nil, apperr.New(code, apperr.Field("password"), "password %v", err)
+				return nil, err
 			}
 			m.SetPassword(h)
 		}
@@ -156,7 +94,7 @@ func customerDeleteHook(next ent.Mutator) ent.Mutator {
 			return nil, err
 		}
 		c := m.Client()
-		placed, err := c.Order.Query().Where(order.CustomerIDIn(idList...), order.StatusNotIn(order.StatusDRAFT, order.StatusPENDING)).Exist(ctx)
+		placed, err := c.Order.Query().Where(order.CustomerIDIn(idList...), placedOrder).Exist(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -332,8 +270,12 @@ var orderMoneyFields = []string{
 	order.FieldDiscountAmountCents, order.FieldTotalTaxAmountCents, order.FieldTotalAmountCents,
 }
 
-// unplacedStatuses are the order statuses whose money may still change.
-var unplacedStatuses = []string{string(order.StatusDRAFT), string(order.StatusPENDING)}
+// placedOrder and unplacedOrder select orders that count as placed
+// (lifecycle.OrderPlaced) and those that do not.
+var (
+	placedOrder   = sql.FieldIn(order.FieldStatus, lifecycle.PlacedOrderStatuses...)
+	unplacedOrder = sql.FieldNotIn(order.FieldStatus, lifecycle.PlacedOrderStatuses...)
+)
 
 // orderMoneyHook guards an order's currency and amounts.
 //
@@ -372,7 +314,7 @@ func orderMoneyHook(next ent.Mutator) ent.Mutator {
 		case m.Op().Is(ent.OpCreate):
 			return next.Mutate(ctx, m)
 		case m.Op().Is(ent.OpUpdate):
-			m.WhereP(sql.FieldIn(order.FieldStatus, unplacedStatuses...))
+			m.WhereP(unplacedOrder)
 			return next.Mutate(ctx, m)
 		}
 		status, err := m.OldStatus(ctx)
@@ -396,10 +338,10 @@ func orderMoneyHook(next ent.Mutator) ent.Mutator {
 		}
 		locked := apperr.New(apperr.Locked, apperr.Field(apperr.FieldName(changed)),
 			"the amounts and currency of a placed order cannot change")
-		if !slices.Contains(unplacedStatuses, string(status)) {
+		if lifecycle.OrderPlaced(string(status)) {
 			return nil, locked
 		}
-		m.WhereP(sql.FieldIn(order.FieldStatus, unplacedStatuses...))
+		m.WhereP(unplacedOrder)
 		v, err := next.Mutate(ctx, m)
 		if gen.IsNotFound(err) {
 			return nil, locked // placed since we read it
@@ -420,7 +362,7 @@ func orderCreateHook(next ent.Mutator) ent.Mutator {
 		cust, err := c.Customer.Get(ctx, cid)
 		if err != nil {
 			if gen.IsNotFound(err) {
-				return nil, apperr.New(apperr.NotFound, apperr.Field("customerID"), "no customer with this ID")
+				return nil, resource.Get(resource.Customers).NotFound("customerID")
 			}
 			return nil, err
 		}
@@ -434,18 +376,24 @@ func orderCreateHook(next ent.Mutator) ent.Mutator {
 	})
 }
 
-// orderPlaceHook counts a placed order on its customer and moves the
-// customer's status, in the same transaction. The count is an atomic
-// increment and the customer row stays locked until commit, so concurrent
-// placements never lose a count (two at once end in REPEAT).
+// orderPlaceHook counts an order that becomes placed (lifecycle.OrderPlaced)
+// on its customer and moves the customer's status (lifecycle.CustomerStatus),
+// in the same transaction. The count is an atomic increment and the customer
+// row stays locked until commit, so concurrent placements never lose a count
+// (two at once end in REPEAT).
 func orderPlaceHook(next ent.Mutator) ent.Mutator {
 	return hook.OrderFunc(func(ctx context.Context, m *gen.OrderMutation) (gen.Value, error) {
-		v, err := next.Mutate(ctx, m)
+		s, ok := m.Status()
+		if !ok || !lifecycle.OrderPlaced(string(s)) {
+			return next.Mutate(ctx, m)
+		}
+		old, err := m.OldStatus(ctx)
 		if err != nil {
 			return nil, err
 		}
-		if s, ok := m.Status(); !ok || s != order.StatusPLACED {
-			return v, nil
+		v, err := next.Mutate(ctx, m)
+		if err != nil || lifecycle.OrderPlaced(string(old)) {
+			return v, err
 		}
 		o := v.(*gen.Order)
 		c := m.Client()
@@ -471,7 +419,7 @@ func orderDeleteHook(next ent.Mutator) ent.Mutator {
 			return nil, err
 		}
 		c := m.Client()
-		placed, err := c.Order.Query().Where(order.IDIn(idList...), order.StatusNotIn(order.StatusDRAFT, order.StatusPENDING)).Exist(ctx)
+		placed, err := c.Order.Query().Where(order.IDIn(idList...), placedOrder).Exist(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -626,7 +574,8 @@ func orderSubscriptionCreateHook(next ent.Mutator) ent.Mutator {
 		if err != nil {
 			return nil, err
 		}
-		if o.Status != order.StatusPLACED && o.Status != order.StatusAPPROVED {
+		// A cancelled order counts as placed, but runs no more.
+		if !lifecycle.OrderPlaced(string(o.Status)) || o.Status == order.StatusCANCELLED {
 			return nil, apperr.New(apperr.Invalid, apperr.Field("sourceOrderID"), "the source order must be placed")
 		}
 		m.SetCustomerID(o.CustomerID)
@@ -659,7 +608,7 @@ func orderSubscriptionCreateHook(next ent.Mutator) ent.Mutator {
 // the future.
 func orderSubscriptionTimesHook(next ent.Mutator) ent.Mutator {
 	return hook.OrderSubscriptionFunc(func(ctx context.Context, m *gen.OrderSubscriptionMutation) (gen.Value, error) {
-		now := time.Now()
+		now := clock.Now(ctx)
 		if t, ok := m.NextRunAt(); ok && !t.After(now) {
 			return nil, apperr.New(apperr.Invalid, apperr.Field("nextRunAt"), "nextRunAt must be in the future")
 		}

@@ -1,19 +1,39 @@
 package schema
 
 import (
-	"errors"
 	"net/mail"
 	"net/url"
 	"strings"
+	"unicode/utf8"
 
+	"clientele/internal/apperr"
 	"clientele/internal/lifecycle"
 )
+
+// The validators return coded errors (package apperr) without a field: ent
+// wraps them in a ValidationError that names the field. ent's own
+// validators (NotEmpty, NonNegative, enums) return plain errors, which
+// count as INVALID.
+
+// maxLen sizes a text column to n characters and refuses longer values with
+// TOO_LONG. It runs before ent's own length check, which then never fails.
+func maxLen[B interface {
+	Validate(func(string) error) B
+	MaxRuneLen(int) B
+}](b B, n int) B {
+	return b.Validate(func(s string) error {
+		if utf8.RuneCountInString(s) > n {
+			return apperr.New(apperr.TooLong, nil, "must be at most %d characters long", n)
+		}
+		return nil
+	}).MaxRuneLen(n)
+}
 
 // validateEmail accepts a bare address (no display name) as net/mail reads it.
 func validateEmail(s string) error {
 	a, err := mail.ParseAddress(s)
 	if err != nil || a.Address != s || a.Name != "" || !strings.Contains(s[strings.LastIndexByte(s, '@')+1:], ".") {
-		return errors.New("is not a valid email address")
+		return apperr.New(apperr.Invalid, nil, "is not a valid email address")
 	}
 	return nil
 }
@@ -32,21 +52,21 @@ func upperLetters(s string, n int) bool {
 
 func validateCountryCode(s string) error {
 	if !upperLetters(s, 2) {
-		return errors.New("must be an ISO 3166-1 alpha-2 code such as IT")
+		return apperr.New(apperr.Invalid, nil, "must be an ISO 3166-1 alpha-2 code such as IT")
 	}
 	return nil
 }
 
 func validateCurrencyCode(s string) error {
 	if !upperLetters(s, 3) {
-		return errors.New("must be an ISO 4217 code such as EUR")
+		return apperr.New(apperr.Invalid, nil, "must be an ISO 4217 code such as EUR")
 	}
 	return nil
 }
 
 func validateLanguageCode(s string) error {
 	if len(s) != 2 || strings.ToLower(s) != s || !upperLetters(strings.ToUpper(s), 2) {
-		return errors.New("must be an ISO 639-1 code such as en")
+		return apperr.New(apperr.Invalid, nil, "must be an ISO 639-1 code such as en")
 	}
 	return nil
 }
@@ -54,7 +74,7 @@ func validateLanguageCode(s string) error {
 func validateURL(s string) error {
 	u, err := url.Parse(s)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return errors.New("must be an absolute http or https URL")
+		return apperr.New(apperr.Invalid, nil, "must be an absolute http or https URL")
 	}
 	return nil
 }

@@ -10,13 +10,20 @@ import (
 	"clientele/internal/viewer"
 )
 
+// NormalizeEmail returns the one form in which clientele stores, compares
+// and looks up email addresses: trimmed and lower-cased. Uniqueness per
+// mode is case-insensitive because every path stores this form.
+func NormalizeEmail(email string) string {
+	return strings.ToLower(strings.TrimSpace(email))
+}
+
 // FindOrCreateCustomer returns the customer of the caller's mode with the
 // given email, creating it (without a password) if there is none, as the
 // platform's checkout does with an order's customer_email. A customer token
 // only finds itself: any other email answers NOT_FOUND (field
 // customerEmail), whether or not a customer has it.
 func FindOrCreateCustomer(ctx context.Context, c *ent.Client, email string) (*ent.Customer, error) {
-	email = strings.ToLower(strings.TrimSpace(email))
+	email = NormalizeEmail(email)
 	cust, err := c.Customer.Query().Where(customer.Email(email)).Only(ctx)
 	if ent.IsNotFound(err) {
 		if v := viewer.FromContext(ctx); v != nil && v.Kind == viewer.Customer {

@@ -10,13 +10,13 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
-	"strings"
 	"time"
 
 	"clientele/ent"
 	"clientele/ent/customer"
 	"clientele/ent/customerpasswordreset"
 	"clientele/internal/apperr"
+	"clientele/internal/clock"
 	"clientele/internal/password"
 	"clientele/internal/viewer"
 )
@@ -34,10 +34,11 @@ func hashToken(token string) string {
 // It returns the reset and the plain token (256 random bits), which is
 // stored only hashed and cannot be read again; the token is returned only
 // to integrations (nil for storefronts), which deliver it to the customer,
-// e.g. in an emailed link. Errors: NOT_FOUND (field customerEmail) when no
-// customer of the caller's mode has that email.
-func CreatePasswordReset(ctx context.Context, c *ent.Client, email string, now time.Time) (*ent.CustomerPasswordReset, *string, error) {
-	email = strings.ToLower(strings.TrimSpace(email))
+// e.g. in an emailed link. The token expires ResetTTL after ctx's clock.
+// Errors: NOT_FOUND (field customerEmail) when no customer of the caller's
+// mode has that email.
+func CreatePasswordReset(ctx context.Context, c *ent.Client, email string) (*ent.CustomerPasswordReset, *string, error) {
+	email = NormalizeEmail(email)
 	// Anonymous storefronts start resets for customers they cannot read.
 	cust, err := c.Customer.Query().Where(customer.Email(email)).Only(viewer.Elevated(ctx))
 	if ent.IsNotFound(err) {
@@ -55,7 +56,7 @@ func CreatePasswordReset(ctx context.Context, c *ent.Client, email string, now t
 		SetCustomerID(cust.ID).
 		SetCustomerEmail(email).
 		SetTokenHash(hashToken(token)).
-		SetExpiresAt(now.Add(ResetTTL)).
+		SetExpiresAt(clock.Now(ctx).Add(ResetTTL)).
 		Save(ctx)
 	if err != nil {
 		return nil, nil, err
@@ -68,10 +69,11 @@ func CreatePasswordReset(ctx context.Context, c *ent.Client, email string, now t
 
 // ResetPassword sets the customer's new password with a reset's token, stamps
 // the reset and burns the token. Errors: NOT_FOUND (field id) for an unknown
-// reset; INVALID (field token) for a wrong, used or expired token; INVALID
-// or TOO_LONG (field password) for an unacceptable password. On any error
-// nothing changes.
-func ResetPassword(ctx context.Context, c *ent.Client, id, token, newPassword string, now time.Time) (*ent.CustomerPasswordReset, error) {
+// reset; INVALID (field token) for a wrong, used or expired token (by ctx's
+// clock); INVALID or TOO_LONG (field password) for an unacceptable
+// password. On any error nothing changes.
+func ResetPassword(ctx context.Context, c *ent.Client, id, token, newPassword string) (*ent.CustomerPasswordReset, error) {
+	now := clock.Now(ctx)
 	// The token is the authority here, whoever the caller is (typically an
 	// anonymous storefront): the flow runs with the server's rights.
 	ctx = viewer.Elevated(ctx)

@@ -1,7 +1,8 @@
-// Package ids makes and reads clientele's resource identifiers: a short type
-// prefix, an underscore and a 26-character ULID (time-ordered, 80 random bits),
-// for example cus_01JD3Q8Z1K9Y8F7M6N5B4V3C2X. The prefix alone tells which
-// table a record lives in, so node(id:) needs no lookup table.
+// Package ids makes and reads clientele's identifiers: a short type prefix,
+// an underscore and a 26-character ULID (time-ordered, 80 random bits), for
+// example cus_01JD3Q8Z1K9Y8F7M6N5B4V3C2X. The prefix alone tells which type
+// a record is (package resource maps prefixes to resource types), so
+// node(id:) needs no lookup table.
 package ids
 
 import (
@@ -13,40 +14,26 @@ import (
 	"github.com/oklog/ulid/v2"
 )
 
-// The prefix of each resource type.
-const (
-	Customer              = "cus"
-	CustomerGroup         = "cgr"
-	Address               = "adr"
-	CustomerAddress       = "cad"
-	CustomerPaymentSource = "cps"
-	CustomerSubscription  = "csb"
-	Order                 = "ord"
-	OrderSubscription     = "osb"
-	Return                = "ret"
-	Attachment            = "att"
-	Event                 = "evt"
-	CustomerPasswordReset = "cpr"
-	Credential            = "crd"
-)
+// Prefix is the type part of an ID.
+type Prefix string
 
-// prefixes maps each ID prefix to the table, which is also the plural type
-// name of the REST shape (links.self).
-var prefixes = map[string]string{
-	Customer:              "customers",
-	CustomerGroup:         "customer_groups",
-	Address:               "addresses",
-	CustomerAddress:       "customer_addresses",
-	CustomerPaymentSource: "customer_payment_sources",
-	CustomerSubscription:  "customer_subscriptions",
-	Order:                 "orders",
-	OrderSubscription:     "order_subscriptions",
-	Return:                "returns",
-	Attachment:            "attachments",
-	Event:                 "events",
-	CustomerPasswordReset: "customer_password_resets",
-	Credential:            "credentials",
-}
+// The prefix of each resource type, and of credentials (which are not
+// resources: no mode, no node).
+const (
+	Customer              Prefix = "cus"
+	CustomerGroup         Prefix = "cgr"
+	Address               Prefix = "adr"
+	CustomerAddress       Prefix = "cad"
+	CustomerPaymentSource Prefix = "cps"
+	CustomerSubscription  Prefix = "csb"
+	Order                 Prefix = "ord"
+	OrderSubscription     Prefix = "osb"
+	Return                Prefix = "ret"
+	Attachment            Prefix = "att"
+	Event                 Prefix = "evt"
+	CustomerPasswordReset Prefix = "cpr"
+	Credential            Prefix = "crd"
+)
 
 var (
 	mu      sync.Mutex
@@ -54,41 +41,33 @@ var (
 )
 
 // New returns a fresh ID with the given prefix.
-func New(prefix string) string {
+func New(prefix Prefix) string {
 	mu.Lock()
 	id := ulid.MustNew(ulid.Timestamp(time.Now()), entropy)
 	mu.Unlock()
-	return prefix + "_" + id.String()
+	return string(prefix) + "_" + id.String()
 }
 
 // NewFunc returns a generator of IDs with the given prefix, for ent defaults.
-func NewFunc(prefix string) func() string {
+func NewFunc(prefix Prefix) func() string {
 	return func() string { return New(prefix) }
 }
 
-// Table returns the table of the given ID, and false when the ID is
-// malformed or its prefix unknown.
-func Table(id string) (string, bool) {
-	prefix, rest, ok := strings.Cut(id, "_")
+// Parse returns the prefix of a well-formed ID, and false when the ID is
+// malformed.
+func Parse(id string) (Prefix, bool) {
+	p, rest, ok := strings.Cut(id, "_")
 	if !ok || len(rest) != ulid.EncodedSize {
 		return "", false
 	}
 	if _, err := ulid.ParseStrict(rest); err != nil {
 		return "", false
 	}
-	t, ok := prefixes[prefix]
-	return t, ok
+	return Prefix(p), true
 }
 
 // Valid reports whether id is well-formed and has the given prefix.
-func Valid(id, prefix string) bool {
-	p, rest, ok := strings.Cut(id, "_")
-	if !ok || p != prefix || len(rest) != ulid.EncodedSize {
-		return false
-	}
-	_, err := ulid.ParseStrict(rest)
-	return err == nil
+func Valid(id string, prefix Prefix) bool {
+	p, ok := Parse(id)
+	return ok && p == prefix
 }
-
-// TableOf returns the table of IDs with the given prefix.
-func TableOf(prefix string) string { return prefixes[prefix] }

@@ -2,32 +2,19 @@
 // moves are allowed for orders, returns, order subscriptions and customers,
 // what each move is called (the event action) and which timestamps and
 // sibling fields it sets. The ent hooks apply these tables to every
-// mutation, so every entry point obeys the same rules.
+// mutation, so every entry point obeys the same rules. It also holds the
+// rules derived from them: which orders count as placed, and the customer
+// status their number gives.
 package lifecycle
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
+
+	"clientele/internal/apperr"
 )
-
-// ErrInvalidTransition is returned when a mutation asks for a status move
-// its state machine does not allow, or when the record changed under it.
-var ErrInvalidTransition = errors.New("invalid transition")
-
-// TransitionError says which move was refused.
-type TransitionError struct {
-	Type, Field, From, To string
-}
-
-func (e *TransitionError) Error() string {
-	return fmt.Sprintf("%s cannot move %s from %s to %s", e.Type, e.Field, e.From, e.To)
-}
-
-// Unwrap makes errors.Is(err, ErrInvalidTransition) true.
-func (e *TransitionError) Unwrap() error { return ErrInvalidTransition }
 
 // Transition is one allowed move of one field.
 type Transition struct {
@@ -48,7 +35,6 @@ type Transition struct {
 
 // Machine is the set of transitions of one resource type.
 type Machine struct {
-	Type        string
 	Transitions []Transition
 }
 
@@ -64,8 +50,10 @@ func (m *Machine) Fields() []string {
 }
 
 // Find returns the transition that moves field from `from` to `to`, given the
-// current values of the guard fields, or a *TransitionError.
-func (m *Machine) Find(field, from, to string, current func(field string) string) (*Transition, error) {
+// current values of the guard fields. A move the machine does not allow is
+// an INVALID_TRANSITION error about the noun ("the order cannot move from
+// DRAFT to APPROVED").
+func (m *Machine) Find(noun, field, from, to string, current func(field string) string) (*Transition, error) {
 	for i := range m.Transitions {
 		t := &m.Transitions[i]
 		if t.Field != field || t.To != to || !slices.Contains(t.From, from) {
@@ -82,12 +70,36 @@ func (m *Machine) Find(field, from, to string, current func(field string) string
 			return t, nil
 		}
 	}
-	return nil, &TransitionError{Type: m.Type, Field: field, From: from, To: to}
+	return nil, Refused(noun, field, from, to)
+}
+
+// Refused is the INVALID_TRANSITION error of a move of field from `from` to
+// `to` that is not allowed, or that lost a race (the record moved first).
+func Refused(noun, field, from, to string) *apperr.Error {
+	subject := "the " + noun
+	if field != "status" {
+		subject += "'s " + strings.ReplaceAll(field, "_", " ")
+	}
+	return apperr.New(apperr.InvalidTransition, nil, "%s cannot move from %s to %s", subject, from, to)
+}
+
+// Reachable returns `from` and every value of field that some sequence of
+// transitions leads to from it, guards aside.
+func (m *Machine) Reachable(field, from string) []string {
+	out := []string{from}
+	for i := 0; i < len(out); i++ {
+		for _, t := range m.Transitions {
+			if t.Field == field && slices.Contains(t.From, out[i]) && !slices.Contains(out, t.To) {
+				out = append(out, t.To)
+			}
+		}
+	}
+	return out
 }
 
 // Orders: draft → pending → placed → approved, placed|approved → cancelled;
 // fulfillment unfulfilled → in_progress → fulfilled once approved.
-var Orders = &Machine{Type: "orders", Transitions: []Transition{
+var Orders = &Machine{Transitions: []Transition{
 	{Action: "pending", Field: "status", From: []string{"DRAFT"}, To: "PENDING"},
 	{Action: "place", Field: "status", From: []string{"PENDING"}, To: "PLACED",
 		Stamp: []string{"placed_at"}, Set: map[string]string{"payment_status": "AUTHORIZED"}},
@@ -106,7 +118,7 @@ var Orders = &Machine{Type: "orders", Transitions: []Transition{
 
 // Returns: draft → requested → approved → shipped → received → refunded,
 // requested → cancelled, shipped → rejected.
-var Returns = &Machine{Type: "returns", Transitions: []Transition{
+var Returns = &Machine{Transitions: []Transition{
 	{Action: "request", Field: "status", From: []string{"DRAFT"}, To: "REQUESTED"},
 	{Action: "approve", Field: "status", From: []string{"REQUESTED"}, To: "APPROVED", Stamp: []string{"approved_at"}},
 	{Action: "cancel", Field: "status", From: []string{"REQUESTED"}, To: "CANCELLED", Stamp: []string{"cancelled_at"}},
@@ -117,7 +129,7 @@ var Returns = &Machine{Type: "returns", Transitions: []Transition{
 }}
 
 // OrderSubscriptions: draft → active ↔ inactive, any → cancelled.
-var OrderSubscriptions = &Machine{Type: "order_subscriptions", Transitions: []Transition{
+var OrderSubscriptions = &Machine{Transitions: []Transition{
 	{Action: "activate", Field: "status", From: []string{"DRAFT", "INACTIVE"}, To: "ACTIVE"},
 	{Action: "deactivate", Field: "status", From: []string{"ACTIVE"}, To: "INACTIVE"},
 	{Action: "cancel", Field: "status", From: []string{"DRAFT", "ACTIVE", "INACTIVE"}, To: "CANCELLED"},
@@ -125,10 +137,22 @@ var OrderSubscriptions = &Machine{Type: "order_subscriptions", Transitions: []Tr
 
 // Customers: prospect → acquired → repeat, never back. The status is
 // computed from the placed-orders count by CustomerStatus.
-var Customers = &Machine{Type: "customers", Transitions: []Transition{
+var Customers = &Machine{Transitions: []Transition{
 	{Action: "acquired", Field: "status", From: []string{"PROSPECT"}, To: "ACQUIRED"},
 	{Action: "repeat", Field: "status", From: []string{"PROSPECT", "ACQUIRED"}, To: "REPEAT"},
 }}
+
+// PlacedOrderStatuses are the statuses of an order that counts as placed:
+// an order counts from the moment it is placed, so these are PLACED and
+// every status reachable from it (approved, cancelled after placement).
+var PlacedOrderStatuses = Orders.Reachable("status", "PLACED")
+
+// OrderPlaced reports whether an order with the given status counts as
+// placed: it drives the customer's status, locks the order's money and
+// keeps the order and its customer from being deleted.
+func OrderPlaced(status string) bool {
+	return slices.Contains(PlacedOrderStatuses, status)
+}
 
 // CustomerStatus returns the status a customer with n placed orders has.
 func CustomerStatus(n int) string {
@@ -146,21 +170,22 @@ var Frequencies = []string{"hourly", "daily", "weekly", "monthly", "two-month", 
 
 // ValidateFrequency accepts a named frequency or a five-field crontab whose
 // minute field is a single number (so it runs at most once an hour).
+// Errors: INVALID.
 func ValidateFrequency(s string) error {
 	if slices.Contains(Frequencies, s) {
 		return nil
 	}
 	f := strings.Fields(s)
 	if len(f) != 5 {
-		return errors.New("must be one of " + strings.Join(Frequencies, ", ") + " or a five-field crontab")
+		return apperr.New(apperr.Invalid, nil, "must be one of %s or a five-field crontab", strings.Join(Frequencies, ", "))
 	}
 	if m, err := strconv.Atoi(f[0]); err != nil || m < 0 || m > 59 {
-		return errors.New("crontab minute must be a single number from 0 to 59: the smallest unit is one hour")
+		return apperr.New(apperr.Invalid, nil, "crontab minute must be a single number from 0 to 59: the smallest unit is one hour")
 	}
 	limits := [][2]int{{0, 23}, {1, 31}, {1, 12}, {0, 7}}
 	for i, part := range f[1:] {
 		if !cronField(part, limits[i][0], limits[i][1]) {
-			return fmt.Errorf("crontab field %d (%q) is not valid", i+2, part)
+			return apperr.New(apperr.Invalid, nil, "crontab field %d (%s) is not valid", i+2, fmt.Sprintf("%q", part))
 		}
 	}
 	return nil

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"clientele/internal/apperr"
+
 	"golang.org/x/crypto/argon2"
 )
 
@@ -33,22 +35,23 @@ const (
 	MaxLen = 256
 )
 
-// ErrLength is returned for passwords outside MinLen..MaxLen.
-var ErrLength = fmt.Errorf("must be %d to %d characters long", MinLen, MaxLen)
-
 // slots bounds concurrent hashing to the number of CPUs.
 var slots = make(chan struct{}, max(1, runtime.NumCPU()))
 
-// Check reports whether pw is an acceptable password.
+// Check reports whether pw is an acceptable password: MinLen to MaxLen
+// characters (not bytes). Errors, on the field password: TOO_LONG above
+// MaxLen, INVALID below MinLen.
 func Check(pw string) error {
-	n := utf8.RuneCountInString(pw)
-	if n < MinLen || n > MaxLen {
-		return ErrLength
+	switch n := utf8.RuneCountInString(pw); {
+	case n > MaxLen:
+		return apperr.New(apperr.TooLong, apperr.Field("password"), "password must be %d to %d characters long", MinLen, MaxLen)
+	case n < MinLen:
+		return apperr.New(apperr.Invalid, apperr.Field("password"), "password must be %d to %d characters long", MinLen, MaxLen)
 	}
 	return nil
 }
 
-// Hash returns the PHC string of pw.
+// Hash returns the PHC string of pw, or Check's error.
 func Hash(pw string) (string, error) {
 	if err := Check(pw); err != nil {
 		return "", err

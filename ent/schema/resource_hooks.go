@@ -1,0 +1,166 @@
+package schema
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	gen "clientele/ent"
+	"clientele/ent/migrate"
+	"clientele/internal/apperr"
+	"clientele/internal/clock"
+	"clientele/internal/resource"
+	"clientele/internal/viewer"
+
+	"entgo.io/ent"
+	entschema "entgo.io/ent/dialect/sql/schema"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/mattn/go-sqlite3"
+)
+
+// timesHook stamps a resource's creation and update times from the clock
+// in the context (package clock). A create keeps a creation time it was
+// given (the seed's history), and starts with its update time equal to it.
+func timesHook(next ent.Mutator) ent.Mutator {
+	return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+		now := clock.Now(ctx)
+		if m.Op().Is(ent.OpCreate) {
+			if v, ok := m.Field("created_at"); ok {
+				now = v.(time.Time)
+			} else if err := m.SetField("created_at", now); err != nil {
+				return nil, err
+			}
+		}
+		if _, ok := m.Field("updated_at"); !ok && m.Op().Is(ent.OpCreate|ent.OpUpdate|ent.OpUpdateOne) {
+			if err := m.SetField("updated_at", now); err != nil {
+				return nil, err
+			}
+		}
+		return next.Mutate(ctx, m)
+	})
+}
+
+// edgeModeHook refuses a write that points an edge at a record that does
+// not exist in the caller's mode, is invisible to the caller, or is of the
+// wrong type (a foreign key alone would accept a record of the other mode).
+// Such references answer NOT_FOUND on the input field, exactly like a
+// missing record. An anonymous storefront may reference records it cannot
+// read only where the target allows it (Access.StorefrontRefs: a newsletter
+// subscription or a password reset names its customer).
+func edgeModeHook(r *resource.Resource) ent.Hook {
+	edges := gen.EdgeTables[r.Table()]
+	return func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if !m.Op().Is(ent.OpCreate | ent.OpUpdateOne) {
+				return next.Mutate(ctx, m)
+			}
+			v := viewer.FromContext(ctx)
+			storefront := v != nil && v.Kind == viewer.SalesChannel
+			for _, e := range m.AddedEdges() {
+				target, ok := resource.ByTable(edges[e])
+				if !ok {
+					continue
+				}
+				lookup := ctx
+				if storefront && target.Access.StorefrontRefs {
+					lookup = viewer.Elevated(ctx)
+				}
+				for _, id := range m.AddedIDs(e) {
+					id, _ := id.(string)
+					missing := target.NotFound(apperr.FieldName(e) + "ID")
+					if got, ok := resource.ByID(id); !ok || got != target || storefront && !target.Access.StorefrontRefs {
+						return nil, missing
+					}
+					found, err := m.(mutation).Client().NodesOf(lookup, target.Table(), id)
+					if err != nil {
+						return nil, err
+					}
+					if found[id] == nil {
+						return nil, missing
+					}
+				}
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+}
+
+// takenHook answers a write that collides with a unique index with TAKEN on
+// the input field the index makes unique, whichever database reports it.
+func takenHook(next ent.Mutator) ent.Mutator {
+	return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+		v, err := next.Mutate(ctx, m)
+		if err != nil && gen.IsConstraintError(err) {
+			if field, ok := uniqueFields[violatedIndex(err)]; ok {
+				return nil, apperr.New(apperr.Taken, apperr.Field(field), "%s is already taken", field)
+			}
+		}
+		return v, err
+	})
+}
+
+// uniqueFields is the one table from unique indexes to the input field a
+// collision is reported on: the index's last column (mode, customer_id and
+// the like scope the uniqueness; the last column is what the caller chose).
+// It is read from the generated schema, so new and renamed indexes need no
+// entry here.
+var uniqueFields = func() map[string]string {
+	out := map[string]string{}
+	for _, t := range migrate.Tables {
+		for _, ix := range t.Indexes {
+			if ix.Unique && len(ix.Columns) > 0 {
+				out[ix.Name] = apperr.FieldName(ix.Columns[len(ix.Columns)-1].Name)
+			}
+		}
+	}
+	return out
+}()
+
+// violatedIndex returns the name of the unique index a constraint error
+// violated, or "". PostgreSQL names it; SQLite names only the table and
+// columns ("UNIQUE constraint failed: customers.mode, customers.email"),
+// which name one index of the generated schema.
+func violatedIndex(err error) string {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.ConstraintName
+	}
+	var se sqlite3.Error
+	if !errors.As(err, &se) || se.ExtendedCode != sqlite3.ErrConstraintUnique {
+		return ""
+	}
+	_, cols, ok := strings.Cut(se.Error(), "UNIQUE constraint failed: ")
+	if !ok {
+		return ""
+	}
+	var table string
+	var names []string
+	for _, c := range strings.Split(cols, ", ") {
+		t, col, _ := strings.Cut(c, ".")
+		table, names = t, append(names, col)
+	}
+	for _, t := range migrate.Tables {
+		if t.Name != table {
+			continue
+		}
+		for _, ix := range t.Indexes {
+			if ix.Unique && sameColumns(ix.Columns, names) {
+				return ix.Name
+			}
+		}
+	}
+	return ""
+}
+
+func sameColumns(cols []*entschema.Column, names []string) bool {
+	if len(cols) != len(names) {
+		return false
+	}
+	for i, c := range cols {
+		if c.Name != names[i] {
+			return false
+		}
+	}
+	return true
+}
