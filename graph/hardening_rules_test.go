@@ -561,11 +561,13 @@ func TestHardeningCustomerCannotActForAnotherCustomer(t *testing.T) {
 	require.Equal(t, alice, r.Str("createOrder.order.customerID"), r.Raw)
 
 	// By email: someone else's email answers like an unknown one (and
-	// creates no customer); its own email is fine.
+	// creates no customer); its own email is fine. The order's create hook
+	// applies the rule, so the answer is a user error like any refused
+	// create.
 	const byEmail = `mutation($e: String!) { createOrder(input: {customerEmail: $e, currencyCode: "EUR"}) { order { customerID } userErrors { code field } } }`
 	before := h.state(t)
 	someone := h.DoAs(t, access, byEmail, map[string]any{"e": bobEmail})
-	hrRequireTopLevel(t, someone, "createOrder", "NOT_FOUND")
+	hrRequireUserError(t, someone, "createOrder", "order", "NOT_FOUND", "customerEmail")
 	nobody := h.DoAs(t, access, byEmail, map[string]any{"e": bobEmail + ".missing"})
 	require.Equal(t, nobody.Raw, someone.Raw)
 	require.Equal(t, before, h.state(t))

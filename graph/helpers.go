@@ -17,6 +17,7 @@ import (
 	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqljson"
+	"github.com/99designs/gqlgen/graphql"
 )
 
 // nodes resolves a list of IDs in one query per type; unknown ones are null
@@ -151,4 +152,21 @@ func lock[Q interface {
 		return q.ForUpdate()
 	}
 	return q
+}
+
+// inputString returns the string the caller gave for field of the input
+// object argument arg of the field being resolved, or nil. It reads input
+// fields that the ent input type lacks (CreateOrderInput.customerEmail), so
+// that the resolver can hand them to the ent mutation, whose hooks apply
+// the rule for every transport.
+func inputString(ctx context.Context, arg, field string) *string {
+	fc, oc := graphql.GetFieldContext(ctx), graphql.GetOperationContext(ctx)
+	if fc == nil || oc == nil {
+		return nil
+	}
+	in, _ := fc.Field.ArgumentMap(oc.Variables)[arg].(map[string]any)
+	if s, ok := in[field].(string); ok {
+		return &s
+	}
+	return nil
 }

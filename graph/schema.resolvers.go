@@ -357,8 +357,12 @@ func (r *mutationResolver) DeleteAttachment(ctx context.Context, id string) (*mo
 func (r *mutationResolver) CreateOrder(ctx context.Context, input ent.CreateOrderInput) (*model.OrderPayload, error) {
 	ctx = r.clocked(ctx)
 	p := &model.OrderPayload{}
+	create := r.ent(ctx).Order.Create().SetInput(input)
+	if email := inputString(ctx, "input", "customerEmail"); email != nil {
+		create.SetCustomerEmail(*email)
+	}
 	var err error
-	p.Order, err = r.ent(ctx).Order.Create().SetInput(input).Save(ctx)
+	p.Order, err = create.Save(ctx)
 	return respond(ctx, p, &p.UserErrors, err)
 }
 
@@ -682,14 +686,9 @@ func (r *subscriptionResolver) Events(ctx context.Context, names []string, resou
 
 // CustomerEmail is the resolver for the customerEmail field.
 func (r *createOrderInputResolver) CustomerEmail(ctx context.Context, obj *ent.CreateOrderInput, data *string) error {
-	if data == nil || obj.CustomerID != nil {
-		return nil
-	}
-	c, err := account.FindOrCreateCustomer(ctx, r.ent(ctx), *data)
-	if err == nil {
-		obj.CustomerID = &c.ID
-	}
-	return err
+	// CreateOrder hands the email to the order, whose create hook finds or
+	// creates the customer in the mutation's transaction.
+	return nil
 }
 
 // MetadataContains is the resolver for the metadataContains field.

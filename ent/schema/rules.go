@@ -350,22 +350,35 @@ func orderMoneyHook(next ent.Mutator) ent.Mutator {
 	})
 }
 
-// orderCreateHook numbers the order within its mode and copies the
-// customer's email.
+// orderCreateHook finds the order's customer, numbers the order within its
+// mode and copies the customer's email. The customer is named by ID, or by
+// email (customer_email on the create): the customer with that email,
+// created if there is none (account.FindOrCreateCustomer), in the order's
+// transaction. A customer token's own ID is always set (ownCreate), so its
+// email, when given, must be its own.
 func orderCreateHook(next ent.Mutator) ent.Mutator {
 	return hook.OrderFunc(func(ctx context.Context, m *gen.OrderMutation) (gen.Value, error) {
 		c := m.Client()
-		cid, ok := m.CustomerID()
-		if !ok {
-			return nil, apperr.New(apperr.Invalid, apperr.Field("customerID"), "an order needs a customer: give customerID or customerEmail")
-		}
-		cust, err := c.Customer.Get(ctx, cid)
-		if err != nil {
-			if gen.IsNotFound(err) {
-				return nil, resource.Get(resource.Customers).NotFound("customerID")
+		cid, byID := m.CustomerID()
+		email, byEmail := m.CustomerEmail()
+		var cust *gen.Customer
+		var err error
+		switch v := viewer.FromContext(ctx); {
+		case byEmail && (!byID || v != nil && v.Kind == viewer.Customer):
+			if cust, err = account.FindOrCreateCustomer(ctx, c, email); err == nil && byID && cust.ID != cid {
+				err = apperr.New(apperr.NotFound, apperr.Field("customerEmail"), "no customer with this email")
 			}
+		case byID:
+			if cust, err = c.Customer.Get(ctx, cid); gen.IsNotFound(err) {
+				err = resource.Get(resource.Customers).NotFound("customerID")
+			}
+		default:
+			err = apperr.New(apperr.Invalid, apperr.Field("customerID"), "an order needs a customer: give customerID or customerEmail")
+		}
+		if err != nil {
 			return nil, err
 		}
+		m.SetCustomerID(cust.ID)
 		m.SetCustomerEmail(cust.Email)
 		n, err := NextValue(ctx, c, "orders:"+string(viewer.FromContext(ctx).Mode))
 		if err != nil {

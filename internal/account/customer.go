@@ -21,7 +21,9 @@ func NormalizeEmail(email string) string {
 // given email, creating it (without a password) if there is none, as the
 // platform's checkout does with an order's customer_email. A customer token
 // only finds itself: any other email answers NOT_FOUND (field
-// customerEmail), whether or not a customer has it.
+// customerEmail), whether or not a customer has it. It runs in the caller's
+// transaction (the order's create hook calls it), so a refused order leaves
+// no customer behind.
 func FindOrCreateCustomer(ctx context.Context, c *ent.Client, email string) (*ent.Customer, error) {
 	email = NormalizeEmail(email)
 	cust, err := c.Customer.Query().Where(customer.Email(email)).Only(ctx)
