@@ -223,3 +223,38 @@ func TestServedCORSExposesHeaders(t *testing.T) {
 	res.Body.Close()
 	require.Equal(t, "x-custom-trace", res.Header.Get("Access-Control-Allow-Headers"))
 }
+
+// Queries and mutations do not run over streams (they would escape the
+// HTTP path's timeout, admission bound, rate limit and idempotency, and
+// keep running after the client left): only subscriptions do.
+func TestServedStreamsRunOnlySubscriptions(t *testing.T) {
+	s := e2eStart(t)
+	ws := s.wsDial(t, s.token)
+	ws.expect("connection_ack")
+	for id, doc := range map[string]string{
+		"q": `{ __schema { types { name } } }`,
+		"m": `mutation { createCustomerGroup(input: {name: "x"}) { customerGroup { id } } }`,
+	} {
+		ws.subscribe(id, doc, nil)
+		m := ws.expect("next")
+		require.Equal(t, id, m.ID)
+		require.Contains(t, string(m.Payload), "BAD_USER_INPUT")
+		require.Equal(t, id, ws.expect("complete").ID)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_, r := s.sseStream(t, ctx, s.token, `{ customers(first: 1) { totalCount } }`, nil)
+	var data string
+	for {
+		typ, d, err := sseNext(r)
+		require.NoError(t, err)
+		if typ == "next" {
+			data = d
+			break
+		}
+	}
+	require.Contains(t, data, "BAD_USER_INPUT")
+	d := s.mustPost(t, `{ customerGroups(first: 5) { totalCount } }`, nil)
+	require.EqualValues(t, 0, d["customerGroups"].(map[string]any)["totalCount"], "the refused mutation wrote nothing")
+}

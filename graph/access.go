@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"clientele/internal/apperr"
+	"clientele/internal/resource"
 	"clientele/internal/viewer"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -18,9 +20,11 @@ import (
 )
 
 // accessExtension refuses, before any resolver runs, operations the caller
-// may not run at all: anything but __typename without a token, and
-// mutations from read-only integrations. Finer rules (which records) are ent
-// privacy policies (ent/schema/access.go).
+// may not run at all (resource.Admit: nothing without a token, no writes
+// from read-only integrations), so that such a request gets one error and
+// no data. Only __typename is open to all. The privacy policies apply the
+// same rule to every query and write (ent/schema/access.go), with the
+// finer ones (which records).
 type accessExtension struct{}
 
 var _ interface {
@@ -36,15 +40,12 @@ func (accessExtension) MutateOperationContext(ctx context.Context, oc *graphql.O
 		return nil
 	}
 	v := viewer.FromContext(ctx)
-	if v == nil {
-		if onlyTypename(oc.Operation.SelectionSet, oc.Doc) {
-			return nil
-		}
-		return &gqlerror.Error{Message: "Authenticate with Authorization: Bearer <token> (see POST /oauth/token).",
-			Extensions: map[string]any{"code": CodeUnauthenticated}}
+	if v == nil && onlyTypename(oc.Operation.SelectionSet, oc.Doc) {
+		return nil
 	}
-	if oc.Operation.Operation == ast.Mutation && v.Kind == viewer.Integration && v.Role != viewer.Admin {
-		return &gqlerror.Error{Message: "This credential is read-only.", Extensions: map[string]any{"code": CodeForbidden}}
+	if err := resource.Admit(v, oc.Operation.Operation == ast.Mutation); err != nil {
+		e, _ := apperr.As(err)
+		return &gqlerror.Error{Message: e.Message, Extensions: map[string]any{"code": topCodes[e.Code]}}
 	}
 	return nil
 }
@@ -77,12 +78,18 @@ func rateLimit(next http.Handler, l interface {
 	Allow(string, time.Time) (bool, time.Duration)
 }, now func() time.Time) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		key := "ip:" + r.RemoteAddr
+		ip := r.RemoteAddr
 		if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
-			key = "ip:" + host
+			ip = host
 		}
+		key := "ip:" + ip
 		if v := viewer.FromContext(r.Context()); v != nil {
 			key = "cred:" + v.CredentialID + ":" + v.CustomerID
+			if v.Kind == viewer.SalesChannel {
+				// A storefront's anonymous token is shared by all its
+				// visitors: limit each visitor, not the storefront.
+				key += ":ip:" + ip
+			}
 		}
 		if ok, wait := l.Allow(key, now()); !ok {
 			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))

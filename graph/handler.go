@@ -143,6 +143,7 @@ func NewHandler(o Options) http.Handler {
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	srv.Use(preflight{limits: limits, cache: queries})
 	srv.Use(accessExtension{})
+	srv.Use(subscriptionsOnly{})
 	srv.Use(limitsExtension{limits: limits, schema: es.Schema()})
 	if o.Metrics != nil {
 		srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {

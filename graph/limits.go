@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -158,6 +159,10 @@ func (e limitsExtension) MutateOperationContext(ctx context.Context, oc *graphql
 		return &gqlerror.Error{Message: "Introspection is switched off on this server.",
 			Extensions: map[string]any{"code": CodeForbidden}}
 	}
+	if n := countIntrospection(oc.Operation.SelectionSet, oc.Doc, map[string]bool{}); n > maxIntrospectionFields {
+		return &gqlerror.Error{Message: fmt.Sprintf("The operation asks for __schema or __type %d times; at most %d are allowed.", n, maxIntrospectionFields),
+			Extensions: map[string]any{"code": CodeQueryTooComplex}}
+	}
 	if err := e.defaultPages(oc); err != nil {
 		return err
 	}
@@ -176,6 +181,38 @@ func (e limitsExtension) MutateOperationContext(ctx context.Context, oc *graphql
 			Extensions: map[string]any{"code": CodeQueryTooComplex, "cost": t.cost, "maxCost": e.limits.MaxComplexity}}
 	}
 	return nil
+}
+
+// maxIntrospectionFields bounds the __schema and __type fields of one
+// operation. Introspection is exempt from the cost (the tools need the
+// whole schema), so its size is bounded here instead: one full
+// introspection is ~0.5 MB of response, and 30 aliased copies in a 10 KB
+// document cost 20 s and 15 MB.
+const maxIntrospectionFields = 10
+
+// countIntrospection counts the root __schema and __type fields, aliases
+// and fragments included (each fragment once).
+func countIntrospection(set ast.SelectionSet, doc *ast.QueryDocument, seen map[string]bool) int {
+	n := 0
+	for _, sel := range set {
+		switch s := sel.(type) {
+		case *ast.Field:
+			if s.Name == "__schema" || s.Name == "__type" {
+				n++
+			}
+		case *ast.InlineFragment:
+			n += countIntrospection(s.SelectionSet, doc, seen)
+		case *ast.FragmentSpread:
+			if seen[s.Name] {
+				continue
+			}
+			seen[s.Name] = true
+			if f := doc.Fragments.ForName(s.Name); f != nil {
+				n += countIntrospection(f.SelectionSet, doc, seen)
+			}
+		}
+	}
+	return n
 }
 
 // asksIntrospection reports whether a root selection set selects __schema
@@ -450,6 +487,12 @@ func (w *limitWalker) field(f *ast.Field, depth int) tally {
 		}
 		n = size
 	}
+	for _, name := range []string{"after", "before"} {
+		if v, ok := args[name].(string); ok && !validCursor(v, args["orderBy"]) {
+			w.fail(CodeBadUserInput, fmt.Sprintf("%s on %s is not a cursor of this connection with this orderBy; use a cursor it returned.", name, f.Name))
+			return t
+		}
+	}
 	// A connection costs its own fields once and what each edge asks for
 	// n times (edges and node themselves are free wrappers).
 	fixed, per := w.connection(f.SelectionSet, depth+1)
@@ -520,11 +563,16 @@ func (w *limitWalker) ordering(field string, a *ast.ArgumentDefinition, v any, d
 // metadata (Map) values.
 type filterCount struct {
 	terms, keys int
+	long        bool // a string longer than maxFilterString
 	limits      Limits
 }
 
+// maxFilterString is the longest string a filter may compare with (longer
+// LIKE patterns fail in the database: "pattern too complex").
+const maxFilterString = 1024
+
 func (c *filterCount) over() bool {
-	return c.terms > c.limits.MaxFilterTerms || c.keys > c.limits.MaxMetadataKeys
+	return c.long || c.terms > c.limits.MaxFilterTerms || c.keys > c.limits.MaxMetadataKeys
 }
 
 // filter refuses a where argument (an input object of type def) holding
@@ -535,6 +583,8 @@ func (w *limitWalker) filter(field string, v any, def *ast.Definition) {
 	c := &filterCount{limits: w.ext.limits}
 	w.filterObject(v, def, c)
 	switch {
+	case c.long:
+		w.fail(CodeBadUserInput, fmt.Sprintf("The where argument of %s may compare with strings of at most %d characters.", field, maxFilterString))
 	case c.keys > c.limits.MaxMetadataKeys:
 		w.fail(CodeBadUserInput, fmt.Sprintf("The where argument of %s may hold at most %d metadata keys.", field, c.limits.MaxMetadataKeys))
 	case c.terms > c.limits.MaxFilterTerms:
@@ -572,6 +622,9 @@ func (w *limitWalker) filterValue(v any, t *ast.Type, c *filterCount) {
 	if _, ok := v.(map[string]any); ok {
 		c.mapKeys(v)
 		return
+	}
+	if str, ok := v.(string); ok && utf8.RuneCountInString(str) > maxFilterString {
+		c.long = true
 	}
 	c.terms++
 }

@@ -10,7 +10,9 @@ import (
 
 	"clientele/internal/viewer"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
@@ -180,7 +182,7 @@ func requestOf(ctx context.Context) *http.Request {
 // takes one of its principal's stream slots for its whole life; a WebSocket
 // takes one at connection_init.
 func serveStream(w http.ResponseWriter, r *http.Request, next http.Handler, done context.Context, limits *streamLimits) {
-	ctx, cancel := context.WithCancel(r.Context())
+	ctx, cancel := context.WithCancel(context.WithValue(r.Context(), streamRequestKey{}, true))
 	defer cancel()
 	stop := context.AfterFunc(done, cancel)
 	defer stop()
@@ -209,4 +211,28 @@ func endStream(ctx context.Context, code, msg string) {
 		return // not a WebSocket subscription
 	}
 	transport.AddSubscriptionError(ctx, &gqlerror.Error{Message: msg, Extensions: map[string]any{"code": code}})
+}
+
+type streamRequestKey struct{}
+
+// subscriptionsOnly refuses queries and mutations sent over a stream
+// (WebSocket or SSE): those run outside the HTTP path's timeout,
+// admission bound, rate limit and idempotency, and a client that
+// disconnects would leave them running. They belong on plain HTTP.
+type subscriptionsOnly struct{}
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationContextMutator
+} = subscriptionsOnly{}
+
+func (subscriptionsOnly) ExtensionName() string                   { return "SubscriptionsOnlyOnStreams" }
+func (subscriptionsOnly) Validate(graphql.ExecutableSchema) error { return nil }
+
+func (subscriptionsOnly) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+	if oc.Operation == nil || oc.Operation.Operation == ast.Subscription || ctx.Value(streamRequestKey{}) == nil {
+		return nil
+	}
+	return &gqlerror.Error{Message: "Only subscriptions run over WebSocket and SSE; send queries and mutations as plain HTTP requests.",
+		Extensions: map[string]any{"code": CodeBadUserInput}}
 }
