@@ -20,7 +20,7 @@ import (
 // and ownership as the resource's description says (package resource), and
 // ends in deny (ent privacy fails open):
 //
-//   - no caller: nothing; read-only integrations: reads only;
+//   - no caller: nothing; read-only integrations: reads only (resource.Admit);
 //   - system and integration admin: everything in their mode;
 //   - anonymous sales channel: creates where Access.StorefrontCreates; reads
 //     nothing;
@@ -31,9 +31,10 @@ func accessPolicy(r *resource.Resource) ent.Policy {
 		Query: privacy.QueryPolicy{
 			privacy.QueryRuleFunc(func(ctx context.Context, q ent.Query) error {
 				v := viewer.FromContext(ctx)
+				if err := resource.Admit(v, false); err != nil {
+					return err
+				}
 				switch {
-				case v == nil:
-					return privacy.Denyf("no caller")
 				case v.CanReadAll():
 					return privacy.Allow
 				case v.Kind == viewer.Customer && v.CustomerID != "":
@@ -51,8 +52,8 @@ func accessPolicy(r *resource.Resource) ent.Policy {
 		Mutation: privacy.MutationPolicy{
 			privacy.MutationRuleFunc(func(ctx context.Context, m ent.Mutation) error {
 				v := viewer.FromContext(ctx)
-				if v == nil {
-					return privacy.Denyf("no caller")
+				if err := resource.Admit(v, true); err != nil {
+					return err
 				}
 				if v.CanWriteAll() || r.Log {
 					// The log is written only by the hooks of an allowed change.

@@ -13,6 +13,7 @@ import (
 	"clientele/internal/apperr"
 	"clientele/internal/ids"
 	"clientele/internal/lifecycle"
+	"clientele/internal/viewer"
 
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
@@ -262,6 +263,20 @@ func Machines() map[string]*lifecycle.Machine {
 		}
 	}
 	return m
+}
+
+// Admit is the rule every request meets before any other: a caller without
+// a credential may do nothing, and a read-only integration may not write.
+// Transports check it before running anything; the privacy policies check
+// it again for every query and write. Errors: UNAUTHENTICATED, FORBIDDEN.
+func Admit(v *viewer.Viewer, write bool) error {
+	if v == nil {
+		return apperr.New(apperr.Unauthenticated, nil, "Authenticate with Authorization: Bearer <token> (see POST /oauth/token).")
+	}
+	if write && v.Kind == viewer.Integration && v.Role != viewer.Admin {
+		return apperr.New(apperr.Forbidden, nil, "This credential is read-only.")
+	}
+	return nil
 }
 
 // ForMachine returns the resource type whose state machine m is.
