@@ -2134,7 +2134,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CustomerSubscriptionPayload.UserErrors(childComplexity), true
 
-	case "DeletePayload.deletedId":
+	case "DeletePayload.deletedID":
 		if e.ComplexityRoot.DeletePayload.DeletedID == nil {
 			break
 		}
@@ -3898,12 +3898,12 @@ func sourceData(filename string) string {
 
 var sources = []*ast.Source{
 	{Name: "../schema.graphqls", Input: `"""
-An RFC 3339 date-time in UTC with millisecond precision, e.g. 2026-01-02T15:04:05.000Z.
+An RFC 3339 date-time in UTC with millisecond precision, e.g. 2026-01-02T15:04:05.000Z. Sent and accepted as a JSON string.
 """
-scalar Time
+scalar Time @specifiedBy(url: "https://scalars.graphql.org/andimarek/date-time")
 
 """
-A JSON object of free key-value pairs.
+A JSON object of free key-value pairs (keys are strings, values any JSON). Sent and accepted as a JSON object, never as a string; ` + "`" + `{}` + "`" + ` when unset.
 """
 scalar Map
 
@@ -3960,7 +3960,7 @@ The result of a delete mutation.
 """
 type DeletePayload {
   "The ID of the deleted record; null when nothing was deleted."
-  deletedId: ID
+  deletedID: ID
   "Why nothing was deleted; empty on success."
   userErrors: [UserError!]!
 }
@@ -5302,8 +5302,8 @@ func (ec *executionContext) childFields_CustomerSubscriptionPayload(ctx context.
 
 func (ec *executionContext) childFields_DeletePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
-	case "deletedId":
-		return ec.fieldContext_DeletePayload_deletedId(ctx, field)
+	case "deletedID":
+		return ec.fieldContext_DeletePayload_deletedID(ctx, field)
 	case "userErrors":
 		return ec.fieldContext_DeletePayload_userErrors(ctx, field)
 	}
@@ -14447,13 +14447,13 @@ func (ec *executionContext) fieldContext_CustomerSubscriptionPayload_userErrors(
 	return fc, nil
 }
 
-func (ec *executionContext) _DeletePayload_deletedId(ctx context.Context, field graphql.CollectedField, obj *model.DeletePayload) (ret graphql.Marshaler) {
+func (ec *executionContext) _DeletePayload_deletedID(ctx context.Context, field graphql.CollectedField, obj *model.DeletePayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_DeletePayload_deletedId(ctx, field)
+			return ec.fieldContext_DeletePayload_deletedID(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			return obj.DeletedID, nil
@@ -14466,7 +14466,7 @@ func (ec *executionContext) _DeletePayload_deletedId(ctx context.Context, field 
 		false,
 	)
 }
-func (ec *executionContext) fieldContext_DeletePayload_deletedId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_DeletePayload_deletedID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DeletePayload", field, false, false, "ID")
 }
 
@@ -40518,8 +40518,8 @@ func (ec *executionContext) _DeletePayload(ctx context.Context, sel ast.Selectio
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("DeletePayload")
-		case "deletedId":
-			out.Values[i] = ec._DeletePayload_deletedId(ctx, field, obj)
+		case "deletedID":
+			out.Values[i] = ec._DeletePayload_deletedID(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}

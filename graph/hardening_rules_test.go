@@ -309,7 +309,7 @@ func TestHardeningDeletedCustomerTokensStopWorking(t *testing.T) {
 	r := h.must(t, h.admin, `mutation { createAddress(input: {firstName: "A", lastName: "B", line1: "1 Main St", city: "Rome", countryCode: "IT", phone: "1"}) { address { id } userErrors { code } } }`, nil)
 	addr := r.Str("createAddress.address.id")
 
-	h.must(t, h.admin, `mutation($id: ID!) { deleteCustomer(id: $id) { deletedId userErrors { code } } }`, map[string]any{"id": cus})
+	h.must(t, h.admin, `mutation($id: ID!) { deleteCustomer(id: $id) { deletedID userErrors { code } } }`, map[string]any{"id": cus})
 	before := h.state(t)
 	h.requireEnded(t, access, refresh)
 	hrRequireUnauthenticated(t, h.DoAs(t, access, `mutation($c: ID!, $a: ID!) { createCustomerAddress(input: {customerID: $c, addressID: $a}) { customerAddress { id } userErrors { code } } }`,

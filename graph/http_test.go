@@ -136,7 +136,7 @@ func TestHTTPGet(t *testing.T) {
 			"query":         {`query Q { customers { totalCount } } mutation M { createCustomer(input: {email: "via-get2@example.com"}) { customer { id } } }`},
 			"operationName": {"M"},
 		}},
-		{"delete mutation", url.Values{"query": {`mutation { deleteCustomer(id: "cus_` + absentULID + `") { deletedId } }`}}},
+		{"delete mutation", url.Values{"query": {`mutation { deleteCustomer(id: "cus_` + absentULID + `") { deletedID } }`}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := e.Send(t, getQuery(tc.params))

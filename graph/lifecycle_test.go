@@ -561,7 +561,7 @@ func TestOrderMutationsUnknownID(t *testing.T) {
 		}
 	}
 	t.Run("deleteOrder", func(t *testing.T) {
-		r := e.Do(t, `mutation($id: ID!) { deleteOrder(id: $id) { deletedId userErrors { code field } } }`, map[string]any{"id": ids["unknown order ID"]})
+		r := e.Do(t, `mutation($id: ID!) { deleteOrder(id: $id) { deletedID userErrors { code field } } }`, map[string]any{"id": ids["unknown order ID"]})
 		lcRequireNotFound(t, r, "deleteOrder")
 	})
 	require.Equal(t, events, lcEventCount(t, e, nil))
@@ -579,7 +579,7 @@ func TestOrderNumbersAreUniqueAndIncrease(t *testing.T) {
 		}
 		if i == 2 { // a deleted order's number is not given again
 			gone := lcNewOrder(t, e, cus)
-			e.MustDo(t, `mutation($id: ID!) { deleteOrder(id: $id) { deletedId userErrors { code } } }`, map[string]any{"id": gone})
+			e.MustDo(t, `mutation($id: ID!) { deleteOrder(id: $id) { deletedID userErrors { code } } }`, map[string]any{"id": gone})
 		}
 		num := lcMustNode(t, e, lcNewOrder(t, e, cus))["number"].(string)
 		require.False(t, seen[num], "order number %s given twice", num)
@@ -618,7 +618,7 @@ func TestDeleteOrder(t *testing.T) {
 			customer := lcMustNode(t, e, cus)
 			events := lcEventCount(t, e, nil)
 
-			r := e.Do(t, `mutation($id: ID!) { deleteOrder(id: $id) { deletedId userErrors { code field } } }`, map[string]any{"id": id})
+			r := e.Do(t, `mutation($id: ID!) { deleteOrder(id: $id) { deletedID userErrors { code field } } }`, map[string]any{"id": id})
 			if tc.locked {
 				lcRequireRefused(t, r, "deleteOrder", "LOCKED")
 				require.Equal(t, order, lcMustNode(t, e, id))
@@ -628,7 +628,7 @@ func TestDeleteOrder(t *testing.T) {
 			}
 			require.Empty(t, r.Errors, r.Raw)
 			require.Empty(t, lcUserErrorsOf(t, r, "deleteOrder"), r.Raw)
-			require.Equal(t, id, r.Str("deleteOrder.deletedId"))
+			require.Equal(t, id, r.Str("deleteOrder.deletedID"))
 			require.Nil(t, lcNode(t, e, id))
 			evs := lcEventsOf(t, e, id)
 			require.Equal(t, 1, lcCountName(evs, "orders.destroy"), lcNamesOf(evs))
@@ -1016,7 +1016,7 @@ func TestDeleteReturn(t *testing.T) {
 	ord := lcNewOrder(t, e, cus, lcToFulfilled...)
 	draft := lcNewReturn(t, e, ord)
 	requested := lcNewReturn(t, e, ord, lcRetRequested...)
-	del := `mutation($id: ID!) { deleteReturn(id: $id) { deletedId userErrors { code field } } }`
+	del := `mutation($id: ID!) { deleteReturn(id: $id) { deletedID userErrors { code field } } }`
 
 	events := lcEventCount(t, e, nil)
 	ret := lcMustNode(t, e, requested)
@@ -1026,7 +1026,7 @@ func TestDeleteReturn(t *testing.T) {
 	require.Equal(t, events, lcEventCount(t, e, nil))
 
 	r = e.MustDo(t, del, map[string]any{"id": draft})
-	require.Equal(t, draft, r.Str("deleteReturn.deletedId"))
+	require.Equal(t, draft, r.Str("deleteReturn.deletedID"))
 	require.Nil(t, lcNode(t, e, draft))
 	require.Equal(t, 1, lcCountName(lcEventsOf(t, e, draft), "returns.destroy"))
 }
@@ -1230,7 +1230,7 @@ func TestOrderSubscriptionTransitions(t *testing.T) {
 // Customer deletion
 // ---------------------------------------------------------------------------
 
-const lcDeleteCustomerQuery = `mutation($id: ID!) { deleteCustomer(id: $id) { deletedId userErrors { code field } } }`
+const lcDeleteCustomerQuery = `mutation($id: ID!) { deleteCustomer(id: $id) { deletedID userErrors { code field } } }`
 
 // ownedRecords gives the customer one of each record deletion takes along
 // and returns their IDs.
@@ -1304,7 +1304,7 @@ func TestDeleteCustomerCascades(t *testing.T) {
 	theirs := lcOwnedRecords(t, e, bystander)
 
 	r := e.MustDo(t, lcDeleteCustomerQuery, map[string]any{"id": cus})
-	require.Equal(t, cus, r.Str("deleteCustomer.deletedId"))
+	require.Equal(t, cus, r.Str("deleteCustomer.deletedID"))
 	require.Nil(t, lcNode(t, e, cus))
 	for kind, id := range owned {
 		require.Nil(t, lcNode(t, e, id), "the customer's %s must go with it", kind)

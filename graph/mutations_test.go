@@ -133,7 +133,7 @@ const (
 		customer { id email status hasPassword totalOrdersCount reference referenceOrigin metadata customerGroup { id } } userErrors { code field message } } }`
 	updateCustomerQ = `mutation($id: ID!, $in: UpdateCustomerInput!) { updateCustomer(id: $id, input: $in) {
 		customer { id email status hasPassword reference referenceOrigin metadata updatedAt customerGroup { id } } userErrors { code field message } } }`
-	deleteCustomerQ = `mutation($id: ID!) { deleteCustomer(id: $id) { deletedId userErrors { code field message } } }`
+	deleteCustomerQ = `mutation($id: ID!) { deleteCustomer(id: $id) { deletedID userErrors { code field message } } }`
 )
 
 func TestCustomerMutations(t *testing.T) {
@@ -210,7 +210,7 @@ func TestCustomerMutations(t *testing.T) {
 	t.Run("delete", func(t *testing.T) {
 		before := tableCounts(t, e)
 		r := e.MustDo(t, deleteCustomerQ, map[string]any{"id": id})
-		require.Equal(t, id, r.Str("deleteCustomer.deletedId"))
+		require.Equal(t, id, r.Str("deleteCustomer.deletedID"))
 		after := tableCounts(t, e)
 		require.Equal(t, before["customers"]-1, after["customers"])
 		require.Contains(t, eventNames(t, e, id), "customers.destroy")
@@ -260,7 +260,7 @@ func TestCustomerMutationRefusals(t *testing.T) {
 const (
 	createGroupQ = `mutation($in: CreateCustomerGroupInput!) { createCustomerGroup(input: $in) { customerGroup { id name code links { self } } userErrors { code field } } }`
 	updateGroupQ = `mutation($id: ID!, $in: UpdateCustomerGroupInput!) { updateCustomerGroup(id: $id, input: $in) { customerGroup { id name code } userErrors { code field } } }`
-	deleteGroupQ = `mutation($id: ID!) { deleteCustomerGroup(id: $id) { deletedId userErrors { code field } } }`
+	deleteGroupQ = `mutation($id: ID!) { deleteCustomerGroup(id: $id) { deletedID userErrors { code field } } }`
 )
 
 func TestCustomerGroupMutations(t *testing.T) {
@@ -291,7 +291,7 @@ func TestCustomerGroupMutations(t *testing.T) {
 
 	t.Run("delete", func(t *testing.T) {
 		r := e.MustDo(t, deleteGroupQ, map[string]any{"id": id})
-		require.Equal(t, id, r.Str("deleteCustomerGroup.deletedId"))
+		require.Equal(t, id, r.Str("deleteCustomerGroup.deletedID"))
 		require.Contains(t, eventNames(t, e, id), "customer_groups.destroy")
 		// The code is free again.
 		mustCreate(t, e, "CustomerGroup", map[string]any{"name": "New", "code": "plat"})
@@ -301,7 +301,7 @@ func TestCustomerGroupMutations(t *testing.T) {
 const (
 	createAddressQ = `mutation($in: CreateAddressInput!) { createAddress(input: $in) { address { id business firstName lastName company fullName countryCode city name fullAddress isLocalized } userErrors { code field } } }`
 	updateAddressQ = `mutation($id: ID!, $in: UpdateAddressInput!) { updateAddress(id: $id, input: $in) { address { id city firstName company business } userErrors { code field } } }`
-	deleteAddressQ = `mutation($id: ID!) { deleteAddress(id: $id) { deletedId userErrors { code field } } }`
+	deleteAddressQ = `mutation($id: ID!) { deleteAddress(id: $id) { deletedID userErrors { code field } } }`
 )
 
 func TestAddressMutations(t *testing.T) {
@@ -351,7 +351,7 @@ func TestAddressMutations(t *testing.T) {
 
 	t.Run("delete", func(t *testing.T) {
 		r := e.MustDo(t, deleteAddressQ, map[string]any{"id": business})
-		require.Equal(t, business, r.Str("deleteAddress.deletedId"))
+		require.Equal(t, business, r.Str("deleteAddress.deletedID"))
 		require.Contains(t, eventNames(t, e, business), "addresses.destroy")
 	})
 }
@@ -359,7 +359,7 @@ func TestAddressMutations(t *testing.T) {
 const (
 	createCustomerAddressQ = `mutation($in: CreateCustomerAddressInput!) { createCustomerAddress(input: $in) { customerAddress { id name customerEmail customer { id } address { id } } userErrors { code field } } }`
 	updateCustomerAddressQ = `mutation($id: ID!, $in: UpdateCustomerAddressInput!) { updateCustomerAddress(id: $id, input: $in) { customerAddress { id address { id } } userErrors { code field } } }`
-	deleteCustomerAddressQ = `mutation($id: ID!) { deleteCustomerAddress(id: $id) { deletedId userErrors { code field } } }`
+	deleteCustomerAddressQ = `mutation($id: ID!) { deleteCustomerAddress(id: $id) { deletedID userErrors { code field } } }`
 )
 
 func TestCustomerAddressMutations(t *testing.T) {
@@ -392,7 +392,7 @@ func TestCustomerAddressMutations(t *testing.T) {
 
 	t.Run("delete", func(t *testing.T) {
 		r := e.MustDo(t, deleteCustomerAddressQ, map[string]any{"id": id})
-		require.Equal(t, id, r.Str("deleteCustomerAddress.deletedId"))
+		require.Equal(t, id, r.Str("deleteCustomerAddress.deletedID"))
 		require.Contains(t, eventNames(t, e, id), "customer_addresses.destroy")
 		r = e.MustDo(t, `query($id: ID!) { node(id: $id) { ... on Customer { customerAddresses { totalCount } } } }`, map[string]any{"id": cus})
 		require.Equal(t, 0, r.Int("node.customerAddresses.totalCount"))
@@ -402,7 +402,7 @@ func TestCustomerAddressMutations(t *testing.T) {
 const (
 	createPaymentSourceQ = `mutation($in: CreateCustomerPaymentSourceInput!) { createCustomerPaymentSource(input: $in) { customerPaymentSource { id name paymentMethodType customerToken paymentSourceToken customer { id } } userErrors { code field } } }`
 	updatePaymentSourceQ = `mutation($id: ID!, $in: UpdateCustomerPaymentSourceInput!) { updateCustomerPaymentSource(id: $id, input: $in) { customerPaymentSource { id name paymentMethodType } userErrors { code field } } }`
-	deletePaymentSourceQ = `mutation($id: ID!) { deleteCustomerPaymentSource(id: $id) { deletedId userErrors { code field } } }`
+	deletePaymentSourceQ = `mutation($id: ID!) { deleteCustomerPaymentSource(id: $id) { deletedID userErrors { code field } } }`
 )
 
 func TestCustomerPaymentSourceMutations(t *testing.T) {
@@ -432,7 +432,7 @@ func TestCustomerPaymentSourceMutations(t *testing.T) {
 
 	t.Run("delete", func(t *testing.T) {
 		r := e.MustDo(t, deletePaymentSourceQ, map[string]any{"id": id})
-		require.Equal(t, id, r.Str("deleteCustomerPaymentSource.deletedId"))
+		require.Equal(t, id, r.Str("deleteCustomerPaymentSource.deletedID"))
 		require.Contains(t, eventNames(t, e, id), "customer_payment_sources.destroy")
 	})
 }
@@ -440,7 +440,7 @@ func TestCustomerPaymentSourceMutations(t *testing.T) {
 const (
 	createSubscriptionQ = `mutation($in: CreateCustomerSubscriptionInput!) { createCustomerSubscription(input: $in) { customerSubscription { id reference customerEmail customer { id } } userErrors { code field } } }`
 	updateSubscriptionQ = `mutation($id: ID!, $in: UpdateCustomerSubscriptionInput!) { updateCustomerSubscription(id: $id, input: $in) { customerSubscription { id reference referenceOrigin } userErrors { code field } } }`
-	deleteSubscriptionQ = `mutation($id: ID!) { deleteCustomerSubscription(id: $id) { deletedId userErrors { code field } } }`
+	deleteSubscriptionQ = `mutation($id: ID!) { deleteCustomerSubscription(id: $id) { deletedID userErrors { code field } } }`
 )
 
 func TestCustomerSubscriptionMutations(t *testing.T) {
@@ -473,7 +473,7 @@ func TestCustomerSubscriptionMutations(t *testing.T) {
 
 	t.Run("delete", func(t *testing.T) {
 		r := e.MustDo(t, deleteSubscriptionQ, map[string]any{"id": id})
-		require.Equal(t, id, r.Str("deleteCustomerSubscription.deletedId"))
+		require.Equal(t, id, r.Str("deleteCustomerSubscription.deletedID"))
 		require.Contains(t, eventNames(t, e, id), "customer_subscriptions.destroy")
 		// The topic is free again.
 		mustCreate(t, e, "CustomerSubscription", map[string]any{"customerID": cus, "reference": "newsletter"})
@@ -483,7 +483,7 @@ func TestCustomerSubscriptionMutations(t *testing.T) {
 const (
 	createAttachmentQ = `mutation($in: CreateAttachmentInput!) { createAttachment(input: $in) { attachment { id name url attachable { __typename id } } userErrors { code field } } }`
 	updateAttachmentQ = `mutation($id: ID!, $in: UpdateAttachmentInput!) { updateAttachment(id: $id, input: $in) { attachment { id name description url } userErrors { code field } } }`
-	deleteAttachmentQ = `mutation($id: ID!) { deleteAttachment(id: $id) { deletedId userErrors { code field } } }`
+	deleteAttachmentQ = `mutation($id: ID!) { deleteAttachment(id: $id) { deletedID userErrors { code field } } }`
 )
 
 func TestAttachmentMutations(t *testing.T) {
@@ -525,7 +525,7 @@ func TestAttachmentMutations(t *testing.T) {
 
 	t.Run("delete", func(t *testing.T) {
 		r := e.MustDo(t, deleteAttachmentQ, map[string]any{"id": id})
-		require.Equal(t, id, r.Str("deleteAttachment.deletedId"))
+		require.Equal(t, id, r.Str("deleteAttachment.deletedID"))
 		require.Contains(t, eventNames(t, e, id), "attachments.destroy")
 	})
 }

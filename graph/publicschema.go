@@ -24,6 +24,18 @@ var PublicSchema = sync.OnceValue(func() *ast.Schema {
 			s.Directives[name] = d
 		}
 	}
+	// The Cursor scalar is declared by the pagination generator with a
+	// generic description; say what a client needs to know.
+	s.Types = make(map[string]*ast.Definition, len(base.Types))
+	for name, d := range base.Types {
+		s.Types[name] = d
+	}
+	if c := base.Types["Cursor"]; c != nil {
+		cc := *c
+		cc.Description = "An opaque string that marks a position in a connection (Relay cursor). " +
+			"Pass it back as after or before to the same connection with the same orderBy; never parse or build one."
+		s.Types["Cursor"] = &cc
+	}
 	return &s
 })
 

@@ -46,3 +46,25 @@ func TestPrintedSDLLoads(t *testing.T) {
 	require.Nil(t, err, "%v", err)
 	require.NotContains(t, b.String(), "@go")
 }
+
+// The scalars tell tools what travels on the wire, and IDs are spelled one
+// way (…ID, never …Id) in every field and argument.
+func TestScalarsAndIDSpelling(t *testing.T) {
+	e := testenv.New(t)
+	r := e.MustDo(t, `{ t: __type(name: "Time") { description specifiedByURL } m: __type(name: "Map") { description }
+		c: __type(name: "Cursor") { description } }`, nil)
+	require.Equal(t, "https://scalars.graphql.org/andimarek/date-time", r.Str("t.specifiedByURL"))
+	require.Contains(t, r.Str("c.description"), "opaque")
+	require.Contains(t, r.Str("m.description"), "JSON object")
+	for _, def := range graph.PublicSchema().Types {
+		if def.BuiltIn {
+			continue
+		}
+		for _, f := range def.Fields {
+			require.False(t, strings.HasSuffix(f.Name, "Id"), "%s.%s: spell it ID", def.Name, f.Name)
+			for _, a := range f.Arguments {
+				require.False(t, strings.HasSuffix(a.Name, "Id"), "%s.%s(%s): spell it ID", def.Name, f.Name, a.Name)
+			}
+		}
+	}
+}

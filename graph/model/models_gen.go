@@ -87,7 +87,7 @@ type CustomerSubscriptionPayload struct {
 // The result of a delete mutation.
 type DeletePayload struct {
 	// The ID of the deleted record; null when nothing was deleted.
-	DeletedID *string `json:"deletedId,omitempty"`
+	DeletedID *string `json:"deletedID,omitempty"`
 	// Why nothing was deleted; empty on success.
 	UserErrors []*UserError `json:"userErrors"`
 }
