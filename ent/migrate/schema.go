@@ -126,21 +126,33 @@ var (
 				Name:    "attachment_customer_id",
 				Unique:  false,
 				Columns: []*schema.Column{AttachmentsColumns[10]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "customer_id IS NOT NULL",
+				},
 			},
 			{
 				Name:    "attachment_customer_group_id",
 				Unique:  false,
 				Columns: []*schema.Column{AttachmentsColumns[11]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "customer_group_id IS NOT NULL",
+				},
 			},
 			{
 				Name:    "attachment_order_id",
 				Unique:  false,
 				Columns: []*schema.Column{AttachmentsColumns[12]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "order_id IS NOT NULL",
+				},
 			},
 			{
 				Name:    "attachment_return_id",
 				Unique:  false,
 				Columns: []*schema.Column{AttachmentsColumns[13]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "return_id IS NOT NULL",
+				},
 			},
 		},
 	}
