@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -46,9 +47,9 @@ func lcUpdate(t testing.TB, e *testenv.Env, typ, id string, input map[string]any
 // lcDelete runs delete<typ>(id:), which must succeed.
 func lcDelete(t testing.TB, e *testenv.Env, typ, id string) {
 	t.Helper()
-	r := e.MustDo(t, fmt.Sprintf(`mutation($id: ID!) { delete%s(id: $id) { deletedId userErrors { code field } } }`, typ),
+	r := e.MustDo(t, fmt.Sprintf(`mutation($id: ID!) { delete%s(id: $id) { deletedID userErrors { code field } } }`, typ),
 		map[string]any{"id": id})
-	require.Equal(t, id, r.Str("delete"+typ+".deletedId"), r.Raw)
+	require.Equal(t, id, r.Str("delete"+typ+".deletedID"), r.Raw)
 }
 
 // lcMerge runs merge<typ>Metadata, which must succeed, and returns the
@@ -356,6 +357,10 @@ func TestEventsOfEveryMutation(t *testing.T) {
 		lcRequireNoSecrets(t, all, raw, s.secrets)
 	})
 
+	t.Run("payloads read like the schema", func(t *testing.T) {
+		lcRequireSchemaPayloads(t, e, all)
+	})
+
 	t.Run("filter by name", func(t *testing.T) {
 		for _, name := range []string{"orders.place", "customers.create", "customers.destroy", "returns.refund"} {
 			evs, _ := lcFetchEvents(t, e, map[string]any{"name": name})
@@ -499,6 +504,62 @@ func lcRequireNoSecrets(t testing.TB, all []lcEvent, raw string, secrets []strin
 	require.NotEmpty(t, all)
 }
 
+// lcGraphQLTypes maps the plural resource types to their GraphQL types.
+var lcGraphQLTypes = map[string]string{
+	"customers": "Customer", "customer_groups": "CustomerGroup", "addresses": "Address",
+	"customer_addresses": "CustomerAddress", "customer_payment_sources": "CustomerPaymentSource",
+	"customer_subscriptions": "CustomerSubscription", "orders": "Order", "order_subscriptions": "OrderSubscription",
+	"returns": "Return", "attachments": "Attachment", "customer_password_resets": "CustomerPasswordReset",
+}
+
+// lcTimeFormat is how the Time scalar writes times: UTC, milliseconds.
+var lcTimeFormat = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$`)
+
+// lcRequireSchemaPayloads checks that every payload key is a field of the
+// resource's GraphQL type (customerGroupID, totalOrdersCount: no column
+// names) and every time in a payload is written as the Time scalar writes
+// it.
+func lcRequireSchemaPayloads(t *testing.T, e *testenv.Env, all []lcEvent) {
+	t.Helper()
+	types := map[string]map[string]string{}
+	fieldsOf := func(typ string) map[string]string {
+		if f, ok := types[typ]; ok {
+			return f
+		}
+		r := e.MustDo(t, `query($n: String!) { __type(name: $n) { fields { name type { name kind ofType { name kind ofType { name } } } } } }`,
+			map[string]any{"n": typ})
+		f := map[string]string{}
+		for _, x := range r.Get("__type.fields").([]any) {
+			m := x.(map[string]any)
+			// The named type under NON_NULL and LIST wrappers.
+			tp := m["type"].(map[string]any)
+			for tp["name"] == nil && tp["ofType"] != nil {
+				tp = tp["ofType"].(map[string]any)
+			}
+			name, _ := tp["name"].(string)
+			f[m["name"].(string)] = name
+		}
+		types[typ] = f
+		return f
+	}
+	checked := map[string]bool{}
+	for _, ev := range all {
+		typ, ok := lcGraphQLTypes[ev.ResourceType]
+		require.True(t, ok, "unknown resource type %s", ev.ResourceType)
+		fields := fieldsOf(typ)
+		for k, v := range ev.Payload {
+			require.Contains(t, fields, k, "%s: payload key %q is not a field of %s", ev.Name, k, typ)
+			checked[fields[k]] = true
+			if fields[k] == "Time" && v != nil {
+				s, ok := v.(string)
+				require.True(t, ok && lcTimeFormat.MatchString(s), "%s: %s is %v, not a Time", ev.Name, k, v)
+			}
+		}
+	}
+	require.True(t, checked["Time"], "the scenario sets times (an expiry, stamps)")
+	require.True(t, checked["ID"], "the scenario sets references to other records")
+}
+
 func TestNoEventAfterRefusedMutation(t *testing.T) {
 	e := lcNewEnv(t)
 	taken := lcUniqueEmail("taken")
@@ -534,9 +595,9 @@ func TestNoEventAfterRefusedMutation(t *testing.T) {
 			map[string]any{"id": draft}, "INVALID_TRANSITION"},
 		{"placeOrder of a placed order", "placeOrder", `mutation($id: ID!) { placeOrder(id: $id) { order { id } userErrors { code field } } }`,
 			map[string]any{"id": placed}, "INVALID_TRANSITION"},
-		{"deleteOrder of a placed order", "deleteOrder", `mutation($id: ID!) { deleteOrder(id: $id) { deletedId userErrors { code field } } }`,
+		{"deleteOrder of a placed order", "deleteOrder", `mutation($id: ID!) { deleteOrder(id: $id) { deletedID userErrors { code field } } }`,
 			map[string]any{"id": placed}, "LOCKED"},
-		{"deleteCustomer with a placed order", "deleteCustomer", `mutation($id: ID!) { deleteCustomer(id: $id) { deletedId userErrors { code field } } }`,
+		{"deleteCustomer with a placed order", "deleteCustomer", `mutation($id: ID!) { deleteCustomer(id: $id) { deletedID userErrors { code field } } }`,
 			map[string]any{"id": cus}, "LOCKED"},
 		{"createReturn for an unfulfilled order", "createReturn", `mutation($in: CreateReturnInput!) { createReturn(input: $in) { return { id } userErrors { code field } } }`,
 			map[string]any{"in": map[string]any{"orderID": placed}}, "INVALID"},
@@ -599,7 +660,7 @@ func TestEventsAreImmutable(t *testing.T) {
 			r := e.MustDo(t, `query($n: String!) { __type(name: $n) { name } }`, map[string]any{"n": typ})
 			require.Nil(t, r.Get("__type"), "%s must not exist", typ)
 		}
-		r := e.Do(t, `mutation($id: ID!) { deleteEvent(id: $id) { deletedId } }`, map[string]any{"id": ev.ID})
+		r := e.Do(t, `mutation($id: ID!) { deleteEvent(id: $id) { deletedID } }`, map[string]any{"id": ev.ID})
 		require.Contains(t, r.ErrorCodes(), "GRAPHQL_VALIDATION_FAILED")
 	})
 
@@ -616,4 +677,68 @@ func TestEventsAreImmutable(t *testing.T) {
 		require.NotEmpty(t, got)
 		require.Equal(t, ev, got[0], "the event is unchanged")
 	})
+}
+
+// A record's events connection, read in a batch for a whole list, answers
+// exactly as the root events connection filtered to that record: the same
+// edges, cursors, pageInfo and totalCount, for every kind of argument.
+func TestRecordEventsMatchTheLog(t *testing.T) {
+	e := lcNewEnv(t)
+	cus := lcNewCustomer(t, e)
+	var orders []string
+	for i, steps := range [][]string{lcToFulfilled, lcToCancelled, {"markOrderPending"}, nil} {
+		ord := lcNewOrder(t, e, cus, steps...)
+		for j := 0; j < i; j++ {
+			lcMerge(t, e, "Order", ord, map[string]any{"n": j})
+		}
+		orders = append(orders, ord)
+	}
+	const conn = `totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor node { id name sequence resourceID } }`
+	// A cursor in the middle of the first order's events.
+	r := e.MustDo(t, `query($id: String!) { events(first: 3, where: {resourceID: $id}) { edges { cursor } } }`, map[string]any{"id": orders[0]})
+	mid := r.Str("events.edges.2.cursor")
+	require.NotEmpty(t, mid)
+	for _, tc := range []struct {
+		name string
+		args map[string]any
+	}{
+		{"first", map[string]any{"first": 2}},
+		{"first, more than there are", map[string]any{"first": 100}},
+		{"first 0", map[string]any{"first": 0}},
+		{"last", map[string]any{"last": 2}},
+		{"after", map[string]any{"first": 2, "after": mid}},
+		{"before", map[string]any{"last": 2, "before": mid}},
+		{"by sequence, descending", map[string]any{"first": 3, "orderBy": []any{map[string]any{"field": "SEQUENCE", "direction": "DESC"}}}},
+		{"by name then createdAt", map[string]any{"first": 4, "orderBy": []any{map[string]any{"field": "NAME"}, map[string]any{"field": "CREATED_AT", "direction": "DESC"}}}},
+		{"last by name", map[string]any{"last": 2, "orderBy": []any{map[string]any{"field": "NAME", "direction": "DESC"}}}},
+		{"where", map[string]any{"first": 5, "where": map[string]any{"nameHasPrefix": "orders.m"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			vars := map[string]any{"ids": orders}
+			for k, v := range tc.args {
+				vars[k] = v
+			}
+			q := `query($ids: [ID!]!, $first: Int, $last: Int, $after: Cursor, $before: Cursor, $orderBy: [EventOrder!], $where: EventWhereInput) {
+				nodes(ids: $ids) { id ... on Order { events(first: $first, last: $last, after: $after, before: $before, orderBy: $orderBy, where: $where) { ` + conn + ` } } } }`
+			if tc.args["first"] == nil && tc.args["last"] == nil {
+				q = strings.Replace(q, "first: $first, last: $last, ", "", 1)
+			}
+			batched := e.MustDo(t, q, vars)
+			for i, ord := range orders {
+				where := map[string]any{"resourceID": ord}
+				if w, ok := tc.args["where"].(map[string]any); ok {
+					where = map[string]any{"and": []any{where, w}}
+				}
+				v := map[string]any{"where": where}
+				for _, k := range []string{"first", "last", "after", "before", "orderBy"} {
+					if x, ok := tc.args[k]; ok {
+						v[k] = x
+					}
+				}
+				root := e.MustDo(t, `query($first: Int, $last: Int, $after: Cursor, $before: Cursor, $orderBy: [EventOrder!], $where: EventWhereInput) {
+					events(first: $first, last: $last, after: $after, before: $before, orderBy: $orderBy, where: $where) { `+conn+` } }`, v)
+				require.Equal(t, root.Get("events"), batched.Get(fmt.Sprintf("nodes.%d.events", i)), "order %d", i)
+			}
+		})
+	}
 }

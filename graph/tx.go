@@ -54,7 +54,9 @@ func (t mutationTx) directive(ctx context.Context, _ any, next graphql.Resolver)
 				panic(p)
 			}
 		}()
-		return next(context.WithValue(ctx, txStateKey{}, state))
+		// The Tx in the context gives the mutation's events their outbox:
+		// they are written, in cause order, when it commits.
+		return next(ent.NewTxContext(context.WithValue(ctx, txStateKey{}, state), tx))
 	}()
 	state.client = nil // from here on, reads use the root client
 	if err != nil || state.rollback {

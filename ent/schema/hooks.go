@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strconv"
+	"sync"
+	"time"
 
 	gen "clientele/ent"
 	"clientele/ent/counter"
@@ -13,6 +16,7 @@ import (
 	"clientele/ent/intercept"
 	"clientele/internal/apperr"
 	"clientele/internal/clock"
+	"clientele/internal/gqlscalar"
 	"clientele/internal/lifecycle"
 	"clientele/internal/resource"
 	"clientele/internal/viewer"
@@ -30,9 +34,10 @@ type mutation interface {
 	Client() *gen.Client
 }
 
-// secretFields never reach an event payload (the session epoch is internal
-// bookkeeping, not a secret, but no business of an event's reader).
-var secretFields = []string{customer.FieldPassword, customerpasswordreset.FieldTokenHash, "session_epoch"}
+// secretFields never reach an event payload (the session epoch and the
+// creator of an address are internal bookkeeping, not secrets, but no
+// business of an event's reader, and no field of the schema).
+var secretFields = []string{customer.FieldPassword, customerpasswordreset.FieldTokenHash, "session_epoch", "created_by_customer_id"}
 
 // machines maps each table to its state machine, if it has one.
 var machines = resource.Machines()
@@ -82,8 +87,11 @@ var modeInterceptor = intercept.TraverseFunc(func(ctx context.Context, q interce
 	return nil
 })
 
-// pendingEvent is an event to record once the change is saved.
+// pendingEvent is an event to record once the change is saved. Its payload
+// is keyed by column; writeEvents presents it as the schema does.
 type pendingEvent struct {
+	ctx     context.Context // the recording hook's: its caller's mode and rights
+	table   string
 	action  string
 	id      string
 	owner   *string
@@ -91,116 +99,137 @@ type pendingEvent struct {
 }
 
 // recordHook applies the table's state machine to status changes and
-// records an Event for every create, update, delete and transition, in the
-// mutation's transaction (an outbox).
+// records an Event for every create, update, delete and transition in the
+// outbox of the mutation's transaction (see outbox).
 func recordHook(table string) ent.Hook {
 	machine := machines[table]
 	return func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
-			mu := m.(mutation)
-			var events []pendingEvent
-			switch {
-			case m.Op().Is(ent.OpCreate):
-				v, err := next.Mutate(ctx, m)
-				if err != nil {
-					return nil, err
-				}
-				id, _ := mu.ID()
-				owner := ownerOnCreate(table, id, m)
-				events = append(events, pendingEvent{action: "create", id: id, owner: owner, payload: payloadOf(m, nil)})
-				if table == "customers" && slices.Contains(m.Fields(), customer.FieldPassword) {
-					events = append(events, pendingEvent{action: "create_password", id: id, owner: owner, payload: map[string]any{}})
-				}
-				return v, writeEvents(ctx, mu.Client(), table, events)
-			case m.Op().Is(ent.OpUpdateOne):
-				id, _ := mu.ID()
-				moves, managed, err := applyMachine(ctx, machine, mu)
-				if err != nil {
-					return nil, err
-				}
-				// Old values can only be read before the update runs.
-				owner := ownerOnUpdate(ctx, table, id, m)
-				v, err := next.Mutate(ctx, m)
-				if err != nil {
-					if len(moves) > 0 && gen.IsNotFound(err) {
-						// The compare-and-swap lost: the status moved under us.
-						return nil, moves[0].err
-					}
-					return nil, err
-				}
-				for _, mv := range moves {
-					events = append(events, pendingEvent{action: mv.t.Action, id: id, owner: owner,
-						payload: map[string]any{mv.t.Field: map[string]any{"from": mv.from, "to": mv.t.To}}})
-				}
-				skip := append([]string{"updated_at"}, managed...)
-				for _, fa := range fieldActions[table] {
-					if slices.Contains(m.Fields(), fa.field) || slices.Contains(m.ClearedFields(), fa.field) {
-						events = append(events, pendingEvent{action: fa.action, id: id, owner: owner, payload: payloadOf(m, fa.payload)})
-						skip = append(skip, fa.covers...)
-					}
-				}
-				p := without(payloadOf(m, nil), skip)
-				for _, f := range m.ClearedFields() {
-					if !slices.Contains(skip, f) {
-						p[f] = nil
-					}
-				}
-				if len(p) > 0 {
-					events = append(events, pendingEvent{action: "update", id: id, owner: owner, payload: p})
-				}
-				return v, writeEvents(ctx, mu.Client(), table, events)
-			case m.Op().Is(ent.OpUpdate):
-				// Bulk updates are the server's own follow-ups (e.g. copying
-				// an address's new name into address-book entries); state
-				// machines apply to single updates only, so a bulk update
-				// may not touch a status.
-				if machine != nil {
-					for _, f := range machine.Fields() {
-						if _, ok := m.Field(f); ok {
-							return nil, fmt.Errorf("bulk update of %s.%s is not allowed: move statuses one record at a time", table, f)
-						}
-					}
-				}
-				idList, err := mu.IDs(ctx)
-				if err != nil {
-					return nil, err
-				}
-				owners, err := ownersOf(ctx, mu.Client(), table, idList)
-				if err != nil {
-					return nil, err
-				}
-				v, err := next.Mutate(ctx, m)
-				if err != nil {
-					return nil, err
-				}
-				p := without(payloadOf(m, nil), []string{"updated_at"})
-				for _, id := range idList {
-					events = append(events, pendingEvent{action: "update", id: id, owner: owners[id], payload: p})
-				}
-				return v, writeEvents(ctx, mu.Client(), table, events)
-			default: // OpDelete, OpDeleteOne
-				idList, err := mu.IDs(ctx)
-				if err != nil {
-					return nil, err
-				}
-				owners, err := ownersOf(ctx, mu.Client(), table, idList)
-				if err != nil {
-					return nil, err
-				}
-				v, err := next.Mutate(ctx, m)
-				if err != nil {
-					return nil, err
-				}
-				for _, id := range idList {
-					owner := owners[id]
-					if table == "customers" {
-						owner = nil // the customer is gone; its events keep no owner
-					}
-					events = append(events, pendingEvent{action: "destroy", id: id, owner: owner, payload: map[string]any{"id": id}})
-				}
-				return v, writeEvents(ctx, mu.Client(), table, events)
+			ob, ctx, own := joinOutbox(ctx)
+			// The slot is taken before the change runs, so the events of
+			// the changes this one causes (nested mutations) come after
+			// its own.
+			slot := ob.reserve()
+			v, events, err := changeEvents(ctx, table, machine, m, next)
+			if err != nil {
+				return nil, err
 			}
+			for i := range events {
+				events[i].ctx, events[i].table = ctx, table
+			}
+			ob.fill(slot, events)
+			if own {
+				return v, writeEvents(m.(mutation).Client(), ob.take())
+			}
+			return v, nil
 		})
+	}
+}
+
+// changeEvents runs the change and returns the events it records.
+func changeEvents(ctx context.Context, table string, machine *lifecycle.Machine, m ent.Mutation, next ent.Mutator) (ent.Value, []pendingEvent, error) {
+	mu := m.(mutation)
+	var events []pendingEvent
+	switch {
+	case m.Op().Is(ent.OpCreate):
+		v, err := next.Mutate(ctx, m)
+		if err != nil {
+			return nil, nil, err
+		}
+		id, _ := mu.ID()
+		owner := ownerOnCreate(table, id, m)
+		events = append(events, pendingEvent{action: "create", id: id, owner: owner, payload: payloadOf(m, nil)})
+		if table == "customers" && slices.Contains(m.Fields(), customer.FieldPassword) {
+			events = append(events, pendingEvent{action: "create_password", id: id, owner: owner, payload: map[string]any{}})
+		}
+		return v, events, nil
+	case m.Op().Is(ent.OpUpdateOne):
+		id, _ := mu.ID()
+		moves, managed, err := applyMachine(ctx, machine, mu)
+		if err != nil {
+			return nil, nil, err
+		}
+		// Old values can only be read before the update runs.
+		owner := ownerOnUpdate(ctx, table, id, m)
+		v, err := next.Mutate(ctx, m)
+		if err != nil {
+			if len(moves) > 0 && gen.IsNotFound(err) {
+				// The compare-and-swap lost: the status moved under us.
+				return nil, nil, moves[0].err
+			}
+			return nil, nil, err
+		}
+		for _, mv := range moves {
+			events = append(events, pendingEvent{action: mv.t.Action, id: id, owner: owner,
+				payload: map[string]any{mv.t.Field: map[string]any{"from": mv.from, "to": mv.t.To}}})
+		}
+		skip := append([]string{"updated_at"}, managed...)
+		for _, fa := range fieldActions[table] {
+			if slices.Contains(m.Fields(), fa.field) || slices.Contains(m.ClearedFields(), fa.field) {
+				events = append(events, pendingEvent{action: fa.action, id: id, owner: owner, payload: payloadOf(m, fa.payload)})
+				skip = append(skip, fa.covers...)
+			}
+		}
+		p := without(payloadOf(m, nil), skip)
+		for _, f := range m.ClearedFields() {
+			if !slices.Contains(skip, f) {
+				p[f] = nil
+			}
+		}
+		if len(p) > 0 {
+			events = append(events, pendingEvent{action: "update", id: id, owner: owner, payload: p})
+		}
+		return v, events, nil
+	case m.Op().Is(ent.OpUpdate):
+		// Bulk updates are the server's own follow-ups (e.g. copying
+		// an address's new name into address-book entries); state
+		// machines apply to single updates only, so a bulk update
+		// may not touch a status.
+		if machine != nil {
+			for _, f := range machine.Fields() {
+				if _, ok := m.Field(f); ok {
+					return nil, nil, fmt.Errorf("bulk update of %s.%s is not allowed: move statuses one record at a time", table, f)
+				}
+			}
+		}
+		idList, err := mu.IDs(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		owners, err := ownersOf(ctx, mu.Client(), table, idList)
+		if err != nil {
+			return nil, nil, err
+		}
+		v, err := next.Mutate(ctx, m)
+		if err != nil {
+			return nil, nil, err
+		}
+		p := without(payloadOf(m, nil), []string{"updated_at"})
+		for _, id := range idList {
+			events = append(events, pendingEvent{action: "update", id: id, owner: owners[id], payload: p})
+		}
+		return v, events, nil
+	default: // OpDelete, OpDeleteOne
+		idList, err := mu.IDs(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		owners, err := ownersOf(ctx, mu.Client(), table, idList)
+		if err != nil {
+			return nil, nil, err
+		}
+		v, err := next.Mutate(ctx, m)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, id := range idList {
+			owner := owners[id]
+			if table == "customers" {
+				owner = nil // the customer is gone; its events keep no owner
+			}
+			events = append(events, pendingEvent{action: "destroy", id: id, owner: owner, payload: map[string]any{"id": id}})
+		}
+		return v, events, nil
 	}
 }
 
@@ -358,32 +387,187 @@ func ownersOf(ctx context.Context, c *gen.Client, table string, idList []string)
 	return owners, nil
 }
 
-// writeEvents stores the events, each with the next value of the global
-// event sequence. The sequence row stays locked until the transaction ends,
-// so sequence order is commit order and a reader following the log by
-// sequence never skips an event that commits late.
-func writeEvents(ctx context.Context, c *gen.Client, table string, events []pendingEvent) error {
+// outbox collects the events of one transaction and writes them when it
+// commits: in cause order (each change's slot is taken when it starts, so
+// a transition comes before the changes it causes, e.g. orders.place before
+// customers.acquired), each with the next value of the global event
+// sequence. The sequence counter's row is incremented just before the
+// commit and stays locked until it ends, so sequence order is commit order
+// and a reader following the log by sequence never skips an event that
+// commits late.
+//
+// A transaction opened with its Tx in the context (gen.NewTxContext) gets
+// one outbox, written by a commit hook and dropped on rollback: its
+// mutations must run on that Tx's client. Without one (a client outside a
+// transaction, or a Tx the context does not carry), the outermost recording
+// hook writes the events of its change and of what it caused as soon as
+// that change is saved, with the change's client: atomically with it inside
+// a transaction, right after it otherwise.
+type outbox struct {
+	mu    sync.Mutex
+	slots [][]pendingEvent
+}
+
+type outboxKey struct{}
+
+// txOutboxes holds the outbox of each open transaction that has recorded
+// something; its commit or rollback removes it.
+var txOutboxes sync.Map // *gen.Tx -> *outbox
+
+// joinOutbox returns the outbox the hook records into and a context that
+// carries it to nested changes; own tells whether the hook writes it.
+func joinOutbox(ctx context.Context) (*outbox, context.Context, bool) {
+	if ob, ok := ctx.Value(outboxKey{}).(*outbox); ok {
+		return ob, ctx, false
+	}
+	if tx := gen.TxFromContext(ctx); tx != nil {
+		ob := txOutbox(tx)
+		return ob, context.WithValue(ctx, outboxKey{}, ob), false
+	}
+	ob := &outbox{}
+	return ob, context.WithValue(ctx, outboxKey{}, ob), true
+}
+
+// txOutbox returns the outbox of tx, creating it and its commit and
+// rollback hooks on first use.
+func txOutbox(tx *gen.Tx) *outbox {
+	if ob, ok := txOutboxes.Load(tx); ok {
+		return ob.(*outbox)
+	}
+	ob := &outbox{}
+	if prev, loaded := txOutboxes.LoadOrStore(tx, ob); loaded {
+		return prev.(*outbox)
+	}
+	tx.OnCommit(func(next gen.Committer) gen.Committer {
+		return gen.CommitFunc(func(ctx context.Context, tx *gen.Tx) error {
+			txOutboxes.Delete(tx)
+			if err := writeEvents(tx.Client(), ob.take()); err != nil {
+				if rerr := tx.Rollback(); rerr != nil {
+					return fmt.Errorf("%w (rollback: %v)", err, rerr)
+				}
+				return err
+			}
+			return next.Commit(ctx, tx)
+		})
+	})
+	tx.OnRollback(func(next gen.Rollbacker) gen.Rollbacker {
+		return gen.RollbackFunc(func(ctx context.Context, tx *gen.Tx) error {
+			txOutboxes.Delete(tx)
+			return next.Rollback(ctx, tx)
+		})
+	})
+	return ob
+}
+
+// reserve takes the next slot.
+func (o *outbox) reserve() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.slots = append(o.slots, nil)
+	return len(o.slots) - 1
+}
+
+// fill puts a saved change's events into its slot; the slot of a change
+// that failed stays empty.
+func (o *outbox) fill(slot int, events []pendingEvent) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.slots[slot] = events
+}
+
+// take empties the outbox and returns its events in slot order.
+func (o *outbox) take() []pendingEvent {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var out []pendingEvent
+	for _, s := range o.slots {
+		out = append(out, s...)
+	}
+	o.slots = nil
+	return out
+}
+
+// eventBatch bounds the rows of one INSERT of events.
+const eventBatch = 200
+
+// writeEvents stores the events in order, numbered with consecutive values
+// of the global event sequence taken in one statement, and inserted in
+// batches; each batch runs in the context of its events' recording (the
+// caller's mode).
+func writeEvents(c *gen.Client, events []pendingEvent) error {
+	if len(events) == 0 {
+		return nil
+	}
+	last, err := nextValues(context.WithoutCancel(events[0].ctx), c, "events", int64(len(events)))
+	if err != nil {
+		return err
+	}
+	seq := last - int64(len(events))
+	// A customer deleted in the transaction owns none of its events (the
+	// database clears the owner of those already written).
+	gone := map[string]bool{}
 	for _, e := range events {
-		seq, err := NextValue(ctx, c, "events")
-		if err != nil {
-			return err
-		}
-		if e.payload == nil {
-			e.payload = map[string]any{}
-		}
-		err = c.Event.Create().
-			SetSequence(seq).
-			SetName(table + "." + e.action).
-			SetResourceType(table).
-			SetResourceID(e.id).
-			SetNillableOwnerCustomerID(e.owner).
-			SetPayload(e.payload).
-			Exec(ctx)
-		if err != nil {
-			return fmt.Errorf("record event %s.%s: %w", table, e.action, err)
+		if e.table == "customers" && e.action == "destroy" {
+			gone[e.id] = true
 		}
 	}
+	for start := 0; start < len(events); {
+		ctx := context.WithoutCancel(events[start].ctx)
+		mode := modeOf(ctx)
+		end := start
+		var batch []*gen.EventCreate
+		for end < len(events) && len(batch) < eventBatch && modeOf(events[end].ctx) == mode {
+			e := events[end]
+			if e.owner != nil && gone[*e.owner] {
+				e.owner = nil
+			}
+			seq++
+			batch = append(batch, c.Event.Create().
+				SetSequence(seq).
+				SetName(e.table+"."+e.action).
+				SetResourceType(e.table).
+				SetResourceID(e.id).
+				SetNillableOwnerCustomerID(e.owner).
+				SetPayload(presentPayload(e.payload)))
+			end++
+		}
+		if err := c.Event.CreateBulk(batch...).Exec(ctx); err != nil {
+			return fmt.Errorf("record event %s.%s: %w", events[start].table, events[start].action, err)
+		}
+		start = end
+	}
 	return nil
+}
+
+// modeOf returns the mode of the caller in ctx, if any.
+func modeOf(ctx context.Context) viewer.Mode {
+	if v := viewer.FromContext(ctx); v != nil {
+		return v.Mode
+	}
+	return ""
+}
+
+// presentPayload writes a payload the way the GraphQL schema shows the
+// resource: fields by their GraphQL names (customerGroupID, not
+// customer_group_id) and times as the Time scalar does (RFC 3339, UTC,
+// milliseconds). Values inside a field (metadata, a transition's from and
+// to) are kept as they are.
+func presentPayload(p map[string]any) map[string]any {
+	out := make(map[string]any, len(p))
+	for k, v := range p {
+		switch t := v.(type) {
+		case time.Time:
+			v = t.UTC().Format(gqlscalar.TimeLayout)
+		case *time.Time:
+			if t == nil {
+				v = nil
+			} else {
+				v = t.UTC().Format(gqlscalar.TimeLayout)
+			}
+		}
+		out[apperr.FieldName(k)] = v
+	}
+	return out
 }
 
 // NextValue atomically increments the named counter and returns its new
@@ -391,15 +575,26 @@ func writeEvents(ctx context.Context, c *gen.Client, table string, events []pend
 // PostgreSQL both speak). It must run inside the caller's transaction; on
 // PostgreSQL the counter row then stays locked until commit.
 func NextValue(ctx context.Context, c *gen.Client, name string) (int64, error) {
+	return nextValues(ctx, c, name, 1)
+}
+
+// nextValues adds n to the named counter like NextValue and returns its
+// new value: the caller owns the n values up to it.
+func nextValues(ctx context.Context, c *gen.Client, name string, n int64) (int64, error) {
 	for _, r := range name {
 		if !(r == '_' || r == ':' || r == '-' || ('a' <= r && r <= 'z') || ('A' <= r && r <= 'Z') || ('0' <= r && r <= '9')) {
 			return 0, fmt.Errorf("invalid counter name %q", name)
 		}
 	}
-	// The name is server-made and checked above, so it can be a literal:
-	// the statement needs no placeholders, whose syntax differs by dialect.
-	rows, err := c.QueryContext(ctx, "INSERT INTO "+counter.Table+" (id, value) VALUES ('"+name+"', 1) "+
-		"ON CONFLICT (id) DO UPDATE SET value = "+counter.Table+".value + 1 RETURNING value")
+	if n < 1 {
+		return 0, fmt.Errorf("invalid counter step %d", n)
+	}
+	// The name is server-made and checked above, and n is a number, so
+	// both can be literals: the statement needs no placeholders, whose
+	// syntax differs by dialect.
+	step := strconv.FormatInt(n, 10)
+	rows, err := c.QueryContext(ctx, "INSERT INTO "+counter.Table+" (id, value) VALUES ('"+name+"', "+step+") "+
+		"ON CONFLICT (id) DO UPDATE SET value = "+counter.Table+".value + "+step+" RETURNING value")
 	if err != nil {
 		return 0, fmt.Errorf("increment counter %s: %w", name, err)
 	}

@@ -52,13 +52,17 @@ func New(code Code, field []string, format string, args ...any) *Error {
 	return &Error{Code: code, Field: field, Message: fmt.Sprintf(format, args...)}
 }
 
-// FieldName turns a column or edge name (customer_group_id) into the name
-// of the input field that sets it (customerGroupId), so that errors point
-// at what the caller sent.
+// FieldName turns a column or edge name into its GraphQL field name
+// (customer_group_id into customerGroupID, reset_password_at into
+// resetPasswordAt; the schema spells IDs "ID"), so that errors point at
+// what the caller sent and event payloads read like the schema.
 func FieldName(column string) string {
 	parts := strings.Split(column, "_")
 	for i := 1; i < len(parts); i++ {
-		if parts[i] != "" {
+		switch {
+		case parts[i] == "id":
+			parts[i] = "ID"
+		case parts[i] != "":
 			parts[i] = strings.ToUpper(parts[i][:1]) + parts[i][1:]
 		}
 	}
