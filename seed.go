@@ -7,13 +7,13 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
 	"clientele/ent"
-	"clientele/ent/customer"
 	"clientele/ent/order"
-	"clientele/internal/lifecycle"
+	"clientele/internal/clock"
 	"clientele/internal/viewer"
 
 	"github.com/schollz/progressbar/v3"
@@ -50,8 +50,12 @@ var (
 )
 
 // seed fills the database with reproducible customers, groups, address
-// books and orders, in bulk transactions of --batch customers. The ent hooks
-// run as for any other write, so numbers, statuses and events are real.
+// books and orders, in transactions of --batch customers. Every write goes
+// through the ent hooks like any other, with the clock (package clock) set
+// to the historical time of each change: orders are created, then marked
+// pending and placed by their state machine, so numbers, placed times,
+// placed-order counts, customer statuses and events are what the rules make
+// of that history (seed_test.go checks them).
 func seed(ctx context.Context, cfg Config, stdout io.Writer) error {
 	o := cfg.Seed
 	mode, err := viewer.ParseMode(o.mode)
@@ -105,29 +109,14 @@ func seedBatch(ctx context.Context, c *ent.Client, o seedArgs, groups []string, 
 	tc := tx.Client()
 	now := time.Now()
 	custs := make([]*ent.CustomerCreate, 0, to-from)
-	type plan struct {
-		placed []bool
-		rng    *rand.Rand
-	}
-	plans := make([]plan, 0, to-from)
+	rngs := make([]*rand.Rand, 0, to-from)
 	for i := from; i < to; i++ {
 		rng := rand.New(rand.NewPCG(o.seed, uint64(i)))
 		first, last := firstNames[rng.IntN(len(firstNames))], lastNames[rng.IntN(len(lastNames))]
-		p := plan{rng: rng}
-		placedN := 0
-		for j := 0; j < o.orders; j++ {
-			placed := rng.IntN(10) < 6
-			p.placed = append(p.placed, placed)
-			if placed {
-				placedN++
-			}
-		}
 		b := tc.Customer.Create().
 			SetEmail(fmt.Sprintf("%s.%s.%d@example.com", first, strings.ReplaceAll(last, "ü", "u"), i)).
 			SetMetadata(map[string]any{"segment": segments[rng.IntN(len(segments))], "newsletter": rng.IntN(2) == 0}).
-			SetStatus(customer.Status(lifecycle.CustomerStatus(placedN))).
-			SetTotalOrdersCount(placedN).
-			SetCreatedAt(now.Add(-time.Duration(rng.IntN(365*24)) * time.Hour))
+			SetCreatedAt(now.Add(-time.Duration(91*24+rng.IntN(365*24)) * time.Hour))
 		if rng.IntN(10) < 7 && len(groups) > 0 {
 			b.SetCustomerGroupID(groups[rng.IntN(len(groups))])
 		}
@@ -135,7 +124,7 @@ func seedBatch(ctx context.Context, c *ent.Client, o seedArgs, groups []string, 
 			b.SetReference(fmt.Sprintf("CRM-%07d", i)).SetReferenceOrigin("crm")
 		}
 		custs = append(custs, b)
-		plans = append(plans, p)
+		rngs = append(rngs, rng)
 	}
 	created, err := tc.Customer.CreateBulk(custs...).Save(ctx)
 	if err != nil {
@@ -143,7 +132,7 @@ func seedBatch(ctx context.Context, c *ent.Client, o seedArgs, groups []string, 
 	}
 	var addrs []*ent.AddressCreate
 	for k, cu := range created {
-		rng := plans[k].rng
+		rng := rngs[k]
 		for j := 0; j < o.addresses; j++ {
 			addrs = append(addrs, tc.Address.Create().
 				SetFirstName(firstNames[rng.IntN(len(firstNames))]).SetLastName(lastNames[rng.IntN(len(lastNames))]).
@@ -158,34 +147,58 @@ func seedBatch(ctx context.Context, c *ent.Client, o seedArgs, groups []string, 
 	}
 	var entries []*ent.CustomerAddressCreate
 	var orders []*ent.OrderCreate
+	var plans []orderPlan
 	for k, cu := range created {
 		for j := 0; j < o.addresses; j++ {
 			entries = append(entries, tc.CustomerAddress.Create().SetCustomerID(cu.ID).SetAddressID(addrRows[k*o.addresses+j].ID))
 		}
-		rng := plans[k].rng
-		for _, placed := range plans[k].placed {
+		rng := rngs[k]
+		for j := 0; j < o.orders; j++ {
+			p := orderPlan{placed: rng.IntN(10) < 6, at: now.Add(-time.Duration(1+rng.IntN(90*24)) * time.Hour)}
 			sub := int64(500 + rng.IntN(20000))
 			ship := int64(rng.IntN(3) * 500)
 			tax := sub * 22 / 100
-			b := tc.Order.Create().SetCustomerID(cu.ID).SetCurrencyCode(currencies[rng.IntN(len(currencies))]).
+			orders = append(orders, tc.Order.Create().SetCustomerID(cu.ID).SetCurrencyCode(currencies[rng.IntN(len(currencies))]).
 				SetSubtotalAmountCents(sub).SetShippingAmountCents(ship).SetTotalTaxAmountCents(tax).
-				SetTotalAmountCents(sub + ship + tax)
-			if placed {
-				at := now.Add(-time.Duration(rng.IntN(90*24)) * time.Hour)
-				b.SetStatus(order.StatusPLACED).SetPaymentStatus(order.PaymentStatusAUTHORIZED).SetPlacedAt(at)
-			} else {
-				b.SetStatus(order.StatusPENDING)
-			}
-			orders = append(orders, b)
+				SetTotalAmountCents(sub+ship+tax).SetCreatedAt(p.at.Add(-time.Hour)))
+			plans = append(plans, p)
 		}
 	}
 	if _, err := tc.CustomerAddress.CreateBulk(entries...).Save(ctx); err != nil {
 		return fmt.Errorf("create address book: %w", err)
 	}
-	if len(orders) > 0 {
-		if _, err := tc.Order.CreateBulk(orders...).Save(ctx); err != nil {
-			return fmt.Errorf("create orders: %w", err)
+	if len(orders) == 0 {
+		return tx.Commit()
+	}
+	rows, err := tc.Order.CreateBulk(orders...).Save(ctx)
+	if err != nil {
+		return fmt.Errorf("create orders: %w", err)
+	}
+	// Every order goes pending, and the placed ones are placed, in the
+	// order of their times: the customer's count and status move as they
+	// would have.
+	for i := range plans {
+		plans[i].id = rows[i].ID
+	}
+	slices.SortStableFunc(plans, func(a, b orderPlan) int { return a.at.Compare(b.at) })
+	for _, p := range plans {
+		at := clock.At(ctx, p.at)
+		if err := tc.Order.UpdateOneID(p.id).SetStatus(order.StatusPENDING).Exec(at); err != nil {
+			return fmt.Errorf("mark order pending: %w", err)
+		}
+		if !p.placed {
+			continue
+		}
+		if err := tc.Order.UpdateOneID(p.id).SetStatus(order.StatusPLACED).Exec(at); err != nil {
+			return fmt.Errorf("place order: %w", err)
 		}
 	}
 	return tx.Commit()
+}
+
+// orderPlan is what becomes of a seeded order, and when.
+type orderPlan struct {
+	id     string
+	placed bool
+	at     time.Time
 }
