@@ -9,7 +9,6 @@ import (
 	"clientele/ent"
 	"clientele/ent/customer"
 	"clientele/ent/customergroup"
-	"clientele/ent/event"
 	"clientele/ent/order"
 	"clientele/ent/orderreturn"
 	"clientele/ent/ordersubscription"
@@ -28,7 +27,7 @@ func (r *addressResolver) Links(ctx context.Context, obj *ent.Address) (*model.L
 
 // Events is the resolver for the events field.
 func (r *addressResolver) Events(ctx context.Context, obj *ent.Address, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.EventOrder, where *ent.EventWhereInput) (*ent.EventConnection, error) {
-	return r.ent(ctx).Event.Query().Where(event.ResourceID(obj.ID)).Paginate(ctx, after, first, before, last, ent.WithEventOrder(orderBy), ent.WithEventFilter(where.Filter))
+	return r.resourceEvents(ctx, obj.ID, after, first, before, last, orderBy, where)
 }
 
 // Attachable is the resolver for the attachable field.
@@ -43,7 +42,7 @@ func (r *attachmentResolver) Links(ctx context.Context, obj *ent.Attachment) (*m
 
 // Events is the resolver for the events field.
 func (r *attachmentResolver) Events(ctx context.Context, obj *ent.Attachment, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.EventOrder, where *ent.EventWhereInput) (*ent.EventConnection, error) {
-	return r.ent(ctx).Event.Query().Where(event.ResourceID(obj.ID)).Paginate(ctx, after, first, before, last, ent.WithEventOrder(orderBy), ent.WithEventFilter(where.Filter))
+	return r.resourceEvents(ctx, obj.ID, after, first, before, last, orderBy, where)
 }
 
 // HasPassword is the resolver for the hasPassword field.
@@ -68,7 +67,7 @@ func (r *customerAddressResolver) Links(ctx context.Context, obj *ent.CustomerAd
 
 // Events is the resolver for the events field.
 func (r *customerAddressResolver) Events(ctx context.Context, obj *ent.CustomerAddress, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.EventOrder, where *ent.EventWhereInput) (*ent.EventConnection, error) {
-	return r.ent(ctx).Event.Query().Where(event.ResourceID(obj.ID)).Paginate(ctx, after, first, before, last, ent.WithEventOrder(orderBy), ent.WithEventFilter(where.Filter))
+	return r.resourceEvents(ctx, obj.ID, after, first, before, last, orderBy, where)
 }
 
 // Links is the resolver for the links field.
@@ -78,7 +77,7 @@ func (r *customerGroupResolver) Links(ctx context.Context, obj *ent.CustomerGrou
 
 // Events is the resolver for the events field.
 func (r *customerGroupResolver) Events(ctx context.Context, obj *ent.CustomerGroup, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.EventOrder, where *ent.EventWhereInput) (*ent.EventConnection, error) {
-	return r.ent(ctx).Event.Query().Where(event.ResourceID(obj.ID)).Paginate(ctx, after, first, before, last, ent.WithEventOrder(orderBy), ent.WithEventFilter(where.Filter))
+	return r.resourceEvents(ctx, obj.ID, after, first, before, last, orderBy, where)
 }
 
 // Links is the resolver for the links field.
@@ -88,7 +87,7 @@ func (r *customerPasswordResetResolver) Links(ctx context.Context, obj *ent.Cust
 
 // Events is the resolver for the events field.
 func (r *customerPasswordResetResolver) Events(ctx context.Context, obj *ent.CustomerPasswordReset, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.EventOrder, where *ent.EventWhereInput) (*ent.EventConnection, error) {
-	return r.ent(ctx).Event.Query().Where(event.ResourceID(obj.ID)).Paginate(ctx, after, first, before, last, ent.WithEventOrder(orderBy), ent.WithEventFilter(where.Filter))
+	return r.resourceEvents(ctx, obj.ID, after, first, before, last, orderBy, where)
 }
 
 // Links is the resolver for the links field.
@@ -98,7 +97,7 @@ func (r *customerPaymentSourceResolver) Links(ctx context.Context, obj *ent.Cust
 
 // Events is the resolver for the events field.
 func (r *customerPaymentSourceResolver) Events(ctx context.Context, obj *ent.CustomerPaymentSource, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.EventOrder, where *ent.EventWhereInput) (*ent.EventConnection, error) {
-	return r.ent(ctx).Event.Query().Where(event.ResourceID(obj.ID)).Paginate(ctx, after, first, before, last, ent.WithEventOrder(orderBy), ent.WithEventFilter(where.Filter))
+	return r.resourceEvents(ctx, obj.ID, after, first, before, last, orderBy, where)
 }
 
 // CustomerEmail is the resolver for the customerEmail field.
@@ -113,7 +112,7 @@ func (r *customerSubscriptionResolver) Links(ctx context.Context, obj *ent.Custo
 
 // Events is the resolver for the events field.
 func (r *customerSubscriptionResolver) Events(ctx context.Context, obj *ent.CustomerSubscription, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.EventOrder, where *ent.EventWhereInput) (*ent.EventConnection, error) {
-	return r.ent(ctx).Event.Query().Where(event.ResourceID(obj.ID)).Paginate(ctx, after, first, before, last, ent.WithEventOrder(orderBy), ent.WithEventFilter(where.Filter))
+	return r.resourceEvents(ctx, obj.ID, after, first, before, last, orderBy, where)
 }
 
 // Resource is the resolver for the resource field.
@@ -641,7 +640,7 @@ func (r *orderResolver) Links(ctx context.Context, obj *ent.Order) (*model.Links
 
 // Events is the resolver for the events field.
 func (r *orderResolver) Events(ctx context.Context, obj *ent.Order, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.EventOrder, where *ent.EventWhereInput) (*ent.EventConnection, error) {
-	return r.ent(ctx).Event.Query().Where(event.ResourceID(obj.ID)).Paginate(ctx, after, first, before, last, ent.WithEventOrder(orderBy), ent.WithEventFilter(where.Filter))
+	return r.resourceEvents(ctx, obj.ID, after, first, before, last, orderBy, where)
 }
 
 // Links is the resolver for the links field.
@@ -651,7 +650,7 @@ func (r *orderSubscriptionResolver) Links(ctx context.Context, obj *ent.OrderSub
 
 // Events is the resolver for the events field.
 func (r *orderSubscriptionResolver) Events(ctx context.Context, obj *ent.OrderSubscription, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.EventOrder, where *ent.EventWhereInput) (*ent.EventConnection, error) {
-	return r.ent(ctx).Event.Query().Where(event.ResourceID(obj.ID)).Paginate(ctx, after, first, before, last, ent.WithEventOrder(orderBy), ent.WithEventFilter(where.Filter))
+	return r.resourceEvents(ctx, obj.ID, after, first, before, last, orderBy, where)
 }
 
 // Viewer is the resolver for the viewer field.
@@ -676,7 +675,7 @@ func (r *returnResolver) Links(ctx context.Context, obj *ent.OrderReturn) (*mode
 
 // Events is the resolver for the events field.
 func (r *returnResolver) Events(ctx context.Context, obj *ent.OrderReturn, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy []*ent.EventOrder, where *ent.EventWhereInput) (*ent.EventConnection, error) {
-	return r.ent(ctx).Event.Query().Where(event.ResourceID(obj.ID)).Paginate(ctx, after, first, before, last, ent.WithEventOrder(orderBy), ent.WithEventFilter(where.Filter))
+	return r.resourceEvents(ctx, obj.ID, after, first, before, last, orderBy, where)
 }
 
 // Events is the resolver for the events field.
