@@ -1,6 +1,6 @@
 package main
 
-// The server as an operator runs it (DESIGN §10): configuration precedence,
+// The server as an operator runs it: configuration precedence,
 // the first-start admin token, health and readiness, GraphiQL, graceful
 // shutdown, and the schema command.
 

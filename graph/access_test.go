@@ -1,6 +1,6 @@
 package graph_test
 
-// Access control end to end (DESIGN §7, domain notes §7.3): who may run which
+// Access control end to end (docs/domain.md, "Access"): who may run which
 // operation on whose records, mode isolation, token checks, the privacy
 // policy at the ent level, and mass assignment through the generated inputs.
 // Every request here authenticates with a real bearer token.
@@ -280,7 +280,7 @@ func acEmpty(v any) bool {
 	return false
 }
 
-// acOps are the operation families of the matrix (DESIGN §7). The query
+// acOps are the operation families of the matrix. The query
 // variables name customer B's records as the target wherever there is one,
 // so that a missing-ID twin of a call can be made by swapping B's IDs.
 func acOps() []acOp {
@@ -377,7 +377,7 @@ func acOps() []acOp {
 				return map[string]any{"in": map[string]any{"email": "signup-" + fx.A[len(fx.A)-6:] + "@example.com"}}
 			},
 			// Sign-up is the storefront's; a logged-in customer creates no
-			// other customers (domain notes §7.3: customers, create —).
+			// other customers.
 			expect: with(adminOnly, acChannel, acAllow),
 			check: func(t *testing.T, c *acCall) {
 				require.NotEmpty(t, c.r.Str("createCustomer.customer.id"), c.r.Raw)
@@ -435,7 +435,7 @@ func acOps() []acOp {
 				customerPasswordReset { id } resetPasswordToken userErrors { code field } } }`,
 			vars: func(fx *acFixture) map[string]any { return map[string]any{"email": fx.emailA} },
 			// The storefront starts resets; a logged-in customer can do all
-			// the anonymous storefront can (domain notes §7.3).
+			// the anonymous storefront can.
 			expect: with(adminOnly, acChannel, acAllow, acCustomer, acAllow),
 			check: func(t *testing.T, c *acCall) {
 				require.NotEmpty(t, c.r.Str("createCustomerPasswordReset.customerPasswordReset.id"), c.r.Raw)
@@ -574,7 +574,7 @@ func acNoLeak(t testing.TB, fx *acFixture, caller, request string, r *testenv.Re
 }
 
 // TestAccessMatrix runs every operation family as every kind of caller on a
-// fresh database and checks the outcome DESIGN §7 prescribes.
+// fresh database and checks the outcome the access model prescribes.
 func TestAccessMatrix(t *testing.T) {
 	ops := acOps()
 	t.Logf("access matrix: %d callers × %d operations = %d cases", len(acCallers), len(ops), len(acCallers)*len(ops))
@@ -941,9 +941,9 @@ func acUnsigned(t testing.TB, payload string) string {
 	return base64.RawURLEncoding.EncodeToString(header) + "." + payload + "."
 }
 
-// TestPrivacyEmptyContextDenies checks DESIGN §12: ent privacy fails open
-// unless every policy ends in deny and ent/runtime is imported; a query or a
-// write with no caller in the context must fail.
+// TestPrivacyEmptyContextDenies checks that privacy holds although ent
+// privacy fails open unless every policy ends in deny and ent/runtime is
+// imported: a query or a write with no caller in the context must fail.
 func TestPrivacyEmptyContextDenies(t *testing.T) {
 	e := acNewEnv(t)
 	_, err := e.Ent().Customer.Create().SetEmail(acEmail("seed")).Save(e.Context())
@@ -1165,7 +1165,7 @@ func acRequireValidationError(t testing.TB, r *testenv.Response) {
 }
 
 // A customer token may place its own pending order but not approve, cancel
-// or fulfill it: those moves stay with integrations (domain-notes §3.7).
+// or fulfill it: those moves stay with integrations.
 func TestCustomerTokenMovesOnlyItsOwnOrderForward(t *testing.T) {
 	t.Parallel()
 	e := testenv.New(t, testenv.WithRealAuth())

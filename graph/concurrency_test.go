@@ -1,7 +1,7 @@
 package graph_test
 
-// Concurrent writes (DESIGN §5 "Status", "Password reset", "Orders" and §12
-// on SQLite locking and Postgres READ COMMITTED): counters and state
+// Concurrent writes (customer status, password reset, orders; SQLite locking
+// and Postgres READ COMMITTED): counters and state
 // machines must not lose or duplicate a move when requests race.
 
 import (

@@ -2,7 +2,7 @@ package graph_test
 
 // Commerce lifecycle: the state machines of orders, returns and order
 // subscriptions, the customer status they drive, and deletion rules
-// (DESIGN §5, domain notes §3.7–3.9, §4). The helpers at the top are shared
+// (docs/domain.md). The helpers at the top are shared
 // by the other test files of the package.
 
 import (

@@ -1,6 +1,6 @@
 package graph_test
 
-// Limits and hardening (DESIGN §9, §12): depth, complexity, aliases, parser
+// Limits and hardening: depth, complexity, aliases, parser
 // tokens, page size, nodes, the per-credential rate limit, CSRF, CORS, and
 // error bodies that never carry SQL, driver text or stack traces.
 
@@ -133,7 +133,7 @@ func limBoundary(t testing.TB, e *testenv.Env, format string) int {
 	return lo
 }
 
-// TestLimitComplexity checks DESIGN §9's cost: connections multiply by
+// TestLimitComplexity checks the cost rule: connections multiply by
 // first (or last, or the default page). The exact weights are the server's,
 // so the boundaries are found by asking it, then checked for what the rule
 // implies: the same few fields are refused once the page is large enough,

@@ -1,6 +1,6 @@
 package graph_test
 
-// POST /oauth/token (DESIGN §7, domain notes §7.1): the client_credentials,
+// POST /oauth/token (docs/domain.md, "Access"): the client_credentials,
 // password and refresh_token grants, their refusals, and the brute-force
 // limit on passwords. Requests go through the environment's mux, as a client
 // would send them.

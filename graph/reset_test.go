@@ -1,7 +1,7 @@
 package graph_test
 
-// The password reset flow (DESIGN §5 "Password" and "Password reset",
-// domain notes §4.3–4.4): a single-use token that expires after 24 hours,
+// The password reset flow (docs/domain.md, "Password"): a single-use token
+// that expires after 24 hours,
 // shown once; wrong, reused or expired tokens change nothing.
 
 import (

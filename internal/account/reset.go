@@ -1,6 +1,8 @@
-// Package account holds the customer password reset flow: creating a reset
-// with a random single-use token and spending that token on a new password.
-// GraphQL (and any later transport) calls it; the ent hooks record events.
+// Package account holds the rules about a customer's account that more than
+// one path needs: the one stored form of an email, finding or creating a
+// customer by email (an order's create hook), and the password reset flow
+// (a random single-use token spent on a new password). Transports and ent
+// hooks call it; the hooks record the events.
 package account
 
 import (
