@@ -27,7 +27,7 @@ type Event struct {
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	// When the resource was last updated.
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
-	// A number that grows with every event; use it as a cursor to follow the log.
+	// A number that grows with every event, in commit order: the events of one mutation are consecutive, the change first, then what it caused (orders.place, then customers.acquired). Use it as a cursor to follow the log.
 	Sequence int64 `json:"sequence,omitempty"`
 	// What happened, as <plural_type>.<action>, e.g. customers.create.
 	Name string `json:"name,omitempty"`
@@ -37,7 +37,7 @@ type Event struct {
 	ResourceID string `json:"resource_id,omitempty"`
 	// The ID of the customer who owns the resource, if any.
 	OwnerCustomerID *string `json:"owner_customer_id,omitempty"`
-	// The changed fields, without passwords, hashes or tokens.
+	// The changed fields, by their names in this schema (customerGroupID, totalOrdersCount) and times as Time writes them; never passwords, hashes or tokens. A transition carries its field's from and to.
 	Payload map[string]interface{} `json:"payload,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the EventQuery when eager-loading is set.

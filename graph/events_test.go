@@ -1,9 +1,9 @@
 package graph_test
 
-// The event log (DESIGN §5 "Events", domain notes §6): every create, update,
-// delete and transition records an event in the same transaction, with the
-// right resource, a growing sequence and no secrets; refused mutations
-// record nothing; events cannot be changed.
+// The event log: every create, update, delete and transition records an
+// event in the same transaction, with the right resource, a growing
+// sequence, a payload in the schema's names and no secrets; refused
+// mutations record nothing; events cannot be changed.
 
 import (
 	"crypto/sha256"

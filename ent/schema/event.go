@@ -13,7 +13,7 @@ import (
 
 // Event holds the schema definition for the Event entity: an immutable
 // record of something that happened to a resource, written in the same
-// transaction as the change (an outbox).
+// transaction as the change, when it commits (see outbox in hooks.go).
 type Event struct {
 	ent.Schema
 }
@@ -29,7 +29,7 @@ func (Event) Fields() []ent.Field {
 		field.Int64("sequence").
 			Immutable().
 			Unique().
-			Comment("A number that grows with every event; use it as a cursor to follow the log.").
+			Comment("A number that grows with every event, in commit order: the events of one mutation are consecutive, the change first, then what it caused (orders.place, then customers.acquired). Use it as a cursor to follow the log.").
 			Annotations(entgql.OrderField("SEQUENCE")),
 		field.String("name").
 			Immutable().
@@ -49,7 +49,7 @@ func (Event) Fields() []ent.Field {
 			Annotations(entgql.Skip(entgql.SkipAll)),
 		field.JSON("payload", map[string]any{}).
 			Immutable().
-			Comment("The changed fields, without passwords, hashes or tokens.").
+			Comment("The changed fields, by their names in this schema (customerGroupID, totalOrdersCount) and times as Time writes them; never passwords, hashes or tokens. A transition carries its field's from and to.").
 			Annotations(entgql.Type("Map")),
 	}
 }
