@@ -8,7 +8,7 @@
 package main
 
 //go:generate go run -mod=mod ./ent/entc.go
-//go:generate go run -mod=mod github.com/99designs/gqlgen generate
+//go:generate go run -mod=mod ./internal/gqlexec/generate
 
 import (
 	"bufio"

@@ -1,0 +1,85 @@
+// Package gqlexec is what clientele's gqlgen generator (./generate) puts in
+// place of gqlgen's per-element goroutines: lists whose selection needs no
+// batching are marshalled one element after the other.
+//
+// gqlgen marshals every element of a list of objects in a goroutine of its
+// own (graphql.MarshalSliceConcurrently), so that fields resolved through
+// a dataloader (the events of a record, a customer's email, a polymorphic
+// parent) batch across the list. Most lists need none of that: their data
+// is already loaded (entgql's eager loading) and the goroutines, their
+// stacks and the synchronisation only cost CPU.
+package gqlexec
+
+import (
+	"context"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+)
+
+// Batched names the fields whose resolvers read through a per-request
+// dataloader and therefore must run concurrently with those of the list's
+// other elements. The generator also keeps gqlgen's per-field goroutines on
+// every type that has a resolver of one of these names. A field added to
+// the loaders (graph/loaders.go) must be named here.
+var Batched = map[string]bool{
+	"events":        true,
+	"resource":      true,
+	"attachable":    true,
+	"customerEmail": true,
+}
+
+// MarshalSlice marshals a list like graphql.MarshalSliceConcurrently, but
+// in the calling goroutine unless sel (the elements' selection) asks,
+// at any depth, for a Batched field.
+func MarshalSlice(
+	ctx context.Context,
+	sel ast.SelectionSet,
+	length int,
+	workerLimit int64,
+	omitPanicHandler bool,
+	marshalElement func(ctx context.Context, i int) graphql.Marshaler,
+) graphql.Array {
+	if length > 1 && batched(sel) {
+		return graphql.MarshalSliceConcurrently(ctx, length, workerLimit, omitPanicHandler, marshalElement)
+	}
+	ret := make(graphql.Array, length)
+	for i := range length {
+		childCtx := graphql.WithFieldContext(ctx, &graphql.FieldContext{Index: &i})
+		if omitPanicHandler {
+			ret[i] = marshalElement(childCtx, i)
+			continue
+		}
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					graphql.AddError(childCtx, graphql.Recover(childCtx, r))
+					ret[i] = graphql.Null
+				}
+			}()
+			ret[i] = marshalElement(childCtx, i)
+		}()
+	}
+	return ret
+}
+
+// batched reports whether sel selects a Batched field at any depth.
+func batched(sel ast.SelectionSet) bool {
+	for _, s := range sel {
+		switch s := s.(type) {
+		case *ast.Field:
+			if Batched[s.Name] || batched(s.SelectionSet) {
+				return true
+			}
+		case *ast.InlineFragment:
+			if batched(s.SelectionSet) {
+				return true
+			}
+		case *ast.FragmentSpread:
+			if s.Definition == nil || batched(s.Definition.SelectionSet) {
+				return true
+			}
+		}
+	}
+	return false
+}

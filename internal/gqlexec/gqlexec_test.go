@@ -1,0 +1,48 @@
+package gqlexec
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/stretchr/testify/require"
+	"github.com/vektah/gqlparser/v2/ast"
+)
+
+func field(name string, sub ...ast.Selection) *ast.Field {
+	return &ast.Field{Name: name, SelectionSet: sub}
+}
+
+func TestBatchedLooksAtEveryDepthAndFragment(t *testing.T) {
+	require.False(t, batched(ast.SelectionSet{field("node", field("id"), field("orders", field("edges", field("node", field("number")))))}))
+	require.True(t, batched(ast.SelectionSet{field("node", field("orders", field("edges", field("node", field("events", field("totalCount"))))))}))
+	require.True(t, batched(ast.SelectionSet{&ast.InlineFragment{SelectionSet: ast.SelectionSet{field("customerEmail")}}}))
+	require.True(t, batched(ast.SelectionSet{&ast.FragmentSpread{Definition: &ast.FragmentDefinition{SelectionSet: ast.SelectionSet{field("resource", field("id"))}}}}))
+	require.False(t, batched(ast.SelectionSet{&ast.FragmentSpread{Definition: &ast.FragmentDefinition{SelectionSet: ast.SelectionSet{field("id")}}}}))
+}
+
+func TestMarshalSliceInOrderWithIndexAndRecoveredPanics(t *testing.T) {
+	ctx := graphql.WithResponseContext(context.Background(), graphql.DefaultErrorPresenter, graphql.DefaultRecover)
+	var running, most atomic.Int32
+	ret := MarshalSlice(ctx, ast.SelectionSet{field("id")}, 4, 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		most.Store(max(most.Load(), running.Add(1)))
+		defer running.Add(-1)
+		require.Equal(t, i, *graphql.GetFieldContext(ctx).Index)
+		if i == 2 {
+			panic("boom")
+		}
+		return graphql.MarshalString(strconv.Itoa(i))
+	})
+	require.Equal(t, int32(1), most.Load(), "one element at a time")
+	require.Len(t, ret, 4)
+	out := func(m graphql.Marshaler) string {
+		var b strings.Builder
+		m.MarshalGQL(&b)
+		return b.String()
+	}
+	require.Equal(t, []string{`"0"`, `"1"`, "null", `"3"`}, []string{out(ret[0]), out(ret[1]), out(ret[2]), out(ret[3])})
+	require.Len(t, graphql.GetErrors(ctx), 1)
+}
