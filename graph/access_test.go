@@ -405,11 +405,11 @@ func acOps() []acOp {
 		},
 		{
 			name: "deleteCustomer(B)", field: "deleteCustomer",
-			query:  `mutation($id: ID!) { deleteCustomer(id: $id) { deletedId userErrors { code field } } }`,
+			query:  `mutation($id: ID!) { deleteCustomer(id: $id) { deletedID userErrors { code field } } }`,
 			vars:   func(fx *acFixture) map[string]any { return map[string]any{"id": fx.B} },
 			expect: onB,
 			check: func(t *testing.T, c *acCall) {
-				require.Equal(t, c.fx.B, c.r.Str("deleteCustomer.deletedId"), c.r.Raw)
+				require.Equal(t, c.fx.B, c.r.Str("deleteCustomer.deletedID"), c.r.Raw)
 				require.False(t, c.after.B.Exists)
 				require.True(t, c.after.A.Exists)
 			},
@@ -646,7 +646,7 @@ func TestAccessReadOnlyMutationRunsNoResolver(t *testing.T) {
 	fx := acSetup(t)
 	before := acSnap(t, fx)
 	r := fx.e.DoAs(t, fx.tokens[acReadOnly], `mutation($id: ID!) {
-		a: deleteCustomer(id: $id) { deletedId userErrors { code } }
+		a: deleteCustomer(id: $id) { deletedID userErrors { code } }
 		b: createCustomer(input: {email: "ro@example.com"}) { customer { id } userErrors { code } } }`,
 		map[string]any{"id": fx.B})
 	require.Equal(t, []string{"FORBIDDEN"}, r.ErrorCodes(), r.Raw)
@@ -752,7 +752,7 @@ func TestModeIsolation(t *testing.T) {
 			r = e.DoAs(t, tok, `mutation($id: ID!) { updateCustomer(id: $id, input: {reference: "x"}) { customer { id } userErrors { code } } }`, map[string]any{"id": foreign})
 			require.Empty(t, r.Errors, r.Raw)
 			require.Equal(t, []string{"NOT_FOUND"}, acUserErrorCodes(r, "updateCustomer"), r.Raw)
-			r = e.DoAs(t, tok, `mutation($id: ID!) { deleteCustomer(id: $id) { deletedId userErrors { code } } }`, map[string]any{"id": foreign})
+			r = e.DoAs(t, tok, `mutation($id: ID!) { deleteCustomer(id: $id) { deletedID userErrors { code } } }`, map[string]any{"id": foreign})
 			require.Empty(t, r.Errors, r.Raw)
 			require.Equal(t, []string{"NOT_FOUND"}, acUserErrorCodes(r, "deleteCustomer"), r.Raw)
 
