@@ -90,7 +90,7 @@ type Config struct {
 	OnListen func(addr string)
 }
 
-// DefaultConfig returns the defaults of DESIGN §9–10.
+// DefaultConfig returns the defaults (README, Configuration).
 func DefaultConfig() Config {
 	return Config{
 		Command:                       "serve",

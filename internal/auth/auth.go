@@ -27,7 +27,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 )
 
-// Token lifetimes (DESIGN §7).
+// Token lifetimes: access tokens 2 hours, refresh tokens 14 days.
 const (
 	AccessTTL  = 2 * time.Hour
 	RefreshTTL = 14 * 24 * time.Hour
