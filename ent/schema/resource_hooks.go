@@ -3,6 +3,7 @@ package schema
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -14,7 +15,6 @@ import (
 	"clientele/internal/viewer"
 
 	"entgo.io/ent"
-	entschema "entgo.io/ent/dialect/sql/schema"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/mattn/go-sqlite3"
 )
@@ -100,6 +100,31 @@ func takenHook(next ent.Mutator) ent.Mutator {
 	})
 }
 
+// uniqueIndex is a unique index of the generated schema.
+type uniqueIndex struct {
+	name, table string
+	columns     []string
+}
+
+// uniqueIndexes are read once, when the program starts: the migration
+// rewrites the generated table descriptions in place while it runs, so they
+// are not read afterwards.
+var uniqueIndexes = func() []uniqueIndex {
+	var out []uniqueIndex
+	for _, t := range migrate.Tables {
+		for _, ix := range t.Indexes {
+			if ix.Unique && len(ix.Columns) > 0 {
+				u := uniqueIndex{name: ix.Name, table: t.Name}
+				for _, c := range ix.Columns {
+					u.columns = append(u.columns, c.Name)
+				}
+				out = append(out, u)
+			}
+		}
+	}
+	return out
+}()
+
 // uniqueFields is the one table from unique indexes to the input field a
 // collision is reported on: the index's last column (mode, customer_id and
 // the like scope the uniqueness; the last column is what the caller chose).
@@ -107,12 +132,8 @@ func takenHook(next ent.Mutator) ent.Mutator {
 // entry here.
 var uniqueFields = func() map[string]string {
 	out := map[string]string{}
-	for _, t := range migrate.Tables {
-		for _, ix := range t.Indexes {
-			if ix.Unique && len(ix.Columns) > 0 {
-				out[ix.Name] = apperr.FieldName(ix.Columns[len(ix.Columns)-1].Name)
-			}
-		}
+	for _, ix := range uniqueIndexes {
+		out[ix.name] = apperr.FieldName(ix.columns[len(ix.columns)-1])
 	}
 	return out
 }()
@@ -140,27 +161,10 @@ func violatedIndex(err error) string {
 		t, col, _ := strings.Cut(c, ".")
 		table, names = t, append(names, col)
 	}
-	for _, t := range migrate.Tables {
-		if t.Name != table {
-			continue
-		}
-		for _, ix := range t.Indexes {
-			if ix.Unique && sameColumns(ix.Columns, names) {
-				return ix.Name
-			}
+	for _, ix := range uniqueIndexes {
+		if ix.table == table && slices.Equal(ix.columns, names) {
+			return ix.name
 		}
 	}
 	return ""
-}
-
-func sameColumns(cols []*entschema.Column, names []string) bool {
-	if len(cols) != len(names) {
-		return false
-	}
-	for i, c := range cols {
-		if c.Name != names[i] {
-			return false
-		}
-	}
-	return true
 }
