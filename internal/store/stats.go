@@ -17,9 +17,10 @@ import (
 // planners take that index for a selective one: SQLite assumes an equality
 // on an index's first column matches about 10 rows, so for a page's orders
 // (customer_id IN (…) AND mode = ?) it chose (mode, created_at) and walked
-// every order of the mode, 15× slower at 100,000 customers than at 2,000;
-// a Postgres table nobody has analyzed yet gets sequential scans. With
-// statistics both pick the foreign-key index. The server therefore gathers
+// every order of the mode: 225 ms of CPU per q50 at 100,000 customers,
+// 20 ms with statistics. A Postgres table nobody has analyzed yet gets
+// the same mode-wide scans. With statistics both pick the foreign-key
+// index. The server therefore gathers
 // them itself, cheaply: at start (Migrate), after bulk loads (Analyze, run
 // by `clientele seed`), and every StatsInterval while it runs (SQLite;
 // Postgres has autovacuum).
