@@ -83,3 +83,17 @@ func batched(sel ast.SelectionSet) bool {
 	}
 	return false
 }
+
+// NewDeferredGroup is graphql.NewDeferredGroup for an object whose
+// collected fields are known: without a deferred field among them (always,
+// unless the document uses @defer) the group is never read beyond its
+// Defers count, so it skips building the response path, a field set and a
+// map for every object of the response.
+func NewDeferredGroup(ctx context.Context, fields []graphql.CollectedField) graphql.DeferredGroup {
+	for _, f := range fields {
+		if f.IsDeferred() {
+			return graphql.NewDeferredGroup(ctx)
+		}
+	}
+	return graphql.DeferredGroup{Context: ctx}
+}

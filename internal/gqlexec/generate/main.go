@@ -9,6 +9,8 @@
 //   - Lists are marshalled by gqlexec.MarshalSlice instead of
 //     graphql.MarshalSliceConcurrently: one element after the other unless
 //     the selection below asks for a Batched field.
+//   - Objects start their deferred group with gqlexec.NewDeferredGroup,
+//     which builds it only when one of their fields is deferred.
 //
 // server.go runs it: //go:generate go run -mod=mod ./internal/gqlexec/generate
 package main
@@ -60,11 +62,13 @@ func (sequential) GenerateCode(data *codegen.Data) error {
 	return nil
 }
 
-const (
-	concurrent = "graphql.MarshalSliceConcurrently(ctx, len(v), "
-	inOrder    = "gqlexec.MarshalSlice(ctx, sel, len(v), "
-	importPath = `"clientele/internal/gqlexec"`
-)
+const importPath = `"clientele/internal/gqlexec"`
+
+// rewrites are the executor's calls replaced, each found at least once.
+var rewrites = [][2]string{
+	{"graphql.MarshalSliceConcurrently(ctx, len(v), ", "gqlexec.MarshalSlice(ctx, sel, len(v), "},
+	{"deferred := graphql.NewDeferredGroup(ctx)\n", "deferred := gqlexec.NewDeferredGroup(ctx, fields)\n"},
+}
 
 // rewriteSlices points the executor's list marshalling at gqlexec.
 func rewriteSlices(path string) error {
@@ -72,11 +76,13 @@ func rewriteSlices(path string) error {
 	if err != nil {
 		return err
 	}
-	n := bytes.Count(src, []byte(concurrent))
-	if n == 0 {
-		return fmt.Errorf("%s: no %q: gqlgen's template changed, update internal/gqlexec/generate", path, concurrent)
+	out := string(src)
+	for _, r := range rewrites {
+		if !bytes.Contains(src, []byte(r[0])) {
+			return fmt.Errorf("%s: no %q: gqlgen's template changed, update internal/gqlexec/generate", path, r[0])
+		}
+		out = strings.ReplaceAll(out, r[0], r[1])
 	}
-	out := strings.ReplaceAll(string(src), concurrent, inOrder)
 	i := strings.Index(out, "import (\n")
 	if i < 0 {
 		return fmt.Errorf("%s: no import block", path)
