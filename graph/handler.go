@@ -17,6 +17,7 @@ import (
 
 	"clientele/ent"
 	"clientele/internal/auth"
+	"clientele/internal/clock"
 	"clientele/internal/idempotency"
 	"clientele/internal/metrics"
 	"clientele/internal/viewer"
@@ -165,6 +166,8 @@ func NewHandler(o Options) http.Handler {
 		})
 	}
 	srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+		// One clock for resolvers and the ent hooks they trigger.
+		ctx = clock.NewContext(ctx, o.Now)
 		return next(context.WithValue(ctx, loadersKey{}, newLoaders(o.Client)))
 	})
 	srv.SetErrorPresenter(presenter(o.Logger))
@@ -180,7 +183,7 @@ func NewHandler(o Options) http.Handler {
 		exec = admission(exec, o.MaxInFlight)
 	}
 	var plain http.Handler = http.TimeoutHandler(httpSemantics(exec), time.Duration(o.Limits.RequestTimeout)*time.Second,
-		`{"errors":[{"message":"The request took too long.","extensions":{"code":"TIMEOUT"}}]}`)
+		`{"errors":[{"message":"The request took too long.","extensions":{"code":"`+CodeTimeout+`"}}]}`)
 	// A POST with an Idempotency-Key runs at most once per caller and key.
 	plain = idempotency.Middleware(plain, idempotency.Options{Client: o.Client, Now: o.Now, WriteError: writeError, Logger: o.Logger})
 	var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -10,7 +10,6 @@ import (
 	"clientele/ent/customer"
 	"clientele/graph/model"
 	"clientele/internal/apperr"
-	"clientele/internal/clock"
 	"clientele/internal/resource"
 	"clientele/internal/viewer"
 
@@ -64,11 +63,6 @@ func (r *Resolver) links(id string) *model.Links {
 	return &model.Links{Self: r.publicURL + res.Path(id)}
 }
 
-// clocked returns ctx carrying the resolver's clock, for the rules a
-// mutation runs (creation and update times, transition stamps, expiry).
-func (r *Resolver) clocked(ctx context.Context) context.Context {
-	return clock.NewContext(ctx, r.now)
-}
 
 // customerEmail returns the email of the customer with the given ID.
 func (r *Resolver) customerEmail(ctx context.Context, id string) (string, error) {

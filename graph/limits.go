@@ -400,7 +400,7 @@ func (w *limitWalker) fail(code, msg string) {
 func (w *limitWalker) ok() bool {
 	w.steps++
 	if w.steps%256 == 0 && w.ctx.Err() != nil {
-		w.fail("TIMEOUT", "The request took too long.")
+		w.fail(CodeTimeout, "The request took too long.")
 	}
 	return w.err == nil
 }

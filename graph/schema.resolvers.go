@@ -127,7 +127,6 @@ func (r *eventResolver) Links(ctx context.Context, obj *ent.Event) (*model.Links
 
 // CreateCustomer is the resolver for the createCustomer field.
 func (r *mutationResolver) CreateCustomer(ctx context.Context, input ent.CreateCustomerInput) (*model.CustomerPayload, error) {
-	ctx = r.clocked(ctx)
 	p := &model.CustomerPayload{}
 	var err error
 	p.Customer, err = r.ent(ctx).Customer.Create().SetInput(input).Save(ctx)
@@ -136,7 +135,6 @@ func (r *mutationResolver) CreateCustomer(ctx context.Context, input ent.CreateC
 
 // UpdateCustomer is the resolver for the updateCustomer field.
 func (r *mutationResolver) UpdateCustomer(ctx context.Context, id string, input ent.UpdateCustomerInput) (*model.CustomerPayload, error) {
-	ctx = r.clocked(ctx)
 	p := &model.CustomerPayload{}
 	var err error
 	p.Customer, err = r.ent(ctx).Customer.UpdateOneID(id).SetInput(input).Save(ctx)
@@ -145,7 +143,6 @@ func (r *mutationResolver) UpdateCustomer(ctx context.Context, id string, input 
 
 // DeleteCustomer is the resolver for the deleteCustomer field.
 func (r *mutationResolver) DeleteCustomer(ctx context.Context, id string) (*model.DeletePayload, error) {
-	ctx = r.clocked(ctx)
 	p := &model.DeletePayload{}
 	err := r.ent(ctx).Customer.DeleteOneID(id).Exec(ctx)
 	if err == nil {
@@ -156,7 +153,6 @@ func (r *mutationResolver) DeleteCustomer(ctx context.Context, id string) (*mode
 
 // MergeCustomerMetadata is the resolver for the mergeCustomerMetadata field.
 func (r *mutationResolver) MergeCustomerMetadata(ctx context.Context, id string, metadata map[string]any) (*model.CustomerPayload, error) {
-	ctx = r.clocked(ctx)
 	p := &model.CustomerPayload{}
 	c := r.ent(ctx)
 	cur, err := lock(r.Resolver, c.Customer.Query().Where(customer.ID(id))).Only(ctx)
@@ -168,7 +164,6 @@ func (r *mutationResolver) MergeCustomerMetadata(ctx context.Context, id string,
 
 // CreateCustomerGroup is the resolver for the createCustomerGroup field.
 func (r *mutationResolver) CreateCustomerGroup(ctx context.Context, input ent.CreateCustomerGroupInput) (*model.CustomerGroupPayload, error) {
-	ctx = r.clocked(ctx)
 	p := &model.CustomerGroupPayload{}
 	var err error
 	p.CustomerGroup, err = r.ent(ctx).CustomerGroup.Create().SetInput(input).Save(ctx)
@@ -177,7 +172,6 @@ func (r *mutationResolver) CreateCustomerGroup(ctx context.Context, input ent.Cr
 
 // UpdateCustomerGroup is the resolver for the updateCustomerGroup field.
 func (r *mutationResolver) UpdateCustomerGroup(ctx context.Context, id string, input ent.UpdateCustomerGroupInput) (*model.CustomerGroupPayload, error) {
-	ctx = r.clocked(ctx)
 	p := &model.CustomerGroupPayload{}
 	var err error
 	p.CustomerGroup, err = r.ent(ctx).CustomerGroup.UpdateOneID(id).SetInput(input).Save(ctx)
@@ -186,7 +180,6 @@ func (r *mutationResolver) UpdateCustomerGroup(ctx context.Context, id string, i
 
 // DeleteCustomerGroup is the resolver for the deleteCustomerGroup field.
 func (r *mutationResolver) DeleteCustomerGroup(ctx context.Context, id string) (*model.DeletePayload, error) {
-	ctx = r.clocked(ctx)
 	p := &model.DeletePayload{}
 	err := r.ent(ctx).CustomerGroup.DeleteOneID(id).Exec(ctx)
 	if err == nil {
@@ -197,7 +190,6 @@ func (r *mutationResolver) DeleteCustomerGroup(ctx context.Context, id string) (
 
 // MergeCustomerGroupMetadata is the resolver for the mergeCustomerGroupMetadata field.
 func (r *mutationResolver) MergeCustomerGroupMetadata(ctx context.Context, id string, metadata map[string]any) (*model.CustomerGroupPayload, error) {
-	ctx = r.clocked(ctx)
 	p := &model.CustomerGroupPayload{}
 	c := r.ent(ctx)
 	cur, err := lock(r.Resolver, c.CustomerGroup.Query().Where(customergroup.ID(id))).Only(ctx)
@@ -209,7 +201,6 @@ func (r *mutationResolver) MergeCustomerGroupMetadata(ctx context.Context, id st
 
 // CreateAddress is the resolver for the createAddress field.
 func (r *mutationResolver) CreateAddress(ctx context.Context, input ent.CreateAddressInput) (*model.AddressPayload, error) {
-	ctx = r.clocked(ctx)
 	p := &model.AddressPayload{}
 	var err error
 	p.Address, err = r.ent(ctx).Address.Create().SetInput(input).Save(ctx)
@@ -218,7 +209,6 @@ func (r *mutationResolver) CreateAddress(ctx context.Context, input ent.CreateAd
 
 // UpdateAddress is the resolver for the updateAddress field.
 func (r *mutationResolver) UpdateAddress(ctx context.Context, id string, input ent.UpdateAddressInput) (*model.AddressPayload, error) {
-	ctx = r.clocked(ctx)
 	p := &model.AddressPayload{}
 	var err error
 	p.Address, err = r.ent(ctx).Address.UpdateOneID(id).SetInput(input).Save(ctx)
@@ -227,7 +217,6 @@ func (r *mutationResolver) UpdateAddress(ctx context.Context, id string, input e
 
 // DeleteAddress is the resolver for the deleteAddress field.
 func (r *mutationResolver) DeleteAddress(ctx context.Context, id string) (*model.DeletePayload, error) {
-	ctx = r.clocked(ctx)
 	p := &model.DeletePayload{}
 	err := r.ent(ctx).Address.DeleteOneID(id).Exec(ctx)
 	if err == nil {
@@ -238,7 +227,6 @@ func (r *mutationResolver) DeleteAddress(ctx context.Context, id string) (*model
 
 // CreateCustomerAddress is the resolver for the createCustomerAddress field.
 func (r *mutationResolver) CreateCustomerAddress(ctx context.Context, input ent.CreateCustomerAddressInput) (*model.CustomerAddressPayload, error) {
-	ctx = r.clocked(ctx)
 	p := &model.CustomerAddressPayload{}
 	var err error
 	p.CustomerAddress, err = r.ent(ctx).CustomerAddress.Create().SetInput(input).Save(ctx)
@@ -247,7 +235,6 @@ func (r *mutationResolver) CreateCustomerAddress(ctx context.Context, input ent.
 
 // UpdateCustomerAddress is the resolver for the updateCustomerAddress field.
 func (r *mutationResolver) UpdateCustomerAddress(ctx context.Context, id string, input ent.UpdateCustomerAddressInput) (*model.CustomerAddressPayload, error) {
-	ctx = r.clocked(ctx)
 	p := &model.CustomerAddressPayload{}
 	var err error
 	p.CustomerAddress, err = r.ent(ctx).CustomerAddress.UpdateOneID(id).SetInput(input).Save(ctx)
@@ -256,7 +243,6 @@ func (r *mutationResolver) UpdateCustomerAddress(ctx context.Context, id string,
 
 // DeleteCustomerAddress is the resolver for the deleteCustomerAddress field.
 func (r *mutationResolver) DeleteCustomerAddress(ctx context.Context, id string) (*model.DeletePayload, error) {
-	ctx = r.clocked(ctx)
 	p := &model.DeletePayload{}
 	err := r.ent(ctx).CustomerAddress.DeleteOneID(id).Exec(ctx)
 	if err == nil {
@@ -267,7 +253,6 @@ func (r *mutationResolver) DeleteCustomerAddress(ctx context.Context, id string)
 
 // CreateCustomerPaymentSource is the resolver for the createCustomerPaymentSource field.
 func (r *mutationResolver) CreateCustomerPaymentSource(ctx context.Context, input ent.CreateCustomerPaymentSourceInput) (*model.CustomerPaymentSourcePayload, error) {
-	ctx = r.clocked(ctx)
 	p := &model.CustomerPaymentSourcePayload{}
 	var err error
 	p.CustomerPaymentSource, err = r.ent(ctx).CustomerPaymentSource.Create().SetInput(input).Save(ctx)
@@ -276,7 +261,6 @@ func (r *mutationResolver) CreateCustomerPaymentSource(ctx context.Context, inpu
 
 // UpdateCustomerPaymentSource is the resolver for the updateCustomerPaymentSource field.
 func (r *mutationResolver) UpdateCustomerPaymentSource(ctx context.Context, id string, input ent.UpdateCustomerPaymentSourceInput) (*model.CustomerPaymentSourcePayload, error) {
-	ctx = r.clocked(ctx)
 	p := &model.CustomerPaymentSourcePayload{}
 	var err error
 	p.CustomerPaymentSource, err = r.ent(ctx).CustomerPaymentSource.UpdateOneID(id).SetInput(input).Save(ctx)
@@ -285,7 +269,6 @@ func (r *mutationResolver) UpdateCustomerPaymentSource(ctx context.Context, id s
 
 // DeleteCustomerPaymentSource is the resolver for the deleteCustomerPaymentSource field.
 func (r *mutationResolver) DeleteCustomerPaymentSource(ctx context.Context, id string) (*model.DeletePayload, error) {
-	ctx = r.clocked(ctx)
 	p := &model.DeletePayload{}
 	err := r.ent(ctx).CustomerPaymentSource.DeleteOneID(id).Exec(ctx)
 	if err == nil {
@@ -296,7 +279,6 @@ func (r *mutationResolver) DeleteCustomerPaymentSource(ctx context.Context, id s
 
 // CreateCustomerSubscription is the resolver for the createCustomerSubscription field.
 func (r *mutationResolver) CreateCustomerSubscription(ctx context.Context, input ent.CreateCustomerSubscriptionInput) (*model.CustomerSubscriptionPayload, error) {
-	ctx = r.clocked(ctx)
 	p := &model.CustomerSubscriptionPayload{}
 	var err error
 	p.CustomerSubscription, err = r.ent(ctx).CustomerSubscription.Create().SetInput(input).Save(ctx)
@@ -305,7 +287,6 @@ func (r *mutationResolver) CreateCustomerSubscription(ctx context.Context, input
 
 // UpdateCustomerSubscription is the resolver for the updateCustomerSubscription field.
 func (r *mutationResolver) UpdateCustomerSubscription(ctx context.Context, id string, input ent.UpdateCustomerSubscriptionInput) (*model.CustomerSubscriptionPayload, error) {
-	ctx = r.clocked(ctx)
 	p := &model.CustomerSubscriptionPayload{}
 	var err error
 	p.CustomerSubscription, err = r.ent(ctx).CustomerSubscription.UpdateOneID(id).SetInput(input).Save(ctx)
@@ -314,7 +295,6 @@ func (r *mutationResolver) UpdateCustomerSubscription(ctx context.Context, id st
 
 // DeleteCustomerSubscription is the resolver for the deleteCustomerSubscription field.
 func (r *mutationResolver) DeleteCustomerSubscription(ctx context.Context, id string) (*model.DeletePayload, error) {
-	ctx = r.clocked(ctx)
 	p := &model.DeletePayload{}
 	err := r.ent(ctx).CustomerSubscription.DeleteOneID(id).Exec(ctx)
 	if err == nil {
@@ -325,7 +305,6 @@ func (r *mutationResolver) DeleteCustomerSubscription(ctx context.Context, id st
 
 // CreateAttachment is the resolver for the createAttachment field.
 func (r *mutationResolver) CreateAttachment(ctx context.Context, input ent.CreateAttachmentInput) (*model.AttachmentPayload, error) {
-	ctx = r.clocked(ctx)
 	p := &model.AttachmentPayload{}
 	var err error
 	p.Attachment, err = r.ent(ctx).Attachment.Create().SetInput(input).Save(ctx)
@@ -334,7 +313,6 @@ func (r *mutationResolver) CreateAttachment(ctx context.Context, input ent.Creat
 
 // UpdateAttachment is the resolver for the updateAttachment field.
 func (r *mutationResolver) UpdateAttachment(ctx context.Context, id string, input ent.UpdateAttachmentInput) (*model.AttachmentPayload, error) {
-	ctx = r.clocked(ctx)
 	p := &model.AttachmentPayload{}
 	var err error
 	p.Attachment, err = r.ent(ctx).Attachment.UpdateOneID(id).SetInput(input).Save(ctx)
@@ -343,7 +321,6 @@ func (r *mutationResolver) UpdateAttachment(ctx context.Context, id string, inpu
 
 // DeleteAttachment is the resolver for the deleteAttachment field.
 func (r *mutationResolver) DeleteAttachment(ctx context.Context, id string) (*model.DeletePayload, error) {
-	ctx = r.clocked(ctx)
 	p := &model.DeletePayload{}
 	err := r.ent(ctx).Attachment.DeleteOneID(id).Exec(ctx)
 	if err == nil {
@@ -354,7 +331,6 @@ func (r *mutationResolver) DeleteAttachment(ctx context.Context, id string) (*mo
 
 // CreateOrder is the resolver for the createOrder field.
 func (r *mutationResolver) CreateOrder(ctx context.Context, input ent.CreateOrderInput) (*model.OrderPayload, error) {
-	ctx = r.clocked(ctx)
 	p := &model.OrderPayload{}
 	create := r.ent(ctx).Order.Create().SetInput(input)
 	if email := inputString(ctx, "input", "customerEmail"); email != nil {
@@ -367,7 +343,6 @@ func (r *mutationResolver) CreateOrder(ctx context.Context, input ent.CreateOrde
 
 // UpdateOrder is the resolver for the updateOrder field.
 func (r *mutationResolver) UpdateOrder(ctx context.Context, id string, input ent.UpdateOrderInput) (*model.OrderPayload, error) {
-	ctx = r.clocked(ctx)
 	p := &model.OrderPayload{}
 	var err error
 	p.Order, err = r.ent(ctx).Order.UpdateOneID(id).SetInput(input).Save(ctx)
@@ -376,7 +351,6 @@ func (r *mutationResolver) UpdateOrder(ctx context.Context, id string, input ent
 
 // DeleteOrder is the resolver for the deleteOrder field.
 func (r *mutationResolver) DeleteOrder(ctx context.Context, id string) (*model.DeletePayload, error) {
-	ctx = r.clocked(ctx)
 	p := &model.DeletePayload{}
 	err := r.ent(ctx).Order.DeleteOneID(id).Exec(ctx)
 	if err == nil {
@@ -387,7 +361,6 @@ func (r *mutationResolver) DeleteOrder(ctx context.Context, id string) (*model.D
 
 // MergeOrderMetadata is the resolver for the mergeOrderMetadata field.
 func (r *mutationResolver) MergeOrderMetadata(ctx context.Context, id string, metadata map[string]any) (*model.OrderPayload, error) {
-	ctx = r.clocked(ctx)
 	p := &model.OrderPayload{}
 	c := r.ent(ctx)
 	cur, err := lock(r.Resolver, c.Order.Query().Where(order.ID(id))).Only(ctx)
@@ -399,7 +372,6 @@ func (r *mutationResolver) MergeOrderMetadata(ctx context.Context, id string, me
 
 // CreateReturn is the resolver for the createReturn field.
 func (r *mutationResolver) CreateReturn(ctx context.Context, input ent.CreateReturnInput) (*model.ReturnPayload, error) {
-	ctx = r.clocked(ctx)
 	p := &model.ReturnPayload{}
 	var err error
 	p.Return, err = r.ent(ctx).OrderReturn.Create().SetInput(input).Save(ctx)
@@ -408,7 +380,6 @@ func (r *mutationResolver) CreateReturn(ctx context.Context, input ent.CreateRet
 
 // UpdateReturn is the resolver for the updateReturn field.
 func (r *mutationResolver) UpdateReturn(ctx context.Context, id string, input ent.UpdateReturnInput) (*model.ReturnPayload, error) {
-	ctx = r.clocked(ctx)
 	p := &model.ReturnPayload{}
 	var err error
 	p.Return, err = r.ent(ctx).OrderReturn.UpdateOneID(id).SetInput(input).Save(ctx)
@@ -417,7 +388,6 @@ func (r *mutationResolver) UpdateReturn(ctx context.Context, id string, input en
 
 // DeleteReturn is the resolver for the deleteReturn field.
 func (r *mutationResolver) DeleteReturn(ctx context.Context, id string) (*model.DeletePayload, error) {
-	ctx = r.clocked(ctx)
 	p := &model.DeletePayload{}
 	err := r.ent(ctx).OrderReturn.DeleteOneID(id).Exec(ctx)
 	if err == nil {
@@ -428,7 +398,6 @@ func (r *mutationResolver) DeleteReturn(ctx context.Context, id string) (*model.
 
 // CreateOrderSubscription is the resolver for the createOrderSubscription field.
 func (r *mutationResolver) CreateOrderSubscription(ctx context.Context, input ent.CreateOrderSubscriptionInput) (*model.OrderSubscriptionPayload, error) {
-	ctx = r.clocked(ctx)
 	p := &model.OrderSubscriptionPayload{}
 	var err error
 	p.OrderSubscription, err = r.ent(ctx).OrderSubscription.Create().SetInput(input).Save(ctx)
@@ -437,7 +406,6 @@ func (r *mutationResolver) CreateOrderSubscription(ctx context.Context, input en
 
 // UpdateOrderSubscription is the resolver for the updateOrderSubscription field.
 func (r *mutationResolver) UpdateOrderSubscription(ctx context.Context, id string, input ent.UpdateOrderSubscriptionInput) (*model.OrderSubscriptionPayload, error) {
-	ctx = r.clocked(ctx)
 	p := &model.OrderSubscriptionPayload{}
 	var err error
 	p.OrderSubscription, err = r.ent(ctx).OrderSubscription.UpdateOneID(id).SetInput(input).Save(ctx)
@@ -446,7 +414,6 @@ func (r *mutationResolver) UpdateOrderSubscription(ctx context.Context, id strin
 
 // MarkOrderPending is the resolver for the markOrderPending field.
 func (r *mutationResolver) MarkOrderPending(ctx context.Context, id string) (*model.OrderPayload, error) {
-	ctx = r.clocked(ctx)
 	p := &model.OrderPayload{}
 	var err error
 	p.Order, err = r.ent(ctx).Order.UpdateOneID(id).SetStatus(order.StatusPENDING).Save(ctx)
@@ -455,7 +422,6 @@ func (r *mutationResolver) MarkOrderPending(ctx context.Context, id string) (*mo
 
 // PlaceOrder is the resolver for the placeOrder field.
 func (r *mutationResolver) PlaceOrder(ctx context.Context, id string) (*model.OrderPayload, error) {
-	ctx = r.clocked(ctx)
 	p := &model.OrderPayload{}
 	var err error
 	p.Order, err = r.ent(ctx).Order.UpdateOneID(id).SetStatus(order.StatusPLACED).Save(ctx)
@@ -464,7 +430,6 @@ func (r *mutationResolver) PlaceOrder(ctx context.Context, id string) (*model.Or
 
 // ApproveOrder is the resolver for the approveOrder field.
 func (r *mutationResolver) ApproveOrder(ctx context.Context, id string) (*model.OrderPayload, error) {
-	ctx = r.clocked(ctx)
 	p := &model.OrderPayload{}
 	var err error
 	p.Order, err = r.ent(ctx).Order.UpdateOneID(id).SetStatus(order.StatusAPPROVED).Save(ctx)
@@ -473,7 +438,6 @@ func (r *mutationResolver) ApproveOrder(ctx context.Context, id string) (*model.
 
 // CancelOrder is the resolver for the cancelOrder field.
 func (r *mutationResolver) CancelOrder(ctx context.Context, id string) (*model.OrderPayload, error) {
-	ctx = r.clocked(ctx)
 	p := &model.OrderPayload{}
 	var err error
 	p.Order, err = r.ent(ctx).Order.UpdateOneID(id).SetStatus(order.StatusCANCELLED).Save(ctx)
@@ -482,7 +446,6 @@ func (r *mutationResolver) CancelOrder(ctx context.Context, id string) (*model.O
 
 // StartFulfillingOrder is the resolver for the startFulfillingOrder field.
 func (r *mutationResolver) StartFulfillingOrder(ctx context.Context, id string) (*model.OrderPayload, error) {
-	ctx = r.clocked(ctx)
 	p := &model.OrderPayload{}
 	var err error
 	p.Order, err = r.ent(ctx).Order.UpdateOneID(id).SetFulfillmentStatus(order.FulfillmentStatusIN_PROGRESS).Save(ctx)
@@ -491,7 +454,6 @@ func (r *mutationResolver) StartFulfillingOrder(ctx context.Context, id string) 
 
 // FulfillOrder is the resolver for the fulfillOrder field.
 func (r *mutationResolver) FulfillOrder(ctx context.Context, id string) (*model.OrderPayload, error) {
-	ctx = r.clocked(ctx)
 	p := &model.OrderPayload{}
 	var err error
 	p.Order, err = r.ent(ctx).Order.UpdateOneID(id).SetFulfillmentStatus(order.FulfillmentStatusFULFILLED).Save(ctx)
@@ -500,7 +462,6 @@ func (r *mutationResolver) FulfillOrder(ctx context.Context, id string) (*model.
 
 // RequestReturn is the resolver for the requestReturn field.
 func (r *mutationResolver) RequestReturn(ctx context.Context, id string) (*model.ReturnPayload, error) {
-	ctx = r.clocked(ctx)
 	p := &model.ReturnPayload{}
 	var err error
 	p.Return, err = r.ent(ctx).OrderReturn.UpdateOneID(id).SetStatus(orderreturn.StatusREQUESTED).Save(ctx)
@@ -509,7 +470,6 @@ func (r *mutationResolver) RequestReturn(ctx context.Context, id string) (*model
 
 // ApproveReturn is the resolver for the approveReturn field.
 func (r *mutationResolver) ApproveReturn(ctx context.Context, id string) (*model.ReturnPayload, error) {
-	ctx = r.clocked(ctx)
 	p := &model.ReturnPayload{}
 	var err error
 	p.Return, err = r.ent(ctx).OrderReturn.UpdateOneID(id).SetStatus(orderreturn.StatusAPPROVED).Save(ctx)
@@ -518,7 +478,6 @@ func (r *mutationResolver) ApproveReturn(ctx context.Context, id string) (*model
 
 // CancelReturn is the resolver for the cancelReturn field.
 func (r *mutationResolver) CancelReturn(ctx context.Context, id string) (*model.ReturnPayload, error) {
-	ctx = r.clocked(ctx)
 	p := &model.ReturnPayload{}
 	var err error
 	p.Return, err = r.ent(ctx).OrderReturn.UpdateOneID(id).SetStatus(orderreturn.StatusCANCELLED).Save(ctx)
@@ -527,7 +486,6 @@ func (r *mutationResolver) CancelReturn(ctx context.Context, id string) (*model.
 
 // ShipReturn is the resolver for the shipReturn field.
 func (r *mutationResolver) ShipReturn(ctx context.Context, id string) (*model.ReturnPayload, error) {
-	ctx = r.clocked(ctx)
 	p := &model.ReturnPayload{}
 	var err error
 	p.Return, err = r.ent(ctx).OrderReturn.UpdateOneID(id).SetStatus(orderreturn.StatusSHIPPED).Save(ctx)
@@ -536,7 +494,6 @@ func (r *mutationResolver) ShipReturn(ctx context.Context, id string) (*model.Re
 
 // ReceiveReturn is the resolver for the receiveReturn field.
 func (r *mutationResolver) ReceiveReturn(ctx context.Context, id string) (*model.ReturnPayload, error) {
-	ctx = r.clocked(ctx)
 	p := &model.ReturnPayload{}
 	var err error
 	p.Return, err = r.ent(ctx).OrderReturn.UpdateOneID(id).SetStatus(orderreturn.StatusRECEIVED).Save(ctx)
@@ -545,7 +502,6 @@ func (r *mutationResolver) ReceiveReturn(ctx context.Context, id string) (*model
 
 // RejectReturn is the resolver for the rejectReturn field.
 func (r *mutationResolver) RejectReturn(ctx context.Context, id string) (*model.ReturnPayload, error) {
-	ctx = r.clocked(ctx)
 	p := &model.ReturnPayload{}
 	var err error
 	p.Return, err = r.ent(ctx).OrderReturn.UpdateOneID(id).SetStatus(orderreturn.StatusREJECTED).Save(ctx)
@@ -554,7 +510,6 @@ func (r *mutationResolver) RejectReturn(ctx context.Context, id string) (*model.
 
 // RefundReturn is the resolver for the refundReturn field.
 func (r *mutationResolver) RefundReturn(ctx context.Context, id string) (*model.ReturnPayload, error) {
-	ctx = r.clocked(ctx)
 	p := &model.ReturnPayload{}
 	var err error
 	p.Return, err = r.ent(ctx).OrderReturn.UpdateOneID(id).SetStatus(orderreturn.StatusREFUNDED).Save(ctx)
@@ -563,7 +518,6 @@ func (r *mutationResolver) RefundReturn(ctx context.Context, id string) (*model.
 
 // ActivateOrderSubscription is the resolver for the activateOrderSubscription field.
 func (r *mutationResolver) ActivateOrderSubscription(ctx context.Context, id string) (*model.OrderSubscriptionPayload, error) {
-	ctx = r.clocked(ctx)
 	p := &model.OrderSubscriptionPayload{}
 	var err error
 	p.OrderSubscription, err = r.ent(ctx).OrderSubscription.UpdateOneID(id).SetStatus(ordersubscription.StatusACTIVE).Save(ctx)
@@ -572,7 +526,6 @@ func (r *mutationResolver) ActivateOrderSubscription(ctx context.Context, id str
 
 // DeactivateOrderSubscription is the resolver for the deactivateOrderSubscription field.
 func (r *mutationResolver) DeactivateOrderSubscription(ctx context.Context, id string) (*model.OrderSubscriptionPayload, error) {
-	ctx = r.clocked(ctx)
 	p := &model.OrderSubscriptionPayload{}
 	var err error
 	p.OrderSubscription, err = r.ent(ctx).OrderSubscription.UpdateOneID(id).SetStatus(ordersubscription.StatusINACTIVE).Save(ctx)
@@ -581,7 +534,6 @@ func (r *mutationResolver) DeactivateOrderSubscription(ctx context.Context, id s
 
 // CancelOrderSubscription is the resolver for the cancelOrderSubscription field.
 func (r *mutationResolver) CancelOrderSubscription(ctx context.Context, id string) (*model.OrderSubscriptionPayload, error) {
-	ctx = r.clocked(ctx)
 	p := &model.OrderSubscriptionPayload{}
 	var err error
 	p.OrderSubscription, err = r.ent(ctx).OrderSubscription.UpdateOneID(id).SetStatus(ordersubscription.StatusCANCELLED).Save(ctx)
@@ -590,7 +542,6 @@ func (r *mutationResolver) CancelOrderSubscription(ctx context.Context, id strin
 
 // CreateCustomerPasswordReset is the resolver for the createCustomerPasswordReset field.
 func (r *mutationResolver) CreateCustomerPasswordReset(ctx context.Context, customerEmail string) (*model.CreateCustomerPasswordResetPayload, error) {
-	ctx = r.clocked(ctx)
 	p := &model.CreateCustomerPasswordResetPayload{}
 	reset, token, err := account.CreatePasswordReset(ctx, r.ent(ctx), customerEmail)
 	if err == nil {
@@ -601,7 +552,6 @@ func (r *mutationResolver) CreateCustomerPasswordReset(ctx context.Context, cust
 
 // ResetCustomerPassword is the resolver for the resetCustomerPassword field.
 func (r *mutationResolver) ResetCustomerPassword(ctx context.Context, id string, token string, password string) (*model.CustomerPasswordResetPayload, error) {
-	ctx = r.clocked(ctx)
 	p := &model.CustomerPasswordResetPayload{}
 	var err error
 	p.CustomerPasswordReset, err = account.ResetPassword(ctx, r.ent(ctx), id, token, password)

@@ -17,6 +17,7 @@ import (
 	"clientele/ent"
 	"clientele/ent/credential"
 	"clientele/ent/customer"
+	"clientele/internal/account"
 	"clientele/internal/password"
 	"clientele/internal/viewer"
 
@@ -198,7 +199,7 @@ func (s *Service) grant(ctx context.Context, p map[string]string, ip string) (*t
 		if cr.Kind != credential.KindSalesChannel {
 			return nil, &oauthError{http.StatusBadRequest, "unauthorized_client", "Only sales channels may use the password grant.", 0}
 		}
-		email := strings.ToLower(strings.TrimSpace(p["username"]))
+		email := account.NormalizeEmail(p["username"])
 		now := s.Now()
 		for _, key := range []string{"account:" + string(cr.Mode) + ":" + email, "ip:" + ip} {
 			if ok, wait := s.logins.Allow(key, now); !ok {
