@@ -63,7 +63,6 @@ func (r *Resolver) links(id string) *model.Links {
 	return &model.Links{Self: r.publicURL + res.Path(id)}
 }
 
-
 // customerEmail returns the email of the customer with the given ID.
 func (r *Resolver) customerEmail(ctx context.Context, id string) (string, error) {
 	c, err := loaders(ctx).customer(ctx, id)
