@@ -31,6 +31,13 @@ const (
 	// Unavailable: the database is unreachable, shutting down or full;
 	// retry later.
 	Unavailable Code = "UNAVAILABLE"
+	// BadRequest: the request as a whole is malformed (not JSON, no
+	// query, a body too large, an unknown parameter).
+	BadRequest Code = "BAD_USER_INPUT"
+	// RateLimited: too many requests or streams; retry later.
+	RateLimited Code = "RATE_LIMITED"
+	// Internal: a failure of ours; the log has the detail.
+	Internal Code = "INTERNAL"
 )
 
 // Error is a coded error.

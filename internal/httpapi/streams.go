@@ -1,13 +1,14 @@
-package graph
+package httpapi
 
 import (
 	"context"
 	"errors"
-	"net"
 	"net/http"
 	"sync"
 	"sync/atomic"
 
+	"clientele/internal/reqctx"
+	"clientele/internal/store"
 	"clientele/internal/viewer"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -43,18 +44,6 @@ type streamLimits struct {
 
 func newStreamLimits(perPrincipal, perConnection int) *streamLimits {
 	return &streamLimits{perPrincipal: perPrincipal, perConnection: perConnection, open: map[string]int{}}
-}
-
-// principalKey names whose quota a stream counts against.
-func principalKey(v *viewer.Viewer, r *http.Request) string {
-	if v != nil {
-		return "cred:" + v.CredentialID + ":" + v.CustomerID
-	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	return "ip:" + host
 }
 
 // acquire takes one stream for key, or reports that its quota is used up.
@@ -111,20 +100,25 @@ type connSubscriptions struct {
 
 type connSubscriptionsKey struct{}
 
-// startSubscription counts a new subscription against its connection's cap
-// (SSE requests carry one subscription each and have no counter). done must
-// be called when the subscription ends.
-func (l *streamLimits) startSubscription(ctx context.Context) (done func(), err error) {
+// countSubscriptions counts each subscription a WebSocket connection starts
+// against the connection's cap, until the subscription's context ends (SSE
+// requests carry one subscription each and have no counter). One over the
+// cap is answered RATE_LIMITED and runs nothing.
+func (l *streamLimits) countSubscriptions(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 	c, _ := ctx.Value(connSubscriptionsKey{}).(*connSubscriptions)
-	if c == nil {
-		return func() {}, nil
+	oc := graphql.GetOperationContext(ctx)
+	if c == nil || oc.Operation == nil || oc.Operation.Operation != ast.Subscription {
+		return next(ctx)
 	}
 	if n := c.n.Add(1); l.perConnection > 0 && int(n) > l.perConnection {
 		c.n.Add(-1)
-		return nil, &codedError{code: CodeRateLimited, msg: "This connection already runs the most subscriptions allowed; complete one first."}
+		return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{{
+			Message:    "This connection already runs the most subscriptions allowed; complete one first.",
+			Extensions: map[string]any{"code": codeRateLimited},
+		}}})
 	}
-	var once sync.Once
-	return func() { once.Do(func() { c.n.Add(-1) }) }, nil
+	context.AfterFunc(ctx, func() { c.n.Add(-1) })
+	return next(ctx)
 }
 
 // websocketInit authenticates a WebSocket from its connection_init payload
@@ -144,7 +138,7 @@ func websocketInit(authn func(*http.Request) (*viewer.Viewer, error), limits *st
 				}
 				req.Header.Set("Authorization", tok)
 				if v, err = authn(req); err != nil {
-					if unavailable(err) {
+					if store.Unavailable(err) {
 						return transport.WithWebsocketCloseCode(ctx, closeTryAgain), nil,
 							errors.New("the service is unavailable; retry later")
 					}
@@ -162,7 +156,7 @@ func websocketInit(authn func(*http.Request) (*viewer.Viewer, error), limits *st
 			}
 			slot.set(release)
 		}
-		return context.WithValue(ctx, connSubscriptionsKey{}, &connSubscriptions{}), nil, nil
+		return context.WithValue(reqctx.WithWebSocket(ctx), connSubscriptionsKey{}, &connSubscriptions{}), nil, nil
 	}
 }
 
@@ -195,7 +189,7 @@ func serveStream(w http.ResponseWriter, r *http.Request, next http.Handler, done
 		release, ok := limits.acquire(principalKey(viewer.FromContext(r.Context()), r))
 		if !ok {
 			w.Header().Set("Retry-After", "5")
-			writeError(w, http.StatusTooManyRequests, CodeRateLimited, "Too many open streams for this credential; close one first.")
+			WriteGraphQLError(w, http.StatusTooManyRequests, codeRateLimited, "Too many open streams for this credential; close one first.")
 			return
 		}
 		defer release()
@@ -203,20 +197,10 @@ func serveStream(w http.ResponseWriter, r *http.Request, next http.Handler, done
 	next.ServeHTTP(w, r.WithContext(ctx))
 }
 
-// endStream reports to a WebSocket client why the server ended one of its
-// subscriptions (graphql-transport-ws "error" message); SSE streams simply
-// complete.
-func endStream(ctx context.Context, code, msg string) {
-	if ctx.Value(connSubscriptionsKey{}) == nil {
-		return // not a WebSocket subscription
-	}
-	transport.AddSubscriptionError(ctx, &gqlerror.Error{Message: msg, Extensions: map[string]any{"code": code}})
-}
-
 type streamRequestKey struct{}
 
 // subscriptionsOnly refuses queries and mutations sent over a stream
-// (WebSocket or SSE): those run outside the HTTP path's timeout,
+// (WebSocket or SSE): those would run outside the plain path's timeout,
 // admission bound, rate limit and idempotency, and a client that
 // disconnects would leave them running. They belong on plain HTTP.
 type subscriptionsOnly struct{}
@@ -234,5 +218,5 @@ func (subscriptionsOnly) MutateOperationContext(ctx context.Context, oc *graphql
 		return nil
 	}
 	return &gqlerror.Error{Message: "Only subscriptions run over WebSocket and SSE; send queries and mutations as plain HTTP requests.",
-		Extensions: map[string]any{"code": CodeBadUserInput}}
+		Extensions: map[string]any{"code": codeBadRequest}}
 }
