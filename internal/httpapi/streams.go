@@ -68,10 +68,14 @@ func (l *streamLimits) acquire(key string) (release func(), ok bool) {
 }
 
 // streamSlot carries, through a WebSocket upgrade request's context, the
-// release of the principal's slot that connection_init takes: the handler
-// gives it back when the connection ends, however it ends.
+// slots the connection holds: from the upgrade until connection_init, one
+// of its client IP's slots for connections not yet initialised (so that
+// sockets that never authenticate are capped too); from connection_init on,
+// one of its principal's. The handler gives back whatever it holds when the
+// connection ends, however it ends.
 type streamSlot struct {
 	mu      sync.Mutex
+	pending func()
 	release func()
 }
 
@@ -79,14 +83,20 @@ func (s *streamSlot) set(f func()) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.release = f
+	if s.pending != nil {
+		s.pending()
+		s.pending = nil
+	}
 }
 
 func (s *streamSlot) done() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.release != nil {
-		s.release()
-		s.release = nil
+	for _, f := range []*func(){&s.pending, &s.release} {
+		if *f != nil {
+			(*f)()
+			*f = nil
+		}
 	}
 }
 
@@ -174,14 +184,21 @@ func requestOf(ctx context.Context) *http.Request {
 // serveStream serves a WebSocket or SSE request: it ends with the
 // subscription or when done is cancelled (server shutdown). An SSE request
 // takes one of its principal's stream slots for its whole life; a WebSocket
-// takes one at connection_init.
+// takes one of its IP's until connection_init and then one of its
+// principal's.
 func serveStream(w http.ResponseWriter, r *http.Request, next http.Handler, done context.Context, limits *streamLimits) {
 	ctx, cancel := context.WithCancel(context.WithValue(r.Context(), streamRequestKey{}, true))
 	defer cancel()
 	stop := context.AfterFunc(done, cancel)
 	defer stop()
 	if isWebSocket(r) {
-		slot := &streamSlot{}
+		pending, ok := limits.acquire("pending:" + clientIP(r))
+		if !ok {
+			w.Header().Set("Retry-After", "5")
+			WriteGraphQLError(w, http.StatusTooManyRequests, codeRateLimited, "Too many WebSocket connections from this address wait for connection_init.")
+			return
+		}
+		slot := &streamSlot{pending: pending}
 		defer slot.done()
 		ctx = context.WithValue(ctx, streamSlotKey{}, slot)
 		ctx = context.WithValue(ctx, upgradeRequestKey{}, r)
