@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"clientele/ent"
 	"clientele/ent/customer"
@@ -20,6 +21,7 @@ import (
 	"clientele/internal/testenv"
 	"clientele/internal/viewer"
 
+	"entgo.io/ent/dialect"
 	"github.com/stretchr/testify/require"
 )
 
@@ -692,4 +694,63 @@ func TestExpectVersionWithoutGraphQL(t *testing.T) {
 
 	err = c.CustomerGroup.DeleteOneID("cgr_01JD3Q0000000000000000000").Exec(resource.ExpectVersion(e.Context(), "cgr_01JD3Q0000000000000000000", 1))
 	require.True(t, ent.IsNotFound(err), "a missing record is not a conflict: %v", err)
+}
+
+// The check is atomic with the write: a writer that read the record's
+// version before a concurrent change committed, and writes after it, still
+// answers CONFLICT (the version is part of its UPDATE's WHERE clause). On
+// PostgreSQL the second transaction is caught waiting for the first one's
+// row lock, after its own read; on SQLite it waits for the write lock
+// before it starts.
+func TestExpectedVersionAgainstACommitInBetween(t *testing.T) {
+	e := lcNewEnv(t)
+	grp := lcCreate(t, e, "CustomerGroup", map[string]any{"name": "Held"})
+	c := e.Ent()
+	tx1, err := c.Tx(e.Context())
+	require.NoError(t, err)
+	require.NoError(t, tx1.CustomerGroup.UpdateOneID(grp).SetName("first").Exec(ent.NewTxContext(e.Context(), tx1)))
+
+	pid := make(chan int, 1)
+	done := make(chan error, 1)
+	go func() {
+		ctx := resource.ExpectVersion(e.Context(), grp, 1)
+		tx2, err := c.Tx(ctx)
+		if err != nil {
+			pid <- 0
+			done <- err
+			return
+		}
+		defer func() { _ = tx2.Rollback() }()
+		if e.DB.Dialect == dialect.Postgres {
+			rows, err := tx2.Client().QueryContext(ctx, "SELECT pg_backend_pid()")
+			if err != nil {
+				pid <- 0
+				done <- err
+				return
+			}
+			var p int
+			for rows.Next() {
+				_ = rows.Scan(&p)
+			}
+			rows.Close()
+			pid <- p
+		}
+		done <- tx2.CustomerGroup.UpdateOneID(grp).SetName("second").Exec(ent.NewTxContext(ctx, tx2))
+	}()
+	if e.DB.Dialect == dialect.Postgres {
+		p := <-pid
+		require.NotZero(t, p)
+		// Wait until the second transaction has read version 1 and
+		// waits in its UPDATE for the first one's row lock.
+		require.Eventually(t, func() bool {
+			var wait *string
+			err := e.DB.SQL.QueryRow("SELECT wait_event_type FROM pg_stat_activity WHERE pid = $1", p).Scan(&wait)
+			return err == nil && wait != nil && *wait == "Lock"
+		}, 10*time.Second, 5*time.Millisecond)
+	}
+	require.NoError(t, tx1.Commit())
+	err = <-done
+	require.True(t, apperr.Is(err, apperr.Conflict), "%v", err)
+	require.Equal(t, 2, vsVersion(t, e, grp))
+	require.Equal(t, "first", lcMustNode(t, e, grp)["name"])
 }
