@@ -45,6 +45,7 @@ var userCodes = map[apperr.Code]model.UserErrorCode{
 	apperr.InvalidTransition: model.UserErrorCodeInvalidTransition,
 	apperr.Locked:            model.UserErrorCodeLocked,
 	apperr.TooLong:           model.UserErrorCodeTooLong,
+	apperr.Conflict:          model.UserErrorCodeConflict,
 }
 
 // topCodes maps the codes to top-level extensions.code values (codes not

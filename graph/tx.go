@@ -36,7 +36,8 @@ type mutationTx struct {
 
 // directive implements @transaction, which every Mutation field carries
 // (checkTransactional makes sure): unlike a field interceptor, it costs
-// nothing on the fields of queries.
+// nothing on the fields of queries. It also applies the field's
+// expectedVersion to the record its id names (expectVersion).
 func (t mutationTx) directive(ctx context.Context, _ any, next graphql.Resolver) (any, error) {
 	if t.writeLock != nil {
 		t.writeLock.Lock()
@@ -56,7 +57,8 @@ func (t mutationTx) directive(ctx context.Context, _ any, next graphql.Resolver)
 		}()
 		// The Tx in the context gives the mutation's events their outbox:
 		// they are written, in cause order, when it commits.
-		return next(ent.NewTxContext(context.WithValue(ctx, txStateKey{}, state), tx))
+		ctx := expectVersion(context.WithValue(ctx, txStateKey{}, state))
+		return next(ent.NewTxContext(ctx, tx))
 	}()
 	state.client = nil // from here on, reads use the root client
 	if err != nil || state.rollback {
