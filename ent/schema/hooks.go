@@ -139,7 +139,7 @@ func changeEvents(ctx context.Context, table string, machine *lifecycle.Machine,
 		id, _ := mu.ID()
 		owner := ownerOnCreate(table, id, m)
 		events = append(events, pendingEvent{action: "create", id: id, owner: owner, payload: payloadOf(m, nil)})
-		if table == "customers" && slices.Contains(m.Fields(), customer.FieldPassword) {
+		if table == string(resource.Customers) && slices.Contains(m.Fields(), customer.FieldPassword) {
 			events = append(events, pendingEvent{action: "create_password", id: id, owner: owner, payload: map[string]any{}})
 		}
 		return v, events, nil
@@ -229,7 +229,7 @@ func changeEvents(ctx context.Context, table string, machine *lifecycle.Machine,
 		}
 		for _, id := range idList {
 			owner := owners[id]
-			if table == "customers" {
+			if table == string(resource.Customers) {
 				owner = nil // the customer is gone; its events keep no owner
 			}
 			events = append(events, pendingEvent{action: "destroy", id: id, owner: owner, payload: map[string]any{"id": id}})
@@ -513,7 +513,7 @@ func writeEvents(c *gen.Client, events []pendingEvent) error {
 	// database clears the owner of those already written).
 	gone := map[string]bool{}
 	for _, e := range events {
-		if e.table == "customers" && e.action == "destroy" {
+		if e.table == string(resource.Customers) && e.action == "destroy" {
 			gone[e.id] = true
 		}
 	}
