@@ -461,8 +461,8 @@ func (tr *vsTracker) check(step string) {
 // record, on every type and every path: updates, metadata merges,
 // transitions, side effects of other changes (an order's placement on its
 // customer, an address's name on its address-book entries, a password reset
-// on the customer), the ent client used directly (as the CLI and the seed
-// do), bulk updates.
+// on the customer, a group's deletion on its members), the ent client used
+// directly (as the CLI and the seed do), bulk updates.
 func TestVersionCountsEveryChange(t *testing.T) {
 	e := lcNewEnv(t)
 	tr := &vsTracker{t: t, e: e, want: map[string]int{}, seen: map[string]bool{}}
@@ -550,6 +550,16 @@ func TestVersionCountsEveryChange(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, 2, n)
 	}, cus, other)
+	// Deleting a group takes its members out of it: a change of each.
+	gone := tr.add(lcCreate(t, e, "CustomerGroup", map[string]any{"name": "Doomed"}))
+	tr.step("updateCustomer (joins a group)", update("Customer", other, map[string]any{"customerGroupID": gone}), other)
+	tr.step("deleteCustomerGroup (its member leaves it)", func() {
+		lcDelete(t, e, "CustomerGroup", gone)
+		delete(tr.want, gone)
+	}, other)
+	require.Nil(t, e.MustDo(t, `query($id: ID!) { node(id: $id) { ... on Customer { customerGroup { id } } } }`,
+		map[string]any{"id": other}).Get("node.customerGroup"))
+
 	require.Error(t, e.Ent().Customer.UpdateOneID(cus).SetVersion(99).Exec(ctx), "nobody sets a version by hand")
 	require.Error(t, e.Ent().Customer.UpdateOneID(cus).AddVersion(1).Exec(ctx), "nobody sets a version by hand")
 	tr.check("refused hand-set versions")

@@ -786,6 +786,7 @@ func init() {
 		})
 	}
 	customergroupMixinHooks0 := customergroupMixin[0].Hooks()
+	customergroupHooks := schema.CustomerGroup{}.Hooks()
 
 	customergroup.Hooks[1] = customergroupMixinHooks0[0]
 
@@ -798,6 +799,8 @@ func init() {
 	customergroup.Hooks[5] = customergroupMixinHooks0[4]
 
 	customergroup.Hooks[6] = customergroupMixinHooks0[5]
+
+	customergroup.Hooks[7] = customergroupHooks[0]
 	customergroupMixinInters0 := customergroupMixin[0].Interceptors()
 	customergroup.Interceptors[0] = customergroupMixinInters0[0]
 	customergroupMixinFields0 := customergroupMixin[0].Fields()

@@ -9,6 +9,7 @@ import (
 	"clientele/ent/attachment"
 	"clientele/ent/customer"
 	"clientele/ent/customeraddress"
+	"clientele/ent/customergroup"
 	"clientele/ent/customerpasswordreset"
 	"clientele/ent/customerpaymentsource"
 	"clientele/ent/customersubscription"
@@ -141,6 +142,31 @@ func customerDeleteHook(next ent.Mutator) ent.Mutator {
 			if err := step(); err != nil {
 				return nil, fmt.Errorf("delete customer's records: %w", err)
 			}
+		}
+		return next.Mutate(ctx, m)
+	})
+}
+
+// Hooks of the CustomerGroup.
+func (CustomerGroup) Hooks() []ent.Hook {
+	return []ent.Hook{hook.On(customerGroupDeleteHook, ent.OpDelete|ent.OpDeleteOne)}
+}
+
+// customerGroupDeleteHook takes the members out of a group that is deleted
+// as a change of each member (new version, update time, event), instead of
+// leaving it to the database's ON DELETE SET NULL, which would change them
+// unseen.
+func customerGroupDeleteHook(next ent.Mutator) ent.Mutator {
+	return hook.CustomerGroupFunc(func(ctx context.Context, m *gen.CustomerGroupMutation) (gen.Value, error) {
+		idList, err := m.IDs(ctx)
+		if err != nil {
+			return nil, err
+		}
+		// Like a cascade, a consequence of an allowed delete: it runs
+		// with the server's rights.
+		members := m.Client().Customer.Update().Where(customer.HasCustomerGroupWith(customergroup.IDIn(idList...)))
+		if _, err := members.ClearCustomerGroup().Save(viewer.Elevated(ctx)); err != nil {
+			return nil, fmt.Errorf("take members out of deleted group: %w", err)
 		}
 		return next.Mutate(ctx, m)
 	})
