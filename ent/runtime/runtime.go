@@ -590,9 +590,11 @@ func init() {
 
 	customer.Hooks[6] = customerMixinHooks0[5]
 
-	customer.Hooks[7] = customerHooks[0]
+	customer.Hooks[7] = customerMixinHooks0[6]
 
-	customer.Hooks[8] = customerHooks[1]
+	customer.Hooks[8] = customerHooks[0]
+
+	customer.Hooks[9] = customerHooks[1]
 	customerMixinInters0 := customerMixin[0].Interceptors()
 	customer.Interceptors[0] = customerMixinInters0[0]
 	customerMixinFields0 := customerMixin[0].Fields()
@@ -800,7 +802,9 @@ func init() {
 
 	customergroup.Hooks[6] = customergroupMixinHooks0[5]
 
-	customergroup.Hooks[7] = customergroupHooks[0]
+	customergroup.Hooks[7] = customergroupMixinHooks0[6]
+
+	customergroup.Hooks[8] = customergroupHooks[0]
 	customergroupMixinInters0 := customergroupMixin[0].Interceptors()
 	customergroup.Interceptors[0] = customergroupMixinInters0[0]
 	customergroupMixinFields0 := customergroupMixin[0].Fields()
@@ -1291,13 +1295,15 @@ func init() {
 
 	order.Hooks[6] = orderMixinHooks0[5]
 
-	order.Hooks[7] = orderHooks[0]
+	order.Hooks[7] = orderMixinHooks0[6]
 
-	order.Hooks[8] = orderHooks[1]
+	order.Hooks[8] = orderHooks[0]
 
-	order.Hooks[9] = orderHooks[2]
+	order.Hooks[9] = orderHooks[1]
 
-	order.Hooks[10] = orderHooks[3]
+	order.Hooks[10] = orderHooks[2]
+
+	order.Hooks[11] = orderHooks[3]
 	orderMixinInters0 := orderMixin[0].Interceptors()
 	order.Interceptors[0] = orderMixinInters0[0]
 	orderMixinFields0 := orderMixin[0].Fields()
@@ -1423,11 +1429,13 @@ func init() {
 
 	orderreturn.Hooks[6] = orderreturnMixinHooks0[5]
 
-	orderreturn.Hooks[7] = orderreturnHooks[0]
+	orderreturn.Hooks[7] = orderreturnMixinHooks0[6]
 
-	orderreturn.Hooks[8] = orderreturnHooks[1]
+	orderreturn.Hooks[8] = orderreturnHooks[0]
 
-	orderreturn.Hooks[9] = orderreturnHooks[2]
+	orderreturn.Hooks[9] = orderreturnHooks[1]
+
+	orderreturn.Hooks[10] = orderreturnHooks[2]
 	orderreturnMixinInters0 := orderreturnMixin[0].Interceptors()
 	orderreturn.Interceptors[0] = orderreturnMixinInters0[0]
 	orderreturnMixinFields0 := orderreturnMixin[0].Fields()

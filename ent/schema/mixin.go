@@ -66,7 +66,11 @@ func (m resourceMixin) Hooks() []ent.Hook {
 	if r.Log {
 		return []ent.Hook{modeHook, timesHook, immutableHook}
 	}
-	return []ent.Hook{modeHook, timesHook, versionHook(r), takenHook, edgeModeHook(r), recordHook(r.Table())}
+	hooks := []ent.Hook{modeHook, timesHook, versionHook(r), takenHook, edgeModeHook(r), recordHook(r.Table())}
+	if r.AttachedBy != "" {
+		hooks = append(hooks, attachmentsHook(r))
+	}
+	return hooks
 }
 
 // Policy decides who may read and write the records (access.go).

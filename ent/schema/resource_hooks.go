@@ -3,11 +3,14 @@ package schema
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
 
 	gen "clientele/ent"
+	"clientele/ent/attachment"
+	"clientele/ent/hook"
 	"clientele/ent/migrate"
 	"clientele/internal/apperr"
 	"clientele/internal/clock"
@@ -15,6 +18,7 @@ import (
 	"clientele/internal/viewer"
 
 	"entgo.io/ent"
+	"entgo.io/ent/dialect/sql"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/mattn/go-sqlite3"
 )
@@ -167,4 +171,37 @@ func violatedIndex(err error) string {
 		}
 	}
 	return ""
+}
+
+// attachmentsHook deletes a record's attachments with it (r.AttachedBy).
+// They are found before the record goes (the column's foreign key would
+// clear it) and deleted after, only if the delete was allowed; as a
+// consequence of an allowed delete, with the server's rights.
+func attachmentsHook(r *resource.Resource) ent.Hook {
+	return hook.On(func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			mu, ok := m.(mutation)
+			if !ok {
+				return nil, fmt.Errorf("attachments: unexpected mutation %T", m)
+			}
+			idList, err := mu.IDs(ctx)
+			if err != nil {
+				return nil, err
+			}
+			sys := viewer.Elevated(ctx)
+			c := mu.Client()
+			attached, err := c.Attachment.Query().Where(sql.FieldIn(r.AttachedBy, idList...)).IDs(sys)
+			if err != nil {
+				return nil, err
+			}
+			v, err := next.Mutate(ctx, m)
+			if err != nil || len(attached) == 0 {
+				return v, err
+			}
+			if _, err := c.Attachment.Delete().Where(attachment.IDIn(attached...)).Exec(sys); err != nil {
+				return nil, fmt.Errorf("delete the attachments of deleted %s records: %w", r.Table(), err)
+			}
+			return v, nil
+		})
+	}, ent.OpDelete|ent.OpDeleteOne)
 }

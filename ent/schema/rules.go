@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	gen "clientele/ent"
-	"clientele/ent/attachment"
 	"clientele/ent/customer"
 	"clientele/ent/customeraddress"
 	"clientele/ent/customergroup"
@@ -124,13 +123,6 @@ func customerDeleteHook(next ent.Mutator) ent.Mutator {
 			},
 			func() error {
 				_, err := c.CustomerPasswordReset.Delete().Where(customerpasswordreset.CustomerIDIn(idList...)).Exec(sys)
-				return err
-			},
-			func() error {
-				_, err := c.Attachment.Delete().Where(attachment.Or(
-					attachment.CustomerIDIn(idList...),
-					attachment.HasOrderWith(order.CustomerIDIn(idList...)),
-				)).Exec(sys)
 				return err
 			},
 			func() error {
@@ -475,9 +467,6 @@ func orderDeleteHook(next ent.Mutator) ent.Mutator {
 		if placed {
 			return nil, apperr.New(apperr.Locked, nil, "placed orders cannot be deleted")
 		}
-		if _, err := c.Attachment.Delete().Where(attachment.OrderIDIn(idList...)).Exec(ctx); err != nil {
-			return nil, err
-		}
 		return next.Mutate(ctx, m)
 	})
 }
@@ -596,9 +585,6 @@ func returnDeleteHook(next ent.Mutator) ent.Mutator {
 		}
 		if busy {
 			return nil, apperr.New(apperr.Locked, nil, "only draft returns can be deleted")
-		}
-		if _, err := c.Attachment.Delete().Where(attachment.ReturnIDIn(idList...)).Exec(ctx); err != nil {
-			return nil, err
 		}
 		return next.Mutate(ctx, m)
 	})

@@ -59,6 +59,10 @@ type Resource struct {
 	// Log marks the event log: written only by the hooks of allowed
 	// changes, never changed, and recording no events of its own.
 	Log bool
+	// AttachedBy is the attachments column that names a record of this
+	// type, if records of this type take attachments: a record's
+	// attachments go with it when it is deleted.
+	AttachedBy string
 }
 
 // Reach is one way a record belongs to a customer: its Column holds the
@@ -103,12 +107,14 @@ var registry = map[Name]*Resource{
 		Name: Customers, Prefix: ids.Customer, Noun: "customer",
 		Machine: lifecycle.Customers,
 		Owner:   self, Visible: []Reach{{Column: self}},
-		Access: Access{StorefrontCreates: true, StorefrontRefs: true, CustomerOps: ent.OpUpdateOne | ent.OpDeleteOne},
+		Access:     Access{StorefrontCreates: true, StorefrontRefs: true, CustomerOps: ent.OpUpdateOne | ent.OpDeleteOne},
+		AttachedBy: "customer_id",
 	},
 	CustomerGroups: {
 		Name: CustomerGroups, Prefix: ids.CustomerGroup, Noun: "customer group",
 		// A customer sees the group it belongs to.
-		Visible: []Reach{{Column: self, Via: Customers, Pick: "customer_group_customers"}},
+		Visible:    []Reach{{Column: self, Via: Customers, Pick: "customer_group_customers"}},
+		AttachedBy: "customer_group_id",
 	},
 	Addresses: {
 		Name: Addresses, Prefix: ids.Address, Noun: "address",
@@ -140,6 +146,7 @@ var registry = map[Name]*Resource{
 		// Approving, cancelling and fulfilling are the store's.
 		Access: Access{CustomerOps: ent.OpCreate | ent.OpUpdateOne | ent.OpDelete, CustomerStamp: ownedByCustomer,
 			CustomerMoves: map[string][]string{"status": {"PENDING", "PLACED"}}},
+		AttachedBy: "order_id",
 	},
 	OrderSubscriptions: {
 		Name: OrderSubscriptions, Prefix: ids.OrderSubscription, Noun: "order subscription",
@@ -152,6 +159,7 @@ var registry = map[Name]*Resource{
 		Owner:   ownedByCustomer, Visible: []Reach{{Column: ownedByCustomer}},
 		Access: Access{CustomerOps: ent.OpCreate | ent.OpUpdateOne,
 			CustomerMoves: map[string][]string{"status": {"REQUESTED"}}},
+		AttachedBy: "return_id",
 	},
 	Attachments: {
 		Name: Attachments, Prefix: ids.Attachment, Noun: "attachment",

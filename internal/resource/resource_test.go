@@ -98,3 +98,23 @@ func TestByID(t *testing.T) {
 		require.False(t, ok, id)
 	}
 }
+
+// TestAttachmentsGoWithTheirRecord checks that every table the attachments
+// point at names the column that points at it (AttachedBy), so that a
+// record's attachments are deleted with it, and nothing else claims one.
+func TestAttachmentsGoWithTheirRecord(t *testing.T) {
+	want := map[string]string{}
+	for _, tb := range migrate.Tables {
+		if tb.Name != resource.Get(resource.Attachments).Table() {
+			continue
+		}
+		for _, fk := range tb.ForeignKeys {
+			require.Len(t, fk.Columns, 1)
+			want[fk.RefTable.Name] = fk.Columns[0].Name
+		}
+	}
+	require.NotEmpty(t, want)
+	for _, r := range resource.All() {
+		require.Equal(t, want[r.Table()], r.AttachedBy, "AttachedBy of %s", r.Table())
+	}
+}
