@@ -14,7 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"clientele/ent/event"
 	"clientele/internal/testenv"
+	"clientele/internal/viewer"
 
 	"entgo.io/ent/dialect/sql"
 	"github.com/stretchr/testify/require"
@@ -741,4 +743,45 @@ func TestRecordEventsMatchTheLog(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestEdgeChangesAreRecorded checks that changing an edge without a field
+// of its own (a customer's group) records an update whose payload names
+// the edge, with the new ID or null, and that deleting a group records the
+// change of each member.
+func TestEdgeChangesAreRecorded(t *testing.T) {
+	e := lcNewEnv(t)
+	cus := lcNewCustomer(t, e)
+	grp := vsGroup(t, e)
+	payload := func() (string, map[string]any) {
+		r := e.MustDo(t, `{ events(first: 1, orderBy: [{field: SEQUENCE, direction: DESC}]) { edges { node { name resourceID payload } } } }`, nil)
+		n := r.Get("events.edges.0.node").(map[string]any)
+		require.Equal(t, cus, n["resourceID"], r.Raw)
+		p, _ := n["payload"].(map[string]any)
+		return n["name"].(string), p
+	}
+	lcUpdate(t, e, "Customer", cus, map[string]any{"customerGroupID": grp})
+	name, p := payload()
+	require.Equal(t, "customers.update", name)
+	require.Equal(t, map[string]any{"customerGroup": grp}, p)
+
+	lcUpdate(t, e, "Customer", cus, map[string]any{"clearCustomerGroup": true})
+	name, p = payload()
+	require.Equal(t, "customers.update", name)
+	require.Equal(t, map[string]any{"customerGroup": nil}, p)
+
+	lcUpdate(t, e, "Customer", cus, map[string]any{"customerGroupID": grp})
+	lcDelete(t, e, "CustomerGroup", grp)
+	evs, err := e.Ent().Event.Query().Where(event.ResourceID(cus)).Order(event.BySequence()).All(viewer.Elevated(t.Context()))
+	require.NoError(t, err)
+	last := evs[len(evs)-1]
+	require.Equal(t, "customers.update", last.Name)
+	require.Equal(t, map[string]any{"customerGroup": nil}, presentedPayload(t, e, last.ID))
+}
+
+func presentedPayload(t testing.TB, e *testenv.Env, id string) map[string]any {
+	t.Helper()
+	r := e.MustDo(t, `query($id: ID!) { node(id: $id) { ... on Event { payload } } }`, map[string]any{"id": id})
+	p, _ := r.Get("node.payload").(map[string]any)
+	return p
 }

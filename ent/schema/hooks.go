@@ -319,7 +319,30 @@ func payloadOf(m ent.Mutation, only []string) map[string]any {
 		v, _ := m.Field(f)
 		p[f] = v
 	}
+	if only == nil {
+		// An edge without a field of its own (a customer's group) is a
+		// change too: it appears under the edge's name with the ID it
+		// now points at, or null. Edges with a field are in already.
+		for _, e := range m.AddedEdges() {
+			if ids := m.AddedIDs(e); len(ids) == 1 && !hasEdgeField(m, e) {
+				p[e] = ids[0]
+			}
+		}
+		for _, e := range m.ClearedEdges() {
+			if !hasEdgeField(m, e) {
+				p[e] = nil
+			}
+		}
+	}
 	return p
+}
+
+// hasEdgeField reports whether a change of edge e is also a change of a
+// field (order.customer is held in customer_id): setting or clearing such
+// an edge sets or clears its field.
+func hasEdgeField(m ent.Mutation, e string) bool {
+	_, set := m.Field(e + "_id")
+	return set || m.FieldCleared(e+"_id")
 }
 
 func without(p map[string]any, keys []string) map[string]any {
