@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"clientele/ent"
@@ -110,10 +109,7 @@ func NewHandler(o Options) http.Handler {
 	streams := newStreamLimits(o.MaxStreamsPerCredential, o.MaxSubscriptionsPerConnection)
 	r := &Resolver{client: o.Client, publicURL: strings.TrimSuffix(o.PublicURL, "/"), now: o.Now, dialect: o.Dialect,
 		metrics: o.Metrics, pollInterval: o.PollInterval, recheck: o.Recheck, recheckInterval: o.RecheckInterval, streams: streams}
-	mtx := mutationTx{client: o.Client}
-	if o.Dialect == dialect.SQLite {
-		mtx.writeLock = &sync.Mutex{}
-	}
+	mtx := mutationTx{client: o.Client, dialect: o.Dialect}
 	es := NewExecutableSchema(Config{Schema: PublicSchema(), Resolvers: r, Directives: DirectiveRoot{Transaction: mtx.directive}})
 	checkTransactional(es.Schema())
 	srv := handler.New(es)
