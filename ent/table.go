@@ -929,6 +929,7 @@ func (c *Client) ListOf(ctx context.Context, table string, where, orderBy []func
 		return out, nil
 	case customer.Table:
 		q := c.Customer.Query()
+		q.withFKs = true // ValuesOf reports them: relationships load by them
 		for _, p := range where {
 			q.Where(predicate.Customer(p))
 		}

@@ -167,7 +167,13 @@ func (t *rtype) pointer(field string) string {
 	if field == "id" {
 		return ""
 	}
-	return t.names[field]
+	if p, ok := t.names[field]; ok {
+		return p
+	}
+	if strings.HasPrefix(field, "_") {
+		return "/data/attributes/" + field // a trigger
+	}
+	return ""
 }
 
 func requestID(r *http.Request) string {

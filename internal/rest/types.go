@@ -241,7 +241,10 @@ func (t *rtype) derive(all map[string]*rtype) {
 		t.names[f.Name] = "/data/attributes/" + f.Name
 	}
 	for _, in := range append(slices.Clone(info.Create), info.Update...) {
-		if in.Edge != "" {
+		if in.Edge == "" {
+			t.names[apperr.FieldName(in.Name)] = "/data/attributes/" + in.Name
+			t.names[in.Name] = "/data/attributes/" + in.Name
+		} else {
 			t.names[apperr.FieldName(in.Name)] = "/data/relationships/" + in.Edge
 			t.names[in.Name] = "/data/relationships/" + in.Edge
 		}
