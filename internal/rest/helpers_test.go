@@ -3,7 +3,6 @@ package rest_test
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -187,5 +186,3 @@ var (
 	liveAdm  = &viewer.Viewer{Mode: viewer.Live, Kind: viewer.Integration, Role: viewer.Admin}
 	shop     = &viewer.Viewer{Mode: viewer.Test, Kind: viewer.SalesChannel}
 )
-
-var _ = fmt.Sprintf
