@@ -160,6 +160,24 @@ func TestServedStreamCaps(t *testing.T) {
 	_, err := ws3.next()
 	require.Equal(t, websocket.StatusCode(4429), closeStatus(err))
 
+	// WebSockets that never send connection_init count against their
+	// address: with two waiting, a third upgrade is refused.
+	var waiting []*websocket.Conn
+	for range 2 {
+		c, res, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(s.base, "http")+"/graphql",
+			&websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
+		require.NoError(t, err)
+		require.Equal(t, http.StatusSwitchingProtocols, res.StatusCode)
+		waiting = append(waiting, c)
+	}
+	_, res3, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(s.base, "http")+"/graphql",
+		&websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
+	require.Error(t, err)
+	require.Equal(t, http.StatusTooManyRequests, res3.StatusCode)
+	for _, c := range waiting {
+		_ = c.CloseNow()
+	}
+
 	// Closing a stream gives its slot back.
 	require.NoError(t, ws.conn.Close(websocket.StatusNormalClosure, ""))
 	require.Eventually(t, func() bool {

@@ -11,9 +11,7 @@ package main
 //go:generate go run -mod=mod ./internal/gqlexec/generate
 
 import (
-	"bufio"
 	"context"
-	"crypto/subtle"
 	"errors"
 	"flag"
 	"fmt"
@@ -34,6 +32,7 @@ import (
 	"clientele/graph"
 	"clientele/internal/auth"
 	"clientele/internal/graphiql"
+	"clientele/internal/httpapi"
 	"clientele/internal/idempotency"
 	"clientele/internal/metrics"
 	"clientele/internal/store"
@@ -104,7 +103,7 @@ func DefaultConfig() Config {
 		MaxInFlight:                   4 * runtime.NumCPU(),
 		GCPercent:                     400,
 		MemoryLimitMiB:                64,
-		CORSAllowHeaders:              graph.DefaultCORSAllowHeaders,
+		CORSAllowHeaders:              httpapi.DefaultCORSAllowHeaders,
 		ConnectTimeout:                15 * time.Second,
 		DrainDelay:                    time.Second,
 		MaxStreamsPerCredential:       20,
@@ -387,29 +386,34 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer, log *slog.Logger) 
 	if public == "" {
 		public = fmt.Sprintf("http://localhost:%d", addr.Port)
 	}
-	gql := graph.NewHandler(graph.Options{
+	gql := httpapi.Options{
 		Client:                        db.Client,
-		Dialect:                       db.Dialect,
-		PublicURL:                     public,
 		Logger:                        log,
-		Limits:                        cfg.Limits,
-		Introspection:                 cfg.Introspection,
 		Authenticate:                  tokens.Authenticate,
 		RateLimit:                     cfg.RateLimit,
 		RateBurst:                     cfg.RateBurst,
 		CORSOrigins:                   splitList(cfg.CORSOrigins),
 		CORSAllowHeaders:              splitList(cfg.CORSAllowHeaders),
-		Recheck:                       tokens.Recheck,
+		MaxBodyBytes:                  cfg.Limits.MaxBodyBytes,
+		RequestTimeout:                time.Duration(cfg.Limits.RequestTimeout) * time.Second,
+		MaxInFlight:                   cfg.MaxInFlight,
+		Done:                          ctx,
 		MaxStreamsPerCredential:       cfg.MaxStreamsPerCredential,
 		MaxSubscriptionsPerConnection: cfg.MaxSubscriptionsPerConnection,
-		Metrics:                       reg,
-		Done:                          ctx,
-		MaxInFlight:                   cfg.MaxInFlight,
-	})
+	}.GraphQL(graph.NewServer(graph.Options{
+		Client:        db.Client,
+		Dialect:       db.Dialect,
+		PublicURL:     public,
+		Logger:        log,
+		Limits:        cfg.Limits,
+		Introspection: cfg.Introspection,
+		Recheck:       tokens.Recheck,
+		Metrics:       reg,
+	}))
 	mux := http.NewServeMux()
 	mux.Handle("/oauth/token", tokens.TokenHandler())
 	if cfg.MetricsToken != "" {
-		mux.Handle("GET /metrics", bearerOnly(reg.Handler(), cfg.MetricsToken))
+		mux.Handle("GET /metrics", httpapi.BearerOnly(reg.Handler(), cfg.MetricsToken))
 	}
 	mux.Handle("/graphql", gql)
 	graphiql.Register(mux)
@@ -431,7 +435,7 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer, log *slog.Logger) 
 		_, _ = io.WriteString(w, "ok\n")
 	})
 	srv := &http.Server{
-		Handler:           accessLog(drain(mux, &draining), log),
+		Handler:           httpapi.AccessLog(httpapi.Drain(mux, &draining), log),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       time.Minute,
 		WriteTimeout:      2 * time.Minute,
@@ -503,47 +507,6 @@ func openMigrated(ctx context.Context, url string, wrap func(dialect.Driver) dia
 	return db, nil
 }
 
-// accessLog gives every request an ID and logs it once it is done.
-func accessLog(next http.Handler, log *slog.Logger) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		id := graph.NewRequestID()
-		w.Header().Set("X-Request-Id", id)
-		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
-		next.ServeHTTP(sw, r.WithContext(graph.WithRequestID(r.Context(), id)))
-		log.Info("request", "request_id", id, "method", r.Method, "path", r.URL.Path,
-			"status", sw.status, "duration_ms", float64(time.Since(start).Microseconds())/1000)
-	})
-}
-
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (s *statusWriter) WriteHeader(code int) {
-	s.status = code
-	s.ResponseWriter.WriteHeader(code)
-}
-
-// The optional interfaces of the wrapped writer stay reachable: SSE needs
-// http.Flusher, WebSocket upgrades need http.Hijacker, and
-// http.ResponseController finds the rest through Unwrap.
-
-func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
-
-func (s *statusWriter) Flush() {
-	_ = http.NewResponseController(s.ResponseWriter).Flush()
-}
-
-func (s *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	c, rw, err := http.NewResponseController(s.ResponseWriter).Hijack()
-	if err == nil {
-		s.status = http.StatusSwitchingProtocols
-	}
-	return c, rw, err
-}
-
 // purgeIdempotencyKeys deletes expired idempotency keys every hour (any
 // replica may; deleting twice is harmless).
 func purgeIdempotencyKeys(ctx context.Context, db *store.DB, log *slog.Logger) {
@@ -561,29 +524,6 @@ func purgeIdempotencyKeys(ctx context.Context, db *store.DB, log *slog.Logger) {
 			}
 		}
 	}
-}
-
-// drain marks every response Connection: close once draining is set.
-func drain(next http.Handler, draining *atomic.Bool) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if draining.Load() {
-			w.Header().Set("Connection", "close")
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-// bearerOnly serves next only to requests bearing the token.
-func bearerOnly(next http.Handler, token string) http.Handler {
-	want := []byte("Bearer " + token)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
-			w.Header().Set("WWW-Authenticate", "Bearer")
-			http.Error(w, "unauthorized", http.StatusUnauthorized)
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
 }
 
 // redact hides a database URL's password from the logs.

@@ -26,6 +26,8 @@ type Address struct {
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	// When the resource was last updated.
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
+	// The record's version: 1 when it is created, one more on every change, whoever makes it (an update, a transition, a side effect of another change). Send it back as `expectedVersion` to change or delete the record only if nobody changed it since you read it; otherwise the mutation answers CONFLICT and changes nothing.
+	Version int `json:"version,omitempty"`
 	// Any identifier of the resource in an external system (ERP, CRM, marketing tool).
 	Reference *string `json:"reference,omitempty"`
 	// The name of the external system that defines `reference`.
@@ -113,6 +115,8 @@ func (*Address) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullBool)
 		case address.FieldLat, address.FieldLng:
 			values[i] = new(sql.NullFloat64)
+		case address.FieldVersion:
+			values[i] = new(sql.NullInt64)
 		case address.FieldID, address.FieldMode, address.FieldReference, address.FieldReferenceOrigin, address.FieldFirstName, address.FieldLastName, address.FieldCompany, address.FieldLine1, address.FieldLine2, address.FieldCity, address.FieldZipCode, address.FieldStateCode, address.FieldCountryCode, address.FieldPhone, address.FieldEmail, address.FieldNotes, address.FieldBillingInfo, address.FieldFullName, address.FieldFullAddress, address.FieldName, address.FieldCreatedByCustomerID:
 			values[i] = new(sql.NullString)
 		case address.FieldCreatedAt, address.FieldUpdatedAt:
@@ -155,6 +159,12 @@ func (_m *Address) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field updated_at", values[i])
 			} else if value.Valid {
 				_m.UpdatedAt = value.Time
+			}
+		case address.FieldVersion:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field version", values[i])
+			} else if value.Valid {
+				_m.Version = int(value.Int64)
 			}
 		case address.FieldReference:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -365,6 +375,9 @@ func (_m *Address) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("updated_at=")
 	builder.WriteString(_m.UpdatedAt.Format(time.ANSIC))
+	builder.WriteString(", ")
+	builder.WriteString("version=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Version))
 	builder.WriteString(", ")
 	if v := _m.Reference; v != nil {
 		builder.WriteString("reference=")

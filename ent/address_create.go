@@ -43,6 +43,20 @@ func (_c *AddressCreate) SetUpdatedAt(v time.Time) *AddressCreate {
 	return _c
 }
 
+// SetVersion sets the "version" field.
+func (_c *AddressCreate) SetVersion(v int) *AddressCreate {
+	_c.mutation.SetVersion(v)
+	return _c
+}
+
+// SetNillableVersion sets the "version" field if the given value is not nil.
+func (_c *AddressCreate) SetNillableVersion(v *int) *AddressCreate {
+	if v != nil {
+		_c.SetVersion(*v)
+	}
+	return _c
+}
+
 // SetReference sets the "reference" field.
 func (_c *AddressCreate) SetReference(v string) *AddressCreate {
 	_c.mutation.SetReference(v)
@@ -405,6 +419,10 @@ func (_c *AddressCreate) ExecX(ctx context.Context) {
 
 // defaults sets the default values of the builder before save.
 func (_c *AddressCreate) defaults() error {
+	if _, ok := _c.mutation.Version(); !ok {
+		v := address.DefaultVersion
+		_c.mutation.SetVersion(v)
+	}
 	if _, ok := _c.mutation.Metadata(); !ok {
 		v := address.DefaultMetadata
 		_c.mutation.SetMetadata(v)
@@ -454,6 +472,14 @@ func (_c *AddressCreate) check() error {
 	}
 	if _, ok := _c.mutation.UpdatedAt(); !ok {
 		return &ValidationError{Name: "updated_at", err: errors.New(`ent: missing required field "Address.updated_at"`)}
+	}
+	if _, ok := _c.mutation.Version(); !ok {
+		return &ValidationError{Name: "version", err: errors.New(`ent: missing required field "Address.version"`)}
+	}
+	if v, ok := _c.mutation.Version(); ok {
+		if err := address.VersionValidator(v); err != nil {
+			return &ValidationError{Name: "version", err: fmt.Errorf(`ent: validator failed for field "Address.version": %w`, err)}
+		}
 	}
 	if v, ok := _c.mutation.Reference(); ok {
 		if err := address.ReferenceValidator(v); err != nil {
@@ -622,6 +648,10 @@ func (_c *AddressCreate) createSpec() (*Address, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.UpdatedAt(); ok {
 		_spec.SetField(address.FieldUpdatedAt, field.TypeTime, value)
 		_node.UpdatedAt = value
+	}
+	if value, ok := _c.mutation.Version(); ok {
+		_spec.SetField(address.FieldVersion, field.TypeInt, value)
+		_node.Version = value
 	}
 	if value, ok := _c.mutation.Reference(); ok {
 		_spec.SetField(address.FieldReference, field.TypeString, value)
@@ -796,6 +826,24 @@ func (u *AddressUpsert) SetUpdatedAt(v time.Time) *AddressUpsert {
 // UpdateUpdatedAt sets the "updated_at" field to the value that was provided on create.
 func (u *AddressUpsert) UpdateUpdatedAt() *AddressUpsert {
 	u.SetExcluded(address.FieldUpdatedAt)
+	return u
+}
+
+// SetVersion sets the "version" field.
+func (u *AddressUpsert) SetVersion(v int) *AddressUpsert {
+	u.Set(address.FieldVersion, v)
+	return u
+}
+
+// UpdateVersion sets the "version" field to the value that was provided on create.
+func (u *AddressUpsert) UpdateVersion() *AddressUpsert {
+	u.SetExcluded(address.FieldVersion)
+	return u
+}
+
+// AddVersion adds v to the "version" field.
+func (u *AddressUpsert) AddVersion(v int) *AddressUpsert {
+	u.Add(address.FieldVersion, v)
 	return u
 }
 
@@ -1233,6 +1281,27 @@ func (u *AddressUpsertOne) SetUpdatedAt(v time.Time) *AddressUpsertOne {
 func (u *AddressUpsertOne) UpdateUpdatedAt() *AddressUpsertOne {
 	return u.Update(func(s *AddressUpsert) {
 		s.UpdateUpdatedAt()
+	})
+}
+
+// SetVersion sets the "version" field.
+func (u *AddressUpsertOne) SetVersion(v int) *AddressUpsertOne {
+	return u.Update(func(s *AddressUpsert) {
+		s.SetVersion(v)
+	})
+}
+
+// AddVersion adds v to the "version" field.
+func (u *AddressUpsertOne) AddVersion(v int) *AddressUpsertOne {
+	return u.Update(func(s *AddressUpsert) {
+		s.AddVersion(v)
+	})
+}
+
+// UpdateVersion sets the "version" field to the value that was provided on create.
+func (u *AddressUpsertOne) UpdateVersion() *AddressUpsertOne {
+	return u.Update(func(s *AddressUpsert) {
+		s.UpdateVersion()
 	})
 }
 
@@ -1898,6 +1967,27 @@ func (u *AddressUpsertBulk) SetUpdatedAt(v time.Time) *AddressUpsertBulk {
 func (u *AddressUpsertBulk) UpdateUpdatedAt() *AddressUpsertBulk {
 	return u.Update(func(s *AddressUpsert) {
 		s.UpdateUpdatedAt()
+	})
+}
+
+// SetVersion sets the "version" field.
+func (u *AddressUpsertBulk) SetVersion(v int) *AddressUpsertBulk {
+	return u.Update(func(s *AddressUpsert) {
+		s.SetVersion(v)
+	})
+}
+
+// AddVersion adds v to the "version" field.
+func (u *AddressUpsertBulk) AddVersion(v int) *AddressUpsertBulk {
+	return u.Update(func(s *AddressUpsert) {
+		s.AddVersion(v)
+	})
+}
+
+// UpdateVersion sets the "version" field to the value that was provided on create.
+func (u *AddressUpsertBulk) UpdateVersion() *AddressUpsertBulk {
+	return u.Update(func(s *AddressUpsert) {
+		s.UpdateVersion()
 	})
 }
 

@@ -46,6 +46,20 @@ func (_c *AttachmentCreate) SetUpdatedAt(v time.Time) *AttachmentCreate {
 	return _c
 }
 
+// SetVersion sets the "version" field.
+func (_c *AttachmentCreate) SetVersion(v int) *AttachmentCreate {
+	_c.mutation.SetVersion(v)
+	return _c
+}
+
+// SetNillableVersion sets the "version" field if the given value is not nil.
+func (_c *AttachmentCreate) SetNillableVersion(v *int) *AttachmentCreate {
+	if v != nil {
+		_c.SetVersion(*v)
+	}
+	return _c
+}
+
 // SetReference sets the "reference" field.
 func (_c *AttachmentCreate) SetReference(v string) *AttachmentCreate {
 	_c.mutation.SetReference(v)
@@ -241,6 +255,10 @@ func (_c *AttachmentCreate) ExecX(ctx context.Context) {
 
 // defaults sets the default values of the builder before save.
 func (_c *AttachmentCreate) defaults() error {
+	if _, ok := _c.mutation.Version(); !ok {
+		v := attachment.DefaultVersion
+		_c.mutation.SetVersion(v)
+	}
 	if _, ok := _c.mutation.Metadata(); !ok {
 		v := attachment.DefaultMetadata
 		_c.mutation.SetMetadata(v)
@@ -270,6 +288,14 @@ func (_c *AttachmentCreate) check() error {
 	}
 	if _, ok := _c.mutation.UpdatedAt(); !ok {
 		return &ValidationError{Name: "updated_at", err: errors.New(`ent: missing required field "Attachment.updated_at"`)}
+	}
+	if _, ok := _c.mutation.Version(); !ok {
+		return &ValidationError{Name: "version", err: errors.New(`ent: missing required field "Attachment.version"`)}
+	}
+	if v, ok := _c.mutation.Version(); ok {
+		if err := attachment.VersionValidator(v); err != nil {
+			return &ValidationError{Name: "version", err: fmt.Errorf(`ent: validator failed for field "Attachment.version": %w`, err)}
+		}
 	}
 	if v, ok := _c.mutation.Reference(); ok {
 		if err := attachment.ReferenceValidator(v); err != nil {
@@ -354,6 +380,10 @@ func (_c *AttachmentCreate) createSpec() (*Attachment, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.UpdatedAt(); ok {
 		_spec.SetField(attachment.FieldUpdatedAt, field.TypeTime, value)
 		_node.UpdatedAt = value
+	}
+	if value, ok := _c.mutation.Version(); ok {
+		_spec.SetField(attachment.FieldVersion, field.TypeInt, value)
+		_node.Version = value
 	}
 	if value, ok := _c.mutation.Reference(); ok {
 		_spec.SetField(attachment.FieldReference, field.TypeString, value)
@@ -508,6 +538,24 @@ func (u *AttachmentUpsert) SetUpdatedAt(v time.Time) *AttachmentUpsert {
 // UpdateUpdatedAt sets the "updated_at" field to the value that was provided on create.
 func (u *AttachmentUpsert) UpdateUpdatedAt() *AttachmentUpsert {
 	u.SetExcluded(attachment.FieldUpdatedAt)
+	return u
+}
+
+// SetVersion sets the "version" field.
+func (u *AttachmentUpsert) SetVersion(v int) *AttachmentUpsert {
+	u.Set(attachment.FieldVersion, v)
+	return u
+}
+
+// UpdateVersion sets the "version" field to the value that was provided on create.
+func (u *AttachmentUpsert) UpdateVersion() *AttachmentUpsert {
+	u.SetExcluded(attachment.FieldVersion)
+	return u
+}
+
+// AddVersion adds v to the "version" field.
+func (u *AttachmentUpsert) AddVersion(v int) *AttachmentUpsert {
+	u.Add(attachment.FieldVersion, v)
 	return u
 }
 
@@ -684,6 +732,27 @@ func (u *AttachmentUpsertOne) SetUpdatedAt(v time.Time) *AttachmentUpsertOne {
 func (u *AttachmentUpsertOne) UpdateUpdatedAt() *AttachmentUpsertOne {
 	return u.Update(func(s *AttachmentUpsert) {
 		s.UpdateUpdatedAt()
+	})
+}
+
+// SetVersion sets the "version" field.
+func (u *AttachmentUpsertOne) SetVersion(v int) *AttachmentUpsertOne {
+	return u.Update(func(s *AttachmentUpsert) {
+		s.SetVersion(v)
+	})
+}
+
+// AddVersion adds v to the "version" field.
+func (u *AttachmentUpsertOne) AddVersion(v int) *AttachmentUpsertOne {
+	return u.Update(func(s *AttachmentUpsert) {
+		s.AddVersion(v)
+	})
+}
+
+// UpdateVersion sets the "version" field to the value that was provided on create.
+func (u *AttachmentUpsertOne) UpdateVersion() *AttachmentUpsertOne {
+	return u.Update(func(s *AttachmentUpsert) {
+		s.UpdateVersion()
 	})
 }
 
@@ -1043,6 +1112,27 @@ func (u *AttachmentUpsertBulk) SetUpdatedAt(v time.Time) *AttachmentUpsertBulk {
 func (u *AttachmentUpsertBulk) UpdateUpdatedAt() *AttachmentUpsertBulk {
 	return u.Update(func(s *AttachmentUpsert) {
 		s.UpdateUpdatedAt()
+	})
+}
+
+// SetVersion sets the "version" field.
+func (u *AttachmentUpsertBulk) SetVersion(v int) *AttachmentUpsertBulk {
+	return u.Update(func(s *AttachmentUpsert) {
+		s.SetVersion(v)
+	})
+}
+
+// AddVersion adds v to the "version" field.
+func (u *AttachmentUpsertBulk) AddVersion(v int) *AttachmentUpsertBulk {
+	return u.Update(func(s *AttachmentUpsert) {
+		s.AddVersion(v)
+	})
+}
+
+// UpdateVersion sets the "version" field to the value that was provided on create.
+func (u *AttachmentUpsertBulk) UpdateVersion() *AttachmentUpsertBulk {
+	return u.Update(func(s *AttachmentUpsert) {
+		s.UpdateVersion()
 	})
 }
 

@@ -43,6 +43,27 @@ func (_u *AttachmentUpdate) SetNillableUpdatedAt(v *time.Time) *AttachmentUpdate
 	return _u
 }
 
+// SetVersion sets the "version" field.
+func (_u *AttachmentUpdate) SetVersion(v int) *AttachmentUpdate {
+	_u.mutation.ResetVersion()
+	_u.mutation.SetVersion(v)
+	return _u
+}
+
+// SetNillableVersion sets the "version" field if the given value is not nil.
+func (_u *AttachmentUpdate) SetNillableVersion(v *int) *AttachmentUpdate {
+	if v != nil {
+		_u.SetVersion(*v)
+	}
+	return _u
+}
+
+// AddVersion adds value to the "version" field.
+func (_u *AttachmentUpdate) AddVersion(v int) *AttachmentUpdate {
+	_u.mutation.AddVersion(v)
+	return _u
+}
+
 // SetReference sets the "reference" field.
 func (_u *AttachmentUpdate) SetReference(v string) *AttachmentUpdate {
 	_u.mutation.SetReference(v)
@@ -177,6 +198,11 @@ func (_u *AttachmentUpdate) ExecX(ctx context.Context) {
 
 // check runs all checks and user-defined validators on the builder.
 func (_u *AttachmentUpdate) check() error {
+	if v, ok := _u.mutation.Version(); ok {
+		if err := attachment.VersionValidator(v); err != nil {
+			return &ValidationError{Name: "version", err: fmt.Errorf(`ent: validator failed for field "Attachment.version": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.Reference(); ok {
 		if err := attachment.ReferenceValidator(v); err != nil {
 			return &ValidationError{Name: "reference", err: fmt.Errorf(`ent: validator failed for field "Attachment.reference": %w`, err)}
@@ -225,6 +251,12 @@ func (_u *AttachmentUpdate) sqlSave(ctx context.Context) (_node int, err error) 
 	}
 	if value, ok := _u.mutation.UpdatedAt(); ok {
 		_spec.SetField(attachment.FieldUpdatedAt, field.TypeTime, value)
+	}
+	if value, ok := _u.mutation.Version(); ok {
+		_spec.SetField(attachment.FieldVersion, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedVersion(); ok {
+		_spec.AddField(attachment.FieldVersion, field.TypeInt, value)
 	}
 	if value, ok := _u.mutation.Reference(); ok {
 		_spec.SetField(attachment.FieldReference, field.TypeString, value)
@@ -289,6 +321,27 @@ func (_u *AttachmentUpdateOne) SetNillableUpdatedAt(v *time.Time) *AttachmentUpd
 	if v != nil {
 		_u.SetUpdatedAt(*v)
 	}
+	return _u
+}
+
+// SetVersion sets the "version" field.
+func (_u *AttachmentUpdateOne) SetVersion(v int) *AttachmentUpdateOne {
+	_u.mutation.ResetVersion()
+	_u.mutation.SetVersion(v)
+	return _u
+}
+
+// SetNillableVersion sets the "version" field if the given value is not nil.
+func (_u *AttachmentUpdateOne) SetNillableVersion(v *int) *AttachmentUpdateOne {
+	if v != nil {
+		_u.SetVersion(*v)
+	}
+	return _u
+}
+
+// AddVersion adds value to the "version" field.
+func (_u *AttachmentUpdateOne) AddVersion(v int) *AttachmentUpdateOne {
+	_u.mutation.AddVersion(v)
 	return _u
 }
 
@@ -439,6 +492,11 @@ func (_u *AttachmentUpdateOne) ExecX(ctx context.Context) {
 
 // check runs all checks and user-defined validators on the builder.
 func (_u *AttachmentUpdateOne) check() error {
+	if v, ok := _u.mutation.Version(); ok {
+		if err := attachment.VersionValidator(v); err != nil {
+			return &ValidationError{Name: "version", err: fmt.Errorf(`ent: validator failed for field "Attachment.version": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.Reference(); ok {
 		if err := attachment.ReferenceValidator(v); err != nil {
 			return &ValidationError{Name: "reference", err: fmt.Errorf(`ent: validator failed for field "Attachment.reference": %w`, err)}
@@ -504,6 +562,12 @@ func (_u *AttachmentUpdateOne) sqlSave(ctx context.Context) (_node *Attachment, 
 	}
 	if value, ok := _u.mutation.UpdatedAt(); ok {
 		_spec.SetField(attachment.FieldUpdatedAt, field.TypeTime, value)
+	}
+	if value, ok := _u.mutation.Version(); ok {
+		_spec.SetField(attachment.FieldVersion, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedVersion(); ok {
+		_spec.AddField(attachment.FieldVersion, field.TypeInt, value)
 	}
 	if value, ok := _u.mutation.Reference(); ok {
 		_spec.SetField(attachment.FieldReference, field.TypeString, value)

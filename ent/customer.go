@@ -27,6 +27,8 @@ type Customer struct {
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	// When the resource was last updated.
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
+	// The record's version: 1 when it is created, one more on every change, whoever makes it (an update, a transition, a side effect of another change). Send it back as `expectedVersion` to change or delete the record only if nobody changed it since you read it; otherwise the mutation answers CONFLICT and changes nothing.
+	Version int `json:"version,omitempty"`
 	// Any identifier of the resource in an external system (ERP, CRM, marketing tool).
 	Reference *string `json:"reference,omitempty"`
 	// The name of the external system that defines `reference`.
@@ -188,7 +190,7 @@ func (*Customer) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case customer.FieldMetadata:
 			values[i] = new([]byte)
-		case customer.FieldTotalOrdersCount, customer.FieldSessionEpoch:
+		case customer.FieldVersion, customer.FieldTotalOrdersCount, customer.FieldSessionEpoch:
 			values[i] = new(sql.NullInt64)
 		case customer.FieldID, customer.FieldMode, customer.FieldReference, customer.FieldReferenceOrigin, customer.FieldEmail, customer.FieldPassword, customer.FieldStatus:
 			values[i] = new(sql.NullString)
@@ -234,6 +236,12 @@ func (_m *Customer) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field updated_at", values[i])
 			} else if value.Valid {
 				_m.UpdatedAt = value.Time
+			}
+		case customer.FieldVersion:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field version", values[i])
+			} else if value.Valid {
+				_m.Version = int(value.Int64)
 			}
 		case customer.FieldReference:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -389,6 +397,9 @@ func (_m *Customer) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("updated_at=")
 	builder.WriteString(_m.UpdatedAt.Format(time.ANSIC))
+	builder.WriteString(", ")
+	builder.WriteString("version=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Version))
 	builder.WriteString(", ")
 	if v := _m.Reference; v != nil {
 		builder.WriteString("reference=")

@@ -52,6 +52,20 @@ func (_c *CustomerCreate) SetUpdatedAt(v time.Time) *CustomerCreate {
 	return _c
 }
 
+// SetVersion sets the "version" field.
+func (_c *CustomerCreate) SetVersion(v int) *CustomerCreate {
+	_c.mutation.SetVersion(v)
+	return _c
+}
+
+// SetNillableVersion sets the "version" field if the given value is not nil.
+func (_c *CustomerCreate) SetNillableVersion(v *int) *CustomerCreate {
+	if v != nil {
+		_c.SetVersion(*v)
+	}
+	return _c
+}
+
 // SetReference sets the "reference" field.
 func (_c *CustomerCreate) SetReference(v string) *CustomerCreate {
 	_c.mutation.SetReference(v)
@@ -353,6 +367,10 @@ func (_c *CustomerCreate) ExecX(ctx context.Context) {
 
 // defaults sets the default values of the builder before save.
 func (_c *CustomerCreate) defaults() error {
+	if _, ok := _c.mutation.Version(); !ok {
+		v := customer.DefaultVersion
+		_c.mutation.SetVersion(v)
+	}
 	if _, ok := _c.mutation.Metadata(); !ok {
 		v := customer.DefaultMetadata
 		_c.mutation.SetMetadata(v)
@@ -394,6 +412,14 @@ func (_c *CustomerCreate) check() error {
 	}
 	if _, ok := _c.mutation.UpdatedAt(); !ok {
 		return &ValidationError{Name: "updated_at", err: errors.New(`ent: missing required field "Customer.updated_at"`)}
+	}
+	if _, ok := _c.mutation.Version(); !ok {
+		return &ValidationError{Name: "version", err: errors.New(`ent: missing required field "Customer.version"`)}
+	}
+	if v, ok := _c.mutation.Version(); ok {
+		if err := customer.VersionValidator(v); err != nil {
+			return &ValidationError{Name: "version", err: fmt.Errorf(`ent: validator failed for field "Customer.version": %w`, err)}
+		}
 	}
 	if v, ok := _c.mutation.Reference(); ok {
 		if err := customer.ReferenceValidator(v); err != nil {
@@ -492,6 +518,10 @@ func (_c *CustomerCreate) createSpec() (*Customer, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.UpdatedAt(); ok {
 		_spec.SetField(customer.FieldUpdatedAt, field.TypeTime, value)
 		_node.UpdatedAt = value
+	}
+	if value, ok := _c.mutation.Version(); ok {
+		_spec.SetField(customer.FieldVersion, field.TypeInt, value)
+		_node.Version = value
 	}
 	if value, ok := _c.mutation.Reference(); ok {
 		_spec.SetField(customer.FieldReference, field.TypeString, value)
@@ -750,6 +780,24 @@ func (u *CustomerUpsert) UpdateUpdatedAt() *CustomerUpsert {
 	return u
 }
 
+// SetVersion sets the "version" field.
+func (u *CustomerUpsert) SetVersion(v int) *CustomerUpsert {
+	u.Set(customer.FieldVersion, v)
+	return u
+}
+
+// UpdateVersion sets the "version" field to the value that was provided on create.
+func (u *CustomerUpsert) UpdateVersion() *CustomerUpsert {
+	u.SetExcluded(customer.FieldVersion)
+	return u
+}
+
+// AddVersion adds v to the "version" field.
+func (u *CustomerUpsert) AddVersion(v int) *CustomerUpsert {
+	u.Add(customer.FieldVersion, v)
+	return u
+}
+
 // SetReference sets the "reference" field.
 func (u *CustomerUpsert) SetReference(v string) *CustomerUpsert {
 	u.Set(customer.FieldReference, v)
@@ -941,6 +989,27 @@ func (u *CustomerUpsertOne) SetUpdatedAt(v time.Time) *CustomerUpsertOne {
 func (u *CustomerUpsertOne) UpdateUpdatedAt() *CustomerUpsertOne {
 	return u.Update(func(s *CustomerUpsert) {
 		s.UpdateUpdatedAt()
+	})
+}
+
+// SetVersion sets the "version" field.
+func (u *CustomerUpsertOne) SetVersion(v int) *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetVersion(v)
+	})
+}
+
+// AddVersion adds v to the "version" field.
+func (u *CustomerUpsertOne) AddVersion(v int) *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.AddVersion(v)
+	})
+}
+
+// UpdateVersion sets the "version" field to the value that was provided on create.
+func (u *CustomerUpsertOne) UpdateVersion() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateVersion()
 	})
 }
 
@@ -1323,6 +1392,27 @@ func (u *CustomerUpsertBulk) SetUpdatedAt(v time.Time) *CustomerUpsertBulk {
 func (u *CustomerUpsertBulk) UpdateUpdatedAt() *CustomerUpsertBulk {
 	return u.Update(func(s *CustomerUpsert) {
 		s.UpdateUpdatedAt()
+	})
+}
+
+// SetVersion sets the "version" field.
+func (u *CustomerUpsertBulk) SetVersion(v int) *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetVersion(v)
+	})
+}
+
+// AddVersion adds v to the "version" field.
+func (u *CustomerUpsertBulk) AddVersion(v int) *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.AddVersion(v)
+	})
+}
+
+// UpdateVersion sets the "version" field to the value that was provided on create.
+func (u *CustomerUpsertBulk) UpdateVersion() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateVersion()
 	})
 }
 

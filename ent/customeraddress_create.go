@@ -44,6 +44,20 @@ func (_c *CustomerAddressCreate) SetUpdatedAt(v time.Time) *CustomerAddressCreat
 	return _c
 }
 
+// SetVersion sets the "version" field.
+func (_c *CustomerAddressCreate) SetVersion(v int) *CustomerAddressCreate {
+	_c.mutation.SetVersion(v)
+	return _c
+}
+
+// SetNillableVersion sets the "version" field if the given value is not nil.
+func (_c *CustomerAddressCreate) SetNillableVersion(v *int) *CustomerAddressCreate {
+	if v != nil {
+		_c.SetVersion(*v)
+	}
+	return _c
+}
+
 // SetReference sets the "reference" field.
 func (_c *CustomerAddressCreate) SetReference(v string) *CustomerAddressCreate {
 	_c.mutation.SetReference(v)
@@ -165,6 +179,10 @@ func (_c *CustomerAddressCreate) ExecX(ctx context.Context) {
 
 // defaults sets the default values of the builder before save.
 func (_c *CustomerAddressCreate) defaults() error {
+	if _, ok := _c.mutation.Version(); !ok {
+		v := customeraddress.DefaultVersion
+		_c.mutation.SetVersion(v)
+	}
 	if _, ok := _c.mutation.Metadata(); !ok {
 		v := customeraddress.DefaultMetadata
 		_c.mutation.SetMetadata(v)
@@ -198,6 +216,14 @@ func (_c *CustomerAddressCreate) check() error {
 	}
 	if _, ok := _c.mutation.UpdatedAt(); !ok {
 		return &ValidationError{Name: "updated_at", err: errors.New(`ent: missing required field "CustomerAddress.updated_at"`)}
+	}
+	if _, ok := _c.mutation.Version(); !ok {
+		return &ValidationError{Name: "version", err: errors.New(`ent: missing required field "CustomerAddress.version"`)}
+	}
+	if v, ok := _c.mutation.Version(); ok {
+		if err := customeraddress.VersionValidator(v); err != nil {
+			return &ValidationError{Name: "version", err: fmt.Errorf(`ent: validator failed for field "CustomerAddress.version": %w`, err)}
+		}
 	}
 	if v, ok := _c.mutation.Reference(); ok {
 		if err := customeraddress.ReferenceValidator(v); err != nil {
@@ -279,6 +305,10 @@ func (_c *CustomerAddressCreate) createSpec() (*CustomerAddress, *sqlgraph.Creat
 	if value, ok := _c.mutation.UpdatedAt(); ok {
 		_spec.SetField(customeraddress.FieldUpdatedAt, field.TypeTime, value)
 		_node.UpdatedAt = value
+	}
+	if value, ok := _c.mutation.Version(); ok {
+		_spec.SetField(customeraddress.FieldVersion, field.TypeInt, value)
+		_node.Version = value
 	}
 	if value, ok := _c.mutation.Reference(); ok {
 		_spec.SetField(customeraddress.FieldReference, field.TypeString, value)
@@ -391,6 +421,24 @@ func (u *CustomerAddressUpsert) SetUpdatedAt(v time.Time) *CustomerAddressUpsert
 // UpdateUpdatedAt sets the "updated_at" field to the value that was provided on create.
 func (u *CustomerAddressUpsert) UpdateUpdatedAt() *CustomerAddressUpsert {
 	u.SetExcluded(customeraddress.FieldUpdatedAt)
+	return u
+}
+
+// SetVersion sets the "version" field.
+func (u *CustomerAddressUpsert) SetVersion(v int) *CustomerAddressUpsert {
+	u.Set(customeraddress.FieldVersion, v)
+	return u
+}
+
+// UpdateVersion sets the "version" field to the value that was provided on create.
+func (u *CustomerAddressUpsert) UpdateVersion() *CustomerAddressUpsert {
+	u.SetExcluded(customeraddress.FieldVersion)
+	return u
+}
+
+// AddVersion adds v to the "version" field.
+func (u *CustomerAddressUpsert) AddVersion(v int) *CustomerAddressUpsert {
+	u.Add(customeraddress.FieldVersion, v)
 	return u
 }
 
@@ -534,6 +582,27 @@ func (u *CustomerAddressUpsertOne) SetUpdatedAt(v time.Time) *CustomerAddressUps
 func (u *CustomerAddressUpsertOne) UpdateUpdatedAt() *CustomerAddressUpsertOne {
 	return u.Update(func(s *CustomerAddressUpsert) {
 		s.UpdateUpdatedAt()
+	})
+}
+
+// SetVersion sets the "version" field.
+func (u *CustomerAddressUpsertOne) SetVersion(v int) *CustomerAddressUpsertOne {
+	return u.Update(func(s *CustomerAddressUpsert) {
+		s.SetVersion(v)
+	})
+}
+
+// AddVersion adds v to the "version" field.
+func (u *CustomerAddressUpsertOne) AddVersion(v int) *CustomerAddressUpsertOne {
+	return u.Update(func(s *CustomerAddressUpsert) {
+		s.AddVersion(v)
+	})
+}
+
+// UpdateVersion sets the "version" field to the value that was provided on create.
+func (u *CustomerAddressUpsertOne) UpdateVersion() *CustomerAddressUpsertOne {
+	return u.Update(func(s *CustomerAddressUpsert) {
+		s.UpdateVersion()
 	})
 }
 
@@ -856,6 +925,27 @@ func (u *CustomerAddressUpsertBulk) SetUpdatedAt(v time.Time) *CustomerAddressUp
 func (u *CustomerAddressUpsertBulk) UpdateUpdatedAt() *CustomerAddressUpsertBulk {
 	return u.Update(func(s *CustomerAddressUpsert) {
 		s.UpdateUpdatedAt()
+	})
+}
+
+// SetVersion sets the "version" field.
+func (u *CustomerAddressUpsertBulk) SetVersion(v int) *CustomerAddressUpsertBulk {
+	return u.Update(func(s *CustomerAddressUpsert) {
+		s.SetVersion(v)
+	})
+}
+
+// AddVersion adds v to the "version" field.
+func (u *CustomerAddressUpsertBulk) AddVersion(v int) *CustomerAddressUpsertBulk {
+	return u.Update(func(s *CustomerAddressUpsert) {
+		s.AddVersion(v)
+	})
+}
+
+// UpdateVersion sets the "version" field to the value that was provided on create.
+func (u *CustomerAddressUpsertBulk) UpdateVersion() *CustomerAddressUpsertBulk {
+	return u.Update(func(s *CustomerAddressUpsert) {
+		s.UpdateVersion()
 	})
 }
 

@@ -44,6 +44,27 @@ func (_u *CustomerAddressUpdate) SetNillableUpdatedAt(v *time.Time) *CustomerAdd
 	return _u
 }
 
+// SetVersion sets the "version" field.
+func (_u *CustomerAddressUpdate) SetVersion(v int) *CustomerAddressUpdate {
+	_u.mutation.ResetVersion()
+	_u.mutation.SetVersion(v)
+	return _u
+}
+
+// SetNillableVersion sets the "version" field if the given value is not nil.
+func (_u *CustomerAddressUpdate) SetNillableVersion(v *int) *CustomerAddressUpdate {
+	if v != nil {
+		_u.SetVersion(*v)
+	}
+	return _u
+}
+
+// AddVersion adds value to the "version" field.
+func (_u *CustomerAddressUpdate) AddVersion(v int) *CustomerAddressUpdate {
+	_u.mutation.AddVersion(v)
+	return _u
+}
+
 // SetReference sets the "reference" field.
 func (_u *CustomerAddressUpdate) SetReference(v string) *CustomerAddressUpdate {
 	_u.mutation.SetReference(v)
@@ -163,6 +184,11 @@ func (_u *CustomerAddressUpdate) ExecX(ctx context.Context) {
 
 // check runs all checks and user-defined validators on the builder.
 func (_u *CustomerAddressUpdate) check() error {
+	if v, ok := _u.mutation.Version(); ok {
+		if err := customeraddress.VersionValidator(v); err != nil {
+			return &ValidationError{Name: "version", err: fmt.Errorf(`ent: validator failed for field "CustomerAddress.version": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.Reference(); ok {
 		if err := customeraddress.ReferenceValidator(v); err != nil {
 			return &ValidationError{Name: "reference", err: fmt.Errorf(`ent: validator failed for field "CustomerAddress.reference": %w`, err)}
@@ -202,6 +228,12 @@ func (_u *CustomerAddressUpdate) sqlSave(ctx context.Context) (_node int, err er
 	}
 	if value, ok := _u.mutation.UpdatedAt(); ok {
 		_spec.SetField(customeraddress.FieldUpdatedAt, field.TypeTime, value)
+	}
+	if value, ok := _u.mutation.Version(); ok {
+		_spec.SetField(customeraddress.FieldVersion, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedVersion(); ok {
+		_spec.AddField(customeraddress.FieldVersion, field.TypeInt, value)
 	}
 	if value, ok := _u.mutation.Reference(); ok {
 		_spec.SetField(customeraddress.FieldReference, field.TypeString, value)
@@ -283,6 +315,27 @@ func (_u *CustomerAddressUpdateOne) SetNillableUpdatedAt(v *time.Time) *Customer
 	if v != nil {
 		_u.SetUpdatedAt(*v)
 	}
+	return _u
+}
+
+// SetVersion sets the "version" field.
+func (_u *CustomerAddressUpdateOne) SetVersion(v int) *CustomerAddressUpdateOne {
+	_u.mutation.ResetVersion()
+	_u.mutation.SetVersion(v)
+	return _u
+}
+
+// SetNillableVersion sets the "version" field if the given value is not nil.
+func (_u *CustomerAddressUpdateOne) SetNillableVersion(v *int) *CustomerAddressUpdateOne {
+	if v != nil {
+		_u.SetVersion(*v)
+	}
+	return _u
+}
+
+// AddVersion adds value to the "version" field.
+func (_u *CustomerAddressUpdateOne) AddVersion(v int) *CustomerAddressUpdateOne {
+	_u.mutation.AddVersion(v)
 	return _u
 }
 
@@ -418,6 +471,11 @@ func (_u *CustomerAddressUpdateOne) ExecX(ctx context.Context) {
 
 // check runs all checks and user-defined validators on the builder.
 func (_u *CustomerAddressUpdateOne) check() error {
+	if v, ok := _u.mutation.Version(); ok {
+		if err := customeraddress.VersionValidator(v); err != nil {
+			return &ValidationError{Name: "version", err: fmt.Errorf(`ent: validator failed for field "CustomerAddress.version": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.Reference(); ok {
 		if err := customeraddress.ReferenceValidator(v); err != nil {
 			return &ValidationError{Name: "reference", err: fmt.Errorf(`ent: validator failed for field "CustomerAddress.reference": %w`, err)}
@@ -474,6 +532,12 @@ func (_u *CustomerAddressUpdateOne) sqlSave(ctx context.Context) (_node *Custome
 	}
 	if value, ok := _u.mutation.UpdatedAt(); ok {
 		_spec.SetField(customeraddress.FieldUpdatedAt, field.TypeTime, value)
+	}
+	if value, ok := _u.mutation.Version(); ok {
+		_spec.SetField(customeraddress.FieldVersion, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedVersion(); ok {
+		_spec.AddField(customeraddress.FieldVersion, field.TypeInt, value)
 	}
 	if value, ok := _u.mutation.Reference(); ok {
 		_spec.SetField(customeraddress.FieldReference, field.TypeString, value)

@@ -26,6 +26,8 @@ type CustomerGroup struct {
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	// When the resource was last updated.
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
+	// The record's version: 1 when it is created, one more on every change, whoever makes it (an update, a transition, a side effect of another change). Send it back as `expectedVersion` to change or delete the record only if nobody changed it since you read it; otherwise the mutation answers CONFLICT and changes nothing.
+	Version int `json:"version,omitempty"`
 	// Any identifier of the resource in an external system (ERP, CRM, marketing tool).
 	Reference *string `json:"reference,omitempty"`
 	// The name of the external system that defines `reference`.
@@ -83,6 +85,8 @@ func (*CustomerGroup) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case customergroup.FieldMetadata:
 			values[i] = new([]byte)
+		case customergroup.FieldVersion:
+			values[i] = new(sql.NullInt64)
 		case customergroup.FieldID, customergroup.FieldMode, customergroup.FieldReference, customergroup.FieldReferenceOrigin, customergroup.FieldName, customergroup.FieldCode:
 			values[i] = new(sql.NullString)
 		case customergroup.FieldCreatedAt, customergroup.FieldUpdatedAt:
@@ -125,6 +129,12 @@ func (_m *CustomerGroup) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field updated_at", values[i])
 			} else if value.Valid {
 				_m.UpdatedAt = value.Time
+			}
+		case customergroup.FieldVersion:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field version", values[i])
+			} else if value.Valid {
+				_m.Version = int(value.Int64)
 			}
 		case customergroup.FieldReference:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -215,6 +225,9 @@ func (_m *CustomerGroup) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("updated_at=")
 	builder.WriteString(_m.UpdatedAt.Format(time.ANSIC))
+	builder.WriteString(", ")
+	builder.WriteString("version=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Version))
 	builder.WriteString(", ")
 	if v := _m.Reference; v != nil {
 		builder.WriteString("reference=")

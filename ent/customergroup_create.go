@@ -44,6 +44,20 @@ func (_c *CustomerGroupCreate) SetUpdatedAt(v time.Time) *CustomerGroupCreate {
 	return _c
 }
 
+// SetVersion sets the "version" field.
+func (_c *CustomerGroupCreate) SetVersion(v int) *CustomerGroupCreate {
+	_c.mutation.SetVersion(v)
+	return _c
+}
+
+// SetNillableVersion sets the "version" field if the given value is not nil.
+func (_c *CustomerGroupCreate) SetNillableVersion(v *int) *CustomerGroupCreate {
+	if v != nil {
+		_c.SetVersion(*v)
+	}
+	return _c
+}
+
 // SetReference sets the "reference" field.
 func (_c *CustomerGroupCreate) SetReference(v string) *CustomerGroupCreate {
 	_c.mutation.SetReference(v)
@@ -179,6 +193,10 @@ func (_c *CustomerGroupCreate) ExecX(ctx context.Context) {
 
 // defaults sets the default values of the builder before save.
 func (_c *CustomerGroupCreate) defaults() error {
+	if _, ok := _c.mutation.Version(); !ok {
+		v := customergroup.DefaultVersion
+		_c.mutation.SetVersion(v)
+	}
 	if _, ok := _c.mutation.Metadata(); !ok {
 		v := customergroup.DefaultMetadata
 		_c.mutation.SetMetadata(v)
@@ -208,6 +226,14 @@ func (_c *CustomerGroupCreate) check() error {
 	}
 	if _, ok := _c.mutation.UpdatedAt(); !ok {
 		return &ValidationError{Name: "updated_at", err: errors.New(`ent: missing required field "CustomerGroup.updated_at"`)}
+	}
+	if _, ok := _c.mutation.Version(); !ok {
+		return &ValidationError{Name: "version", err: errors.New(`ent: missing required field "CustomerGroup.version"`)}
+	}
+	if v, ok := _c.mutation.Version(); ok {
+		if err := customergroup.VersionValidator(v); err != nil {
+			return &ValidationError{Name: "version", err: fmt.Errorf(`ent: validator failed for field "CustomerGroup.version": %w`, err)}
+		}
 	}
 	if v, ok := _c.mutation.Reference(); ok {
 		if err := customergroup.ReferenceValidator(v); err != nil {
@@ -287,6 +313,10 @@ func (_c *CustomerGroupCreate) createSpec() (*CustomerGroup, *sqlgraph.CreateSpe
 	if value, ok := _c.mutation.UpdatedAt(); ok {
 		_spec.SetField(customergroup.FieldUpdatedAt, field.TypeTime, value)
 		_node.UpdatedAt = value
+	}
+	if value, ok := _c.mutation.Version(); ok {
+		_spec.SetField(customergroup.FieldVersion, field.TypeInt, value)
+		_node.Version = value
 	}
 	if value, ok := _c.mutation.Reference(); ok {
 		_spec.SetField(customergroup.FieldReference, field.TypeString, value)
@@ -401,6 +431,24 @@ func (u *CustomerGroupUpsert) SetUpdatedAt(v time.Time) *CustomerGroupUpsert {
 // UpdateUpdatedAt sets the "updated_at" field to the value that was provided on create.
 func (u *CustomerGroupUpsert) UpdateUpdatedAt() *CustomerGroupUpsert {
 	u.SetExcluded(customergroup.FieldUpdatedAt)
+	return u
+}
+
+// SetVersion sets the "version" field.
+func (u *CustomerGroupUpsert) SetVersion(v int) *CustomerGroupUpsert {
+	u.Set(customergroup.FieldVersion, v)
+	return u
+}
+
+// UpdateVersion sets the "version" field to the value that was provided on create.
+func (u *CustomerGroupUpsert) UpdateVersion() *CustomerGroupUpsert {
+	u.SetExcluded(customergroup.FieldVersion)
+	return u
+}
+
+// AddVersion adds v to the "version" field.
+func (u *CustomerGroupUpsert) AddVersion(v int) *CustomerGroupUpsert {
+	u.Add(customergroup.FieldVersion, v)
 	return u
 }
 
@@ -547,6 +595,27 @@ func (u *CustomerGroupUpsertOne) SetUpdatedAt(v time.Time) *CustomerGroupUpsertO
 func (u *CustomerGroupUpsertOne) UpdateUpdatedAt() *CustomerGroupUpsertOne {
 	return u.Update(func(s *CustomerGroupUpsert) {
 		s.UpdateUpdatedAt()
+	})
+}
+
+// SetVersion sets the "version" field.
+func (u *CustomerGroupUpsertOne) SetVersion(v int) *CustomerGroupUpsertOne {
+	return u.Update(func(s *CustomerGroupUpsert) {
+		s.SetVersion(v)
+	})
+}
+
+// AddVersion adds v to the "version" field.
+func (u *CustomerGroupUpsertOne) AddVersion(v int) *CustomerGroupUpsertOne {
+	return u.Update(func(s *CustomerGroupUpsert) {
+		s.AddVersion(v)
+	})
+}
+
+// UpdateVersion sets the "version" field to the value that was provided on create.
+func (u *CustomerGroupUpsertOne) UpdateVersion() *CustomerGroupUpsertOne {
+	return u.Update(func(s *CustomerGroupUpsert) {
+		s.UpdateVersion()
 	})
 }
 
@@ -873,6 +942,27 @@ func (u *CustomerGroupUpsertBulk) SetUpdatedAt(v time.Time) *CustomerGroupUpsert
 func (u *CustomerGroupUpsertBulk) UpdateUpdatedAt() *CustomerGroupUpsertBulk {
 	return u.Update(func(s *CustomerGroupUpsert) {
 		s.UpdateUpdatedAt()
+	})
+}
+
+// SetVersion sets the "version" field.
+func (u *CustomerGroupUpsertBulk) SetVersion(v int) *CustomerGroupUpsertBulk {
+	return u.Update(func(s *CustomerGroupUpsert) {
+		s.SetVersion(v)
+	})
+}
+
+// AddVersion adds v to the "version" field.
+func (u *CustomerGroupUpsertBulk) AddVersion(v int) *CustomerGroupUpsertBulk {
+	return u.Update(func(s *CustomerGroupUpsert) {
+		s.AddVersion(v)
+	})
+}
+
+// UpdateVersion sets the "version" field to the value that was provided on create.
+func (u *CustomerGroupUpsertBulk) UpdateVersion() *CustomerGroupUpsertBulk {
+	return u.Update(func(s *CustomerGroupUpsert) {
+		s.UpdateVersion()
 	})
 }
 

@@ -45,6 +45,27 @@ func (_u *CustomerGroupUpdate) SetNillableUpdatedAt(v *time.Time) *CustomerGroup
 	return _u
 }
 
+// SetVersion sets the "version" field.
+func (_u *CustomerGroupUpdate) SetVersion(v int) *CustomerGroupUpdate {
+	_u.mutation.ResetVersion()
+	_u.mutation.SetVersion(v)
+	return _u
+}
+
+// SetNillableVersion sets the "version" field if the given value is not nil.
+func (_u *CustomerGroupUpdate) SetNillableVersion(v *int) *CustomerGroupUpdate {
+	if v != nil {
+		_u.SetVersion(*v)
+	}
+	return _u
+}
+
+// AddVersion adds value to the "version" field.
+func (_u *CustomerGroupUpdate) AddVersion(v int) *CustomerGroupUpdate {
+	_u.mutation.AddVersion(v)
+	return _u
+}
+
 // SetReference sets the "reference" field.
 func (_u *CustomerGroupUpdate) SetReference(v string) *CustomerGroupUpdate {
 	_u.mutation.SetReference(v)
@@ -231,6 +252,11 @@ func (_u *CustomerGroupUpdate) ExecX(ctx context.Context) {
 
 // check runs all checks and user-defined validators on the builder.
 func (_u *CustomerGroupUpdate) check() error {
+	if v, ok := _u.mutation.Version(); ok {
+		if err := customergroup.VersionValidator(v); err != nil {
+			return &ValidationError{Name: "version", err: fmt.Errorf(`ent: validator failed for field "CustomerGroup.version": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.Reference(); ok {
 		if err := customergroup.ReferenceValidator(v); err != nil {
 			return &ValidationError{Name: "reference", err: fmt.Errorf(`ent: validator failed for field "CustomerGroup.reference": %w`, err)}
@@ -274,6 +300,12 @@ func (_u *CustomerGroupUpdate) sqlSave(ctx context.Context) (_node int, err erro
 	}
 	if value, ok := _u.mutation.UpdatedAt(); ok {
 		_spec.SetField(customergroup.FieldUpdatedAt, field.TypeTime, value)
+	}
+	if value, ok := _u.mutation.Version(); ok {
+		_spec.SetField(customergroup.FieldVersion, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedVersion(); ok {
+		_spec.AddField(customergroup.FieldVersion, field.TypeInt, value)
 	}
 	if value, ok := _u.mutation.Reference(); ok {
 		_spec.SetField(customergroup.FieldReference, field.TypeString, value)
@@ -422,6 +454,27 @@ func (_u *CustomerGroupUpdateOne) SetNillableUpdatedAt(v *time.Time) *CustomerGr
 	if v != nil {
 		_u.SetUpdatedAt(*v)
 	}
+	return _u
+}
+
+// SetVersion sets the "version" field.
+func (_u *CustomerGroupUpdateOne) SetVersion(v int) *CustomerGroupUpdateOne {
+	_u.mutation.ResetVersion()
+	_u.mutation.SetVersion(v)
+	return _u
+}
+
+// SetNillableVersion sets the "version" field if the given value is not nil.
+func (_u *CustomerGroupUpdateOne) SetNillableVersion(v *int) *CustomerGroupUpdateOne {
+	if v != nil {
+		_u.SetVersion(*v)
+	}
+	return _u
+}
+
+// AddVersion adds value to the "version" field.
+func (_u *CustomerGroupUpdateOne) AddVersion(v int) *CustomerGroupUpdateOne {
+	_u.mutation.AddVersion(v)
 	return _u
 }
 
@@ -624,6 +677,11 @@ func (_u *CustomerGroupUpdateOne) ExecX(ctx context.Context) {
 
 // check runs all checks and user-defined validators on the builder.
 func (_u *CustomerGroupUpdateOne) check() error {
+	if v, ok := _u.mutation.Version(); ok {
+		if err := customergroup.VersionValidator(v); err != nil {
+			return &ValidationError{Name: "version", err: fmt.Errorf(`ent: validator failed for field "CustomerGroup.version": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.Reference(); ok {
 		if err := customergroup.ReferenceValidator(v); err != nil {
 			return &ValidationError{Name: "reference", err: fmt.Errorf(`ent: validator failed for field "CustomerGroup.reference": %w`, err)}
@@ -684,6 +742,12 @@ func (_u *CustomerGroupUpdateOne) sqlSave(ctx context.Context) (_node *CustomerG
 	}
 	if value, ok := _u.mutation.UpdatedAt(); ok {
 		_spec.SetField(customergroup.FieldUpdatedAt, field.TypeTime, value)
+	}
+	if value, ok := _u.mutation.Version(); ok {
+		_spec.SetField(customergroup.FieldVersion, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedVersion(); ok {
+		_spec.AddField(customergroup.FieldVersion, field.TypeInt, value)
 	}
 	if value, ok := _u.mutation.Reference(); ok {
 		_spec.SetField(customergroup.FieldReference, field.TypeString, value)

@@ -27,6 +27,8 @@ type CustomerPasswordReset struct {
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	// When the resource was last updated.
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
+	// The record's version: 1 when it is created, one more on every change, whoever makes it (an update, a transition, a side effect of another change). Send it back as `expectedVersion` to change or delete the record only if nobody changed it since you read it; otherwise the mutation answers CONFLICT and changes nothing.
+	Version int `json:"version,omitempty"`
 	// Any identifier of the resource in an external system (ERP, CRM, marketing tool).
 	Reference *string `json:"reference,omitempty"`
 	// The name of the external system that defines `reference`.
@@ -78,6 +80,8 @@ func (*CustomerPasswordReset) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case customerpasswordreset.FieldMetadata:
 			values[i] = new([]byte)
+		case customerpasswordreset.FieldVersion:
+			values[i] = new(sql.NullInt64)
 		case customerpasswordreset.FieldID, customerpasswordreset.FieldMode, customerpasswordreset.FieldReference, customerpasswordreset.FieldReferenceOrigin, customerpasswordreset.FieldCustomerID, customerpasswordreset.FieldCustomerEmail, customerpasswordreset.FieldTokenHash:
 			values[i] = new(sql.NullString)
 		case customerpasswordreset.FieldCreatedAt, customerpasswordreset.FieldUpdatedAt, customerpasswordreset.FieldExpiresAt, customerpasswordreset.FieldResetPasswordAt:
@@ -120,6 +124,12 @@ func (_m *CustomerPasswordReset) assignValues(columns []string, values []any) er
 				return fmt.Errorf("unexpected type %T for field updated_at", values[i])
 			} else if value.Valid {
 				_m.UpdatedAt = value.Time
+			}
+		case customerpasswordreset.FieldVersion:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field version", values[i])
+			} else if value.Valid {
+				_m.Version = int(value.Int64)
 			}
 		case customerpasswordreset.FieldReference:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -224,6 +234,9 @@ func (_m *CustomerPasswordReset) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("updated_at=")
 	builder.WriteString(_m.UpdatedAt.Format(time.ANSIC))
+	builder.WriteString(", ")
+	builder.WriteString("version=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Version))
 	builder.WriteString(", ")
 	if v := _m.Reference; v != nil {
 		builder.WriteString("reference=")

@@ -43,6 +43,20 @@ func (_c *CustomerPasswordResetCreate) SetUpdatedAt(v time.Time) *CustomerPasswo
 	return _c
 }
 
+// SetVersion sets the "version" field.
+func (_c *CustomerPasswordResetCreate) SetVersion(v int) *CustomerPasswordResetCreate {
+	_c.mutation.SetVersion(v)
+	return _c
+}
+
+// SetNillableVersion sets the "version" field if the given value is not nil.
+func (_c *CustomerPasswordResetCreate) SetNillableVersion(v *int) *CustomerPasswordResetCreate {
+	if v != nil {
+		_c.SetVersion(*v)
+	}
+	return _c
+}
+
 // SetReference sets the "reference" field.
 func (_c *CustomerPasswordResetCreate) SetReference(v string) *CustomerPasswordResetCreate {
 	_c.mutation.SetReference(v)
@@ -179,6 +193,10 @@ func (_c *CustomerPasswordResetCreate) ExecX(ctx context.Context) {
 
 // defaults sets the default values of the builder before save.
 func (_c *CustomerPasswordResetCreate) defaults() error {
+	if _, ok := _c.mutation.Version(); !ok {
+		v := customerpasswordreset.DefaultVersion
+		_c.mutation.SetVersion(v)
+	}
 	if _, ok := _c.mutation.Metadata(); !ok {
 		v := customerpasswordreset.DefaultMetadata
 		_c.mutation.SetMetadata(v)
@@ -208,6 +226,14 @@ func (_c *CustomerPasswordResetCreate) check() error {
 	}
 	if _, ok := _c.mutation.UpdatedAt(); !ok {
 		return &ValidationError{Name: "updated_at", err: errors.New(`ent: missing required field "CustomerPasswordReset.updated_at"`)}
+	}
+	if _, ok := _c.mutation.Version(); !ok {
+		return &ValidationError{Name: "version", err: errors.New(`ent: missing required field "CustomerPasswordReset.version"`)}
+	}
+	if v, ok := _c.mutation.Version(); ok {
+		if err := customerpasswordreset.VersionValidator(v); err != nil {
+			return &ValidationError{Name: "version", err: fmt.Errorf(`ent: validator failed for field "CustomerPasswordReset.version": %w`, err)}
+		}
 	}
 	if v, ok := _c.mutation.Reference(); ok {
 		if err := customerpasswordreset.ReferenceValidator(v); err != nil {
@@ -286,6 +312,10 @@ func (_c *CustomerPasswordResetCreate) createSpec() (*CustomerPasswordReset, *sq
 	if value, ok := _c.mutation.UpdatedAt(); ok {
 		_spec.SetField(customerpasswordreset.FieldUpdatedAt, field.TypeTime, value)
 		_node.UpdatedAt = value
+	}
+	if value, ok := _c.mutation.Version(); ok {
+		_spec.SetField(customerpasswordreset.FieldVersion, field.TypeInt, value)
+		_node.Version = value
 	}
 	if value, ok := _c.mutation.Reference(); ok {
 		_spec.SetField(customerpasswordreset.FieldReference, field.TypeString, value)
@@ -393,6 +423,24 @@ func (u *CustomerPasswordResetUpsert) SetUpdatedAt(v time.Time) *CustomerPasswor
 // UpdateUpdatedAt sets the "updated_at" field to the value that was provided on create.
 func (u *CustomerPasswordResetUpsert) UpdateUpdatedAt() *CustomerPasswordResetUpsert {
 	u.SetExcluded(customerpasswordreset.FieldUpdatedAt)
+	return u
+}
+
+// SetVersion sets the "version" field.
+func (u *CustomerPasswordResetUpsert) SetVersion(v int) *CustomerPasswordResetUpsert {
+	u.Set(customerpasswordreset.FieldVersion, v)
+	return u
+}
+
+// UpdateVersion sets the "version" field to the value that was provided on create.
+func (u *CustomerPasswordResetUpsert) UpdateVersion() *CustomerPasswordResetUpsert {
+	u.SetExcluded(customerpasswordreset.FieldVersion)
+	return u
+}
+
+// AddVersion adds v to the "version" field.
+func (u *CustomerPasswordResetUpsert) AddVersion(v int) *CustomerPasswordResetUpsert {
+	u.Add(customerpasswordreset.FieldVersion, v)
 	return u
 }
 
@@ -554,6 +602,27 @@ func (u *CustomerPasswordResetUpsertOne) SetUpdatedAt(v time.Time) *CustomerPass
 func (u *CustomerPasswordResetUpsertOne) UpdateUpdatedAt() *CustomerPasswordResetUpsertOne {
 	return u.Update(func(s *CustomerPasswordResetUpsert) {
 		s.UpdateUpdatedAt()
+	})
+}
+
+// SetVersion sets the "version" field.
+func (u *CustomerPasswordResetUpsertOne) SetVersion(v int) *CustomerPasswordResetUpsertOne {
+	return u.Update(func(s *CustomerPasswordResetUpsert) {
+		s.SetVersion(v)
+	})
+}
+
+// AddVersion adds v to the "version" field.
+func (u *CustomerPasswordResetUpsertOne) AddVersion(v int) *CustomerPasswordResetUpsertOne {
+	return u.Update(func(s *CustomerPasswordResetUpsert) {
+		s.AddVersion(v)
+	})
+}
+
+// UpdateVersion sets the "version" field to the value that was provided on create.
+func (u *CustomerPasswordResetUpsertOne) UpdateVersion() *CustomerPasswordResetUpsertOne {
+	return u.Update(func(s *CustomerPasswordResetUpsert) {
+		s.UpdateVersion()
 	})
 }
 
@@ -896,6 +965,27 @@ func (u *CustomerPasswordResetUpsertBulk) SetUpdatedAt(v time.Time) *CustomerPas
 func (u *CustomerPasswordResetUpsertBulk) UpdateUpdatedAt() *CustomerPasswordResetUpsertBulk {
 	return u.Update(func(s *CustomerPasswordResetUpsert) {
 		s.UpdateUpdatedAt()
+	})
+}
+
+// SetVersion sets the "version" field.
+func (u *CustomerPasswordResetUpsertBulk) SetVersion(v int) *CustomerPasswordResetUpsertBulk {
+	return u.Update(func(s *CustomerPasswordResetUpsert) {
+		s.SetVersion(v)
+	})
+}
+
+// AddVersion adds v to the "version" field.
+func (u *CustomerPasswordResetUpsertBulk) AddVersion(v int) *CustomerPasswordResetUpsertBulk {
+	return u.Update(func(s *CustomerPasswordResetUpsert) {
+		s.AddVersion(v)
+	})
+}
+
+// UpdateVersion sets the "version" field to the value that was provided on create.
+func (u *CustomerPasswordResetUpsertBulk) UpdateVersion() *CustomerPasswordResetUpsertBulk {
+	return u.Update(func(s *CustomerPasswordResetUpsert) {
+		s.UpdateVersion()
 	})
 }
 

@@ -43,6 +43,27 @@ func (_u *CustomerPasswordResetUpdate) SetNillableUpdatedAt(v *time.Time) *Custo
 	return _u
 }
 
+// SetVersion sets the "version" field.
+func (_u *CustomerPasswordResetUpdate) SetVersion(v int) *CustomerPasswordResetUpdate {
+	_u.mutation.ResetVersion()
+	_u.mutation.SetVersion(v)
+	return _u
+}
+
+// SetNillableVersion sets the "version" field if the given value is not nil.
+func (_u *CustomerPasswordResetUpdate) SetNillableVersion(v *int) *CustomerPasswordResetUpdate {
+	if v != nil {
+		_u.SetVersion(*v)
+	}
+	return _u
+}
+
+// AddVersion adds value to the "version" field.
+func (_u *CustomerPasswordResetUpdate) AddVersion(v int) *CustomerPasswordResetUpdate {
+	_u.mutation.AddVersion(v)
+	return _u
+}
+
 // SetReference sets the "reference" field.
 func (_u *CustomerPasswordResetUpdate) SetReference(v string) *CustomerPasswordResetUpdate {
 	_u.mutation.SetReference(v)
@@ -163,6 +184,11 @@ func (_u *CustomerPasswordResetUpdate) ExecX(ctx context.Context) {
 
 // check runs all checks and user-defined validators on the builder.
 func (_u *CustomerPasswordResetUpdate) check() error {
+	if v, ok := _u.mutation.Version(); ok {
+		if err := customerpasswordreset.VersionValidator(v); err != nil {
+			return &ValidationError{Name: "version", err: fmt.Errorf(`ent: validator failed for field "CustomerPasswordReset.version": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.Reference(); ok {
 		if err := customerpasswordreset.ReferenceValidator(v); err != nil {
 			return &ValidationError{Name: "reference", err: fmt.Errorf(`ent: validator failed for field "CustomerPasswordReset.reference": %w`, err)}
@@ -199,6 +225,12 @@ func (_u *CustomerPasswordResetUpdate) sqlSave(ctx context.Context) (_node int, 
 	}
 	if value, ok := _u.mutation.UpdatedAt(); ok {
 		_spec.SetField(customerpasswordreset.FieldUpdatedAt, field.TypeTime, value)
+	}
+	if value, ok := _u.mutation.Version(); ok {
+		_spec.SetField(customerpasswordreset.FieldVersion, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedVersion(); ok {
+		_spec.AddField(customerpasswordreset.FieldVersion, field.TypeInt, value)
 	}
 	if value, ok := _u.mutation.Reference(); ok {
 		_spec.SetField(customerpasswordreset.FieldReference, field.TypeString, value)
@@ -260,6 +292,27 @@ func (_u *CustomerPasswordResetUpdateOne) SetNillableUpdatedAt(v *time.Time) *Cu
 	if v != nil {
 		_u.SetUpdatedAt(*v)
 	}
+	return _u
+}
+
+// SetVersion sets the "version" field.
+func (_u *CustomerPasswordResetUpdateOne) SetVersion(v int) *CustomerPasswordResetUpdateOne {
+	_u.mutation.ResetVersion()
+	_u.mutation.SetVersion(v)
+	return _u
+}
+
+// SetNillableVersion sets the "version" field if the given value is not nil.
+func (_u *CustomerPasswordResetUpdateOne) SetNillableVersion(v *int) *CustomerPasswordResetUpdateOne {
+	if v != nil {
+		_u.SetVersion(*v)
+	}
+	return _u
+}
+
+// AddVersion adds value to the "version" field.
+func (_u *CustomerPasswordResetUpdateOne) AddVersion(v int) *CustomerPasswordResetUpdateOne {
+	_u.mutation.AddVersion(v)
 	return _u
 }
 
@@ -396,6 +449,11 @@ func (_u *CustomerPasswordResetUpdateOne) ExecX(ctx context.Context) {
 
 // check runs all checks and user-defined validators on the builder.
 func (_u *CustomerPasswordResetUpdateOne) check() error {
+	if v, ok := _u.mutation.Version(); ok {
+		if err := customerpasswordreset.VersionValidator(v); err != nil {
+			return &ValidationError{Name: "version", err: fmt.Errorf(`ent: validator failed for field "CustomerPasswordReset.version": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.Reference(); ok {
 		if err := customerpasswordreset.ReferenceValidator(v); err != nil {
 			return &ValidationError{Name: "reference", err: fmt.Errorf(`ent: validator failed for field "CustomerPasswordReset.reference": %w`, err)}
@@ -449,6 +507,12 @@ func (_u *CustomerPasswordResetUpdateOne) sqlSave(ctx context.Context) (_node *C
 	}
 	if value, ok := _u.mutation.UpdatedAt(); ok {
 		_spec.SetField(customerpasswordreset.FieldUpdatedAt, field.TypeTime, value)
+	}
+	if value, ok := _u.mutation.Version(); ok {
+		_spec.SetField(customerpasswordreset.FieldVersion, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedVersion(); ok {
+		_spec.AddField(customerpasswordreset.FieldVersion, field.TypeInt, value)
 	}
 	if value, ok := _u.mutation.Reference(); ok {
 		_spec.SetField(customerpasswordreset.FieldReference, field.TypeString, value)

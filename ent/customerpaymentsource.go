@@ -27,6 +27,8 @@ type CustomerPaymentSource struct {
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	// When the resource was last updated.
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
+	// The record's version: 1 when it is created, one more on every change, whoever makes it (an update, a transition, a side effect of another change). Send it back as `expectedVersion` to change or delete the record only if nobody changed it since you read it; otherwise the mutation answers CONFLICT and changes nothing.
+	Version int `json:"version,omitempty"`
 	// Any identifier of the resource in an external system (ERP, CRM, marketing tool).
 	Reference *string `json:"reference,omitempty"`
 	// The name of the external system that defines `reference`.
@@ -78,6 +80,8 @@ func (*CustomerPaymentSource) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case customerpaymentsource.FieldMetadata:
 			values[i] = new([]byte)
+		case customerpaymentsource.FieldVersion:
+			values[i] = new(sql.NullInt64)
 		case customerpaymentsource.FieldID, customerpaymentsource.FieldMode, customerpaymentsource.FieldReference, customerpaymentsource.FieldReferenceOrigin, customerpaymentsource.FieldCustomerID, customerpaymentsource.FieldName, customerpaymentsource.FieldCustomerToken, customerpaymentsource.FieldPaymentSourceToken, customerpaymentsource.FieldPaymentMethodType:
 			values[i] = new(sql.NullString)
 		case customerpaymentsource.FieldCreatedAt, customerpaymentsource.FieldUpdatedAt:
@@ -120,6 +124,12 @@ func (_m *CustomerPaymentSource) assignValues(columns []string, values []any) er
 				return fmt.Errorf("unexpected type %T for field updated_at", values[i])
 			} else if value.Valid {
 				_m.UpdatedAt = value.Time
+			}
+		case customerpaymentsource.FieldVersion:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field version", values[i])
+			} else if value.Valid {
+				_m.Version = int(value.Int64)
 			}
 		case customerpaymentsource.FieldReference:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -226,6 +236,9 @@ func (_m *CustomerPaymentSource) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("updated_at=")
 	builder.WriteString(_m.UpdatedAt.Format(time.ANSIC))
+	builder.WriteString(", ")
+	builder.WriteString("version=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Version))
 	builder.WriteString(", ")
 	if v := _m.Reference; v != nil {
 		builder.WriteString("reference=")

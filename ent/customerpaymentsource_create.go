@@ -43,6 +43,20 @@ func (_c *CustomerPaymentSourceCreate) SetUpdatedAt(v time.Time) *CustomerPaymen
 	return _c
 }
 
+// SetVersion sets the "version" field.
+func (_c *CustomerPaymentSourceCreate) SetVersion(v int) *CustomerPaymentSourceCreate {
+	_c.mutation.SetVersion(v)
+	return _c
+}
+
+// SetNillableVersion sets the "version" field if the given value is not nil.
+func (_c *CustomerPaymentSourceCreate) SetNillableVersion(v *int) *CustomerPaymentSourceCreate {
+	if v != nil {
+		_c.SetVersion(*v)
+	}
+	return _c
+}
+
 // SetReference sets the "reference" field.
 func (_c *CustomerPaymentSourceCreate) SetReference(v string) *CustomerPaymentSourceCreate {
 	_c.mutation.SetReference(v)
@@ -195,6 +209,10 @@ func (_c *CustomerPaymentSourceCreate) ExecX(ctx context.Context) {
 
 // defaults sets the default values of the builder before save.
 func (_c *CustomerPaymentSourceCreate) defaults() error {
+	if _, ok := _c.mutation.Version(); !ok {
+		v := customerpaymentsource.DefaultVersion
+		_c.mutation.SetVersion(v)
+	}
 	if _, ok := _c.mutation.Metadata(); !ok {
 		v := customerpaymentsource.DefaultMetadata
 		_c.mutation.SetMetadata(v)
@@ -224,6 +242,14 @@ func (_c *CustomerPaymentSourceCreate) check() error {
 	}
 	if _, ok := _c.mutation.UpdatedAt(); !ok {
 		return &ValidationError{Name: "updated_at", err: errors.New(`ent: missing required field "CustomerPaymentSource.updated_at"`)}
+	}
+	if _, ok := _c.mutation.Version(); !ok {
+		return &ValidationError{Name: "version", err: errors.New(`ent: missing required field "CustomerPaymentSource.version"`)}
+	}
+	if v, ok := _c.mutation.Version(); ok {
+		if err := customerpaymentsource.VersionValidator(v); err != nil {
+			return &ValidationError{Name: "version", err: fmt.Errorf(`ent: validator failed for field "CustomerPaymentSource.version": %w`, err)}
+		}
 	}
 	if v, ok := _c.mutation.Reference(); ok {
 		if err := customerpaymentsource.ReferenceValidator(v); err != nil {
@@ -316,6 +342,10 @@ func (_c *CustomerPaymentSourceCreate) createSpec() (*CustomerPaymentSource, *sq
 	if value, ok := _c.mutation.UpdatedAt(); ok {
 		_spec.SetField(customerpaymentsource.FieldUpdatedAt, field.TypeTime, value)
 		_node.UpdatedAt = value
+	}
+	if value, ok := _c.mutation.Version(); ok {
+		_spec.SetField(customerpaymentsource.FieldVersion, field.TypeInt, value)
+		_node.Version = value
 	}
 	if value, ok := _c.mutation.Reference(); ok {
 		_spec.SetField(customerpaymentsource.FieldReference, field.TypeString, value)
@@ -423,6 +453,24 @@ func (u *CustomerPaymentSourceUpsert) SetUpdatedAt(v time.Time) *CustomerPayment
 // UpdateUpdatedAt sets the "updated_at" field to the value that was provided on create.
 func (u *CustomerPaymentSourceUpsert) UpdateUpdatedAt() *CustomerPaymentSourceUpsert {
 	u.SetExcluded(customerpaymentsource.FieldUpdatedAt)
+	return u
+}
+
+// SetVersion sets the "version" field.
+func (u *CustomerPaymentSourceUpsert) SetVersion(v int) *CustomerPaymentSourceUpsert {
+	u.Set(customerpaymentsource.FieldVersion, v)
+	return u
+}
+
+// UpdateVersion sets the "version" field to the value that was provided on create.
+func (u *CustomerPaymentSourceUpsert) UpdateVersion() *CustomerPaymentSourceUpsert {
+	u.SetExcluded(customerpaymentsource.FieldVersion)
+	return u
+}
+
+// AddVersion adds v to the "version" field.
+func (u *CustomerPaymentSourceUpsert) AddVersion(v int) *CustomerPaymentSourceUpsert {
+	u.Add(customerpaymentsource.FieldVersion, v)
 	return u
 }
 
@@ -614,6 +662,27 @@ func (u *CustomerPaymentSourceUpsertOne) SetUpdatedAt(v time.Time) *CustomerPaym
 func (u *CustomerPaymentSourceUpsertOne) UpdateUpdatedAt() *CustomerPaymentSourceUpsertOne {
 	return u.Update(func(s *CustomerPaymentSourceUpsert) {
 		s.UpdateUpdatedAt()
+	})
+}
+
+// SetVersion sets the "version" field.
+func (u *CustomerPaymentSourceUpsertOne) SetVersion(v int) *CustomerPaymentSourceUpsertOne {
+	return u.Update(func(s *CustomerPaymentSourceUpsert) {
+		s.SetVersion(v)
+	})
+}
+
+// AddVersion adds v to the "version" field.
+func (u *CustomerPaymentSourceUpsertOne) AddVersion(v int) *CustomerPaymentSourceUpsertOne {
+	return u.Update(func(s *CustomerPaymentSourceUpsert) {
+		s.AddVersion(v)
+	})
+}
+
+// UpdateVersion sets the "version" field to the value that was provided on create.
+func (u *CustomerPaymentSourceUpsertOne) UpdateVersion() *CustomerPaymentSourceUpsertOne {
+	return u.Update(func(s *CustomerPaymentSourceUpsert) {
+		s.UpdateVersion()
 	})
 }
 
@@ -992,6 +1061,27 @@ func (u *CustomerPaymentSourceUpsertBulk) SetUpdatedAt(v time.Time) *CustomerPay
 func (u *CustomerPaymentSourceUpsertBulk) UpdateUpdatedAt() *CustomerPaymentSourceUpsertBulk {
 	return u.Update(func(s *CustomerPaymentSourceUpsert) {
 		s.UpdateUpdatedAt()
+	})
+}
+
+// SetVersion sets the "version" field.
+func (u *CustomerPaymentSourceUpsertBulk) SetVersion(v int) *CustomerPaymentSourceUpsertBulk {
+	return u.Update(func(s *CustomerPaymentSourceUpsert) {
+		s.SetVersion(v)
+	})
+}
+
+// AddVersion adds v to the "version" field.
+func (u *CustomerPaymentSourceUpsertBulk) AddVersion(v int) *CustomerPaymentSourceUpsertBulk {
+	return u.Update(func(s *CustomerPaymentSourceUpsert) {
+		s.AddVersion(v)
+	})
+}
+
+// UpdateVersion sets the "version" field to the value that was provided on create.
+func (u *CustomerPaymentSourceUpsertBulk) UpdateVersion() *CustomerPaymentSourceUpsertBulk {
+	return u.Update(func(s *CustomerPaymentSourceUpsert) {
+		s.UpdateVersion()
 	})
 }
 

@@ -43,6 +43,27 @@ func (_u *CustomerPaymentSourceUpdate) SetNillableUpdatedAt(v *time.Time) *Custo
 	return _u
 }
 
+// SetVersion sets the "version" field.
+func (_u *CustomerPaymentSourceUpdate) SetVersion(v int) *CustomerPaymentSourceUpdate {
+	_u.mutation.ResetVersion()
+	_u.mutation.SetVersion(v)
+	return _u
+}
+
+// SetNillableVersion sets the "version" field if the given value is not nil.
+func (_u *CustomerPaymentSourceUpdate) SetNillableVersion(v *int) *CustomerPaymentSourceUpdate {
+	if v != nil {
+		_u.SetVersion(*v)
+	}
+	return _u
+}
+
+// AddVersion adds value to the "version" field.
+func (_u *CustomerPaymentSourceUpdate) AddVersion(v int) *CustomerPaymentSourceUpdate {
+	_u.mutation.AddVersion(v)
+	return _u
+}
+
 // SetReference sets the "reference" field.
 func (_u *CustomerPaymentSourceUpdate) SetReference(v string) *CustomerPaymentSourceUpdate {
 	_u.mutation.SetReference(v)
@@ -203,6 +224,11 @@ func (_u *CustomerPaymentSourceUpdate) ExecX(ctx context.Context) {
 
 // check runs all checks and user-defined validators on the builder.
 func (_u *CustomerPaymentSourceUpdate) check() error {
+	if v, ok := _u.mutation.Version(); ok {
+		if err := customerpaymentsource.VersionValidator(v); err != nil {
+			return &ValidationError{Name: "version", err: fmt.Errorf(`ent: validator failed for field "CustomerPaymentSource.version": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.Reference(); ok {
 		if err := customerpaymentsource.ReferenceValidator(v); err != nil {
 			return &ValidationError{Name: "reference", err: fmt.Errorf(`ent: validator failed for field "CustomerPaymentSource.reference": %w`, err)}
@@ -259,6 +285,12 @@ func (_u *CustomerPaymentSourceUpdate) sqlSave(ctx context.Context) (_node int, 
 	}
 	if value, ok := _u.mutation.UpdatedAt(); ok {
 		_spec.SetField(customerpaymentsource.FieldUpdatedAt, field.TypeTime, value)
+	}
+	if value, ok := _u.mutation.Version(); ok {
+		_spec.SetField(customerpaymentsource.FieldVersion, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedVersion(); ok {
+		_spec.AddField(customerpaymentsource.FieldVersion, field.TypeInt, value)
 	}
 	if value, ok := _u.mutation.Reference(); ok {
 		_spec.SetField(customerpaymentsource.FieldReference, field.TypeString, value)
@@ -332,6 +364,27 @@ func (_u *CustomerPaymentSourceUpdateOne) SetNillableUpdatedAt(v *time.Time) *Cu
 	if v != nil {
 		_u.SetUpdatedAt(*v)
 	}
+	return _u
+}
+
+// SetVersion sets the "version" field.
+func (_u *CustomerPaymentSourceUpdateOne) SetVersion(v int) *CustomerPaymentSourceUpdateOne {
+	_u.mutation.ResetVersion()
+	_u.mutation.SetVersion(v)
+	return _u
+}
+
+// SetNillableVersion sets the "version" field if the given value is not nil.
+func (_u *CustomerPaymentSourceUpdateOne) SetNillableVersion(v *int) *CustomerPaymentSourceUpdateOne {
+	if v != nil {
+		_u.SetVersion(*v)
+	}
+	return _u
+}
+
+// AddVersion adds value to the "version" field.
+func (_u *CustomerPaymentSourceUpdateOne) AddVersion(v int) *CustomerPaymentSourceUpdateOne {
+	_u.mutation.AddVersion(v)
 	return _u
 }
 
@@ -508,6 +561,11 @@ func (_u *CustomerPaymentSourceUpdateOne) ExecX(ctx context.Context) {
 
 // check runs all checks and user-defined validators on the builder.
 func (_u *CustomerPaymentSourceUpdateOne) check() error {
+	if v, ok := _u.mutation.Version(); ok {
+		if err := customerpaymentsource.VersionValidator(v); err != nil {
+			return &ValidationError{Name: "version", err: fmt.Errorf(`ent: validator failed for field "CustomerPaymentSource.version": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.Reference(); ok {
 		if err := customerpaymentsource.ReferenceValidator(v); err != nil {
 			return &ValidationError{Name: "reference", err: fmt.Errorf(`ent: validator failed for field "CustomerPaymentSource.reference": %w`, err)}
@@ -581,6 +639,12 @@ func (_u *CustomerPaymentSourceUpdateOne) sqlSave(ctx context.Context) (_node *C
 	}
 	if value, ok := _u.mutation.UpdatedAt(); ok {
 		_spec.SetField(customerpaymentsource.FieldUpdatedAt, field.TypeTime, value)
+	}
+	if value, ok := _u.mutation.Version(); ok {
+		_spec.SetField(customerpaymentsource.FieldVersion, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedVersion(); ok {
+		_spec.AddField(customerpaymentsource.FieldVersion, field.TypeInt, value)
 	}
 	if value, ok := _u.mutation.Reference(); ok {
 		_spec.SetField(customerpaymentsource.FieldReference, field.TypeString, value)

@@ -27,6 +27,8 @@ type CustomerSubscription struct {
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	// When the resource was last updated.
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
+	// The record's version: 1 when it is created, one more on every change, whoever makes it (an update, a transition, a side effect of another change). Send it back as `expectedVersion` to change or delete the record only if nobody changed it since you read it; otherwise the mutation answers CONFLICT and changes nothing.
+	Version int `json:"version,omitempty"`
 	// The ID of the subscribed customer.
 	CustomerID string `json:"customer_id,omitempty"`
 	// The subscription's topic key, e.g. newsletter; unique per customer.
@@ -70,6 +72,8 @@ func (*CustomerSubscription) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case customersubscription.FieldMetadata:
 			values[i] = new([]byte)
+		case customersubscription.FieldVersion:
+			values[i] = new(sql.NullInt64)
 		case customersubscription.FieldID, customersubscription.FieldMode, customersubscription.FieldCustomerID, customersubscription.FieldReference, customersubscription.FieldReferenceOrigin:
 			values[i] = new(sql.NullString)
 		case customersubscription.FieldCreatedAt, customersubscription.FieldUpdatedAt:
@@ -112,6 +116,12 @@ func (_m *CustomerSubscription) assignValues(columns []string, values []any) err
 				return fmt.Errorf("unexpected type %T for field updated_at", values[i])
 			} else if value.Valid {
 				_m.UpdatedAt = value.Time
+			}
+		case customersubscription.FieldVersion:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field version", values[i])
+			} else if value.Valid {
+				_m.Version = int(value.Int64)
 			}
 		case customersubscription.FieldCustomerID:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -189,6 +199,9 @@ func (_m *CustomerSubscription) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("updated_at=")
 	builder.WriteString(_m.UpdatedAt.Format(time.ANSIC))
+	builder.WriteString(", ")
+	builder.WriteString("version=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Version))
 	builder.WriteString(", ")
 	builder.WriteString("customer_id=")
 	builder.WriteString(_m.CustomerID)

@@ -43,6 +43,20 @@ func (_c *CustomerSubscriptionCreate) SetUpdatedAt(v time.Time) *CustomerSubscri
 	return _c
 }
 
+// SetVersion sets the "version" field.
+func (_c *CustomerSubscriptionCreate) SetVersion(v int) *CustomerSubscriptionCreate {
+	_c.mutation.SetVersion(v)
+	return _c
+}
+
+// SetNillableVersion sets the "version" field if the given value is not nil.
+func (_c *CustomerSubscriptionCreate) SetNillableVersion(v *int) *CustomerSubscriptionCreate {
+	if v != nil {
+		_c.SetVersion(*v)
+	}
+	return _c
+}
+
 // SetCustomerID sets the "customer_id" field.
 func (_c *CustomerSubscriptionCreate) SetCustomerID(v string) *CustomerSubscriptionCreate {
 	_c.mutation.SetCustomerID(v)
@@ -131,6 +145,10 @@ func (_c *CustomerSubscriptionCreate) ExecX(ctx context.Context) {
 
 // defaults sets the default values of the builder before save.
 func (_c *CustomerSubscriptionCreate) defaults() error {
+	if _, ok := _c.mutation.Version(); !ok {
+		v := customersubscription.DefaultVersion
+		_c.mutation.SetVersion(v)
+	}
 	if _, ok := _c.mutation.Metadata(); !ok {
 		v := customersubscription.DefaultMetadata
 		_c.mutation.SetMetadata(v)
@@ -160,6 +178,14 @@ func (_c *CustomerSubscriptionCreate) check() error {
 	}
 	if _, ok := _c.mutation.UpdatedAt(); !ok {
 		return &ValidationError{Name: "updated_at", err: errors.New(`ent: missing required field "CustomerSubscription.updated_at"`)}
+	}
+	if _, ok := _c.mutation.Version(); !ok {
+		return &ValidationError{Name: "version", err: errors.New(`ent: missing required field "CustomerSubscription.version"`)}
+	}
+	if v, ok := _c.mutation.Version(); ok {
+		if err := customersubscription.VersionValidator(v); err != nil {
+			return &ValidationError{Name: "version", err: fmt.Errorf(`ent: validator failed for field "CustomerSubscription.version": %w`, err)}
+		}
 	}
 	if _, ok := _c.mutation.CustomerID(); !ok {
 		return &ValidationError{Name: "customer_id", err: errors.New(`ent: missing required field "CustomerSubscription.customer_id"`)}
@@ -235,6 +261,10 @@ func (_c *CustomerSubscriptionCreate) createSpec() (*CustomerSubscription, *sqlg
 	if value, ok := _c.mutation.UpdatedAt(); ok {
 		_spec.SetField(customersubscription.FieldUpdatedAt, field.TypeTime, value)
 		_node.UpdatedAt = value
+	}
+	if value, ok := _c.mutation.Version(); ok {
+		_spec.SetField(customersubscription.FieldVersion, field.TypeInt, value)
+		_node.Version = value
 	}
 	if value, ok := _c.mutation.Reference(); ok {
 		_spec.SetField(customersubscription.FieldReference, field.TypeString, value)
@@ -326,6 +356,24 @@ func (u *CustomerSubscriptionUpsert) SetUpdatedAt(v time.Time) *CustomerSubscrip
 // UpdateUpdatedAt sets the "updated_at" field to the value that was provided on create.
 func (u *CustomerSubscriptionUpsert) UpdateUpdatedAt() *CustomerSubscriptionUpsert {
 	u.SetExcluded(customersubscription.FieldUpdatedAt)
+	return u
+}
+
+// SetVersion sets the "version" field.
+func (u *CustomerSubscriptionUpsert) SetVersion(v int) *CustomerSubscriptionUpsert {
+	u.Set(customersubscription.FieldVersion, v)
+	return u
+}
+
+// UpdateVersion sets the "version" field to the value that was provided on create.
+func (u *CustomerSubscriptionUpsert) UpdateVersion() *CustomerSubscriptionUpsert {
+	u.SetExcluded(customersubscription.FieldVersion)
+	return u
+}
+
+// AddVersion adds v to the "version" field.
+func (u *CustomerSubscriptionUpsert) AddVersion(v int) *CustomerSubscriptionUpsert {
+	u.Add(customersubscription.FieldVersion, v)
 	return u
 }
 
@@ -439,6 +487,27 @@ func (u *CustomerSubscriptionUpsertOne) SetUpdatedAt(v time.Time) *CustomerSubsc
 func (u *CustomerSubscriptionUpsertOne) UpdateUpdatedAt() *CustomerSubscriptionUpsertOne {
 	return u.Update(func(s *CustomerSubscriptionUpsert) {
 		s.UpdateUpdatedAt()
+	})
+}
+
+// SetVersion sets the "version" field.
+func (u *CustomerSubscriptionUpsertOne) SetVersion(v int) *CustomerSubscriptionUpsertOne {
+	return u.Update(func(s *CustomerSubscriptionUpsert) {
+		s.SetVersion(v)
+	})
+}
+
+// AddVersion adds v to the "version" field.
+func (u *CustomerSubscriptionUpsertOne) AddVersion(v int) *CustomerSubscriptionUpsertOne {
+	return u.Update(func(s *CustomerSubscriptionUpsert) {
+		s.AddVersion(v)
+	})
+}
+
+// UpdateVersion sets the "version" field to the value that was provided on create.
+func (u *CustomerSubscriptionUpsertOne) UpdateVersion() *CustomerSubscriptionUpsertOne {
+	return u.Update(func(s *CustomerSubscriptionUpsert) {
+		s.UpdateVersion()
 	})
 }
 
@@ -726,6 +795,27 @@ func (u *CustomerSubscriptionUpsertBulk) SetUpdatedAt(v time.Time) *CustomerSubs
 func (u *CustomerSubscriptionUpsertBulk) UpdateUpdatedAt() *CustomerSubscriptionUpsertBulk {
 	return u.Update(func(s *CustomerSubscriptionUpsert) {
 		s.UpdateUpdatedAt()
+	})
+}
+
+// SetVersion sets the "version" field.
+func (u *CustomerSubscriptionUpsertBulk) SetVersion(v int) *CustomerSubscriptionUpsertBulk {
+	return u.Update(func(s *CustomerSubscriptionUpsert) {
+		s.SetVersion(v)
+	})
+}
+
+// AddVersion adds v to the "version" field.
+func (u *CustomerSubscriptionUpsertBulk) AddVersion(v int) *CustomerSubscriptionUpsertBulk {
+	return u.Update(func(s *CustomerSubscriptionUpsert) {
+		s.AddVersion(v)
+	})
+}
+
+// UpdateVersion sets the "version" field to the value that was provided on create.
+func (u *CustomerSubscriptionUpsertBulk) UpdateVersion() *CustomerSubscriptionUpsertBulk {
+	return u.Update(func(s *CustomerSubscriptionUpsert) {
+		s.UpdateVersion()
 	})
 }
 

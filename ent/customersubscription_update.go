@@ -43,6 +43,27 @@ func (_u *CustomerSubscriptionUpdate) SetNillableUpdatedAt(v *time.Time) *Custom
 	return _u
 }
 
+// SetVersion sets the "version" field.
+func (_u *CustomerSubscriptionUpdate) SetVersion(v int) *CustomerSubscriptionUpdate {
+	_u.mutation.ResetVersion()
+	_u.mutation.SetVersion(v)
+	return _u
+}
+
+// SetNillableVersion sets the "version" field if the given value is not nil.
+func (_u *CustomerSubscriptionUpdate) SetNillableVersion(v *int) *CustomerSubscriptionUpdate {
+	if v != nil {
+		_u.SetVersion(*v)
+	}
+	return _u
+}
+
+// AddVersion adds value to the "version" field.
+func (_u *CustomerSubscriptionUpdate) AddVersion(v int) *CustomerSubscriptionUpdate {
+	_u.mutation.AddVersion(v)
+	return _u
+}
+
 // SetReference sets the "reference" field.
 func (_u *CustomerSubscriptionUpdate) SetReference(v string) *CustomerSubscriptionUpdate {
 	_u.mutation.SetReference(v)
@@ -117,6 +138,11 @@ func (_u *CustomerSubscriptionUpdate) ExecX(ctx context.Context) {
 
 // check runs all checks and user-defined validators on the builder.
 func (_u *CustomerSubscriptionUpdate) check() error {
+	if v, ok := _u.mutation.Version(); ok {
+		if err := customersubscription.VersionValidator(v); err != nil {
+			return &ValidationError{Name: "version", err: fmt.Errorf(`ent: validator failed for field "CustomerSubscription.version": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.Reference(); ok {
 		if err := customersubscription.ReferenceValidator(v); err != nil {
 			return &ValidationError{Name: "reference", err: fmt.Errorf(`ent: validator failed for field "CustomerSubscription.reference": %w`, err)}
@@ -153,6 +179,12 @@ func (_u *CustomerSubscriptionUpdate) sqlSave(ctx context.Context) (_node int, e
 	}
 	if value, ok := _u.mutation.UpdatedAt(); ok {
 		_spec.SetField(customersubscription.FieldUpdatedAt, field.TypeTime, value)
+	}
+	if value, ok := _u.mutation.Version(); ok {
+		_spec.SetField(customersubscription.FieldVersion, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedVersion(); ok {
+		_spec.AddField(customersubscription.FieldVersion, field.TypeInt, value)
 	}
 	if value, ok := _u.mutation.Reference(); ok {
 		_spec.SetField(customersubscription.FieldReference, field.TypeString, value)
@@ -199,6 +231,27 @@ func (_u *CustomerSubscriptionUpdateOne) SetNillableUpdatedAt(v *time.Time) *Cus
 	if v != nil {
 		_u.SetUpdatedAt(*v)
 	}
+	return _u
+}
+
+// SetVersion sets the "version" field.
+func (_u *CustomerSubscriptionUpdateOne) SetVersion(v int) *CustomerSubscriptionUpdateOne {
+	_u.mutation.ResetVersion()
+	_u.mutation.SetVersion(v)
+	return _u
+}
+
+// SetNillableVersion sets the "version" field if the given value is not nil.
+func (_u *CustomerSubscriptionUpdateOne) SetNillableVersion(v *int) *CustomerSubscriptionUpdateOne {
+	if v != nil {
+		_u.SetVersion(*v)
+	}
+	return _u
+}
+
+// AddVersion adds value to the "version" field.
+func (_u *CustomerSubscriptionUpdateOne) AddVersion(v int) *CustomerSubscriptionUpdateOne {
+	_u.mutation.AddVersion(v)
 	return _u
 }
 
@@ -289,6 +342,11 @@ func (_u *CustomerSubscriptionUpdateOne) ExecX(ctx context.Context) {
 
 // check runs all checks and user-defined validators on the builder.
 func (_u *CustomerSubscriptionUpdateOne) check() error {
+	if v, ok := _u.mutation.Version(); ok {
+		if err := customersubscription.VersionValidator(v); err != nil {
+			return &ValidationError{Name: "version", err: fmt.Errorf(`ent: validator failed for field "CustomerSubscription.version": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.Reference(); ok {
 		if err := customersubscription.ReferenceValidator(v); err != nil {
 			return &ValidationError{Name: "reference", err: fmt.Errorf(`ent: validator failed for field "CustomerSubscription.reference": %w`, err)}
@@ -342,6 +400,12 @@ func (_u *CustomerSubscriptionUpdateOne) sqlSave(ctx context.Context) (_node *Cu
 	}
 	if value, ok := _u.mutation.UpdatedAt(); ok {
 		_spec.SetField(customersubscription.FieldUpdatedAt, field.TypeTime, value)
+	}
+	if value, ok := _u.mutation.Version(); ok {
+		_spec.SetField(customersubscription.FieldVersion, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedVersion(); ok {
+		_spec.AddField(customersubscription.FieldVersion, field.TypeInt, value)
 	}
 	if value, ok := _u.mutation.Reference(); ok {
 		_spec.SetField(customersubscription.FieldReference, field.TypeString, value)

@@ -153,6 +153,11 @@ func (_q *AddressQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 				selectedFields = append(selectedFields, address.FieldUpdatedAt)
 				fieldSeen[address.FieldUpdatedAt] = struct{}{}
 			}
+		case "version":
+			if _, ok := fieldSeen[address.FieldVersion]; !ok {
+				selectedFields = append(selectedFields, address.FieldVersion)
+				fieldSeen[address.FieldVersion] = struct{}{}
+			}
 		case "reference":
 			if _, ok := fieldSeen[address.FieldReference]; !ok {
 				selectedFields = append(selectedFields, address.FieldReference)
@@ -427,6 +432,11 @@ func (_q *AttachmentQuery) collectField(ctx context.Context, oneNode bool, opCtx
 			if _, ok := fieldSeen[attachment.FieldUpdatedAt]; !ok {
 				selectedFields = append(selectedFields, attachment.FieldUpdatedAt)
 				fieldSeen[attachment.FieldUpdatedAt] = struct{}{}
+			}
+		case "version":
+			if _, ok := fieldSeen[attachment.FieldVersion]; !ok {
+				selectedFields = append(selectedFields, attachment.FieldVersion)
+				fieldSeen[attachment.FieldVersion] = struct{}{}
 			}
 		case "reference":
 			if _, ok := fieldSeen[attachment.FieldReference]; !ok {
@@ -1471,6 +1481,11 @@ func (_q *CustomerQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 				selectedFields = append(selectedFields, customer.FieldUpdatedAt)
 				fieldSeen[customer.FieldUpdatedAt] = struct{}{}
 			}
+		case "version":
+			if _, ok := fieldSeen[customer.FieldVersion]; !ok {
+				selectedFields = append(selectedFields, customer.FieldVersion)
+				fieldSeen[customer.FieldVersion] = struct{}{}
+			}
 		case "reference":
 			if _, ok := fieldSeen[customer.FieldReference]; !ok {
 				selectedFields = append(selectedFields, customer.FieldReference)
@@ -1630,6 +1645,11 @@ func (_q *CustomerAddressQuery) collectField(ctx context.Context, oneNode bool, 
 			if _, ok := fieldSeen[customeraddress.FieldUpdatedAt]; !ok {
 				selectedFields = append(selectedFields, customeraddress.FieldUpdatedAt)
 				fieldSeen[customeraddress.FieldUpdatedAt] = struct{}{}
+			}
+		case "version":
+			if _, ok := fieldSeen[customeraddress.FieldVersion]; !ok {
+				selectedFields = append(selectedFields, customeraddress.FieldVersion)
+				fieldSeen[customeraddress.FieldVersion] = struct{}{}
 			}
 		case "reference":
 			if _, ok := fieldSeen[customeraddress.FieldReference]; !ok {
@@ -1957,6 +1977,11 @@ func (_q *CustomerGroupQuery) collectField(ctx context.Context, oneNode bool, op
 				selectedFields = append(selectedFields, customergroup.FieldUpdatedAt)
 				fieldSeen[customergroup.FieldUpdatedAt] = struct{}{}
 			}
+		case "version":
+			if _, ok := fieldSeen[customergroup.FieldVersion]; !ok {
+				selectedFields = append(selectedFields, customergroup.FieldVersion)
+				fieldSeen[customergroup.FieldVersion] = struct{}{}
+			}
 		case "reference":
 			if _, ok := fieldSeen[customergroup.FieldReference]; !ok {
 				selectedFields = append(selectedFields, customergroup.FieldReference)
@@ -2096,6 +2121,11 @@ func (_q *CustomerPasswordResetQuery) collectField(ctx context.Context, oneNode 
 			if _, ok := fieldSeen[customerpasswordreset.FieldUpdatedAt]; !ok {
 				selectedFields = append(selectedFields, customerpasswordreset.FieldUpdatedAt)
 				fieldSeen[customerpasswordreset.FieldUpdatedAt] = struct{}{}
+			}
+		case "version":
+			if _, ok := fieldSeen[customerpasswordreset.FieldVersion]; !ok {
+				selectedFields = append(selectedFields, customerpasswordreset.FieldVersion)
+				fieldSeen[customerpasswordreset.FieldVersion] = struct{}{}
 			}
 		case "reference":
 			if _, ok := fieldSeen[customerpasswordreset.FieldReference]; !ok {
@@ -2246,6 +2276,11 @@ func (_q *CustomerPaymentSourceQuery) collectField(ctx context.Context, oneNode 
 			if _, ok := fieldSeen[customerpaymentsource.FieldUpdatedAt]; !ok {
 				selectedFields = append(selectedFields, customerpaymentsource.FieldUpdatedAt)
 				fieldSeen[customerpaymentsource.FieldUpdatedAt] = struct{}{}
+			}
+		case "version":
+			if _, ok := fieldSeen[customerpaymentsource.FieldVersion]; !ok {
+				selectedFields = append(selectedFields, customerpaymentsource.FieldVersion)
+				fieldSeen[customerpaymentsource.FieldVersion] = struct{}{}
 			}
 		case "reference":
 			if _, ok := fieldSeen[customerpaymentsource.FieldReference]; !ok {
@@ -2401,6 +2436,11 @@ func (_q *CustomerSubscriptionQuery) collectField(ctx context.Context, oneNode b
 			if _, ok := fieldSeen[customersubscription.FieldUpdatedAt]; !ok {
 				selectedFields = append(selectedFields, customersubscription.FieldUpdatedAt)
 				fieldSeen[customersubscription.FieldUpdatedAt] = struct{}{}
+			}
+		case "version":
+			if _, ok := fieldSeen[customersubscription.FieldVersion]; !ok {
+				selectedFields = append(selectedFields, customersubscription.FieldVersion)
+				fieldSeen[customersubscription.FieldVersion] = struct{}{}
 			}
 		case "customerID":
 			if _, ok := fieldSeen[customersubscription.FieldCustomerID]; !ok {
@@ -2986,6 +3026,11 @@ func (_q *OrderQuery) collectField(ctx context.Context, oneNode bool, opCtx *gra
 				selectedFields = append(selectedFields, order.FieldUpdatedAt)
 				fieldSeen[order.FieldUpdatedAt] = struct{}{}
 			}
+		case "version":
+			if _, ok := fieldSeen[order.FieldVersion]; !ok {
+				selectedFields = append(selectedFields, order.FieldVersion)
+				fieldSeen[order.FieldVersion] = struct{}{}
+			}
 		case "reference":
 			if _, ok := fieldSeen[order.FieldReference]; !ok {
 				selectedFields = append(selectedFields, order.FieldReference)
@@ -3324,6 +3369,11 @@ func (_q *OrderReturnQuery) collectField(ctx context.Context, oneNode bool, opCt
 				selectedFields = append(selectedFields, orderreturn.FieldUpdatedAt)
 				fieldSeen[orderreturn.FieldUpdatedAt] = struct{}{}
 			}
+		case "version":
+			if _, ok := fieldSeen[orderreturn.FieldVersion]; !ok {
+				selectedFields = append(selectedFields, orderreturn.FieldVersion)
+				fieldSeen[orderreturn.FieldVersion] = struct{}{}
+			}
 		case "reference":
 			if _, ok := fieldSeen[orderreturn.FieldReference]; !ok {
 				selectedFields = append(selectedFields, orderreturn.FieldReference)
@@ -3631,6 +3681,11 @@ func (_q *OrderSubscriptionQuery) collectField(ctx context.Context, oneNode bool
 			if _, ok := fieldSeen[ordersubscription.FieldUpdatedAt]; !ok {
 				selectedFields = append(selectedFields, ordersubscription.FieldUpdatedAt)
 				fieldSeen[ordersubscription.FieldUpdatedAt] = struct{}{}
+			}
+		case "version":
+			if _, ok := fieldSeen[ordersubscription.FieldVersion]; !ok {
+				selectedFields = append(selectedFields, ordersubscription.FieldVersion)
+				fieldSeen[ordersubscription.FieldVersion] = struct{}{}
 			}
 		case "reference":
 			if _, ok := fieldSeen[ordersubscription.FieldReference]; !ok {

@@ -67,6 +67,8 @@ type AddressMutation struct {
 	mode                      *viewer.Mode
 	created_at                *time.Time
 	updated_at                *time.Time
+	version                   *int
+	addversion                *int
 	reference                 *string
 	reference_origin          *string
 	metadata                  *map[string]interface{}
@@ -312,6 +314,62 @@ func (m *AddressMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err er
 // ResetUpdatedAt resets all changes to the "updated_at" field.
 func (m *AddressMutation) ResetUpdatedAt() {
 	m.updated_at = nil
+}
+
+// SetVersion sets the "version" field.
+func (m *AddressMutation) SetVersion(i int) {
+	m.version = &i
+	m.addversion = nil
+}
+
+// Version returns the value of the "version" field in the mutation.
+func (m *AddressMutation) Version() (r int, exists bool) {
+	v := m.version
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVersion returns the old "version" field's value of the Address entity.
+// If the Address object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AddressMutation) OldVersion(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVersion is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVersion requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVersion: %w", err)
+	}
+	return oldValue.Version, nil
+}
+
+// AddVersion adds i to the "version" field.
+func (m *AddressMutation) AddVersion(i int) {
+	if m.addversion != nil {
+		*m.addversion += i
+	} else {
+		m.addversion = &i
+	}
+}
+
+// AddedVersion returns the value that was added to the "version" field in this mutation.
+func (m *AddressMutation) AddedVersion() (r int, exists bool) {
+	v := m.addversion
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetVersion resets all changes to the "version" field.
+func (m *AddressMutation) ResetVersion() {
+	m.version = nil
+	m.addversion = nil
 }
 
 // SetReference sets the "reference" field.
@@ -1490,7 +1548,7 @@ func (m *AddressMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *AddressMutation) Fields() []string {
-	fields := make([]string, 0, 27)
+	fields := make([]string, 0, 28)
 	if m.mode != nil {
 		fields = append(fields, address.FieldMode)
 	}
@@ -1499,6 +1557,9 @@ func (m *AddressMutation) Fields() []string {
 	}
 	if m.updated_at != nil {
 		fields = append(fields, address.FieldUpdatedAt)
+	}
+	if m.version != nil {
+		fields = append(fields, address.FieldVersion)
 	}
 	if m.reference != nil {
 		fields = append(fields, address.FieldReference)
@@ -1586,6 +1647,8 @@ func (m *AddressMutation) Field(name string) (ent.Value, bool) {
 		return m.CreatedAt()
 	case address.FieldUpdatedAt:
 		return m.UpdatedAt()
+	case address.FieldVersion:
+		return m.Version()
 	case address.FieldReference:
 		return m.Reference()
 	case address.FieldReferenceOrigin:
@@ -1649,6 +1712,8 @@ func (m *AddressMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldCreatedAt(ctx)
 	case address.FieldUpdatedAt:
 		return m.OldUpdatedAt(ctx)
+	case address.FieldVersion:
+		return m.OldVersion(ctx)
 	case address.FieldReference:
 		return m.OldReference(ctx)
 	case address.FieldReferenceOrigin:
@@ -1726,6 +1791,13 @@ func (m *AddressMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetUpdatedAt(v)
+		return nil
+	case address.FieldVersion:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVersion(v)
 		return nil
 	case address.FieldReference:
 		v, ok := value.(string)
@@ -1903,6 +1975,9 @@ func (m *AddressMutation) SetField(name string, value ent.Value) error {
 // this mutation.
 func (m *AddressMutation) AddedFields() []string {
 	var fields []string
+	if m.addversion != nil {
+		fields = append(fields, address.FieldVersion)
+	}
 	if m.addlat != nil {
 		fields = append(fields, address.FieldLat)
 	}
@@ -1917,6 +1992,8 @@ func (m *AddressMutation) AddedFields() []string {
 // was not set, or was not defined in the schema.
 func (m *AddressMutation) AddedField(name string) (ent.Value, bool) {
 	switch name {
+	case address.FieldVersion:
+		return m.AddedVersion()
 	case address.FieldLat:
 		return m.AddedLat()
 	case address.FieldLng:
@@ -1930,6 +2007,13 @@ func (m *AddressMutation) AddedField(name string) (ent.Value, bool) {
 // type.
 func (m *AddressMutation) AddField(name string, value ent.Value) error {
 	switch name {
+	case address.FieldVersion:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddVersion(v)
+		return nil
 	case address.FieldLat:
 		v, ok := value.(float64)
 		if !ok {
@@ -2066,6 +2150,9 @@ func (m *AddressMutation) ResetField(name string) error {
 		return nil
 	case address.FieldUpdatedAt:
 		m.ResetUpdatedAt()
+		return nil
+	case address.FieldVersion:
+		m.ResetVersion()
 		return nil
 	case address.FieldReference:
 		m.ResetReference()
@@ -2236,6 +2323,8 @@ type AttachmentMutation struct {
 	mode                  *viewer.Mode
 	created_at            *time.Time
 	updated_at            *time.Time
+	version               *int
+	addversion            *int
 	reference             *string
 	reference_origin      *string
 	metadata              *map[string]interface{}
@@ -2466,6 +2555,62 @@ func (m *AttachmentMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err
 // ResetUpdatedAt resets all changes to the "updated_at" field.
 func (m *AttachmentMutation) ResetUpdatedAt() {
 	m.updated_at = nil
+}
+
+// SetVersion sets the "version" field.
+func (m *AttachmentMutation) SetVersion(i int) {
+	m.version = &i
+	m.addversion = nil
+}
+
+// Version returns the value of the "version" field in the mutation.
+func (m *AttachmentMutation) Version() (r int, exists bool) {
+	v := m.version
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVersion returns the old "version" field's value of the Attachment entity.
+// If the Attachment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AttachmentMutation) OldVersion(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVersion is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVersion requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVersion: %w", err)
+	}
+	return oldValue.Version, nil
+}
+
+// AddVersion adds i to the "version" field.
+func (m *AttachmentMutation) AddVersion(i int) {
+	if m.addversion != nil {
+		*m.addversion += i
+	} else {
+		m.addversion = &i
+	}
+}
+
+// AddedVersion returns the value that was added to the "version" field in this mutation.
+func (m *AttachmentMutation) AddedVersion() (r int, exists bool) {
+	v := m.addversion
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetVersion resets all changes to the "version" field.
+func (m *AttachmentMutation) ResetVersion() {
+	m.version = nil
+	m.addversion = nil
 }
 
 // SetReference sets the "reference" field.
@@ -3074,7 +3219,7 @@ func (m *AttachmentMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *AttachmentMutation) Fields() []string {
-	fields := make([]string, 0, 13)
+	fields := make([]string, 0, 14)
 	if m.mode != nil {
 		fields = append(fields, attachment.FieldMode)
 	}
@@ -3083,6 +3228,9 @@ func (m *AttachmentMutation) Fields() []string {
 	}
 	if m.updated_at != nil {
 		fields = append(fields, attachment.FieldUpdatedAt)
+	}
+	if m.version != nil {
+		fields = append(fields, attachment.FieldVersion)
 	}
 	if m.reference != nil {
 		fields = append(fields, attachment.FieldReference)
@@ -3128,6 +3276,8 @@ func (m *AttachmentMutation) Field(name string) (ent.Value, bool) {
 		return m.CreatedAt()
 	case attachment.FieldUpdatedAt:
 		return m.UpdatedAt()
+	case attachment.FieldVersion:
+		return m.Version()
 	case attachment.FieldReference:
 		return m.Reference()
 	case attachment.FieldReferenceOrigin:
@@ -3163,6 +3313,8 @@ func (m *AttachmentMutation) OldField(ctx context.Context, name string) (ent.Val
 		return m.OldCreatedAt(ctx)
 	case attachment.FieldUpdatedAt:
 		return m.OldUpdatedAt(ctx)
+	case attachment.FieldVersion:
+		return m.OldVersion(ctx)
 	case attachment.FieldReference:
 		return m.OldReference(ctx)
 	case attachment.FieldReferenceOrigin:
@@ -3212,6 +3364,13 @@ func (m *AttachmentMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetUpdatedAt(v)
+		return nil
+	case attachment.FieldVersion:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVersion(v)
 		return nil
 	case attachment.FieldReference:
 		v, ok := value.(string)
@@ -3290,13 +3449,21 @@ func (m *AttachmentMutation) SetField(name string, value ent.Value) error {
 // AddedFields returns all numeric fields that were incremented/decremented during
 // this mutation.
 func (m *AttachmentMutation) AddedFields() []string {
-	return nil
+	var fields []string
+	if m.addversion != nil {
+		fields = append(fields, attachment.FieldVersion)
+	}
+	return fields
 }
 
 // AddedField returns the numeric value that was incremented/decremented on a field
 // with the given name. The second boolean return value indicates that this field
 // was not set, or was not defined in the schema.
 func (m *AttachmentMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case attachment.FieldVersion:
+		return m.AddedVersion()
+	}
 	return nil, false
 }
 
@@ -3305,6 +3472,13 @@ func (m *AttachmentMutation) AddedField(name string) (ent.Value, bool) {
 // type.
 func (m *AttachmentMutation) AddField(name string, value ent.Value) error {
 	switch name {
+	case attachment.FieldVersion:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddVersion(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Attachment numeric field %s", name)
 }
@@ -3391,6 +3565,9 @@ func (m *AttachmentMutation) ResetField(name string) error {
 		return nil
 	case attachment.FieldUpdatedAt:
 		m.ResetUpdatedAt()
+		return nil
+	case attachment.FieldVersion:
+		m.ResetVersion()
 		return nil
 	case attachment.FieldReference:
 		m.ResetReference()
@@ -4701,6 +4878,8 @@ type CustomerMutation struct {
 	mode                            *viewer.Mode
 	created_at                      *time.Time
 	updated_at                      *time.Time
+	version                         *int
+	addversion                      *int
 	reference                       *string
 	reference_origin                *string
 	metadata                        *map[string]interface{}
@@ -4956,6 +5135,62 @@ func (m *CustomerMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err e
 // ResetUpdatedAt resets all changes to the "updated_at" field.
 func (m *CustomerMutation) ResetUpdatedAt() {
 	m.updated_at = nil
+}
+
+// SetVersion sets the "version" field.
+func (m *CustomerMutation) SetVersion(i int) {
+	m.version = &i
+	m.addversion = nil
+}
+
+// Version returns the value of the "version" field in the mutation.
+func (m *CustomerMutation) Version() (r int, exists bool) {
+	v := m.version
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVersion returns the old "version" field's value of the Customer entity.
+// If the Customer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerMutation) OldVersion(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVersion is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVersion requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVersion: %w", err)
+	}
+	return oldValue.Version, nil
+}
+
+// AddVersion adds i to the "version" field.
+func (m *CustomerMutation) AddVersion(i int) {
+	if m.addversion != nil {
+		*m.addversion += i
+	} else {
+		m.addversion = &i
+	}
+}
+
+// AddedVersion returns the value that was added to the "version" field in this mutation.
+func (m *CustomerMutation) AddedVersion() (r int, exists bool) {
+	v := m.addversion
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetVersion resets all changes to the "version" field.
+func (m *CustomerMutation) ResetVersion() {
+	m.version = nil
+	m.addversion = nil
 }
 
 // SetReference sets the "reference" field.
@@ -5884,7 +6119,7 @@ func (m *CustomerMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *CustomerMutation) Fields() []string {
-	fields := make([]string, 0, 11)
+	fields := make([]string, 0, 12)
 	if m.mode != nil {
 		fields = append(fields, customer.FieldMode)
 	}
@@ -5893,6 +6128,9 @@ func (m *CustomerMutation) Fields() []string {
 	}
 	if m.updated_at != nil {
 		fields = append(fields, customer.FieldUpdatedAt)
+	}
+	if m.version != nil {
+		fields = append(fields, customer.FieldVersion)
 	}
 	if m.reference != nil {
 		fields = append(fields, customer.FieldReference)
@@ -5932,6 +6170,8 @@ func (m *CustomerMutation) Field(name string) (ent.Value, bool) {
 		return m.CreatedAt()
 	case customer.FieldUpdatedAt:
 		return m.UpdatedAt()
+	case customer.FieldVersion:
+		return m.Version()
 	case customer.FieldReference:
 		return m.Reference()
 	case customer.FieldReferenceOrigin:
@@ -5963,6 +6203,8 @@ func (m *CustomerMutation) OldField(ctx context.Context, name string) (ent.Value
 		return m.OldCreatedAt(ctx)
 	case customer.FieldUpdatedAt:
 		return m.OldUpdatedAt(ctx)
+	case customer.FieldVersion:
+		return m.OldVersion(ctx)
 	case customer.FieldReference:
 		return m.OldReference(ctx)
 	case customer.FieldReferenceOrigin:
@@ -6008,6 +6250,13 @@ func (m *CustomerMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetUpdatedAt(v)
+		return nil
+	case customer.FieldVersion:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVersion(v)
 		return nil
 	case customer.FieldReference:
 		v, ok := value.(string)
@@ -6073,6 +6322,9 @@ func (m *CustomerMutation) SetField(name string, value ent.Value) error {
 // this mutation.
 func (m *CustomerMutation) AddedFields() []string {
 	var fields []string
+	if m.addversion != nil {
+		fields = append(fields, customer.FieldVersion)
+	}
 	if m.addtotal_orders_count != nil {
 		fields = append(fields, customer.FieldTotalOrdersCount)
 	}
@@ -6087,6 +6339,8 @@ func (m *CustomerMutation) AddedFields() []string {
 // was not set, or was not defined in the schema.
 func (m *CustomerMutation) AddedField(name string) (ent.Value, bool) {
 	switch name {
+	case customer.FieldVersion:
+		return m.AddedVersion()
 	case customer.FieldTotalOrdersCount:
 		return m.AddedTotalOrdersCount()
 	case customer.FieldSessionEpoch:
@@ -6100,6 +6354,13 @@ func (m *CustomerMutation) AddedField(name string) (ent.Value, bool) {
 // type.
 func (m *CustomerMutation) AddField(name string, value ent.Value) error {
 	switch name {
+	case customer.FieldVersion:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddVersion(v)
+		return nil
 	case customer.FieldTotalOrdersCount:
 		v, ok := value.(int)
 		if !ok {
@@ -6170,6 +6431,9 @@ func (m *CustomerMutation) ResetField(name string) error {
 		return nil
 	case customer.FieldUpdatedAt:
 		m.ResetUpdatedAt()
+		return nil
+	case customer.FieldVersion:
+		m.ResetVersion()
 		return nil
 	case customer.FieldReference:
 		m.ResetReference()
@@ -6518,6 +6782,8 @@ type CustomerAddressMutation struct {
 	mode             *viewer.Mode
 	created_at       *time.Time
 	updated_at       *time.Time
+	version          *int
+	addversion       *int
 	reference        *string
 	reference_origin *string
 	metadata         *map[string]interface{}
@@ -6742,6 +7008,62 @@ func (m *CustomerAddressMutation) OldUpdatedAt(ctx context.Context) (v time.Time
 // ResetUpdatedAt resets all changes to the "updated_at" field.
 func (m *CustomerAddressMutation) ResetUpdatedAt() {
 	m.updated_at = nil
+}
+
+// SetVersion sets the "version" field.
+func (m *CustomerAddressMutation) SetVersion(i int) {
+	m.version = &i
+	m.addversion = nil
+}
+
+// Version returns the value of the "version" field in the mutation.
+func (m *CustomerAddressMutation) Version() (r int, exists bool) {
+	v := m.version
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVersion returns the old "version" field's value of the CustomerAddress entity.
+// If the CustomerAddress object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerAddressMutation) OldVersion(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVersion is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVersion requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVersion: %w", err)
+	}
+	return oldValue.Version, nil
+}
+
+// AddVersion adds i to the "version" field.
+func (m *CustomerAddressMutation) AddVersion(i int) {
+	if m.addversion != nil {
+		*m.addversion += i
+	} else {
+		m.addversion = &i
+	}
+}
+
+// AddedVersion returns the value that was added to the "version" field in this mutation.
+func (m *CustomerAddressMutation) AddedVersion() (r int, exists bool) {
+	v := m.addversion
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetVersion resets all changes to the "version" field.
+func (m *CustomerAddressMutation) ResetVersion() {
+	m.version = nil
+	m.addversion = nil
 }
 
 // SetReference sets the "reference" field.
@@ -7074,7 +7396,7 @@ func (m *CustomerAddressMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *CustomerAddressMutation) Fields() []string {
-	fields := make([]string, 0, 9)
+	fields := make([]string, 0, 10)
 	if m.mode != nil {
 		fields = append(fields, customeraddress.FieldMode)
 	}
@@ -7083,6 +7405,9 @@ func (m *CustomerAddressMutation) Fields() []string {
 	}
 	if m.updated_at != nil {
 		fields = append(fields, customeraddress.FieldUpdatedAt)
+	}
+	if m.version != nil {
+		fields = append(fields, customeraddress.FieldVersion)
 	}
 	if m.reference != nil {
 		fields = append(fields, customeraddress.FieldReference)
@@ -7116,6 +7441,8 @@ func (m *CustomerAddressMutation) Field(name string) (ent.Value, bool) {
 		return m.CreatedAt()
 	case customeraddress.FieldUpdatedAt:
 		return m.UpdatedAt()
+	case customeraddress.FieldVersion:
+		return m.Version()
 	case customeraddress.FieldReference:
 		return m.Reference()
 	case customeraddress.FieldReferenceOrigin:
@@ -7143,6 +7470,8 @@ func (m *CustomerAddressMutation) OldField(ctx context.Context, name string) (en
 		return m.OldCreatedAt(ctx)
 	case customeraddress.FieldUpdatedAt:
 		return m.OldUpdatedAt(ctx)
+	case customeraddress.FieldVersion:
+		return m.OldVersion(ctx)
 	case customeraddress.FieldReference:
 		return m.OldReference(ctx)
 	case customeraddress.FieldReferenceOrigin:
@@ -7184,6 +7513,13 @@ func (m *CustomerAddressMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetUpdatedAt(v)
+		return nil
+	case customeraddress.FieldVersion:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVersion(v)
 		return nil
 	case customeraddress.FieldReference:
 		v, ok := value.(string)
@@ -7234,13 +7570,21 @@ func (m *CustomerAddressMutation) SetField(name string, value ent.Value) error {
 // AddedFields returns all numeric fields that were incremented/decremented during
 // this mutation.
 func (m *CustomerAddressMutation) AddedFields() []string {
-	return nil
+	var fields []string
+	if m.addversion != nil {
+		fields = append(fields, customeraddress.FieldVersion)
+	}
+	return fields
 }
 
 // AddedField returns the numeric value that was incremented/decremented on a field
 // with the given name. The second boolean return value indicates that this field
 // was not set, or was not defined in the schema.
 func (m *CustomerAddressMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case customeraddress.FieldVersion:
+		return m.AddedVersion()
+	}
 	return nil, false
 }
 
@@ -7249,6 +7593,13 @@ func (m *CustomerAddressMutation) AddedField(name string) (ent.Value, bool) {
 // type.
 func (m *CustomerAddressMutation) AddField(name string, value ent.Value) error {
 	switch name {
+	case customeraddress.FieldVersion:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddVersion(v)
+		return nil
 	}
 	return fmt.Errorf("unknown CustomerAddress numeric field %s", name)
 }
@@ -7299,6 +7650,9 @@ func (m *CustomerAddressMutation) ResetField(name string) error {
 		return nil
 	case customeraddress.FieldUpdatedAt:
 		m.ResetUpdatedAt()
+		return nil
+	case customeraddress.FieldVersion:
+		m.ResetVersion()
 		return nil
 	case customeraddress.FieldReference:
 		m.ResetReference()
@@ -7423,6 +7777,8 @@ type CustomerGroupMutation struct {
 	mode               *viewer.Mode
 	created_at         *time.Time
 	updated_at         *time.Time
+	version            *int
+	addversion         *int
 	reference          *string
 	reference_origin   *string
 	metadata           *map[string]interface{}
@@ -7650,6 +8006,62 @@ func (m *CustomerGroupMutation) OldUpdatedAt(ctx context.Context) (v time.Time, 
 // ResetUpdatedAt resets all changes to the "updated_at" field.
 func (m *CustomerGroupMutation) ResetUpdatedAt() {
 	m.updated_at = nil
+}
+
+// SetVersion sets the "version" field.
+func (m *CustomerGroupMutation) SetVersion(i int) {
+	m.version = &i
+	m.addversion = nil
+}
+
+// Version returns the value of the "version" field in the mutation.
+func (m *CustomerGroupMutation) Version() (r int, exists bool) {
+	v := m.version
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVersion returns the old "version" field's value of the CustomerGroup entity.
+// If the CustomerGroup object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerGroupMutation) OldVersion(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVersion is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVersion requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVersion: %w", err)
+	}
+	return oldValue.Version, nil
+}
+
+// AddVersion adds i to the "version" field.
+func (m *CustomerGroupMutation) AddVersion(i int) {
+	if m.addversion != nil {
+		*m.addversion += i
+	} else {
+		m.addversion = &i
+	}
+}
+
+// AddedVersion returns the value that was added to the "version" field in this mutation.
+func (m *CustomerGroupMutation) AddedVersion() (r int, exists bool) {
+	v := m.addversion
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetVersion resets all changes to the "version" field.
+func (m *CustomerGroupMutation) ResetVersion() {
+	m.version = nil
+	m.addversion = nil
 }
 
 // SetReference sets the "reference" field.
@@ -8013,7 +8425,7 @@ func (m *CustomerGroupMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *CustomerGroupMutation) Fields() []string {
-	fields := make([]string, 0, 8)
+	fields := make([]string, 0, 9)
 	if m.mode != nil {
 		fields = append(fields, customergroup.FieldMode)
 	}
@@ -8022,6 +8434,9 @@ func (m *CustomerGroupMutation) Fields() []string {
 	}
 	if m.updated_at != nil {
 		fields = append(fields, customergroup.FieldUpdatedAt)
+	}
+	if m.version != nil {
+		fields = append(fields, customergroup.FieldVersion)
 	}
 	if m.reference != nil {
 		fields = append(fields, customergroup.FieldReference)
@@ -8052,6 +8467,8 @@ func (m *CustomerGroupMutation) Field(name string) (ent.Value, bool) {
 		return m.CreatedAt()
 	case customergroup.FieldUpdatedAt:
 		return m.UpdatedAt()
+	case customergroup.FieldVersion:
+		return m.Version()
 	case customergroup.FieldReference:
 		return m.Reference()
 	case customergroup.FieldReferenceOrigin:
@@ -8077,6 +8494,8 @@ func (m *CustomerGroupMutation) OldField(ctx context.Context, name string) (ent.
 		return m.OldCreatedAt(ctx)
 	case customergroup.FieldUpdatedAt:
 		return m.OldUpdatedAt(ctx)
+	case customergroup.FieldVersion:
+		return m.OldVersion(ctx)
 	case customergroup.FieldReference:
 		return m.OldReference(ctx)
 	case customergroup.FieldReferenceOrigin:
@@ -8116,6 +8535,13 @@ func (m *CustomerGroupMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetUpdatedAt(v)
+		return nil
+	case customergroup.FieldVersion:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVersion(v)
 		return nil
 	case customergroup.FieldReference:
 		v, ok := value.(string)
@@ -8159,13 +8585,21 @@ func (m *CustomerGroupMutation) SetField(name string, value ent.Value) error {
 // AddedFields returns all numeric fields that were incremented/decremented during
 // this mutation.
 func (m *CustomerGroupMutation) AddedFields() []string {
-	return nil
+	var fields []string
+	if m.addversion != nil {
+		fields = append(fields, customergroup.FieldVersion)
+	}
+	return fields
 }
 
 // AddedField returns the numeric value that was incremented/decremented on a field
 // with the given name. The second boolean return value indicates that this field
 // was not set, or was not defined in the schema.
 func (m *CustomerGroupMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case customergroup.FieldVersion:
+		return m.AddedVersion()
+	}
 	return nil, false
 }
 
@@ -8174,6 +8608,13 @@ func (m *CustomerGroupMutation) AddedField(name string) (ent.Value, bool) {
 // type.
 func (m *CustomerGroupMutation) AddField(name string, value ent.Value) error {
 	switch name {
+	case customergroup.FieldVersion:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddVersion(v)
+		return nil
 	}
 	return fmt.Errorf("unknown CustomerGroup numeric field %s", name)
 }
@@ -8230,6 +8671,9 @@ func (m *CustomerGroupMutation) ResetField(name string) error {
 		return nil
 	case customergroup.FieldUpdatedAt:
 		m.ResetUpdatedAt()
+		return nil
+	case customergroup.FieldVersion:
+		m.ResetVersion()
 		return nil
 	case customergroup.FieldReference:
 		m.ResetReference()
@@ -8369,6 +8813,8 @@ type CustomerPasswordResetMutation struct {
 	mode              *viewer.Mode
 	created_at        *time.Time
 	updated_at        *time.Time
+	version           *int
+	addversion        *int
 	reference         *string
 	reference_origin  *string
 	metadata          *map[string]interface{}
@@ -8594,6 +9040,62 @@ func (m *CustomerPasswordResetMutation) OldUpdatedAt(ctx context.Context) (v tim
 // ResetUpdatedAt resets all changes to the "updated_at" field.
 func (m *CustomerPasswordResetMutation) ResetUpdatedAt() {
 	m.updated_at = nil
+}
+
+// SetVersion sets the "version" field.
+func (m *CustomerPasswordResetMutation) SetVersion(i int) {
+	m.version = &i
+	m.addversion = nil
+}
+
+// Version returns the value of the "version" field in the mutation.
+func (m *CustomerPasswordResetMutation) Version() (r int, exists bool) {
+	v := m.version
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVersion returns the old "version" field's value of the CustomerPasswordReset entity.
+// If the CustomerPasswordReset object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerPasswordResetMutation) OldVersion(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVersion is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVersion requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVersion: %w", err)
+	}
+	return oldValue.Version, nil
+}
+
+// AddVersion adds i to the "version" field.
+func (m *CustomerPasswordResetMutation) AddVersion(i int) {
+	if m.addversion != nil {
+		*m.addversion += i
+	} else {
+		m.addversion = &i
+	}
+}
+
+// AddedVersion returns the value that was added to the "version" field in this mutation.
+func (m *CustomerPasswordResetMutation) AddedVersion() (r int, exists bool) {
+	v := m.addversion
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetVersion resets all changes to the "version" field.
+func (m *CustomerPasswordResetMutation) ResetVersion() {
+	m.version = nil
+	m.addversion = nil
 }
 
 // SetReference sets the "reference" field.
@@ -8997,7 +9499,7 @@ func (m *CustomerPasswordResetMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *CustomerPasswordResetMutation) Fields() []string {
-	fields := make([]string, 0, 11)
+	fields := make([]string, 0, 12)
 	if m.mode != nil {
 		fields = append(fields, customerpasswordreset.FieldMode)
 	}
@@ -9006,6 +9508,9 @@ func (m *CustomerPasswordResetMutation) Fields() []string {
 	}
 	if m.updated_at != nil {
 		fields = append(fields, customerpasswordreset.FieldUpdatedAt)
+	}
+	if m.version != nil {
+		fields = append(fields, customerpasswordreset.FieldVersion)
 	}
 	if m.reference != nil {
 		fields = append(fields, customerpasswordreset.FieldReference)
@@ -9045,6 +9550,8 @@ func (m *CustomerPasswordResetMutation) Field(name string) (ent.Value, bool) {
 		return m.CreatedAt()
 	case customerpasswordreset.FieldUpdatedAt:
 		return m.UpdatedAt()
+	case customerpasswordreset.FieldVersion:
+		return m.Version()
 	case customerpasswordreset.FieldReference:
 		return m.Reference()
 	case customerpasswordreset.FieldReferenceOrigin:
@@ -9076,6 +9583,8 @@ func (m *CustomerPasswordResetMutation) OldField(ctx context.Context, name strin
 		return m.OldCreatedAt(ctx)
 	case customerpasswordreset.FieldUpdatedAt:
 		return m.OldUpdatedAt(ctx)
+	case customerpasswordreset.FieldVersion:
+		return m.OldVersion(ctx)
 	case customerpasswordreset.FieldReference:
 		return m.OldReference(ctx)
 	case customerpasswordreset.FieldReferenceOrigin:
@@ -9121,6 +9630,13 @@ func (m *CustomerPasswordResetMutation) SetField(name string, value ent.Value) e
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetUpdatedAt(v)
+		return nil
+	case customerpasswordreset.FieldVersion:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVersion(v)
 		return nil
 	case customerpasswordreset.FieldReference:
 		v, ok := value.(string)
@@ -9185,13 +9701,21 @@ func (m *CustomerPasswordResetMutation) SetField(name string, value ent.Value) e
 // AddedFields returns all numeric fields that were incremented/decremented during
 // this mutation.
 func (m *CustomerPasswordResetMutation) AddedFields() []string {
-	return nil
+	var fields []string
+	if m.addversion != nil {
+		fields = append(fields, customerpasswordreset.FieldVersion)
+	}
+	return fields
 }
 
 // AddedField returns the numeric value that was incremented/decremented on a field
 // with the given name. The second boolean return value indicates that this field
 // was not set, or was not defined in the schema.
 func (m *CustomerPasswordResetMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case customerpasswordreset.FieldVersion:
+		return m.AddedVersion()
+	}
 	return nil, false
 }
 
@@ -9200,6 +9724,13 @@ func (m *CustomerPasswordResetMutation) AddedField(name string) (ent.Value, bool
 // type.
 func (m *CustomerPasswordResetMutation) AddField(name string, value ent.Value) error {
 	switch name {
+	case customerpasswordreset.FieldVersion:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddVersion(v)
+		return nil
 	}
 	return fmt.Errorf("unknown CustomerPasswordReset numeric field %s", name)
 }
@@ -9262,6 +9793,9 @@ func (m *CustomerPasswordResetMutation) ResetField(name string) error {
 		return nil
 	case customerpasswordreset.FieldUpdatedAt:
 		m.ResetUpdatedAt()
+		return nil
+	case customerpasswordreset.FieldVersion:
+		m.ResetVersion()
 		return nil
 	case customerpasswordreset.FieldReference:
 		m.ResetReference()
@@ -9374,6 +9908,8 @@ type CustomerPaymentSourceMutation struct {
 	mode                 *viewer.Mode
 	created_at           *time.Time
 	updated_at           *time.Time
+	version              *int
+	addversion           *int
 	reference            *string
 	reference_origin     *string
 	metadata             *map[string]interface{}
@@ -9599,6 +10135,62 @@ func (m *CustomerPaymentSourceMutation) OldUpdatedAt(ctx context.Context) (v tim
 // ResetUpdatedAt resets all changes to the "updated_at" field.
 func (m *CustomerPaymentSourceMutation) ResetUpdatedAt() {
 	m.updated_at = nil
+}
+
+// SetVersion sets the "version" field.
+func (m *CustomerPaymentSourceMutation) SetVersion(i int) {
+	m.version = &i
+	m.addversion = nil
+}
+
+// Version returns the value of the "version" field in the mutation.
+func (m *CustomerPaymentSourceMutation) Version() (r int, exists bool) {
+	v := m.version
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVersion returns the old "version" field's value of the CustomerPaymentSource entity.
+// If the CustomerPaymentSource object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerPaymentSourceMutation) OldVersion(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVersion is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVersion requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVersion: %w", err)
+	}
+	return oldValue.Version, nil
+}
+
+// AddVersion adds i to the "version" field.
+func (m *CustomerPaymentSourceMutation) AddVersion(i int) {
+	if m.addversion != nil {
+		*m.addversion += i
+	} else {
+		m.addversion = &i
+	}
+}
+
+// AddedVersion returns the value that was added to the "version" field in this mutation.
+func (m *CustomerPaymentSourceMutation) AddedVersion() (r int, exists bool) {
+	v := m.addversion
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetVersion resets all changes to the "version" field.
+func (m *CustomerPaymentSourceMutation) ResetVersion() {
+	m.version = nil
+	m.addversion = nil
 }
 
 // SetReference sets the "reference" field.
@@ -10028,7 +10620,7 @@ func (m *CustomerPaymentSourceMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *CustomerPaymentSourceMutation) Fields() []string {
-	fields := make([]string, 0, 11)
+	fields := make([]string, 0, 12)
 	if m.mode != nil {
 		fields = append(fields, customerpaymentsource.FieldMode)
 	}
@@ -10037,6 +10629,9 @@ func (m *CustomerPaymentSourceMutation) Fields() []string {
 	}
 	if m.updated_at != nil {
 		fields = append(fields, customerpaymentsource.FieldUpdatedAt)
+	}
+	if m.version != nil {
+		fields = append(fields, customerpaymentsource.FieldVersion)
 	}
 	if m.reference != nil {
 		fields = append(fields, customerpaymentsource.FieldReference)
@@ -10076,6 +10671,8 @@ func (m *CustomerPaymentSourceMutation) Field(name string) (ent.Value, bool) {
 		return m.CreatedAt()
 	case customerpaymentsource.FieldUpdatedAt:
 		return m.UpdatedAt()
+	case customerpaymentsource.FieldVersion:
+		return m.Version()
 	case customerpaymentsource.FieldReference:
 		return m.Reference()
 	case customerpaymentsource.FieldReferenceOrigin:
@@ -10107,6 +10704,8 @@ func (m *CustomerPaymentSourceMutation) OldField(ctx context.Context, name strin
 		return m.OldCreatedAt(ctx)
 	case customerpaymentsource.FieldUpdatedAt:
 		return m.OldUpdatedAt(ctx)
+	case customerpaymentsource.FieldVersion:
+		return m.OldVersion(ctx)
 	case customerpaymentsource.FieldReference:
 		return m.OldReference(ctx)
 	case customerpaymentsource.FieldReferenceOrigin:
@@ -10152,6 +10751,13 @@ func (m *CustomerPaymentSourceMutation) SetField(name string, value ent.Value) e
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetUpdatedAt(v)
+		return nil
+	case customerpaymentsource.FieldVersion:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVersion(v)
 		return nil
 	case customerpaymentsource.FieldReference:
 		v, ok := value.(string)
@@ -10216,13 +10822,21 @@ func (m *CustomerPaymentSourceMutation) SetField(name string, value ent.Value) e
 // AddedFields returns all numeric fields that were incremented/decremented during
 // this mutation.
 func (m *CustomerPaymentSourceMutation) AddedFields() []string {
-	return nil
+	var fields []string
+	if m.addversion != nil {
+		fields = append(fields, customerpaymentsource.FieldVersion)
+	}
+	return fields
 }
 
 // AddedField returns the numeric value that was incremented/decremented on a field
 // with the given name. The second boolean return value indicates that this field
 // was not set, or was not defined in the schema.
 func (m *CustomerPaymentSourceMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case customerpaymentsource.FieldVersion:
+		return m.AddedVersion()
+	}
 	return nil, false
 }
 
@@ -10231,6 +10845,13 @@ func (m *CustomerPaymentSourceMutation) AddedField(name string) (ent.Value, bool
 // type.
 func (m *CustomerPaymentSourceMutation) AddField(name string, value ent.Value) error {
 	switch name {
+	case customerpaymentsource.FieldVersion:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddVersion(v)
+		return nil
 	}
 	return fmt.Errorf("unknown CustomerPaymentSource numeric field %s", name)
 }
@@ -10305,6 +10926,9 @@ func (m *CustomerPaymentSourceMutation) ResetField(name string) error {
 		return nil
 	case customerpaymentsource.FieldUpdatedAt:
 		m.ResetUpdatedAt()
+		return nil
+	case customerpaymentsource.FieldVersion:
+		m.ResetVersion()
 		return nil
 	case customerpaymentsource.FieldReference:
 		m.ResetReference()
@@ -10417,6 +11041,8 @@ type CustomerSubscriptionMutation struct {
 	mode             *viewer.Mode
 	created_at       *time.Time
 	updated_at       *time.Time
+	version          *int
+	addversion       *int
 	reference        *string
 	reference_origin *string
 	metadata         *map[string]interface{}
@@ -10640,6 +11266,62 @@ func (m *CustomerSubscriptionMutation) ResetUpdatedAt() {
 	m.updated_at = nil
 }
 
+// SetVersion sets the "version" field.
+func (m *CustomerSubscriptionMutation) SetVersion(i int) {
+	m.version = &i
+	m.addversion = nil
+}
+
+// Version returns the value of the "version" field in the mutation.
+func (m *CustomerSubscriptionMutation) Version() (r int, exists bool) {
+	v := m.version
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVersion returns the old "version" field's value of the CustomerSubscription entity.
+// If the CustomerSubscription object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerSubscriptionMutation) OldVersion(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVersion is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVersion requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVersion: %w", err)
+	}
+	return oldValue.Version, nil
+}
+
+// AddVersion adds i to the "version" field.
+func (m *CustomerSubscriptionMutation) AddVersion(i int) {
+	if m.addversion != nil {
+		*m.addversion += i
+	} else {
+		m.addversion = &i
+	}
+}
+
+// AddedVersion returns the value that was added to the "version" field in this mutation.
+func (m *CustomerSubscriptionMutation) AddedVersion() (r int, exists bool) {
+	v := m.addversion
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetVersion resets all changes to the "version" field.
+func (m *CustomerSubscriptionMutation) ResetVersion() {
+	m.version = nil
+	m.addversion = nil
+}
+
 // SetCustomerID sets the "customer_id" field.
 func (m *CustomerSubscriptionMutation) SetCustomerID(s string) {
 	m.customer = &s
@@ -10858,7 +11540,7 @@ func (m *CustomerSubscriptionMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *CustomerSubscriptionMutation) Fields() []string {
-	fields := make([]string, 0, 7)
+	fields := make([]string, 0, 8)
 	if m.mode != nil {
 		fields = append(fields, customersubscription.FieldMode)
 	}
@@ -10867,6 +11549,9 @@ func (m *CustomerSubscriptionMutation) Fields() []string {
 	}
 	if m.updated_at != nil {
 		fields = append(fields, customersubscription.FieldUpdatedAt)
+	}
+	if m.version != nil {
+		fields = append(fields, customersubscription.FieldVersion)
 	}
 	if m.customer != nil {
 		fields = append(fields, customersubscription.FieldCustomerID)
@@ -10894,6 +11579,8 @@ func (m *CustomerSubscriptionMutation) Field(name string) (ent.Value, bool) {
 		return m.CreatedAt()
 	case customersubscription.FieldUpdatedAt:
 		return m.UpdatedAt()
+	case customersubscription.FieldVersion:
+		return m.Version()
 	case customersubscription.FieldCustomerID:
 		return m.CustomerID()
 	case customersubscription.FieldReference:
@@ -10917,6 +11604,8 @@ func (m *CustomerSubscriptionMutation) OldField(ctx context.Context, name string
 		return m.OldCreatedAt(ctx)
 	case customersubscription.FieldUpdatedAt:
 		return m.OldUpdatedAt(ctx)
+	case customersubscription.FieldVersion:
+		return m.OldVersion(ctx)
 	case customersubscription.FieldCustomerID:
 		return m.OldCustomerID(ctx)
 	case customersubscription.FieldReference:
@@ -10955,6 +11644,13 @@ func (m *CustomerSubscriptionMutation) SetField(name string, value ent.Value) er
 		}
 		m.SetUpdatedAt(v)
 		return nil
+	case customersubscription.FieldVersion:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVersion(v)
+		return nil
 	case customersubscription.FieldCustomerID:
 		v, ok := value.(string)
 		if !ok {
@@ -10990,13 +11686,21 @@ func (m *CustomerSubscriptionMutation) SetField(name string, value ent.Value) er
 // AddedFields returns all numeric fields that were incremented/decremented during
 // this mutation.
 func (m *CustomerSubscriptionMutation) AddedFields() []string {
-	return nil
+	var fields []string
+	if m.addversion != nil {
+		fields = append(fields, customersubscription.FieldVersion)
+	}
+	return fields
 }
 
 // AddedField returns the numeric value that was incremented/decremented on a field
 // with the given name. The second boolean return value indicates that this field
 // was not set, or was not defined in the schema.
 func (m *CustomerSubscriptionMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case customersubscription.FieldVersion:
+		return m.AddedVersion()
+	}
 	return nil, false
 }
 
@@ -11005,6 +11709,13 @@ func (m *CustomerSubscriptionMutation) AddedField(name string) (ent.Value, bool)
 // type.
 func (m *CustomerSubscriptionMutation) AddField(name string, value ent.Value) error {
 	switch name {
+	case customersubscription.FieldVersion:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddVersion(v)
+		return nil
 	}
 	return fmt.Errorf("unknown CustomerSubscription numeric field %s", name)
 }
@@ -11049,6 +11760,9 @@ func (m *CustomerSubscriptionMutation) ResetField(name string) error {
 		return nil
 	case customersubscription.FieldUpdatedAt:
 		m.ResetUpdatedAt()
+		return nil
+	case customersubscription.FieldVersion:
+		m.ResetVersion()
 		return nil
 	case customersubscription.FieldCustomerID:
 		m.ResetCustomerID()
@@ -12806,6 +13520,8 @@ type OrderMutation struct {
 	mode                       *viewer.Mode
 	created_at                 *time.Time
 	updated_at                 *time.Time
+	version                    *int
+	addversion                 *int
 	reference                  *string
 	reference_origin           *string
 	metadata                   *map[string]interface{}
@@ -13060,6 +13776,62 @@ func (m *OrderMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err erro
 // ResetUpdatedAt resets all changes to the "updated_at" field.
 func (m *OrderMutation) ResetUpdatedAt() {
 	m.updated_at = nil
+}
+
+// SetVersion sets the "version" field.
+func (m *OrderMutation) SetVersion(i int) {
+	m.version = &i
+	m.addversion = nil
+}
+
+// Version returns the value of the "version" field in the mutation.
+func (m *OrderMutation) Version() (r int, exists bool) {
+	v := m.version
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVersion returns the old "version" field's value of the Order entity.
+// If the Order object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrderMutation) OldVersion(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVersion is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVersion requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVersion: %w", err)
+	}
+	return oldValue.Version, nil
+}
+
+// AddVersion adds i to the "version" field.
+func (m *OrderMutation) AddVersion(i int) {
+	if m.addversion != nil {
+		*m.addversion += i
+	} else {
+		m.addversion = &i
+	}
+}
+
+// AddedVersion returns the value that was added to the "version" field in this mutation.
+func (m *OrderMutation) AddedVersion() (r int, exists bool) {
+	v := m.addversion
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetVersion resets all changes to the "version" field.
+func (m *OrderMutation) ResetVersion() {
+	m.version = nil
+	m.addversion = nil
 }
 
 // SetReference sets the "reference" field.
@@ -14321,7 +15093,7 @@ func (m *OrderMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *OrderMutation) Fields() []string {
-	fields := make([]string, 0, 25)
+	fields := make([]string, 0, 26)
 	if m.mode != nil {
 		fields = append(fields, order.FieldMode)
 	}
@@ -14330,6 +15102,9 @@ func (m *OrderMutation) Fields() []string {
 	}
 	if m.updated_at != nil {
 		fields = append(fields, order.FieldUpdatedAt)
+	}
+	if m.version != nil {
+		fields = append(fields, order.FieldVersion)
 	}
 	if m.reference != nil {
 		fields = append(fields, order.FieldReference)
@@ -14411,6 +15186,8 @@ func (m *OrderMutation) Field(name string) (ent.Value, bool) {
 		return m.CreatedAt()
 	case order.FieldUpdatedAt:
 		return m.UpdatedAt()
+	case order.FieldVersion:
+		return m.Version()
 	case order.FieldReference:
 		return m.Reference()
 	case order.FieldReferenceOrigin:
@@ -14470,6 +15247,8 @@ func (m *OrderMutation) OldField(ctx context.Context, name string) (ent.Value, e
 		return m.OldCreatedAt(ctx)
 	case order.FieldUpdatedAt:
 		return m.OldUpdatedAt(ctx)
+	case order.FieldVersion:
+		return m.OldVersion(ctx)
 	case order.FieldReference:
 		return m.OldReference(ctx)
 	case order.FieldReferenceOrigin:
@@ -14543,6 +15322,13 @@ func (m *OrderMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetUpdatedAt(v)
+		return nil
+	case order.FieldVersion:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVersion(v)
 		return nil
 	case order.FieldReference:
 		v, ok := value.(string)
@@ -14706,6 +15492,9 @@ func (m *OrderMutation) SetField(name string, value ent.Value) error {
 // this mutation.
 func (m *OrderMutation) AddedFields() []string {
 	var fields []string
+	if m.addversion != nil {
+		fields = append(fields, order.FieldVersion)
+	}
 	if m.addsubtotal_amount_cents != nil {
 		fields = append(fields, order.FieldSubtotalAmountCents)
 	}
@@ -14729,6 +15518,8 @@ func (m *OrderMutation) AddedFields() []string {
 // was not set, or was not defined in the schema.
 func (m *OrderMutation) AddedField(name string) (ent.Value, bool) {
 	switch name {
+	case order.FieldVersion:
+		return m.AddedVersion()
 	case order.FieldSubtotalAmountCents:
 		return m.AddedSubtotalAmountCents()
 	case order.FieldShippingAmountCents:
@@ -14748,6 +15539,13 @@ func (m *OrderMutation) AddedField(name string) (ent.Value, bool) {
 // type.
 func (m *OrderMutation) AddField(name string, value ent.Value) error {
 	switch name {
+	case order.FieldVersion:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddVersion(v)
+		return nil
 	case order.FieldSubtotalAmountCents:
 		v, ok := value.(int64)
 		if !ok {
@@ -14875,6 +15673,9 @@ func (m *OrderMutation) ResetField(name string) error {
 		return nil
 	case order.FieldUpdatedAt:
 		m.ResetUpdatedAt()
+		return nil
+	case order.FieldVersion:
+		m.ResetVersion()
 		return nil
 	case order.FieldReference:
 		m.ResetReference()
@@ -15127,6 +15928,8 @@ type OrderReturnMutation struct {
 	mode                             *viewer.Mode
 	created_at                       *time.Time
 	updated_at                       *time.Time
+	version                          *int
+	addversion                       *int
 	reference                        *string
 	reference_origin                 *string
 	metadata                         *map[string]interface{}
@@ -15366,6 +16169,62 @@ func (m *OrderReturnMutation) OldUpdatedAt(ctx context.Context) (v time.Time, er
 // ResetUpdatedAt resets all changes to the "updated_at" field.
 func (m *OrderReturnMutation) ResetUpdatedAt() {
 	m.updated_at = nil
+}
+
+// SetVersion sets the "version" field.
+func (m *OrderReturnMutation) SetVersion(i int) {
+	m.version = &i
+	m.addversion = nil
+}
+
+// Version returns the value of the "version" field in the mutation.
+func (m *OrderReturnMutation) Version() (r int, exists bool) {
+	v := m.version
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVersion returns the old "version" field's value of the OrderReturn entity.
+// If the OrderReturn object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrderReturnMutation) OldVersion(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVersion is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVersion requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVersion: %w", err)
+	}
+	return oldValue.Version, nil
+}
+
+// AddVersion adds i to the "version" field.
+func (m *OrderReturnMutation) AddVersion(i int) {
+	if m.addversion != nil {
+		*m.addversion += i
+	} else {
+		m.addversion = &i
+	}
+}
+
+// AddedVersion returns the value that was added to the "version" field in this mutation.
+func (m *OrderReturnMutation) AddedVersion() (r int, exists bool) {
+	v := m.addversion
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetVersion resets all changes to the "version" field.
+func (m *OrderReturnMutation) ResetVersion() {
+	m.version = nil
+	m.addversion = nil
 }
 
 // SetReference sets the "reference" field.
@@ -16230,7 +17089,7 @@ func (m *OrderReturnMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *OrderReturnMutation) Fields() []string {
-	fields := make([]string, 0, 19)
+	fields := make([]string, 0, 20)
 	if m.mode != nil {
 		fields = append(fields, orderreturn.FieldMode)
 	}
@@ -16239,6 +17098,9 @@ func (m *OrderReturnMutation) Fields() []string {
 	}
 	if m.updated_at != nil {
 		fields = append(fields, orderreturn.FieldUpdatedAt)
+	}
+	if m.version != nil {
+		fields = append(fields, orderreturn.FieldVersion)
 	}
 	if m.reference != nil {
 		fields = append(fields, orderreturn.FieldReference)
@@ -16302,6 +17164,8 @@ func (m *OrderReturnMutation) Field(name string) (ent.Value, bool) {
 		return m.CreatedAt()
 	case orderreturn.FieldUpdatedAt:
 		return m.UpdatedAt()
+	case orderreturn.FieldVersion:
+		return m.Version()
 	case orderreturn.FieldReference:
 		return m.Reference()
 	case orderreturn.FieldReferenceOrigin:
@@ -16349,6 +17213,8 @@ func (m *OrderReturnMutation) OldField(ctx context.Context, name string) (ent.Va
 		return m.OldCreatedAt(ctx)
 	case orderreturn.FieldUpdatedAt:
 		return m.OldUpdatedAt(ctx)
+	case orderreturn.FieldVersion:
+		return m.OldVersion(ctx)
 	case orderreturn.FieldReference:
 		return m.OldReference(ctx)
 	case orderreturn.FieldReferenceOrigin:
@@ -16410,6 +17276,13 @@ func (m *OrderReturnMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetUpdatedAt(v)
+		return nil
+	case orderreturn.FieldVersion:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVersion(v)
 		return nil
 	case orderreturn.FieldReference:
 		v, ok := value.(string)
@@ -16531,6 +17404,9 @@ func (m *OrderReturnMutation) SetField(name string, value ent.Value) error {
 // this mutation.
 func (m *OrderReturnMutation) AddedFields() []string {
 	var fields []string
+	if m.addversion != nil {
+		fields = append(fields, orderreturn.FieldVersion)
+	}
 	if m.addskus_count != nil {
 		fields = append(fields, orderreturn.FieldSkusCount)
 	}
@@ -16545,6 +17421,8 @@ func (m *OrderReturnMutation) AddedFields() []string {
 // was not set, or was not defined in the schema.
 func (m *OrderReturnMutation) AddedField(name string) (ent.Value, bool) {
 	switch name {
+	case orderreturn.FieldVersion:
+		return m.AddedVersion()
 	case orderreturn.FieldSkusCount:
 		return m.AddedSkusCount()
 	case orderreturn.FieldEstimatedRefundAmountCents:
@@ -16558,6 +17436,13 @@ func (m *OrderReturnMutation) AddedField(name string) (ent.Value, bool) {
 // type.
 func (m *OrderReturnMutation) AddField(name string, value ent.Value) error {
 	switch name {
+	case orderreturn.FieldVersion:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddVersion(v)
+		return nil
 	case orderreturn.FieldSkusCount:
 		v, ok := value.(int)
 		if !ok {
@@ -16658,6 +17543,9 @@ func (m *OrderReturnMutation) ResetField(name string) error {
 		return nil
 	case orderreturn.FieldUpdatedAt:
 		m.ResetUpdatedAt()
+		return nil
+	case orderreturn.FieldVersion:
+		m.ResetVersion()
 		return nil
 	case orderreturn.FieldReference:
 		m.ResetReference()
@@ -16840,6 +17728,8 @@ type OrderSubscriptionMutation struct {
 	mode                     *viewer.Mode
 	created_at               *time.Time
 	updated_at               *time.Time
+	version                  *int
+	addversion               *int
 	reference                *string
 	reference_origin         *string
 	metadata                 *map[string]interface{}
@@ -17078,6 +17968,62 @@ func (m *OrderSubscriptionMutation) OldUpdatedAt(ctx context.Context) (v time.Ti
 // ResetUpdatedAt resets all changes to the "updated_at" field.
 func (m *OrderSubscriptionMutation) ResetUpdatedAt() {
 	m.updated_at = nil
+}
+
+// SetVersion sets the "version" field.
+func (m *OrderSubscriptionMutation) SetVersion(i int) {
+	m.version = &i
+	m.addversion = nil
+}
+
+// Version returns the value of the "version" field in the mutation.
+func (m *OrderSubscriptionMutation) Version() (r int, exists bool) {
+	v := m.version
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVersion returns the old "version" field's value of the OrderSubscription entity.
+// If the OrderSubscription object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrderSubscriptionMutation) OldVersion(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVersion is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVersion requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVersion: %w", err)
+	}
+	return oldValue.Version, nil
+}
+
+// AddVersion adds i to the "version" field.
+func (m *OrderSubscriptionMutation) AddVersion(i int) {
+	if m.addversion != nil {
+		*m.addversion += i
+	} else {
+		m.addversion = &i
+	}
+}
+
+// AddedVersion returns the value that was added to the "version" field in this mutation.
+func (m *OrderSubscriptionMutation) AddedVersion() (r int, exists bool) {
+	v := m.addversion
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetVersion resets all changes to the "version" field.
+func (m *OrderSubscriptionMutation) ResetVersion() {
+	m.version = nil
+	m.addversion = nil
 }
 
 // SetReference sets the "reference" field.
@@ -17880,7 +18826,7 @@ func (m *OrderSubscriptionMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *OrderSubscriptionMutation) Fields() []string {
-	fields := make([]string, 0, 18)
+	fields := make([]string, 0, 19)
 	if m.mode != nil {
 		fields = append(fields, ordersubscription.FieldMode)
 	}
@@ -17889,6 +18835,9 @@ func (m *OrderSubscriptionMutation) Fields() []string {
 	}
 	if m.updated_at != nil {
 		fields = append(fields, ordersubscription.FieldUpdatedAt)
+	}
+	if m.version != nil {
+		fields = append(fields, ordersubscription.FieldVersion)
 	}
 	if m.reference != nil {
 		fields = append(fields, ordersubscription.FieldReference)
@@ -17949,6 +18898,8 @@ func (m *OrderSubscriptionMutation) Field(name string) (ent.Value, bool) {
 		return m.CreatedAt()
 	case ordersubscription.FieldUpdatedAt:
 		return m.UpdatedAt()
+	case ordersubscription.FieldVersion:
+		return m.Version()
 	case ordersubscription.FieldReference:
 		return m.Reference()
 	case ordersubscription.FieldReferenceOrigin:
@@ -17994,6 +18945,8 @@ func (m *OrderSubscriptionMutation) OldField(ctx context.Context, name string) (
 		return m.OldCreatedAt(ctx)
 	case ordersubscription.FieldUpdatedAt:
 		return m.OldUpdatedAt(ctx)
+	case ordersubscription.FieldVersion:
+		return m.OldVersion(ctx)
 	case ordersubscription.FieldReference:
 		return m.OldReference(ctx)
 	case ordersubscription.FieldReferenceOrigin:
@@ -18053,6 +19006,13 @@ func (m *OrderSubscriptionMutation) SetField(name string, value ent.Value) error
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetUpdatedAt(v)
+		return nil
+	case ordersubscription.FieldVersion:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVersion(v)
 		return nil
 	case ordersubscription.FieldReference:
 		v, ok := value.(string)
@@ -18167,6 +19127,9 @@ func (m *OrderSubscriptionMutation) SetField(name string, value ent.Value) error
 // this mutation.
 func (m *OrderSubscriptionMutation) AddedFields() []string {
 	var fields []string
+	if m.addversion != nil {
+		fields = append(fields, ordersubscription.FieldVersion)
+	}
 	if m.addoccurrencies != nil {
 		fields = append(fields, ordersubscription.FieldOccurrencies)
 	}
@@ -18181,6 +19144,8 @@ func (m *OrderSubscriptionMutation) AddedFields() []string {
 // was not set, or was not defined in the schema.
 func (m *OrderSubscriptionMutation) AddedField(name string) (ent.Value, bool) {
 	switch name {
+	case ordersubscription.FieldVersion:
+		return m.AddedVersion()
 	case ordersubscription.FieldOccurrencies:
 		return m.AddedOccurrencies()
 	case ordersubscription.FieldErrorsCount:
@@ -18194,6 +19159,13 @@ func (m *OrderSubscriptionMutation) AddedField(name string) (ent.Value, bool) {
 // type.
 func (m *OrderSubscriptionMutation) AddField(name string, value ent.Value) error {
 	switch name {
+	case ordersubscription.FieldVersion:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddVersion(v)
+		return nil
 	case ordersubscription.FieldOccurrencies:
 		v, ok := value.(int)
 		if !ok {
@@ -18282,6 +19254,9 @@ func (m *OrderSubscriptionMutation) ResetField(name string) error {
 		return nil
 	case ordersubscription.FieldUpdatedAt:
 		m.ResetUpdatedAt()
+		return nil
+	case ordersubscription.FieldVersion:
+		m.ResetVersion()
 		return nil
 	case ordersubscription.FieldReference:
 		m.ResetReference()

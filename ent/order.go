@@ -28,6 +28,8 @@ type Order struct {
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	// When the resource was last updated.
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
+	// The record's version: 1 when it is created, one more on every change, whoever makes it (an update, a transition, a side effect of another change). Send it back as `expectedVersion` to change or delete the record only if nobody changed it since you read it; otherwise the mutation answers CONFLICT and changes nothing.
+	Version int `json:"version,omitempty"`
 	// Any identifier of the resource in an external system (ERP, CRM, marketing tool).
 	Reference *string `json:"reference,omitempty"`
 	// The name of the external system that defines `reference`.
@@ -157,7 +159,7 @@ func (*Order) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case order.FieldMetadata:
 			values[i] = new([]byte)
-		case order.FieldSubtotalAmountCents, order.FieldShippingAmountCents, order.FieldDiscountAmountCents, order.FieldTotalTaxAmountCents, order.FieldTotalAmountCents:
+		case order.FieldVersion, order.FieldSubtotalAmountCents, order.FieldShippingAmountCents, order.FieldDiscountAmountCents, order.FieldTotalTaxAmountCents, order.FieldTotalAmountCents:
 			values[i] = new(sql.NullInt64)
 		case order.FieldID, order.FieldMode, order.FieldReference, order.FieldReferenceOrigin, order.FieldCustomerID, order.FieldOrderSubscriptionID, order.FieldNumber, order.FieldStatus, order.FieldPaymentStatus, order.FieldFulfillmentStatus, order.FieldCurrencyCode, order.FieldCustomerEmail, order.FieldLanguageCode:
 			values[i] = new(sql.NullString)
@@ -201,6 +203,12 @@ func (_m *Order) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field updated_at", values[i])
 			} else if value.Valid {
 				_m.UpdatedAt = value.Time
+			}
+		case order.FieldVersion:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field version", values[i])
+			} else if value.Valid {
+				_m.Version = int(value.Int64)
 			}
 		case order.FieldReference:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -413,6 +421,9 @@ func (_m *Order) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("updated_at=")
 	builder.WriteString(_m.UpdatedAt.Format(time.ANSIC))
+	builder.WriteString(", ")
+	builder.WriteString("version=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Version))
 	builder.WriteString(", ")
 	if v := _m.Reference; v != nil {
 		builder.WriteString("reference=")

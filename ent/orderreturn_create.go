@@ -45,6 +45,20 @@ func (_c *OrderReturnCreate) SetUpdatedAt(v time.Time) *OrderReturnCreate {
 	return _c
 }
 
+// SetVersion sets the "version" field.
+func (_c *OrderReturnCreate) SetVersion(v int) *OrderReturnCreate {
+	_c.mutation.SetVersion(v)
+	return _c
+}
+
+// SetNillableVersion sets the "version" field if the given value is not nil.
+func (_c *OrderReturnCreate) SetNillableVersion(v *int) *OrderReturnCreate {
+	if v != nil {
+		_c.SetVersion(*v)
+	}
+	return _c
+}
+
 // SetReference sets the "reference" field.
 func (_c *OrderReturnCreate) SetReference(v string) *OrderReturnCreate {
 	_c.mutation.SetReference(v)
@@ -313,6 +327,10 @@ func (_c *OrderReturnCreate) ExecX(ctx context.Context) {
 
 // defaults sets the default values of the builder before save.
 func (_c *OrderReturnCreate) defaults() error {
+	if _, ok := _c.mutation.Version(); !ok {
+		v := orderreturn.DefaultVersion
+		_c.mutation.SetVersion(v)
+	}
 	if _, ok := _c.mutation.Metadata(); !ok {
 		v := orderreturn.DefaultMetadata
 		_c.mutation.SetMetadata(v)
@@ -358,6 +376,14 @@ func (_c *OrderReturnCreate) check() error {
 	}
 	if _, ok := _c.mutation.UpdatedAt(); !ok {
 		return &ValidationError{Name: "updated_at", err: errors.New(`ent: missing required field "OrderReturn.updated_at"`)}
+	}
+	if _, ok := _c.mutation.Version(); !ok {
+		return &ValidationError{Name: "version", err: errors.New(`ent: missing required field "OrderReturn.version"`)}
+	}
+	if v, ok := _c.mutation.Version(); ok {
+		if err := orderreturn.VersionValidator(v); err != nil {
+			return &ValidationError{Name: "version", err: fmt.Errorf(`ent: validator failed for field "OrderReturn.version": %w`, err)}
+		}
 	}
 	if v, ok := _c.mutation.Reference(); ok {
 		if err := orderreturn.ReferenceValidator(v); err != nil {
@@ -466,6 +492,10 @@ func (_c *OrderReturnCreate) createSpec() (*OrderReturn, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.UpdatedAt(); ok {
 		_spec.SetField(orderreturn.FieldUpdatedAt, field.TypeTime, value)
 		_node.UpdatedAt = value
+	}
+	if value, ok := _c.mutation.Version(); ok {
+		_spec.SetField(orderreturn.FieldVersion, field.TypeInt, value)
+		_node.Version = value
 	}
 	if value, ok := _c.mutation.Reference(); ok {
 		_spec.SetField(orderreturn.FieldReference, field.TypeString, value)
@@ -634,6 +664,24 @@ func (u *OrderReturnUpsert) SetUpdatedAt(v time.Time) *OrderReturnUpsert {
 // UpdateUpdatedAt sets the "updated_at" field to the value that was provided on create.
 func (u *OrderReturnUpsert) UpdateUpdatedAt() *OrderReturnUpsert {
 	u.SetExcluded(orderreturn.FieldUpdatedAt)
+	return u
+}
+
+// SetVersion sets the "version" field.
+func (u *OrderReturnUpsert) SetVersion(v int) *OrderReturnUpsert {
+	u.Set(orderreturn.FieldVersion, v)
+	return u
+}
+
+// UpdateVersion sets the "version" field to the value that was provided on create.
+func (u *OrderReturnUpsert) UpdateVersion() *OrderReturnUpsert {
+	u.SetExcluded(orderreturn.FieldVersion)
+	return u
+}
+
+// AddVersion adds v to the "version" field.
+func (u *OrderReturnUpsert) AddVersion(v int) *OrderReturnUpsert {
+	u.Add(orderreturn.FieldVersion, v)
 	return u
 }
 
@@ -918,6 +966,27 @@ func (u *OrderReturnUpsertOne) SetUpdatedAt(v time.Time) *OrderReturnUpsertOne {
 func (u *OrderReturnUpsertOne) UpdateUpdatedAt() *OrderReturnUpsertOne {
 	return u.Update(func(s *OrderReturnUpsert) {
 		s.UpdateUpdatedAt()
+	})
+}
+
+// SetVersion sets the "version" field.
+func (u *OrderReturnUpsertOne) SetVersion(v int) *OrderReturnUpsertOne {
+	return u.Update(func(s *OrderReturnUpsert) {
+		s.SetVersion(v)
+	})
+}
+
+// AddVersion adds v to the "version" field.
+func (u *OrderReturnUpsertOne) AddVersion(v int) *OrderReturnUpsertOne {
+	return u.Update(func(s *OrderReturnUpsert) {
+		s.AddVersion(v)
+	})
+}
+
+// UpdateVersion sets the "version" field to the value that was provided on create.
+func (u *OrderReturnUpsertOne) UpdateVersion() *OrderReturnUpsertOne {
+	return u.Update(func(s *OrderReturnUpsert) {
+		s.UpdateVersion()
 	})
 }
 
@@ -1403,6 +1472,27 @@ func (u *OrderReturnUpsertBulk) SetUpdatedAt(v time.Time) *OrderReturnUpsertBulk
 func (u *OrderReturnUpsertBulk) UpdateUpdatedAt() *OrderReturnUpsertBulk {
 	return u.Update(func(s *OrderReturnUpsert) {
 		s.UpdateUpdatedAt()
+	})
+}
+
+// SetVersion sets the "version" field.
+func (u *OrderReturnUpsertBulk) SetVersion(v int) *OrderReturnUpsertBulk {
+	return u.Update(func(s *OrderReturnUpsert) {
+		s.SetVersion(v)
+	})
+}
+
+// AddVersion adds v to the "version" field.
+func (u *OrderReturnUpsertBulk) AddVersion(v int) *OrderReturnUpsertBulk {
+	return u.Update(func(s *OrderReturnUpsert) {
+		s.AddVersion(v)
+	})
+}
+
+// UpdateVersion sets the "version" field to the value that was provided on create.
+func (u *OrderReturnUpsertBulk) UpdateVersion() *OrderReturnUpsertBulk {
+	return u.Update(func(s *OrderReturnUpsert) {
+		s.UpdateVersion()
 	})
 }
 

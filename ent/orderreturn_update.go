@@ -44,6 +44,27 @@ func (_u *OrderReturnUpdate) SetNillableUpdatedAt(v *time.Time) *OrderReturnUpda
 	return _u
 }
 
+// SetVersion sets the "version" field.
+func (_u *OrderReturnUpdate) SetVersion(v int) *OrderReturnUpdate {
+	_u.mutation.ResetVersion()
+	_u.mutation.SetVersion(v)
+	return _u
+}
+
+// SetNillableVersion sets the "version" field if the given value is not nil.
+func (_u *OrderReturnUpdate) SetNillableVersion(v *int) *OrderReturnUpdate {
+	if v != nil {
+		_u.SetVersion(*v)
+	}
+	return _u
+}
+
+// AddVersion adds value to the "version" field.
+func (_u *OrderReturnUpdate) AddVersion(v int) *OrderReturnUpdate {
+	_u.mutation.AddVersion(v)
+	return _u
+}
+
 // SetReference sets the "reference" field.
 func (_u *OrderReturnUpdate) SetReference(v string) *OrderReturnUpdate {
 	_u.mutation.SetReference(v)
@@ -336,6 +357,11 @@ func (_u *OrderReturnUpdate) ExecX(ctx context.Context) {
 
 // check runs all checks and user-defined validators on the builder.
 func (_u *OrderReturnUpdate) check() error {
+	if v, ok := _u.mutation.Version(); ok {
+		if err := orderreturn.VersionValidator(v); err != nil {
+			return &ValidationError{Name: "version", err: fmt.Errorf(`ent: validator failed for field "OrderReturn.version": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.Reference(); ok {
 		if err := orderreturn.ReferenceValidator(v); err != nil {
 			return &ValidationError{Name: "reference", err: fmt.Errorf(`ent: validator failed for field "OrderReturn.reference": %w`, err)}
@@ -390,6 +416,12 @@ func (_u *OrderReturnUpdate) sqlSave(ctx context.Context) (_node int, err error)
 	}
 	if value, ok := _u.mutation.UpdatedAt(); ok {
 		_spec.SetField(orderreturn.FieldUpdatedAt, field.TypeTime, value)
+	}
+	if value, ok := _u.mutation.Version(); ok {
+		_spec.SetField(orderreturn.FieldVersion, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedVersion(); ok {
+		_spec.AddField(orderreturn.FieldVersion, field.TypeInt, value)
 	}
 	if value, ok := _u.mutation.Reference(); ok {
 		_spec.SetField(orderreturn.FieldReference, field.TypeString, value)
@@ -535,6 +567,27 @@ func (_u *OrderReturnUpdateOne) SetNillableUpdatedAt(v *time.Time) *OrderReturnU
 	if v != nil {
 		_u.SetUpdatedAt(*v)
 	}
+	return _u
+}
+
+// SetVersion sets the "version" field.
+func (_u *OrderReturnUpdateOne) SetVersion(v int) *OrderReturnUpdateOne {
+	_u.mutation.ResetVersion()
+	_u.mutation.SetVersion(v)
+	return _u
+}
+
+// SetNillableVersion sets the "version" field if the given value is not nil.
+func (_u *OrderReturnUpdateOne) SetNillableVersion(v *int) *OrderReturnUpdateOne {
+	if v != nil {
+		_u.SetVersion(*v)
+	}
+	return _u
+}
+
+// AddVersion adds value to the "version" field.
+func (_u *OrderReturnUpdateOne) AddVersion(v int) *OrderReturnUpdateOne {
+	_u.mutation.AddVersion(v)
 	return _u
 }
 
@@ -843,6 +896,11 @@ func (_u *OrderReturnUpdateOne) ExecX(ctx context.Context) {
 
 // check runs all checks and user-defined validators on the builder.
 func (_u *OrderReturnUpdateOne) check() error {
+	if v, ok := _u.mutation.Version(); ok {
+		if err := orderreturn.VersionValidator(v); err != nil {
+			return &ValidationError{Name: "version", err: fmt.Errorf(`ent: validator failed for field "OrderReturn.version": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.Reference(); ok {
 		if err := orderreturn.ReferenceValidator(v); err != nil {
 			return &ValidationError{Name: "reference", err: fmt.Errorf(`ent: validator failed for field "OrderReturn.reference": %w`, err)}
@@ -914,6 +972,12 @@ func (_u *OrderReturnUpdateOne) sqlSave(ctx context.Context) (_node *OrderReturn
 	}
 	if value, ok := _u.mutation.UpdatedAt(); ok {
 		_spec.SetField(orderreturn.FieldUpdatedAt, field.TypeTime, value)
+	}
+	if value, ok := _u.mutation.Version(); ok {
+		_spec.SetField(orderreturn.FieldVersion, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedVersion(); ok {
+		_spec.AddField(orderreturn.FieldVersion, field.TypeInt, value)
 	}
 	if value, ok := _u.mutation.Reference(); ok {
 		_spec.SetField(orderreturn.FieldReference, field.TypeString, value)

@@ -28,6 +28,8 @@ type OrderSubscription struct {
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	// When the resource was last updated.
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
+	// The record's version: 1 when it is created, one more on every change, whoever makes it (an update, a transition, a side effect of another change). Send it back as `expectedVersion` to change or delete the record only if nobody changed it since you read it; otherwise the mutation answers CONFLICT and changes nothing.
+	Version int `json:"version,omitempty"`
 	// Any identifier of the resource in an external system (ERP, CRM, marketing tool).
 	Reference *string `json:"reference,omitempty"`
 	// The name of the external system that defines `reference`.
@@ -121,7 +123,7 @@ func (*OrderSubscription) scanValues(columns []string) ([]any, error) {
 			values[i] = new([]byte)
 		case ordersubscription.FieldActivateBySourceOrder:
 			values[i] = new(sql.NullBool)
-		case ordersubscription.FieldOccurrencies, ordersubscription.FieldErrorsCount:
+		case ordersubscription.FieldVersion, ordersubscription.FieldOccurrencies, ordersubscription.FieldErrorsCount:
 			values[i] = new(sql.NullInt64)
 		case ordersubscription.FieldID, ordersubscription.FieldMode, ordersubscription.FieldReference, ordersubscription.FieldReferenceOrigin, ordersubscription.FieldCustomerID, ordersubscription.FieldSourceOrderID, ordersubscription.FieldNumber, ordersubscription.FieldStatus, ordersubscription.FieldFrequency:
 			values[i] = new(sql.NullString)
@@ -165,6 +167,12 @@ func (_m *OrderSubscription) assignValues(columns []string, values []any) error 
 				return fmt.Errorf("unexpected type %T for field updated_at", values[i])
 			} else if value.Valid {
 				_m.UpdatedAt = value.Time
+			}
+		case ordersubscription.FieldVersion:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field version", values[i])
+			} else if value.Valid {
+				_m.Version = int(value.Int64)
 			}
 		case ordersubscription.FieldReference:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -323,6 +331,9 @@ func (_m *OrderSubscription) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("updated_at=")
 	builder.WriteString(_m.UpdatedAt.Format(time.ANSIC))
+	builder.WriteString(", ")
+	builder.WriteString("version=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Version))
 	builder.WriteString(", ")
 	if v := _m.Reference; v != nil {
 		builder.WriteString("reference=")

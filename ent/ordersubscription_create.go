@@ -44,6 +44,20 @@ func (_c *OrderSubscriptionCreate) SetUpdatedAt(v time.Time) *OrderSubscriptionC
 	return _c
 }
 
+// SetVersion sets the "version" field.
+func (_c *OrderSubscriptionCreate) SetVersion(v int) *OrderSubscriptionCreate {
+	_c.mutation.SetVersion(v)
+	return _c
+}
+
+// SetNillableVersion sets the "version" field if the given value is not nil.
+func (_c *OrderSubscriptionCreate) SetNillableVersion(v *int) *OrderSubscriptionCreate {
+	if v != nil {
+		_c.SetVersion(*v)
+	}
+	return _c
+}
+
 // SetReference sets the "reference" field.
 func (_c *OrderSubscriptionCreate) SetReference(v string) *OrderSubscriptionCreate {
 	_c.mutation.SetReference(v)
@@ -290,6 +304,10 @@ func (_c *OrderSubscriptionCreate) ExecX(ctx context.Context) {
 
 // defaults sets the default values of the builder before save.
 func (_c *OrderSubscriptionCreate) defaults() error {
+	if _, ok := _c.mutation.Version(); !ok {
+		v := ordersubscription.DefaultVersion
+		_c.mutation.SetVersion(v)
+	}
 	if _, ok := _c.mutation.Metadata(); !ok {
 		v := ordersubscription.DefaultMetadata
 		_c.mutation.SetMetadata(v)
@@ -335,6 +353,14 @@ func (_c *OrderSubscriptionCreate) check() error {
 	}
 	if _, ok := _c.mutation.UpdatedAt(); !ok {
 		return &ValidationError{Name: "updated_at", err: errors.New(`ent: missing required field "OrderSubscription.updated_at"`)}
+	}
+	if _, ok := _c.mutation.Version(); !ok {
+		return &ValidationError{Name: "version", err: errors.New(`ent: missing required field "OrderSubscription.version"`)}
+	}
+	if v, ok := _c.mutation.Version(); ok {
+		if err := ordersubscription.VersionValidator(v); err != nil {
+			return &ValidationError{Name: "version", err: fmt.Errorf(`ent: validator failed for field "OrderSubscription.version": %w`, err)}
+		}
 	}
 	if v, ok := _c.mutation.Reference(); ok {
 		if err := ordersubscription.ReferenceValidator(v); err != nil {
@@ -451,6 +477,10 @@ func (_c *OrderSubscriptionCreate) createSpec() (*OrderSubscription, *sqlgraph.C
 	if value, ok := _c.mutation.UpdatedAt(); ok {
 		_spec.SetField(ordersubscription.FieldUpdatedAt, field.TypeTime, value)
 		_node.UpdatedAt = value
+	}
+	if value, ok := _c.mutation.Version(); ok {
+		_spec.SetField(ordersubscription.FieldVersion, field.TypeInt, value)
+		_node.Version = value
 	}
 	if value, ok := _c.mutation.Reference(); ok {
 		_spec.SetField(ordersubscription.FieldReference, field.TypeString, value)
@@ -615,6 +645,24 @@ func (u *OrderSubscriptionUpsert) SetUpdatedAt(v time.Time) *OrderSubscriptionUp
 // UpdateUpdatedAt sets the "updated_at" field to the value that was provided on create.
 func (u *OrderSubscriptionUpsert) UpdateUpdatedAt() *OrderSubscriptionUpsert {
 	u.SetExcluded(ordersubscription.FieldUpdatedAt)
+	return u
+}
+
+// SetVersion sets the "version" field.
+func (u *OrderSubscriptionUpsert) SetVersion(v int) *OrderSubscriptionUpsert {
+	u.Set(ordersubscription.FieldVersion, v)
+	return u
+}
+
+// UpdateVersion sets the "version" field to the value that was provided on create.
+func (u *OrderSubscriptionUpsert) UpdateVersion() *OrderSubscriptionUpsert {
+	u.SetExcluded(ordersubscription.FieldVersion)
+	return u
+}
+
+// AddVersion adds v to the "version" field.
+func (u *OrderSubscriptionUpsert) AddVersion(v int) *OrderSubscriptionUpsert {
+	u.Add(ordersubscription.FieldVersion, v)
 	return u
 }
 
@@ -860,6 +908,27 @@ func (u *OrderSubscriptionUpsertOne) SetUpdatedAt(v time.Time) *OrderSubscriptio
 func (u *OrderSubscriptionUpsertOne) UpdateUpdatedAt() *OrderSubscriptionUpsertOne {
 	return u.Update(func(s *OrderSubscriptionUpsert) {
 		s.UpdateUpdatedAt()
+	})
+}
+
+// SetVersion sets the "version" field.
+func (u *OrderSubscriptionUpsertOne) SetVersion(v int) *OrderSubscriptionUpsertOne {
+	return u.Update(func(s *OrderSubscriptionUpsert) {
+		s.SetVersion(v)
+	})
+}
+
+// AddVersion adds v to the "version" field.
+func (u *OrderSubscriptionUpsertOne) AddVersion(v int) *OrderSubscriptionUpsertOne {
+	return u.Update(func(s *OrderSubscriptionUpsert) {
+		s.AddVersion(v)
+	})
+}
+
+// UpdateVersion sets the "version" field to the value that was provided on create.
+func (u *OrderSubscriptionUpsertOne) UpdateVersion() *OrderSubscriptionUpsertOne {
+	return u.Update(func(s *OrderSubscriptionUpsert) {
+		s.UpdateVersion()
 	})
 }
 
@@ -1299,6 +1368,27 @@ func (u *OrderSubscriptionUpsertBulk) SetUpdatedAt(v time.Time) *OrderSubscripti
 func (u *OrderSubscriptionUpsertBulk) UpdateUpdatedAt() *OrderSubscriptionUpsertBulk {
 	return u.Update(func(s *OrderSubscriptionUpsert) {
 		s.UpdateUpdatedAt()
+	})
+}
+
+// SetVersion sets the "version" field.
+func (u *OrderSubscriptionUpsertBulk) SetVersion(v int) *OrderSubscriptionUpsertBulk {
+	return u.Update(func(s *OrderSubscriptionUpsert) {
+		s.SetVersion(v)
+	})
+}
+
+// AddVersion adds v to the "version" field.
+func (u *OrderSubscriptionUpsertBulk) AddVersion(v int) *OrderSubscriptionUpsertBulk {
+	return u.Update(func(s *OrderSubscriptionUpsert) {
+		s.AddVersion(v)
+	})
+}
+
+// UpdateVersion sets the "version" field to the value that was provided on create.
+func (u *OrderSubscriptionUpsertBulk) UpdateVersion() *OrderSubscriptionUpsertBulk {
+	return u.Update(func(s *OrderSubscriptionUpsert) {
+		s.UpdateVersion()
 	})
 }
 

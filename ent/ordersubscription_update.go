@@ -44,6 +44,27 @@ func (_u *OrderSubscriptionUpdate) SetNillableUpdatedAt(v *time.Time) *OrderSubs
 	return _u
 }
 
+// SetVersion sets the "version" field.
+func (_u *OrderSubscriptionUpdate) SetVersion(v int) *OrderSubscriptionUpdate {
+	_u.mutation.ResetVersion()
+	_u.mutation.SetVersion(v)
+	return _u
+}
+
+// SetNillableVersion sets the "version" field if the given value is not nil.
+func (_u *OrderSubscriptionUpdate) SetNillableVersion(v *int) *OrderSubscriptionUpdate {
+	if v != nil {
+		_u.SetVersion(*v)
+	}
+	return _u
+}
+
+// AddVersion adds value to the "version" field.
+func (_u *OrderSubscriptionUpdate) AddVersion(v int) *OrderSubscriptionUpdate {
+	_u.mutation.AddVersion(v)
+	return _u
+}
+
 // SetReference sets the "reference" field.
 func (_u *OrderSubscriptionUpdate) SetReference(v string) *OrderSubscriptionUpdate {
 	_u.mutation.SetReference(v)
@@ -290,6 +311,11 @@ func (_u *OrderSubscriptionUpdate) ExecX(ctx context.Context) {
 
 // check runs all checks and user-defined validators on the builder.
 func (_u *OrderSubscriptionUpdate) check() error {
+	if v, ok := _u.mutation.Version(); ok {
+		if err := ordersubscription.VersionValidator(v); err != nil {
+			return &ValidationError{Name: "version", err: fmt.Errorf(`ent: validator failed for field "OrderSubscription.version": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.Reference(); ok {
 		if err := ordersubscription.ReferenceValidator(v); err != nil {
 			return &ValidationError{Name: "reference", err: fmt.Errorf(`ent: validator failed for field "OrderSubscription.reference": %w`, err)}
@@ -349,6 +375,12 @@ func (_u *OrderSubscriptionUpdate) sqlSave(ctx context.Context) (_node int, err 
 	}
 	if value, ok := _u.mutation.UpdatedAt(); ok {
 		_spec.SetField(ordersubscription.FieldUpdatedAt, field.TypeTime, value)
+	}
+	if value, ok := _u.mutation.Version(); ok {
+		_spec.SetField(ordersubscription.FieldVersion, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedVersion(); ok {
+		_spec.AddField(ordersubscription.FieldVersion, field.TypeInt, value)
 	}
 	if value, ok := _u.mutation.Reference(); ok {
 		_spec.SetField(ordersubscription.FieldReference, field.TypeString, value)
@@ -482,6 +514,27 @@ func (_u *OrderSubscriptionUpdateOne) SetNillableUpdatedAt(v *time.Time) *OrderS
 	if v != nil {
 		_u.SetUpdatedAt(*v)
 	}
+	return _u
+}
+
+// SetVersion sets the "version" field.
+func (_u *OrderSubscriptionUpdateOne) SetVersion(v int) *OrderSubscriptionUpdateOne {
+	_u.mutation.ResetVersion()
+	_u.mutation.SetVersion(v)
+	return _u
+}
+
+// SetNillableVersion sets the "version" field if the given value is not nil.
+func (_u *OrderSubscriptionUpdateOne) SetNillableVersion(v *int) *OrderSubscriptionUpdateOne {
+	if v != nil {
+		_u.SetVersion(*v)
+	}
+	return _u
+}
+
+// AddVersion adds value to the "version" field.
+func (_u *OrderSubscriptionUpdateOne) AddVersion(v int) *OrderSubscriptionUpdateOne {
+	_u.mutation.AddVersion(v)
 	return _u
 }
 
@@ -744,6 +797,11 @@ func (_u *OrderSubscriptionUpdateOne) ExecX(ctx context.Context) {
 
 // check runs all checks and user-defined validators on the builder.
 func (_u *OrderSubscriptionUpdateOne) check() error {
+	if v, ok := _u.mutation.Version(); ok {
+		if err := ordersubscription.VersionValidator(v); err != nil {
+			return &ValidationError{Name: "version", err: fmt.Errorf(`ent: validator failed for field "OrderSubscription.version": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.Reference(); ok {
 		if err := ordersubscription.ReferenceValidator(v); err != nil {
 			return &ValidationError{Name: "reference", err: fmt.Errorf(`ent: validator failed for field "OrderSubscription.reference": %w`, err)}
@@ -820,6 +878,12 @@ func (_u *OrderSubscriptionUpdateOne) sqlSave(ctx context.Context) (_node *Order
 	}
 	if value, ok := _u.mutation.UpdatedAt(); ok {
 		_spec.SetField(ordersubscription.FieldUpdatedAt, field.TypeTime, value)
+	}
+	if value, ok := _u.mutation.Version(); ok {
+		_spec.SetField(ordersubscription.FieldVersion, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedVersion(); ok {
+		_spec.AddField(ordersubscription.FieldVersion, field.TypeInt, value)
 	}
 	if value, ok := _u.mutation.Reference(); ok {
 		_spec.SetField(ordersubscription.FieldReference, field.TypeString, value)

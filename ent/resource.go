@@ -198,6 +198,54 @@ func (c *Client) StringsOf(ctx context.Context, table, column string, ids ...str
 	return out, nil
 }
 
+// IntsOf reads one integer column of the records of table with the given
+// IDs in the caller's context, keyed by ID. IDs that are missing or
+// invisible are left out.
+func (c *Client) IntsOf(ctx context.Context, table, column string, ids ...string) (map[string]int, error) {
+	var rows []struct {
+		ID    string `sql:"id"`
+		Value int    `sql:"value"`
+	}
+	pick := func(s *sql.Selector) { s.Select(s.C("id"), sql.As(s.C(column), "value")) }
+	var err error
+	switch table {
+	case address.Table:
+		err = c.Address.Query().Where(address.IDIn(ids...)).Modify(pick).Scan(ctx, &rows)
+	case attachment.Table:
+		err = c.Attachment.Query().Where(attachment.IDIn(ids...)).Modify(pick).Scan(ctx, &rows)
+	case customer.Table:
+		err = c.Customer.Query().Where(customer.IDIn(ids...)).Modify(pick).Scan(ctx, &rows)
+	case customeraddress.Table:
+		err = c.CustomerAddress.Query().Where(customeraddress.IDIn(ids...)).Modify(pick).Scan(ctx, &rows)
+	case customergroup.Table:
+		err = c.CustomerGroup.Query().Where(customergroup.IDIn(ids...)).Modify(pick).Scan(ctx, &rows)
+	case customerpasswordreset.Table:
+		err = c.CustomerPasswordReset.Query().Where(customerpasswordreset.IDIn(ids...)).Modify(pick).Scan(ctx, &rows)
+	case customerpaymentsource.Table:
+		err = c.CustomerPaymentSource.Query().Where(customerpaymentsource.IDIn(ids...)).Modify(pick).Scan(ctx, &rows)
+	case customersubscription.Table:
+		err = c.CustomerSubscription.Query().Where(customersubscription.IDIn(ids...)).Modify(pick).Scan(ctx, &rows)
+	case event.Table:
+		err = c.Event.Query().Where(event.IDIn(ids...)).Modify(pick).Scan(ctx, &rows)
+	case order.Table:
+		err = c.Order.Query().Where(order.IDIn(ids...)).Modify(pick).Scan(ctx, &rows)
+	case orderreturn.Table:
+		err = c.OrderReturn.Query().Where(orderreturn.IDIn(ids...)).Modify(pick).Scan(ctx, &rows)
+	case ordersubscription.Table:
+		err = c.OrderSubscription.Query().Where(ordersubscription.IDIn(ids...)).Modify(pick).Scan(ctx, &rows)
+	default:
+		return nil, fmt.Errorf("%s is not a table of nodes", table)
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]int, len(rows))
+	for _, r := range rows {
+		out[r.ID] = r.Value
+	}
+	return out, nil
+}
+
 // EdgeTables maps each table to the table each of its edges points to.
 var EdgeTables = map[string]map[string]string{
 	address.Table: {

@@ -8,6 +8,7 @@ import (
 	"clientele/graph/model"
 	"clientele/internal/apperr"
 	"clientele/internal/enterr"
+	"clientele/internal/reqctx"
 	"clientele/internal/store"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -15,26 +16,23 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
-// The extensions.code values of top-level errors.
+// The extensions.code values of top-level errors: apperr's codes, plus
+// QUERY_TOO_COMPLEX, which only GraphQL documents can be.
 const (
-	CodeUnauthenticated = "UNAUTHENTICATED"
-	CodeForbidden       = "FORBIDDEN"
-	CodeNotFound        = "NOT_FOUND"
-	CodeBadUserInput    = "BAD_USER_INPUT"
+	CodeUnauthenticated = string(apperr.Unauthenticated)
+	CodeForbidden       = string(apperr.Forbidden)
+	CodeNotFound        = string(apperr.NotFound)
+	CodeBadUserInput    = string(apperr.BadRequest)
 	CodeQueryTooComplex = "QUERY_TOO_COMPLEX"
-	CodeRateLimited     = "RATE_LIMITED"
-	CodeInternal        = "INTERNAL"
+	CodeRateLimited     = string(apperr.RateLimited)
+	CodeInternal        = string(apperr.Internal)
 	// CodeUnavailable: the database is unreachable, shutting down or out
 	// of space; retry later (HTTP 503 with Retry-After where the request
 	// failed as a whole).
-	CodeUnavailable = "UNAVAILABLE"
+	CodeUnavailable = string(apperr.Unavailable)
 	// CodeTimeout: the request ran out of time.
-	CodeTimeout = "TIMEOUT"
+	CodeTimeout = string(apperr.Timeout)
 )
-
-// retryAfterUnavailable is the Retry-After, in seconds, of UNAVAILABLE
-// answers.
-const retryAfterUnavailable = "5"
 
 // userCodes maps the codes that are the caller's input problems to user
 // error codes; this is the one table between domain errors and GraphQL.
@@ -45,6 +43,7 @@ var userCodes = map[apperr.Code]model.UserErrorCode{
 	apperr.InvalidTransition: model.UserErrorCodeInvalidTransition,
 	apperr.Locked:            model.UserErrorCodeLocked,
 	apperr.TooLong:           model.UserErrorCodeTooLong,
+	apperr.Conflict:          model.UserErrorCodeConflict,
 }
 
 // topCodes maps the codes to top-level extensions.code values (codes not
@@ -129,15 +128,15 @@ func presenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 		if errors.As(err, &coded) {
 			return &gqlerror.Error{Message: err.Error(), Path: path, Extensions: map[string]any{"code": coded.ExtensionCode()}}
 		}
-		if unavailable(err) {
-			log.WarnContext(ctx, "database unavailable", "request_id", requestID(ctx), "path", path.String(), "error", err.Error())
+		if store.Unavailable(err) {
+			log.WarnContext(ctx, "database unavailable", "request_id", reqctx.ID(ctx), "path", path.String(), "error", err.Error())
 			msg := "The service is unavailable; retry later."
 			if store.DiskFull(err) {
 				msg = "The database is out of space; nothing was written. Retry later."
 			}
 			return &gqlerror.Error{Message: msg, Path: path, Extensions: map[string]any{"code": topCodes[apperr.Unavailable]}}
 		}
-		id := requestID(ctx)
+		id := reqctx.ID(ctx)
 		log.ErrorContext(ctx, "internal error", "request_id", id, "path", path.String(), "error", err.Error())
 		return &gqlerror.Error{Message: "internal error", Path: path, Extensions: map[string]any{"code": CodeInternal, "requestId": id}}
 	}

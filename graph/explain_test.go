@@ -34,6 +34,7 @@ import (
 	"clientele/ent"
 	"clientele/ent/order"
 	"clientele/graph"
+	"clientele/internal/httpapi"
 	"clientele/internal/store"
 	"clientele/internal/testenv"
 	"clientele/internal/viewer"
@@ -142,10 +143,8 @@ func TestEagerLoadPlans(t *testing.T) {
 	admin := &viewer.Viewer{Mode: viewer.Test, Kind: viewer.Integration, Role: viewer.Admin}
 	l := graph.DefaultLimits()
 	l.MaxComplexity = 1 << 30
-	h := graph.NewHandler(graph.Options{
-		Client: db.Client, Dialect: db.Dialect, PublicURL: "https://clientele.test", Limits: l,
-		Authenticate: func(*http.Request) (*viewer.Viewer, error) { return admin, nil },
-	})
+	h := httpapi.Options{Authenticate: func(*http.Request) (*viewer.Viewer, error) { return admin, nil }}.
+		GraphQL(graph.NewServer(graph.Options{Client: db.Client, Dialect: db.Dialect, PublicURL: "https://clientele.test", Limits: l}))
 	e := &testenv.Env{Handler: h, As: admin}
 
 	type checked struct{ name, query string }

@@ -93,6 +93,7 @@ type ComplexityRoot struct {
 		ReferenceOrigin   func(childComplexity int) int
 		StateCode         func(childComplexity int) int
 		UpdatedAt         func(childComplexity int) int
+		Version           func(childComplexity int) int
 		ZipCode           func(childComplexity int) int
 	}
 
@@ -134,6 +135,7 @@ type ComplexityRoot struct {
 		ReturnID        func(childComplexity int) int
 		URL             func(childComplexity int) int
 		UpdatedAt       func(childComplexity int) int
+		Version         func(childComplexity int) int
 	}
 
 	AttachmentConnection struct {
@@ -181,6 +183,7 @@ type ComplexityRoot struct {
 		Status                 func(childComplexity int) int
 		TotalOrdersCount       func(childComplexity int) int
 		UpdatedAt              func(childComplexity int) int
+		Version                func(childComplexity int) int
 	}
 
 	CustomerAddress struct {
@@ -199,6 +202,7 @@ type ComplexityRoot struct {
 		Reference       func(childComplexity int) int
 		ReferenceOrigin func(childComplexity int) int
 		UpdatedAt       func(childComplexity int) int
+		Version         func(childComplexity int) int
 	}
 
 	CustomerAddressConnection struct {
@@ -242,6 +246,7 @@ type ComplexityRoot struct {
 		Reference       func(childComplexity int) int
 		ReferenceOrigin func(childComplexity int) int
 		UpdatedAt       func(childComplexity int) int
+		Version         func(childComplexity int) int
 	}
 
 	CustomerGroupConnection struct {
@@ -275,6 +280,7 @@ type ComplexityRoot struct {
 		ReferenceOrigin func(childComplexity int) int
 		ResetPasswordAt func(childComplexity int) int
 		UpdatedAt       func(childComplexity int) int
+		Version         func(childComplexity int) int
 	}
 
 	CustomerPasswordResetConnection struct {
@@ -314,6 +320,7 @@ type ComplexityRoot struct {
 		Reference          func(childComplexity int) int
 		ReferenceOrigin    func(childComplexity int) int
 		UpdatedAt          func(childComplexity int) int
+		Version            func(childComplexity int) int
 	}
 
 	CustomerPaymentSourceConnection struct {
@@ -345,6 +352,7 @@ type ComplexityRoot struct {
 		Reference       func(childComplexity int) int
 		ReferenceOrigin func(childComplexity int) int
 		UpdatedAt       func(childComplexity int) int
+		Version         func(childComplexity int) int
 	}
 
 	CustomerSubscriptionConnection struct {
@@ -399,12 +407,12 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		ActivateOrderSubscription   func(childComplexity int, id string) int
-		ApproveOrder                func(childComplexity int, id string) int
-		ApproveReturn               func(childComplexity int, id string) int
-		CancelOrder                 func(childComplexity int, id string) int
-		CancelOrderSubscription     func(childComplexity int, id string) int
-		CancelReturn                func(childComplexity int, id string) int
+		ActivateOrderSubscription   func(childComplexity int, id string, expectedVersion *int) int
+		ApproveOrder                func(childComplexity int, id string, expectedVersion *int) int
+		ApproveReturn               func(childComplexity int, id string, expectedVersion *int) int
+		CancelOrder                 func(childComplexity int, id string, expectedVersion *int) int
+		CancelOrderSubscription     func(childComplexity int, id string, expectedVersion *int) int
+		CancelReturn                func(childComplexity int, id string, expectedVersion *int) int
 		CreateAddress               func(childComplexity int, input ent.CreateAddressInput) int
 		CreateAttachment            func(childComplexity int, input ent.CreateAttachmentInput) int
 		CreateCustomer              func(childComplexity int, input ent.CreateCustomerInput) int
@@ -416,39 +424,39 @@ type ComplexityRoot struct {
 		CreateOrder                 func(childComplexity int, input ent.CreateOrderInput) int
 		CreateOrderSubscription     func(childComplexity int, input ent.CreateOrderSubscriptionInput) int
 		CreateReturn                func(childComplexity int, input ent.CreateReturnInput) int
-		DeactivateOrderSubscription func(childComplexity int, id string) int
-		DeleteAddress               func(childComplexity int, id string) int
-		DeleteAttachment            func(childComplexity int, id string) int
-		DeleteCustomer              func(childComplexity int, id string) int
-		DeleteCustomerAddress       func(childComplexity int, id string) int
-		DeleteCustomerGroup         func(childComplexity int, id string) int
-		DeleteCustomerPaymentSource func(childComplexity int, id string) int
-		DeleteCustomerSubscription  func(childComplexity int, id string) int
-		DeleteOrder                 func(childComplexity int, id string) int
-		DeleteReturn                func(childComplexity int, id string) int
-		FulfillOrder                func(childComplexity int, id string) int
-		MarkOrderPending            func(childComplexity int, id string) int
-		MergeCustomerGroupMetadata  func(childComplexity int, id string, metadata map[string]any) int
-		MergeCustomerMetadata       func(childComplexity int, id string, metadata map[string]any) int
-		MergeOrderMetadata          func(childComplexity int, id string, metadata map[string]any) int
-		PlaceOrder                  func(childComplexity int, id string) int
-		ReceiveReturn               func(childComplexity int, id string) int
-		RefundReturn                func(childComplexity int, id string) int
-		RejectReturn                func(childComplexity int, id string) int
-		RequestReturn               func(childComplexity int, id string) int
-		ResetCustomerPassword       func(childComplexity int, id string, token string, password string) int
-		ShipReturn                  func(childComplexity int, id string) int
-		StartFulfillingOrder        func(childComplexity int, id string) int
-		UpdateAddress               func(childComplexity int, id string, input ent.UpdateAddressInput) int
-		UpdateAttachment            func(childComplexity int, id string, input ent.UpdateAttachmentInput) int
-		UpdateCustomer              func(childComplexity int, id string, input ent.UpdateCustomerInput) int
-		UpdateCustomerAddress       func(childComplexity int, id string, input ent.UpdateCustomerAddressInput) int
-		UpdateCustomerGroup         func(childComplexity int, id string, input ent.UpdateCustomerGroupInput) int
-		UpdateCustomerPaymentSource func(childComplexity int, id string, input ent.UpdateCustomerPaymentSourceInput) int
-		UpdateCustomerSubscription  func(childComplexity int, id string, input ent.UpdateCustomerSubscriptionInput) int
-		UpdateOrder                 func(childComplexity int, id string, input ent.UpdateOrderInput) int
-		UpdateOrderSubscription     func(childComplexity int, id string, input ent.UpdateOrderSubscriptionInput) int
-		UpdateReturn                func(childComplexity int, id string, input ent.UpdateReturnInput) int
+		DeactivateOrderSubscription func(childComplexity int, id string, expectedVersion *int) int
+		DeleteAddress               func(childComplexity int, id string, expectedVersion *int) int
+		DeleteAttachment            func(childComplexity int, id string, expectedVersion *int) int
+		DeleteCustomer              func(childComplexity int, id string, expectedVersion *int) int
+		DeleteCustomerAddress       func(childComplexity int, id string, expectedVersion *int) int
+		DeleteCustomerGroup         func(childComplexity int, id string, expectedVersion *int) int
+		DeleteCustomerPaymentSource func(childComplexity int, id string, expectedVersion *int) int
+		DeleteCustomerSubscription  func(childComplexity int, id string, expectedVersion *int) int
+		DeleteOrder                 func(childComplexity int, id string, expectedVersion *int) int
+		DeleteReturn                func(childComplexity int, id string, expectedVersion *int) int
+		FulfillOrder                func(childComplexity int, id string, expectedVersion *int) int
+		MarkOrderPending            func(childComplexity int, id string, expectedVersion *int) int
+		MergeCustomerGroupMetadata  func(childComplexity int, id string, expectedVersion *int, metadata map[string]any) int
+		MergeCustomerMetadata       func(childComplexity int, id string, expectedVersion *int, metadata map[string]any) int
+		MergeOrderMetadata          func(childComplexity int, id string, expectedVersion *int, metadata map[string]any) int
+		PlaceOrder                  func(childComplexity int, id string, expectedVersion *int) int
+		ReceiveReturn               func(childComplexity int, id string, expectedVersion *int) int
+		RefundReturn                func(childComplexity int, id string, expectedVersion *int) int
+		RejectReturn                func(childComplexity int, id string, expectedVersion *int) int
+		RequestReturn               func(childComplexity int, id string, expectedVersion *int) int
+		ResetCustomerPassword       func(childComplexity int, id string, expectedVersion *int, token string, password string) int
+		ShipReturn                  func(childComplexity int, id string, expectedVersion *int) int
+		StartFulfillingOrder        func(childComplexity int, id string, expectedVersion *int) int
+		UpdateAddress               func(childComplexity int, id string, expectedVersion *int, input ent.UpdateAddressInput) int
+		UpdateAttachment            func(childComplexity int, id string, expectedVersion *int, input ent.UpdateAttachmentInput) int
+		UpdateCustomer              func(childComplexity int, id string, expectedVersion *int, input ent.UpdateCustomerInput) int
+		UpdateCustomerAddress       func(childComplexity int, id string, expectedVersion *int, input ent.UpdateCustomerAddressInput) int
+		UpdateCustomerGroup         func(childComplexity int, id string, expectedVersion *int, input ent.UpdateCustomerGroupInput) int
+		UpdateCustomerPaymentSource func(childComplexity int, id string, expectedVersion *int, input ent.UpdateCustomerPaymentSourceInput) int
+		UpdateCustomerSubscription  func(childComplexity int, id string, expectedVersion *int, input ent.UpdateCustomerSubscriptionInput) int
+		UpdateOrder                 func(childComplexity int, id string, expectedVersion *int, input ent.UpdateOrderInput) int
+		UpdateOrderSubscription     func(childComplexity int, id string, expectedVersion *int, input ent.UpdateOrderSubscriptionInput) int
+		UpdateReturn                func(childComplexity int, id string, expectedVersion *int, input ent.UpdateReturnInput) int
 	}
 
 	Order struct {
@@ -490,6 +498,7 @@ type ComplexityRoot struct {
 		TotalAmountCents        func(childComplexity int) int
 		TotalTaxAmountCents     func(childComplexity int) int
 		UpdatedAt               func(childComplexity int) int
+		Version                 func(childComplexity int) int
 	}
 
 	OrderConnection struct {
@@ -533,6 +542,7 @@ type ComplexityRoot struct {
 		StartsAt              func(childComplexity int) int
 		Status                func(childComplexity int) int
 		UpdatedAt             func(childComplexity int) int
+		Version               func(childComplexity int) int
 	}
 
 	OrderSubscriptionConnection struct {
@@ -604,6 +614,7 @@ type ComplexityRoot struct {
 		SkusCount                      func(childComplexity int) int
 		Status                         func(childComplexity int) int
 		UpdatedAt                      func(childComplexity int) int
+		Version                        func(childComplexity int) int
 	}
 
 	ReturnConnection struct {
@@ -683,55 +694,55 @@ type EventResolver interface {
 }
 type MutationResolver interface {
 	CreateCustomer(ctx context.Context, input ent.CreateCustomerInput) (*model.CustomerPayload, error)
-	UpdateCustomer(ctx context.Context, id string, input ent.UpdateCustomerInput) (*model.CustomerPayload, error)
-	DeleteCustomer(ctx context.Context, id string) (*model.DeletePayload, error)
-	MergeCustomerMetadata(ctx context.Context, id string, metadata map[string]any) (*model.CustomerPayload, error)
+	UpdateCustomer(ctx context.Context, id string, expectedVersion *int, input ent.UpdateCustomerInput) (*model.CustomerPayload, error)
+	DeleteCustomer(ctx context.Context, id string, expectedVersion *int) (*model.DeletePayload, error)
+	MergeCustomerMetadata(ctx context.Context, id string, expectedVersion *int, metadata map[string]any) (*model.CustomerPayload, error)
 	CreateCustomerGroup(ctx context.Context, input ent.CreateCustomerGroupInput) (*model.CustomerGroupPayload, error)
-	UpdateCustomerGroup(ctx context.Context, id string, input ent.UpdateCustomerGroupInput) (*model.CustomerGroupPayload, error)
-	DeleteCustomerGroup(ctx context.Context, id string) (*model.DeletePayload, error)
-	MergeCustomerGroupMetadata(ctx context.Context, id string, metadata map[string]any) (*model.CustomerGroupPayload, error)
+	UpdateCustomerGroup(ctx context.Context, id string, expectedVersion *int, input ent.UpdateCustomerGroupInput) (*model.CustomerGroupPayload, error)
+	DeleteCustomerGroup(ctx context.Context, id string, expectedVersion *int) (*model.DeletePayload, error)
+	MergeCustomerGroupMetadata(ctx context.Context, id string, expectedVersion *int, metadata map[string]any) (*model.CustomerGroupPayload, error)
 	CreateAddress(ctx context.Context, input ent.CreateAddressInput) (*model.AddressPayload, error)
-	UpdateAddress(ctx context.Context, id string, input ent.UpdateAddressInput) (*model.AddressPayload, error)
-	DeleteAddress(ctx context.Context, id string) (*model.DeletePayload, error)
+	UpdateAddress(ctx context.Context, id string, expectedVersion *int, input ent.UpdateAddressInput) (*model.AddressPayload, error)
+	DeleteAddress(ctx context.Context, id string, expectedVersion *int) (*model.DeletePayload, error)
 	CreateCustomerAddress(ctx context.Context, input ent.CreateCustomerAddressInput) (*model.CustomerAddressPayload, error)
-	UpdateCustomerAddress(ctx context.Context, id string, input ent.UpdateCustomerAddressInput) (*model.CustomerAddressPayload, error)
-	DeleteCustomerAddress(ctx context.Context, id string) (*model.DeletePayload, error)
+	UpdateCustomerAddress(ctx context.Context, id string, expectedVersion *int, input ent.UpdateCustomerAddressInput) (*model.CustomerAddressPayload, error)
+	DeleteCustomerAddress(ctx context.Context, id string, expectedVersion *int) (*model.DeletePayload, error)
 	CreateCustomerPaymentSource(ctx context.Context, input ent.CreateCustomerPaymentSourceInput) (*model.CustomerPaymentSourcePayload, error)
-	UpdateCustomerPaymentSource(ctx context.Context, id string, input ent.UpdateCustomerPaymentSourceInput) (*model.CustomerPaymentSourcePayload, error)
-	DeleteCustomerPaymentSource(ctx context.Context, id string) (*model.DeletePayload, error)
+	UpdateCustomerPaymentSource(ctx context.Context, id string, expectedVersion *int, input ent.UpdateCustomerPaymentSourceInput) (*model.CustomerPaymentSourcePayload, error)
+	DeleteCustomerPaymentSource(ctx context.Context, id string, expectedVersion *int) (*model.DeletePayload, error)
 	CreateCustomerSubscription(ctx context.Context, input ent.CreateCustomerSubscriptionInput) (*model.CustomerSubscriptionPayload, error)
-	UpdateCustomerSubscription(ctx context.Context, id string, input ent.UpdateCustomerSubscriptionInput) (*model.CustomerSubscriptionPayload, error)
-	DeleteCustomerSubscription(ctx context.Context, id string) (*model.DeletePayload, error)
+	UpdateCustomerSubscription(ctx context.Context, id string, expectedVersion *int, input ent.UpdateCustomerSubscriptionInput) (*model.CustomerSubscriptionPayload, error)
+	DeleteCustomerSubscription(ctx context.Context, id string, expectedVersion *int) (*model.DeletePayload, error)
 	CreateAttachment(ctx context.Context, input ent.CreateAttachmentInput) (*model.AttachmentPayload, error)
-	UpdateAttachment(ctx context.Context, id string, input ent.UpdateAttachmentInput) (*model.AttachmentPayload, error)
-	DeleteAttachment(ctx context.Context, id string) (*model.DeletePayload, error)
+	UpdateAttachment(ctx context.Context, id string, expectedVersion *int, input ent.UpdateAttachmentInput) (*model.AttachmentPayload, error)
+	DeleteAttachment(ctx context.Context, id string, expectedVersion *int) (*model.DeletePayload, error)
 	CreateOrder(ctx context.Context, input ent.CreateOrderInput) (*model.OrderPayload, error)
-	UpdateOrder(ctx context.Context, id string, input ent.UpdateOrderInput) (*model.OrderPayload, error)
-	DeleteOrder(ctx context.Context, id string) (*model.DeletePayload, error)
-	MergeOrderMetadata(ctx context.Context, id string, metadata map[string]any) (*model.OrderPayload, error)
+	UpdateOrder(ctx context.Context, id string, expectedVersion *int, input ent.UpdateOrderInput) (*model.OrderPayload, error)
+	DeleteOrder(ctx context.Context, id string, expectedVersion *int) (*model.DeletePayload, error)
+	MergeOrderMetadata(ctx context.Context, id string, expectedVersion *int, metadata map[string]any) (*model.OrderPayload, error)
 	CreateReturn(ctx context.Context, input ent.CreateReturnInput) (*model.ReturnPayload, error)
-	UpdateReturn(ctx context.Context, id string, input ent.UpdateReturnInput) (*model.ReturnPayload, error)
-	DeleteReturn(ctx context.Context, id string) (*model.DeletePayload, error)
+	UpdateReturn(ctx context.Context, id string, expectedVersion *int, input ent.UpdateReturnInput) (*model.ReturnPayload, error)
+	DeleteReturn(ctx context.Context, id string, expectedVersion *int) (*model.DeletePayload, error)
 	CreateOrderSubscription(ctx context.Context, input ent.CreateOrderSubscriptionInput) (*model.OrderSubscriptionPayload, error)
-	UpdateOrderSubscription(ctx context.Context, id string, input ent.UpdateOrderSubscriptionInput) (*model.OrderSubscriptionPayload, error)
-	MarkOrderPending(ctx context.Context, id string) (*model.OrderPayload, error)
-	PlaceOrder(ctx context.Context, id string) (*model.OrderPayload, error)
-	ApproveOrder(ctx context.Context, id string) (*model.OrderPayload, error)
-	CancelOrder(ctx context.Context, id string) (*model.OrderPayload, error)
-	StartFulfillingOrder(ctx context.Context, id string) (*model.OrderPayload, error)
-	FulfillOrder(ctx context.Context, id string) (*model.OrderPayload, error)
-	RequestReturn(ctx context.Context, id string) (*model.ReturnPayload, error)
-	ApproveReturn(ctx context.Context, id string) (*model.ReturnPayload, error)
-	CancelReturn(ctx context.Context, id string) (*model.ReturnPayload, error)
-	ShipReturn(ctx context.Context, id string) (*model.ReturnPayload, error)
-	ReceiveReturn(ctx context.Context, id string) (*model.ReturnPayload, error)
-	RejectReturn(ctx context.Context, id string) (*model.ReturnPayload, error)
-	RefundReturn(ctx context.Context, id string) (*model.ReturnPayload, error)
-	ActivateOrderSubscription(ctx context.Context, id string) (*model.OrderSubscriptionPayload, error)
-	DeactivateOrderSubscription(ctx context.Context, id string) (*model.OrderSubscriptionPayload, error)
-	CancelOrderSubscription(ctx context.Context, id string) (*model.OrderSubscriptionPayload, error)
+	UpdateOrderSubscription(ctx context.Context, id string, expectedVersion *int, input ent.UpdateOrderSubscriptionInput) (*model.OrderSubscriptionPayload, error)
+	MarkOrderPending(ctx context.Context, id string, expectedVersion *int) (*model.OrderPayload, error)
+	PlaceOrder(ctx context.Context, id string, expectedVersion *int) (*model.OrderPayload, error)
+	ApproveOrder(ctx context.Context, id string, expectedVersion *int) (*model.OrderPayload, error)
+	CancelOrder(ctx context.Context, id string, expectedVersion *int) (*model.OrderPayload, error)
+	StartFulfillingOrder(ctx context.Context, id string, expectedVersion *int) (*model.OrderPayload, error)
+	FulfillOrder(ctx context.Context, id string, expectedVersion *int) (*model.OrderPayload, error)
+	RequestReturn(ctx context.Context, id string, expectedVersion *int) (*model.ReturnPayload, error)
+	ApproveReturn(ctx context.Context, id string, expectedVersion *int) (*model.ReturnPayload, error)
+	CancelReturn(ctx context.Context, id string, expectedVersion *int) (*model.ReturnPayload, error)
+	ShipReturn(ctx context.Context, id string, expectedVersion *int) (*model.ReturnPayload, error)
+	ReceiveReturn(ctx context.Context, id string, expectedVersion *int) (*model.ReturnPayload, error)
+	RejectReturn(ctx context.Context, id string, expectedVersion *int) (*model.ReturnPayload, error)
+	RefundReturn(ctx context.Context, id string, expectedVersion *int) (*model.ReturnPayload, error)
+	ActivateOrderSubscription(ctx context.Context, id string, expectedVersion *int) (*model.OrderSubscriptionPayload, error)
+	DeactivateOrderSubscription(ctx context.Context, id string, expectedVersion *int) (*model.OrderSubscriptionPayload, error)
+	CancelOrderSubscription(ctx context.Context, id string, expectedVersion *int) (*model.OrderSubscriptionPayload, error)
 	CreateCustomerPasswordReset(ctx context.Context, customerEmail string) (*model.CreateCustomerPasswordResetPayload, error)
-	ResetCustomerPassword(ctx context.Context, id string, token string, password string) (*model.CustomerPasswordResetPayload, error)
+	ResetCustomerPassword(ctx context.Context, id string, expectedVersion *int, token string, password string) (*model.CustomerPasswordResetPayload, error)
 }
 type OrderResolver interface {
 	FormattedSubtotalAmount(ctx context.Context, obj *ent.Order) (string, error)
@@ -985,6 +996,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Address.UpdatedAt(childComplexity), true
+	case "Address.version":
+		if e.ComplexityRoot.Address.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Address.Version(childComplexity), true
 	case "Address.zipCode":
 		if e.ComplexityRoot.Address.ZipCode == nil {
 			break
@@ -1168,6 +1185,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Attachment.UpdatedAt(childComplexity), true
+	case "Attachment.version":
+		if e.ComplexityRoot.Attachment.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Attachment.Version(childComplexity), true
 
 	case "AttachmentConnection.edges":
 		if e.ComplexityRoot.AttachmentConnection.Edges == nil {
@@ -1410,6 +1433,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Customer.UpdatedAt(childComplexity), true
+	case "Customer.version":
+		if e.ComplexityRoot.Customer.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.Version(childComplexity), true
 
 	case "CustomerAddress.address":
 		if e.ComplexityRoot.CustomerAddress.Address == nil {
@@ -1506,6 +1535,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CustomerAddress.UpdatedAt(childComplexity), true
+	case "CustomerAddress.version":
+		if e.ComplexityRoot.CustomerAddress.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerAddress.Version(childComplexity), true
 
 	case "CustomerAddressConnection.edges":
 		if e.ComplexityRoot.CustomerAddressConnection.Edges == nil {
@@ -1677,6 +1712,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CustomerGroup.UpdatedAt(childComplexity), true
+	case "CustomerGroup.version":
+		if e.ComplexityRoot.CustomerGroup.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerGroup.Version(childComplexity), true
 
 	case "CustomerGroupConnection.edges":
 		if e.ComplexityRoot.CustomerGroupConnection.Edges == nil {
@@ -1812,6 +1853,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CustomerPasswordReset.UpdatedAt(childComplexity), true
+	case "CustomerPasswordReset.version":
+		if e.ComplexityRoot.CustomerPasswordReset.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerPasswordReset.Version(childComplexity), true
 
 	case "CustomerPasswordResetConnection.edges":
 		if e.ComplexityRoot.CustomerPasswordResetConnection.Edges == nil {
@@ -1966,6 +2013,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CustomerPaymentSource.UpdatedAt(childComplexity), true
+	case "CustomerPaymentSource.version":
+		if e.ComplexityRoot.CustomerPaymentSource.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerPaymentSource.Version(childComplexity), true
 
 	case "CustomerPaymentSourceConnection.edges":
 		if e.ComplexityRoot.CustomerPaymentSourceConnection.Edges == nil {
@@ -2089,6 +2142,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CustomerSubscription.UpdatedAt(childComplexity), true
+	case "CustomerSubscription.version":
+		if e.ComplexityRoot.CustomerSubscription.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerSubscription.Version(childComplexity), true
 
 	case "CustomerSubscriptionConnection.edges":
 		if e.ComplexityRoot.CustomerSubscriptionConnection.Edges == nil {
@@ -2270,7 +2329,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.ActivateOrderSubscription(childComplexity, args["id"].(string)), true
+		return e.ComplexityRoot.Mutation.ActivateOrderSubscription(childComplexity, args["id"].(string), args["expectedVersion"].(*int)), true
 	case "Mutation.approveOrder":
 		if e.ComplexityRoot.Mutation.ApproveOrder == nil {
 			break
@@ -2281,7 +2340,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.ApproveOrder(childComplexity, args["id"].(string)), true
+		return e.ComplexityRoot.Mutation.ApproveOrder(childComplexity, args["id"].(string), args["expectedVersion"].(*int)), true
 	case "Mutation.approveReturn":
 		if e.ComplexityRoot.Mutation.ApproveReturn == nil {
 			break
@@ -2292,7 +2351,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.ApproveReturn(childComplexity, args["id"].(string)), true
+		return e.ComplexityRoot.Mutation.ApproveReturn(childComplexity, args["id"].(string), args["expectedVersion"].(*int)), true
 	case "Mutation.cancelOrder":
 		if e.ComplexityRoot.Mutation.CancelOrder == nil {
 			break
@@ -2303,7 +2362,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.CancelOrder(childComplexity, args["id"].(string)), true
+		return e.ComplexityRoot.Mutation.CancelOrder(childComplexity, args["id"].(string), args["expectedVersion"].(*int)), true
 	case "Mutation.cancelOrderSubscription":
 		if e.ComplexityRoot.Mutation.CancelOrderSubscription == nil {
 			break
@@ -2314,7 +2373,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.CancelOrderSubscription(childComplexity, args["id"].(string)), true
+		return e.ComplexityRoot.Mutation.CancelOrderSubscription(childComplexity, args["id"].(string), args["expectedVersion"].(*int)), true
 	case "Mutation.cancelReturn":
 		if e.ComplexityRoot.Mutation.CancelReturn == nil {
 			break
@@ -2325,7 +2384,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.CancelReturn(childComplexity, args["id"].(string)), true
+		return e.ComplexityRoot.Mutation.CancelReturn(childComplexity, args["id"].(string), args["expectedVersion"].(*int)), true
 	case "Mutation.createAddress":
 		if e.ComplexityRoot.Mutation.CreateAddress == nil {
 			break
@@ -2457,7 +2516,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.DeactivateOrderSubscription(childComplexity, args["id"].(string)), true
+		return e.ComplexityRoot.Mutation.DeactivateOrderSubscription(childComplexity, args["id"].(string), args["expectedVersion"].(*int)), true
 	case "Mutation.deleteAddress":
 		if e.ComplexityRoot.Mutation.DeleteAddress == nil {
 			break
@@ -2468,7 +2527,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.DeleteAddress(childComplexity, args["id"].(string)), true
+		return e.ComplexityRoot.Mutation.DeleteAddress(childComplexity, args["id"].(string), args["expectedVersion"].(*int)), true
 	case "Mutation.deleteAttachment":
 		if e.ComplexityRoot.Mutation.DeleteAttachment == nil {
 			break
@@ -2479,7 +2538,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.DeleteAttachment(childComplexity, args["id"].(string)), true
+		return e.ComplexityRoot.Mutation.DeleteAttachment(childComplexity, args["id"].(string), args["expectedVersion"].(*int)), true
 	case "Mutation.deleteCustomer":
 		if e.ComplexityRoot.Mutation.DeleteCustomer == nil {
 			break
@@ -2490,7 +2549,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.DeleteCustomer(childComplexity, args["id"].(string)), true
+		return e.ComplexityRoot.Mutation.DeleteCustomer(childComplexity, args["id"].(string), args["expectedVersion"].(*int)), true
 	case "Mutation.deleteCustomerAddress":
 		if e.ComplexityRoot.Mutation.DeleteCustomerAddress == nil {
 			break
@@ -2501,7 +2560,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.DeleteCustomerAddress(childComplexity, args["id"].(string)), true
+		return e.ComplexityRoot.Mutation.DeleteCustomerAddress(childComplexity, args["id"].(string), args["expectedVersion"].(*int)), true
 	case "Mutation.deleteCustomerGroup":
 		if e.ComplexityRoot.Mutation.DeleteCustomerGroup == nil {
 			break
@@ -2512,7 +2571,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.DeleteCustomerGroup(childComplexity, args["id"].(string)), true
+		return e.ComplexityRoot.Mutation.DeleteCustomerGroup(childComplexity, args["id"].(string), args["expectedVersion"].(*int)), true
 	case "Mutation.deleteCustomerPaymentSource":
 		if e.ComplexityRoot.Mutation.DeleteCustomerPaymentSource == nil {
 			break
@@ -2523,7 +2582,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.DeleteCustomerPaymentSource(childComplexity, args["id"].(string)), true
+		return e.ComplexityRoot.Mutation.DeleteCustomerPaymentSource(childComplexity, args["id"].(string), args["expectedVersion"].(*int)), true
 	case "Mutation.deleteCustomerSubscription":
 		if e.ComplexityRoot.Mutation.DeleteCustomerSubscription == nil {
 			break
@@ -2534,7 +2593,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.DeleteCustomerSubscription(childComplexity, args["id"].(string)), true
+		return e.ComplexityRoot.Mutation.DeleteCustomerSubscription(childComplexity, args["id"].(string), args["expectedVersion"].(*int)), true
 	case "Mutation.deleteOrder":
 		if e.ComplexityRoot.Mutation.DeleteOrder == nil {
 			break
@@ -2545,7 +2604,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.DeleteOrder(childComplexity, args["id"].(string)), true
+		return e.ComplexityRoot.Mutation.DeleteOrder(childComplexity, args["id"].(string), args["expectedVersion"].(*int)), true
 	case "Mutation.deleteReturn":
 		if e.ComplexityRoot.Mutation.DeleteReturn == nil {
 			break
@@ -2556,7 +2615,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.DeleteReturn(childComplexity, args["id"].(string)), true
+		return e.ComplexityRoot.Mutation.DeleteReturn(childComplexity, args["id"].(string), args["expectedVersion"].(*int)), true
 	case "Mutation.fulfillOrder":
 		if e.ComplexityRoot.Mutation.FulfillOrder == nil {
 			break
@@ -2567,7 +2626,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.FulfillOrder(childComplexity, args["id"].(string)), true
+		return e.ComplexityRoot.Mutation.FulfillOrder(childComplexity, args["id"].(string), args["expectedVersion"].(*int)), true
 	case "Mutation.markOrderPending":
 		if e.ComplexityRoot.Mutation.MarkOrderPending == nil {
 			break
@@ -2578,7 +2637,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.MarkOrderPending(childComplexity, args["id"].(string)), true
+		return e.ComplexityRoot.Mutation.MarkOrderPending(childComplexity, args["id"].(string), args["expectedVersion"].(*int)), true
 	case "Mutation.mergeCustomerGroupMetadata":
 		if e.ComplexityRoot.Mutation.MergeCustomerGroupMetadata == nil {
 			break
@@ -2589,7 +2648,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.MergeCustomerGroupMetadata(childComplexity, args["id"].(string), args["metadata"].(map[string]any)), true
+		return e.ComplexityRoot.Mutation.MergeCustomerGroupMetadata(childComplexity, args["id"].(string), args["expectedVersion"].(*int), args["metadata"].(map[string]any)), true
 	case "Mutation.mergeCustomerMetadata":
 		if e.ComplexityRoot.Mutation.MergeCustomerMetadata == nil {
 			break
@@ -2600,7 +2659,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.MergeCustomerMetadata(childComplexity, args["id"].(string), args["metadata"].(map[string]any)), true
+		return e.ComplexityRoot.Mutation.MergeCustomerMetadata(childComplexity, args["id"].(string), args["expectedVersion"].(*int), args["metadata"].(map[string]any)), true
 	case "Mutation.mergeOrderMetadata":
 		if e.ComplexityRoot.Mutation.MergeOrderMetadata == nil {
 			break
@@ -2611,7 +2670,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.MergeOrderMetadata(childComplexity, args["id"].(string), args["metadata"].(map[string]any)), true
+		return e.ComplexityRoot.Mutation.MergeOrderMetadata(childComplexity, args["id"].(string), args["expectedVersion"].(*int), args["metadata"].(map[string]any)), true
 	case "Mutation.placeOrder":
 		if e.ComplexityRoot.Mutation.PlaceOrder == nil {
 			break
@@ -2622,7 +2681,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.PlaceOrder(childComplexity, args["id"].(string)), true
+		return e.ComplexityRoot.Mutation.PlaceOrder(childComplexity, args["id"].(string), args["expectedVersion"].(*int)), true
 	case "Mutation.receiveReturn":
 		if e.ComplexityRoot.Mutation.ReceiveReturn == nil {
 			break
@@ -2633,7 +2692,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.ReceiveReturn(childComplexity, args["id"].(string)), true
+		return e.ComplexityRoot.Mutation.ReceiveReturn(childComplexity, args["id"].(string), args["expectedVersion"].(*int)), true
 	case "Mutation.refundReturn":
 		if e.ComplexityRoot.Mutation.RefundReturn == nil {
 			break
@@ -2644,7 +2703,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.RefundReturn(childComplexity, args["id"].(string)), true
+		return e.ComplexityRoot.Mutation.RefundReturn(childComplexity, args["id"].(string), args["expectedVersion"].(*int)), true
 	case "Mutation.rejectReturn":
 		if e.ComplexityRoot.Mutation.RejectReturn == nil {
 			break
@@ -2655,7 +2714,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.RejectReturn(childComplexity, args["id"].(string)), true
+		return e.ComplexityRoot.Mutation.RejectReturn(childComplexity, args["id"].(string), args["expectedVersion"].(*int)), true
 	case "Mutation.requestReturn":
 		if e.ComplexityRoot.Mutation.RequestReturn == nil {
 			break
@@ -2666,7 +2725,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.RequestReturn(childComplexity, args["id"].(string)), true
+		return e.ComplexityRoot.Mutation.RequestReturn(childComplexity, args["id"].(string), args["expectedVersion"].(*int)), true
 	case "Mutation.resetCustomerPassword":
 		if e.ComplexityRoot.Mutation.ResetCustomerPassword == nil {
 			break
@@ -2677,7 +2736,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.ResetCustomerPassword(childComplexity, args["id"].(string), args["token"].(string), args["password"].(string)), true
+		return e.ComplexityRoot.Mutation.ResetCustomerPassword(childComplexity, args["id"].(string), args["expectedVersion"].(*int), args["token"].(string), args["password"].(string)), true
 	case "Mutation.shipReturn":
 		if e.ComplexityRoot.Mutation.ShipReturn == nil {
 			break
@@ -2688,7 +2747,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.ShipReturn(childComplexity, args["id"].(string)), true
+		return e.ComplexityRoot.Mutation.ShipReturn(childComplexity, args["id"].(string), args["expectedVersion"].(*int)), true
 	case "Mutation.startFulfillingOrder":
 		if e.ComplexityRoot.Mutation.StartFulfillingOrder == nil {
 			break
@@ -2699,7 +2758,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.StartFulfillingOrder(childComplexity, args["id"].(string)), true
+		return e.ComplexityRoot.Mutation.StartFulfillingOrder(childComplexity, args["id"].(string), args["expectedVersion"].(*int)), true
 	case "Mutation.updateAddress":
 		if e.ComplexityRoot.Mutation.UpdateAddress == nil {
 			break
@@ -2710,7 +2769,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UpdateAddress(childComplexity, args["id"].(string), args["input"].(ent.UpdateAddressInput)), true
+		return e.ComplexityRoot.Mutation.UpdateAddress(childComplexity, args["id"].(string), args["expectedVersion"].(*int), args["input"].(ent.UpdateAddressInput)), true
 	case "Mutation.updateAttachment":
 		if e.ComplexityRoot.Mutation.UpdateAttachment == nil {
 			break
@@ -2721,7 +2780,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UpdateAttachment(childComplexity, args["id"].(string), args["input"].(ent.UpdateAttachmentInput)), true
+		return e.ComplexityRoot.Mutation.UpdateAttachment(childComplexity, args["id"].(string), args["expectedVersion"].(*int), args["input"].(ent.UpdateAttachmentInput)), true
 	case "Mutation.updateCustomer":
 		if e.ComplexityRoot.Mutation.UpdateCustomer == nil {
 			break
@@ -2732,7 +2791,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UpdateCustomer(childComplexity, args["id"].(string), args["input"].(ent.UpdateCustomerInput)), true
+		return e.ComplexityRoot.Mutation.UpdateCustomer(childComplexity, args["id"].(string), args["expectedVersion"].(*int), args["input"].(ent.UpdateCustomerInput)), true
 	case "Mutation.updateCustomerAddress":
 		if e.ComplexityRoot.Mutation.UpdateCustomerAddress == nil {
 			break
@@ -2743,7 +2802,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UpdateCustomerAddress(childComplexity, args["id"].(string), args["input"].(ent.UpdateCustomerAddressInput)), true
+		return e.ComplexityRoot.Mutation.UpdateCustomerAddress(childComplexity, args["id"].(string), args["expectedVersion"].(*int), args["input"].(ent.UpdateCustomerAddressInput)), true
 	case "Mutation.updateCustomerGroup":
 		if e.ComplexityRoot.Mutation.UpdateCustomerGroup == nil {
 			break
@@ -2754,7 +2813,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UpdateCustomerGroup(childComplexity, args["id"].(string), args["input"].(ent.UpdateCustomerGroupInput)), true
+		return e.ComplexityRoot.Mutation.UpdateCustomerGroup(childComplexity, args["id"].(string), args["expectedVersion"].(*int), args["input"].(ent.UpdateCustomerGroupInput)), true
 	case "Mutation.updateCustomerPaymentSource":
 		if e.ComplexityRoot.Mutation.UpdateCustomerPaymentSource == nil {
 			break
@@ -2765,7 +2824,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UpdateCustomerPaymentSource(childComplexity, args["id"].(string), args["input"].(ent.UpdateCustomerPaymentSourceInput)), true
+		return e.ComplexityRoot.Mutation.UpdateCustomerPaymentSource(childComplexity, args["id"].(string), args["expectedVersion"].(*int), args["input"].(ent.UpdateCustomerPaymentSourceInput)), true
 	case "Mutation.updateCustomerSubscription":
 		if e.ComplexityRoot.Mutation.UpdateCustomerSubscription == nil {
 			break
@@ -2776,7 +2835,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UpdateCustomerSubscription(childComplexity, args["id"].(string), args["input"].(ent.UpdateCustomerSubscriptionInput)), true
+		return e.ComplexityRoot.Mutation.UpdateCustomerSubscription(childComplexity, args["id"].(string), args["expectedVersion"].(*int), args["input"].(ent.UpdateCustomerSubscriptionInput)), true
 	case "Mutation.updateOrder":
 		if e.ComplexityRoot.Mutation.UpdateOrder == nil {
 			break
@@ -2787,7 +2846,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UpdateOrder(childComplexity, args["id"].(string), args["input"].(ent.UpdateOrderInput)), true
+		return e.ComplexityRoot.Mutation.UpdateOrder(childComplexity, args["id"].(string), args["expectedVersion"].(*int), args["input"].(ent.UpdateOrderInput)), true
 	case "Mutation.updateOrderSubscription":
 		if e.ComplexityRoot.Mutation.UpdateOrderSubscription == nil {
 			break
@@ -2798,7 +2857,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UpdateOrderSubscription(childComplexity, args["id"].(string), args["input"].(ent.UpdateOrderSubscriptionInput)), true
+		return e.ComplexityRoot.Mutation.UpdateOrderSubscription(childComplexity, args["id"].(string), args["expectedVersion"].(*int), args["input"].(ent.UpdateOrderSubscriptionInput)), true
 	case "Mutation.updateReturn":
 		if e.ComplexityRoot.Mutation.UpdateReturn == nil {
 			break
@@ -2809,7 +2868,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UpdateReturn(childComplexity, args["id"].(string), args["input"].(ent.UpdateReturnInput)), true
+		return e.ComplexityRoot.Mutation.UpdateReturn(childComplexity, args["id"].(string), args["expectedVersion"].(*int), args["input"].(ent.UpdateReturnInput)), true
 
 	case "Order.approvedAt":
 		if e.ComplexityRoot.Order.ApprovedAt == nil {
@@ -3059,6 +3118,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Order.UpdatedAt(childComplexity), true
+	case "Order.version":
+		if e.ComplexityRoot.Order.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.Version(childComplexity), true
 
 	case "OrderConnection.edges":
 		if e.ComplexityRoot.OrderConnection.Edges == nil {
@@ -3259,6 +3324,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.OrderSubscription.UpdatedAt(childComplexity), true
+	case "OrderSubscription.version":
+		if e.ComplexityRoot.OrderSubscription.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderSubscription.Version(childComplexity), true
 
 	case "OrderSubscriptionConnection.edges":
 		if e.ComplexityRoot.OrderSubscriptionConnection.Edges == nil {
@@ -3664,6 +3735,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Return.UpdatedAt(childComplexity), true
+	case "Return.version":
+		if e.ComplexityRoot.Return.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Return.Version(childComplexity), true
 
 	case "ReturnConnection.edges":
 		if e.ComplexityRoot.ReturnConnection.Edges == nil {
@@ -3954,6 +4031,8 @@ enum UserErrorCode {
   LOCKED
   "The value is longer than allowed."
   TOO_LONG
+  "The record changed since the version given as expectedVersion (the message names its current version); nothing was changed. Read the record again and retry."
+  CONFLICT
 }
 
 """
@@ -4264,12 +4343,12 @@ extend type CustomerPasswordReset {
 }
 
 """
-Runs the field in its own database transaction, committed before the payload is rendered; a field that returns user errors or fails is rolled back. Every mutation has it.
+Runs the field in its own database transaction, committed before the payload is rendered; a field that returns user errors or fails is rolled back. Every mutation has it. It also applies the field's expectedVersion argument, if given, to the record its id argument names.
 """
 directive @transaction on FIELD_DEFINITION
 
 """
-The root of all writes. Every mutation runs in its own transaction: it either applies completely or, when it returns user errors or fails, changes nothing.
+The root of all writes. Every mutation runs in its own transaction: it either applies completely or, when it returns user errors or fails, changes nothing. Every mutation that names an existing record by id also takes expectedVersion, for optimistic concurrency: the change applies only if the record still has that version, otherwise it answers CONFLICT.
 """
 type Mutation {
   "Creates a customer."
@@ -4281,6 +4360,8 @@ type Mutation {
   updateCustomer(
     "The ID of the customer."
     id: ID!
+    "The version of the record this change is based on (its version field, as you read it); when given and the record has another version now, nothing changes and the answer is CONFLICT."
+    expectedVersion: Int
     "The fields to change."
     input: UpdateCustomerInput!
   ): CustomerPayload @transaction
@@ -4288,11 +4369,15 @@ type Mutation {
   deleteCustomer(
     "The ID of the customer."
     id: ID!
+    "The version of the record this change is based on (its version field, as you read it); when given and the record has another version now, nothing changes and the answer is CONFLICT."
+    expectedVersion: Int
   ): DeletePayload @transaction
   "Merges keys into the customer's metadata; a null value deletes the key."
   mergeCustomerMetadata(
     "The ID of the customer."
     id: ID!
+    "The version of the record this change is based on (its version field, as you read it); when given and the record has another version now, nothing changes and the answer is CONFLICT."
+    expectedVersion: Int
     "The keys to set (or, with null, delete)."
     metadata: Map!
   ): CustomerPayload @transaction
@@ -4305,6 +4390,8 @@ type Mutation {
   updateCustomerGroup(
     "The ID of the customer group."
     id: ID!
+    "The version of the record this change is based on (its version field, as you read it); when given and the record has another version now, nothing changes and the answer is CONFLICT."
+    expectedVersion: Int
     "The fields to change."
     input: UpdateCustomerGroupInput!
   ): CustomerGroupPayload @transaction
@@ -4312,11 +4399,15 @@ type Mutation {
   deleteCustomerGroup(
     "The ID of the customer group."
     id: ID!
+    "The version of the record this change is based on (its version field, as you read it); when given and the record has another version now, nothing changes and the answer is CONFLICT."
+    expectedVersion: Int
   ): DeletePayload @transaction
   "Merges keys into the customer group's metadata; a null value deletes the key."
   mergeCustomerGroupMetadata(
     "The ID of the customer group."
     id: ID!
+    "The version of the record this change is based on (its version field, as you read it); when given and the record has another version now, nothing changes and the answer is CONFLICT."
+    expectedVersion: Int
     "The keys to set (or, with null, delete)."
     metadata: Map!
   ): CustomerGroupPayload @transaction
@@ -4329,6 +4420,8 @@ type Mutation {
   updateAddress(
     "The ID of the address."
     id: ID!
+    "The version of the record this change is based on (its version field, as you read it); when given and the record has another version now, nothing changes and the answer is CONFLICT."
+    expectedVersion: Int
     "The fields to change."
     input: UpdateAddressInput!
   ): AddressPayload @transaction
@@ -4336,6 +4429,8 @@ type Mutation {
   deleteAddress(
     "The ID of the address."
     id: ID!
+    "The version of the record this change is based on (its version field, as you read it); when given and the record has another version now, nothing changes and the answer is CONFLICT."
+    expectedVersion: Int
   ): DeletePayload @transaction
   "Creates a address-book entry."
   createCustomerAddress(
@@ -4346,6 +4441,8 @@ type Mutation {
   updateCustomerAddress(
     "The ID of the address-book entry."
     id: ID!
+    "The version of the record this change is based on (its version field, as you read it); when given and the record has another version now, nothing changes and the answer is CONFLICT."
+    expectedVersion: Int
     "The fields to change."
     input: UpdateCustomerAddressInput!
   ): CustomerAddressPayload @transaction
@@ -4353,6 +4450,8 @@ type Mutation {
   deleteCustomerAddress(
     "The ID of the address-book entry."
     id: ID!
+    "The version of the record this change is based on (its version field, as you read it); when given and the record has another version now, nothing changes and the answer is CONFLICT."
+    expectedVersion: Int
   ): DeletePayload @transaction
   "Creates a saved payment source."
   createCustomerPaymentSource(
@@ -4363,6 +4462,8 @@ type Mutation {
   updateCustomerPaymentSource(
     "The ID of the saved payment source."
     id: ID!
+    "The version of the record this change is based on (its version field, as you read it); when given and the record has another version now, nothing changes and the answer is CONFLICT."
+    expectedVersion: Int
     "The fields to change."
     input: UpdateCustomerPaymentSourceInput!
   ): CustomerPaymentSourcePayload @transaction
@@ -4370,6 +4471,8 @@ type Mutation {
   deleteCustomerPaymentSource(
     "The ID of the saved payment source."
     id: ID!
+    "The version of the record this change is based on (its version field, as you read it); when given and the record has another version now, nothing changes and the answer is CONFLICT."
+    expectedVersion: Int
   ): DeletePayload @transaction
   "Creates a newsletter subscription."
   createCustomerSubscription(
@@ -4380,6 +4483,8 @@ type Mutation {
   updateCustomerSubscription(
     "The ID of the newsletter subscription."
     id: ID!
+    "The version of the record this change is based on (its version field, as you read it); when given and the record has another version now, nothing changes and the answer is CONFLICT."
+    expectedVersion: Int
     "The fields to change."
     input: UpdateCustomerSubscriptionInput!
   ): CustomerSubscriptionPayload @transaction
@@ -4387,6 +4492,8 @@ type Mutation {
   deleteCustomerSubscription(
     "The ID of the newsletter subscription."
     id: ID!
+    "The version of the record this change is based on (its version field, as you read it); when given and the record has another version now, nothing changes and the answer is CONFLICT."
+    expectedVersion: Int
   ): DeletePayload @transaction
   "Creates a attachment."
   createAttachment(
@@ -4397,6 +4504,8 @@ type Mutation {
   updateAttachment(
     "The ID of the attachment."
     id: ID!
+    "The version of the record this change is based on (its version field, as you read it); when given and the record has another version now, nothing changes and the answer is CONFLICT."
+    expectedVersion: Int
     "The fields to change."
     input: UpdateAttachmentInput!
   ): AttachmentPayload @transaction
@@ -4404,6 +4513,8 @@ type Mutation {
   deleteAttachment(
     "The ID of the attachment."
     id: ID!
+    "The version of the record this change is based on (its version field, as you read it); when given and the record has another version now, nothing changes and the answer is CONFLICT."
+    expectedVersion: Int
   ): DeletePayload @transaction
   "Creates a order."
   createOrder(
@@ -4414,6 +4525,8 @@ type Mutation {
   updateOrder(
     "The ID of the order."
     id: ID!
+    "The version of the record this change is based on (its version field, as you read it); when given and the record has another version now, nothing changes and the answer is CONFLICT."
+    expectedVersion: Int
     "The fields to change."
     input: UpdateOrderInput!
   ): OrderPayload @transaction
@@ -4421,11 +4534,15 @@ type Mutation {
   deleteOrder(
     "The ID of the order."
     id: ID!
+    "The version of the record this change is based on (its version field, as you read it); when given and the record has another version now, nothing changes and the answer is CONFLICT."
+    expectedVersion: Int
   ): DeletePayload @transaction
   "Merges keys into the order's metadata; a null value deletes the key."
   mergeOrderMetadata(
     "The ID of the order."
     id: ID!
+    "The version of the record this change is based on (its version field, as you read it); when given and the record has another version now, nothing changes and the answer is CONFLICT."
+    expectedVersion: Int
     "The keys to set (or, with null, delete)."
     metadata: Map!
   ): OrderPayload @transaction
@@ -4438,6 +4555,8 @@ type Mutation {
   updateReturn(
     "The ID of the return."
     id: ID!
+    "The version of the record this change is based on (its version field, as you read it); when given and the record has another version now, nothing changes and the answer is CONFLICT."
+    expectedVersion: Int
     "The fields to change."
     input: UpdateReturnInput!
   ): ReturnPayload @transaction
@@ -4445,6 +4564,8 @@ type Mutation {
   deleteReturn(
     "The ID of the return."
     id: ID!
+    "The version of the record this change is based on (its version field, as you read it); when given and the record has another version now, nothing changes and the answer is CONFLICT."
+    expectedVersion: Int
   ): DeletePayload @transaction
   "Creates a order subscription."
   createOrderSubscription(
@@ -4455,6 +4576,8 @@ type Mutation {
   updateOrderSubscription(
     "The ID of the order subscription."
     id: ID!
+    "The version of the record this change is based on (its version field, as you read it); when given and the record has another version now, nothing changes and the answer is CONFLICT."
+    expectedVersion: Int
     "The fields to change."
     input: UpdateOrderSubscriptionInput!
   ): OrderSubscriptionPayload @transaction
@@ -4462,81 +4585,113 @@ type Mutation {
   markOrderPending(
     "The ID of the order."
     id: ID!
+    "The version of the record this change is based on (its version field, as you read it); when given and the record has another version now, nothing changes and the answer is CONFLICT."
+    expectedVersion: Int
   ): OrderPayload @transaction
   "Places a pending order: the payment is authorized and the customer's placed-orders count and status move."
   placeOrder(
     "The ID of the order."
     id: ID!
+    "The version of the record this change is based on (its version field, as you read it); when given and the record has another version now, nothing changes and the answer is CONFLICT."
+    expectedVersion: Int
   ): OrderPayload @transaction
   "Approves a placed order."
   approveOrder(
     "The ID of the order."
     id: ID!
+    "The version of the record this change is based on (its version field, as you read it); when given and the record has another version now, nothing changes and the answer is CONFLICT."
+    expectedVersion: Int
   ): OrderPayload @transaction
   "Cancels a placed or approved, unfulfilled order; the authorization is voided."
   cancelOrder(
     "The ID of the order."
     id: ID!
+    "The version of the record this change is based on (its version field, as you read it); when given and the record has another version now, nothing changes and the answer is CONFLICT."
+    expectedVersion: Int
   ): OrderPayload @transaction
   "Starts fulfilling an approved order; the payment is captured."
   startFulfillingOrder(
     "The ID of the order."
     id: ID!
+    "The version of the record this change is based on (its version field, as you read it); when given and the record has another version now, nothing changes and the answer is CONFLICT."
+    expectedVersion: Int
   ): OrderPayload @transaction
   "Marks an approved order in fulfillment as fulfilled."
   fulfillOrder(
     "The ID of the order."
     id: ID!
+    "The version of the record this change is based on (its version field, as you read it); when given and the record has another version now, nothing changes and the answer is CONFLICT."
+    expectedVersion: Int
   ): OrderPayload @transaction
   "Requests a draft return."
   requestReturn(
     "The ID of the return."
     id: ID!
+    "The version of the record this change is based on (its version field, as you read it); when given and the record has another version now, nothing changes and the answer is CONFLICT."
+    expectedVersion: Int
   ): ReturnPayload @transaction
   "Approves a requested return."
   approveReturn(
     "The ID of the return."
     id: ID!
+    "The version of the record this change is based on (its version field, as you read it); when given and the record has another version now, nothing changes and the answer is CONFLICT."
+    expectedVersion: Int
   ): ReturnPayload @transaction
   "Cancels a requested return."
   cancelReturn(
     "The ID of the return."
     id: ID!
+    "The version of the record this change is based on (its version field, as you read it); when given and the record has another version now, nothing changes and the answer is CONFLICT."
+    expectedVersion: Int
   ): ReturnPayload @transaction
   "Marks an approved return as shipped back."
   shipReturn(
     "The ID of the return."
     id: ID!
+    "The version of the record this change is based on (its version field, as you read it); when given and the record has another version now, nothing changes and the answer is CONFLICT."
+    expectedVersion: Int
   ): ReturnPayload @transaction
   "Marks a shipped return as received."
   receiveReturn(
     "The ID of the return."
     id: ID!
+    "The version of the record this change is based on (its version field, as you read it); when given and the record has another version now, nothing changes and the answer is CONFLICT."
+    expectedVersion: Int
   ): ReturnPayload @transaction
   "Rejects a shipped return."
   rejectReturn(
     "The ID of the return."
     id: ID!
+    "The version of the record this change is based on (its version field, as you read it); when given and the record has another version now, nothing changes and the answer is CONFLICT."
+    expectedVersion: Int
   ): ReturnPayload @transaction
   "Refunds a received return."
   refundReturn(
     "The ID of the return."
     id: ID!
+    "The version of the record this change is based on (its version field, as you read it); when given and the record has another version now, nothing changes and the answer is CONFLICT."
+    expectedVersion: Int
   ): ReturnPayload @transaction
   "Activates a draft or inactive order subscription."
   activateOrderSubscription(
     "The ID of the orderSubscription."
     id: ID!
+    "The version of the record this change is based on (its version field, as you read it); when given and the record has another version now, nothing changes and the answer is CONFLICT."
+    expectedVersion: Int
   ): OrderSubscriptionPayload @transaction
   "Pauses an active order subscription."
   deactivateOrderSubscription(
     "The ID of the orderSubscription."
     id: ID!
+    "The version of the record this change is based on (its version field, as you read it); when given and the record has another version now, nothing changes and the answer is CONFLICT."
+    expectedVersion: Int
   ): OrderSubscriptionPayload @transaction
   "Cancels an order subscription for good."
   cancelOrderSubscription(
     "The ID of the orderSubscription."
     id: ID!
+    "The version of the record this change is based on (its version field, as you read it); when given and the record has another version now, nothing changes and the answer is CONFLICT."
+    expectedVersion: Int
   ): OrderSubscriptionPayload @transaction
   "Starts a password reset for the customer with this email. The payload carries the single-use token, once; it expires after 24 hours."
   createCustomerPasswordReset(
@@ -4547,6 +4702,8 @@ type Mutation {
   resetCustomerPassword(
     "The ID of the password reset."
     id: ID!
+    "The version of the record this change is based on (its version field, as you read it); when given and the record has another version now, nothing changes and the answer is CONFLICT."
+    expectedVersion: Int
     "The token returned when the reset was created."
     token: String!
     "The new password, 8 to 256 characters."
@@ -4709,6 +4866,8 @@ func (ec *executionContext) childFields_Address(ctx context.Context, field graph
 		return ec.fieldContext_Address_createdAt(ctx, field)
 	case "updatedAt":
 		return ec.fieldContext_Address_updatedAt(ctx, field)
+	case "version":
+		return ec.fieldContext_Address_version(ctx, field)
 	case "reference":
 		return ec.fieldContext_Address_reference(ctx, field)
 	case "referenceOrigin":
@@ -4807,6 +4966,8 @@ func (ec *executionContext) childFields_Attachment(ctx context.Context, field gr
 		return ec.fieldContext_Attachment_createdAt(ctx, field)
 	case "updatedAt":
 		return ec.fieldContext_Attachment_updatedAt(ctx, field)
+	case "version":
+		return ec.fieldContext_Attachment_version(ctx, field)
 	case "reference":
 		return ec.fieldContext_Attachment_reference(ctx, field)
 	case "referenceOrigin":
@@ -4899,6 +5060,8 @@ func (ec *executionContext) childFields_Customer(ctx context.Context, field grap
 		return ec.fieldContext_Customer_createdAt(ctx, field)
 	case "updatedAt":
 		return ec.fieldContext_Customer_updatedAt(ctx, field)
+	case "version":
+		return ec.fieldContext_Customer_version(ctx, field)
 	case "reference":
 		return ec.fieldContext_Customer_reference(ctx, field)
 	case "referenceOrigin":
@@ -4949,6 +5112,8 @@ func (ec *executionContext) childFields_CustomerAddress(ctx context.Context, fie
 		return ec.fieldContext_CustomerAddress_createdAt(ctx, field)
 	case "updatedAt":
 		return ec.fieldContext_CustomerAddress_updatedAt(ctx, field)
+	case "version":
+		return ec.fieldContext_CustomerAddress_version(ctx, field)
 	case "reference":
 		return ec.fieldContext_CustomerAddress_reference(ctx, field)
 	case "referenceOrigin":
@@ -5039,6 +5204,8 @@ func (ec *executionContext) childFields_CustomerGroup(ctx context.Context, field
 		return ec.fieldContext_CustomerGroup_createdAt(ctx, field)
 	case "updatedAt":
 		return ec.fieldContext_CustomerGroup_updatedAt(ctx, field)
+	case "version":
+		return ec.fieldContext_CustomerGroup_version(ctx, field)
 	case "reference":
 		return ec.fieldContext_CustomerGroup_reference(ctx, field)
 	case "referenceOrigin":
@@ -5103,6 +5270,8 @@ func (ec *executionContext) childFields_CustomerPasswordReset(ctx context.Contex
 		return ec.fieldContext_CustomerPasswordReset_createdAt(ctx, field)
 	case "updatedAt":
 		return ec.fieldContext_CustomerPasswordReset_updatedAt(ctx, field)
+	case "version":
+		return ec.fieldContext_CustomerPasswordReset_version(ctx, field)
 	case "reference":
 		return ec.fieldContext_CustomerPasswordReset_reference(ctx, field)
 	case "referenceOrigin":
@@ -5179,6 +5348,8 @@ func (ec *executionContext) childFields_CustomerPaymentSource(ctx context.Contex
 		return ec.fieldContext_CustomerPaymentSource_createdAt(ctx, field)
 	case "updatedAt":
 		return ec.fieldContext_CustomerPaymentSource_updatedAt(ctx, field)
+	case "version":
+		return ec.fieldContext_CustomerPaymentSource_version(ctx, field)
 	case "reference":
 		return ec.fieldContext_CustomerPaymentSource_reference(ctx, field)
 	case "referenceOrigin":
@@ -5247,6 +5418,8 @@ func (ec *executionContext) childFields_CustomerSubscription(ctx context.Context
 		return ec.fieldContext_CustomerSubscription_createdAt(ctx, field)
 	case "updatedAt":
 		return ec.fieldContext_CustomerSubscription_updatedAt(ctx, field)
+	case "version":
+		return ec.fieldContext_CustomerSubscription_version(ctx, field)
 	case "customerID":
 		return ec.fieldContext_CustomerSubscription_customerID(ctx, field)
 	case "reference":
@@ -5379,6 +5552,8 @@ func (ec *executionContext) childFields_Order(ctx context.Context, field graphql
 		return ec.fieldContext_Order_createdAt(ctx, field)
 	case "updatedAt":
 		return ec.fieldContext_Order_updatedAt(ctx, field)
+	case "version":
+		return ec.fieldContext_Order_version(ctx, field)
 	case "reference":
 		return ec.fieldContext_Order_reference(ctx, field)
 	case "referenceOrigin":
@@ -5493,6 +5668,8 @@ func (ec *executionContext) childFields_OrderSubscription(ctx context.Context, f
 		return ec.fieldContext_OrderSubscription_createdAt(ctx, field)
 	case "updatedAt":
 		return ec.fieldContext_OrderSubscription_updatedAt(ctx, field)
+	case "version":
+		return ec.fieldContext_OrderSubscription_version(ctx, field)
 	case "reference":
 		return ec.fieldContext_OrderSubscription_reference(ctx, field)
 	case "referenceOrigin":
@@ -5593,6 +5770,8 @@ func (ec *executionContext) childFields_Return(ctx context.Context, field graphq
 		return ec.fieldContext_Return_createdAt(ctx, field)
 	case "updatedAt":
 		return ec.fieldContext_Return_updatedAt(ctx, field)
+	case "version":
+		return ec.fieldContext_Return_version(ctx, field)
 	case "reference":
 		return ec.fieldContext_Return_reference(ctx, field)
 	case "referenceOrigin":
@@ -6842,6 +7021,14 @@ func (ec *executionContext) field_Mutation_activateOrderSubscription_args(ctx co
 		return nil, err
 	}
 	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "expectedVersion",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["expectedVersion"] = arg1
 	return args, nil
 }
 
@@ -6856,6 +7043,14 @@ func (ec *executionContext) field_Mutation_approveOrder_args(ctx context.Context
 		return nil, err
 	}
 	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "expectedVersion",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["expectedVersion"] = arg1
 	return args, nil
 }
 
@@ -6870,6 +7065,14 @@ func (ec *executionContext) field_Mutation_approveReturn_args(ctx context.Contex
 		return nil, err
 	}
 	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "expectedVersion",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["expectedVersion"] = arg1
 	return args, nil
 }
 
@@ -6884,6 +7087,14 @@ func (ec *executionContext) field_Mutation_cancelOrderSubscription_args(ctx cont
 		return nil, err
 	}
 	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "expectedVersion",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["expectedVersion"] = arg1
 	return args, nil
 }
 
@@ -6898,6 +7109,14 @@ func (ec *executionContext) field_Mutation_cancelOrder_args(ctx context.Context,
 		return nil, err
 	}
 	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "expectedVersion",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["expectedVersion"] = arg1
 	return args, nil
 }
 
@@ -6912,6 +7131,14 @@ func (ec *executionContext) field_Mutation_cancelReturn_args(ctx context.Context
 		return nil, err
 	}
 	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "expectedVersion",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["expectedVersion"] = arg1
 	return args, nil
 }
 
@@ -7080,6 +7307,14 @@ func (ec *executionContext) field_Mutation_deactivateOrderSubscription_args(ctx 
 		return nil, err
 	}
 	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "expectedVersion",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["expectedVersion"] = arg1
 	return args, nil
 }
 
@@ -7094,6 +7329,14 @@ func (ec *executionContext) field_Mutation_deleteAddress_args(ctx context.Contex
 		return nil, err
 	}
 	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "expectedVersion",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["expectedVersion"] = arg1
 	return args, nil
 }
 
@@ -7108,6 +7351,14 @@ func (ec *executionContext) field_Mutation_deleteAttachment_args(ctx context.Con
 		return nil, err
 	}
 	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "expectedVersion",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["expectedVersion"] = arg1
 	return args, nil
 }
 
@@ -7122,6 +7373,14 @@ func (ec *executionContext) field_Mutation_deleteCustomerAddress_args(ctx contex
 		return nil, err
 	}
 	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "expectedVersion",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["expectedVersion"] = arg1
 	return args, nil
 }
 
@@ -7136,6 +7395,14 @@ func (ec *executionContext) field_Mutation_deleteCustomerGroup_args(ctx context.
 		return nil, err
 	}
 	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "expectedVersion",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["expectedVersion"] = arg1
 	return args, nil
 }
 
@@ -7150,6 +7417,14 @@ func (ec *executionContext) field_Mutation_deleteCustomerPaymentSource_args(ctx 
 		return nil, err
 	}
 	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "expectedVersion",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["expectedVersion"] = arg1
 	return args, nil
 }
 
@@ -7164,6 +7439,14 @@ func (ec *executionContext) field_Mutation_deleteCustomerSubscription_args(ctx c
 		return nil, err
 	}
 	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "expectedVersion",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["expectedVersion"] = arg1
 	return args, nil
 }
 
@@ -7178,6 +7461,14 @@ func (ec *executionContext) field_Mutation_deleteCustomer_args(ctx context.Conte
 		return nil, err
 	}
 	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "expectedVersion",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["expectedVersion"] = arg1
 	return args, nil
 }
 
@@ -7192,6 +7483,14 @@ func (ec *executionContext) field_Mutation_deleteOrder_args(ctx context.Context,
 		return nil, err
 	}
 	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "expectedVersion",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["expectedVersion"] = arg1
 	return args, nil
 }
 
@@ -7206,6 +7505,14 @@ func (ec *executionContext) field_Mutation_deleteReturn_args(ctx context.Context
 		return nil, err
 	}
 	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "expectedVersion",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["expectedVersion"] = arg1
 	return args, nil
 }
 
@@ -7220,6 +7527,14 @@ func (ec *executionContext) field_Mutation_fulfillOrder_args(ctx context.Context
 		return nil, err
 	}
 	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "expectedVersion",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["expectedVersion"] = arg1
 	return args, nil
 }
 
@@ -7234,6 +7549,14 @@ func (ec *executionContext) field_Mutation_markOrderPending_args(ctx context.Con
 		return nil, err
 	}
 	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "expectedVersion",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["expectedVersion"] = arg1
 	return args, nil
 }
 
@@ -7248,14 +7571,22 @@ func (ec *executionContext) field_Mutation_mergeCustomerGroupMetadata_args(ctx c
 		return nil, err
 	}
 	args["id"] = arg0
-	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "metadata",
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "expectedVersion",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["expectedVersion"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "metadata",
 		func(ctx context.Context, v any) (map[string]any, error) {
 			return ec.unmarshalNMap2map(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["metadata"] = arg1
+	args["metadata"] = arg2
 	return args, nil
 }
 
@@ -7270,14 +7601,22 @@ func (ec *executionContext) field_Mutation_mergeCustomerMetadata_args(ctx contex
 		return nil, err
 	}
 	args["id"] = arg0
-	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "metadata",
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "expectedVersion",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["expectedVersion"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "metadata",
 		func(ctx context.Context, v any) (map[string]any, error) {
 			return ec.unmarshalNMap2map(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["metadata"] = arg1
+	args["metadata"] = arg2
 	return args, nil
 }
 
@@ -7292,14 +7631,22 @@ func (ec *executionContext) field_Mutation_mergeOrderMetadata_args(ctx context.C
 		return nil, err
 	}
 	args["id"] = arg0
-	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "metadata",
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "expectedVersion",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["expectedVersion"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "metadata",
 		func(ctx context.Context, v any) (map[string]any, error) {
 			return ec.unmarshalNMap2map(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["metadata"] = arg1
+	args["metadata"] = arg2
 	return args, nil
 }
 
@@ -7314,6 +7661,14 @@ func (ec *executionContext) field_Mutation_placeOrder_args(ctx context.Context, 
 		return nil, err
 	}
 	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "expectedVersion",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["expectedVersion"] = arg1
 	return args, nil
 }
 
@@ -7328,6 +7683,14 @@ func (ec *executionContext) field_Mutation_receiveReturn_args(ctx context.Contex
 		return nil, err
 	}
 	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "expectedVersion",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["expectedVersion"] = arg1
 	return args, nil
 }
 
@@ -7342,6 +7705,14 @@ func (ec *executionContext) field_Mutation_refundReturn_args(ctx context.Context
 		return nil, err
 	}
 	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "expectedVersion",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["expectedVersion"] = arg1
 	return args, nil
 }
 
@@ -7356,6 +7727,14 @@ func (ec *executionContext) field_Mutation_rejectReturn_args(ctx context.Context
 		return nil, err
 	}
 	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "expectedVersion",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["expectedVersion"] = arg1
 	return args, nil
 }
 
@@ -7370,6 +7749,14 @@ func (ec *executionContext) field_Mutation_requestReturn_args(ctx context.Contex
 		return nil, err
 	}
 	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "expectedVersion",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["expectedVersion"] = arg1
 	return args, nil
 }
 
@@ -7384,22 +7771,30 @@ func (ec *executionContext) field_Mutation_resetCustomerPassword_args(ctx contex
 		return nil, err
 	}
 	args["id"] = arg0
-	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "token",
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "expectedVersion",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["expectedVersion"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "token",
 		func(ctx context.Context, v any) (string, error) {
 			return ec.unmarshalNString2string(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["token"] = arg1
-	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "password",
+	args["token"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "password",
 		func(ctx context.Context, v any) (string, error) {
 			return ec.unmarshalNString2string(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["password"] = arg2
+	args["password"] = arg3
 	return args, nil
 }
 
@@ -7414,6 +7809,14 @@ func (ec *executionContext) field_Mutation_shipReturn_args(ctx context.Context, 
 		return nil, err
 	}
 	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "expectedVersion",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["expectedVersion"] = arg1
 	return args, nil
 }
 
@@ -7428,6 +7831,14 @@ func (ec *executionContext) field_Mutation_startFulfillingOrder_args(ctx context
 		return nil, err
 	}
 	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "expectedVersion",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["expectedVersion"] = arg1
 	return args, nil
 }
 
@@ -7442,14 +7853,22 @@ func (ec *executionContext) field_Mutation_updateAddress_args(ctx context.Contex
 		return nil, err
 	}
 	args["id"] = arg0
-	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "expectedVersion",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["expectedVersion"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (ent.UpdateAddressInput, error) {
 			return ec.unmarshalNUpdateAddressInput2clienteleᚋentᚐUpdateAddressInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["input"] = arg1
+	args["input"] = arg2
 	return args, nil
 }
 
@@ -7464,14 +7883,22 @@ func (ec *executionContext) field_Mutation_updateAttachment_args(ctx context.Con
 		return nil, err
 	}
 	args["id"] = arg0
-	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "expectedVersion",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["expectedVersion"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (ent.UpdateAttachmentInput, error) {
 			return ec.unmarshalNUpdateAttachmentInput2clienteleᚋentᚐUpdateAttachmentInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["input"] = arg1
+	args["input"] = arg2
 	return args, nil
 }
 
@@ -7486,14 +7913,22 @@ func (ec *executionContext) field_Mutation_updateCustomerAddress_args(ctx contex
 		return nil, err
 	}
 	args["id"] = arg0
-	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "expectedVersion",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["expectedVersion"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (ent.UpdateCustomerAddressInput, error) {
 			return ec.unmarshalNUpdateCustomerAddressInput2clienteleᚋentᚐUpdateCustomerAddressInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["input"] = arg1
+	args["input"] = arg2
 	return args, nil
 }
 
@@ -7508,14 +7943,22 @@ func (ec *executionContext) field_Mutation_updateCustomerGroup_args(ctx context.
 		return nil, err
 	}
 	args["id"] = arg0
-	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "expectedVersion",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["expectedVersion"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (ent.UpdateCustomerGroupInput, error) {
 			return ec.unmarshalNUpdateCustomerGroupInput2clienteleᚋentᚐUpdateCustomerGroupInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["input"] = arg1
+	args["input"] = arg2
 	return args, nil
 }
 
@@ -7530,14 +7973,22 @@ func (ec *executionContext) field_Mutation_updateCustomerPaymentSource_args(ctx 
 		return nil, err
 	}
 	args["id"] = arg0
-	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "expectedVersion",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["expectedVersion"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (ent.UpdateCustomerPaymentSourceInput, error) {
 			return ec.unmarshalNUpdateCustomerPaymentSourceInput2clienteleᚋentᚐUpdateCustomerPaymentSourceInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["input"] = arg1
+	args["input"] = arg2
 	return args, nil
 }
 
@@ -7552,14 +8003,22 @@ func (ec *executionContext) field_Mutation_updateCustomerSubscription_args(ctx c
 		return nil, err
 	}
 	args["id"] = arg0
-	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "expectedVersion",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["expectedVersion"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (ent.UpdateCustomerSubscriptionInput, error) {
 			return ec.unmarshalNUpdateCustomerSubscriptionInput2clienteleᚋentᚐUpdateCustomerSubscriptionInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["input"] = arg1
+	args["input"] = arg2
 	return args, nil
 }
 
@@ -7574,14 +8033,22 @@ func (ec *executionContext) field_Mutation_updateCustomer_args(ctx context.Conte
 		return nil, err
 	}
 	args["id"] = arg0
-	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "expectedVersion",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["expectedVersion"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (ent.UpdateCustomerInput, error) {
 			return ec.unmarshalNUpdateCustomerInput2clienteleᚋentᚐUpdateCustomerInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["input"] = arg1
+	args["input"] = arg2
 	return args, nil
 }
 
@@ -7596,14 +8063,22 @@ func (ec *executionContext) field_Mutation_updateOrderSubscription_args(ctx cont
 		return nil, err
 	}
 	args["id"] = arg0
-	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "expectedVersion",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["expectedVersion"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (ent.UpdateOrderSubscriptionInput, error) {
 			return ec.unmarshalNUpdateOrderSubscriptionInput2clienteleᚋentᚐUpdateOrderSubscriptionInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["input"] = arg1
+	args["input"] = arg2
 	return args, nil
 }
 
@@ -7618,14 +8093,22 @@ func (ec *executionContext) field_Mutation_updateOrder_args(ctx context.Context,
 		return nil, err
 	}
 	args["id"] = arg0
-	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "expectedVersion",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["expectedVersion"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (ent.UpdateOrderInput, error) {
 			return ec.unmarshalNUpdateOrderInput2clienteleᚋentᚐUpdateOrderInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["input"] = arg1
+	args["input"] = arg2
 	return args, nil
 }
 
@@ -7640,14 +8123,22 @@ func (ec *executionContext) field_Mutation_updateReturn_args(ctx context.Context
 		return nil, err
 	}
 	args["id"] = arg0
-	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "expectedVersion",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["expectedVersion"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (ent.UpdateReturnInput, error) {
 			return ec.unmarshalNUpdateReturnInput2clienteleᚋentᚐUpdateReturnInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["input"] = arg1
+	args["input"] = arg2
 	return args, nil
 }
 
@@ -8946,6 +9437,29 @@ func (ec *executionContext) fieldContext_Address_updatedAt(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Address", field, false, false, "Time")
 }
 
+func (ec *executionContext) _Address_version(ctx context.Context, field graphql.CollectedField, obj *ent.Address) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Address_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Address_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Address", field, false, false, "Int")
+}
+
 func (ec *executionContext) _Address_reference(ctx context.Context, field graphql.CollectedField, obj *ent.Address) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9893,6 +10407,29 @@ func (ec *executionContext) fieldContext_Attachment_updatedAt(_ context.Context,
 	return graphql.NewScalarFieldContext("Attachment", field, false, false, "Time")
 }
 
+func (ec *executionContext) _Attachment_version(ctx context.Context, field graphql.CollectedField, obj *ent.Attachment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Attachment_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Attachment_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Attachment", field, false, false, "Int")
+}
+
 func (ec *executionContext) _Attachment_reference(ctx context.Context, field graphql.CollectedField, obj *ent.Attachment) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10744,6 +11281,29 @@ func (ec *executionContext) fieldContext_Customer_updatedAt(_ context.Context, f
 	return graphql.NewScalarFieldContext("Customer", field, false, false, "Time")
 }
 
+func (ec *executionContext) _Customer_version(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Customer", field, false, false, "Int")
+}
+
 func (ec *executionContext) _Customer_reference(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11455,6 +12015,29 @@ func (ec *executionContext) _CustomerAddress_updatedAt(ctx context.Context, fiel
 }
 func (ec *executionContext) fieldContext_CustomerAddress_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CustomerAddress", field, false, false, "Time")
+}
+
+func (ec *executionContext) _CustomerAddress_version(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerAddress_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerAddress_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerAddress", field, false, false, "Int")
 }
 
 func (ec *executionContext) _CustomerAddress_reference(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerAddress) (ret graphql.Marshaler) {
@@ -12198,6 +12781,29 @@ func (ec *executionContext) fieldContext_CustomerGroup_updatedAt(_ context.Conte
 	return graphql.NewScalarFieldContext("CustomerGroup", field, false, false, "Time")
 }
 
+func (ec *executionContext) _CustomerGroup_version(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerGroup_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerGroup_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerGroup", field, false, false, "Int")
+}
+
 func (ec *executionContext) _CustomerGroup_reference(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerGroup) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12773,6 +13379,29 @@ func (ec *executionContext) _CustomerPasswordReset_updatedAt(ctx context.Context
 }
 func (ec *executionContext) fieldContext_CustomerPasswordReset_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CustomerPasswordReset", field, false, false, "Time")
+}
+
+func (ec *executionContext) _CustomerPasswordReset_version(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerPasswordReset) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerPasswordReset_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerPasswordReset_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerPasswordReset", field, false, false, "Int")
 }
 
 func (ec *executionContext) _CustomerPasswordReset_reference(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerPasswordReset) (ret graphql.Marshaler) {
@@ -13406,6 +14035,29 @@ func (ec *executionContext) fieldContext_CustomerPaymentSource_updatedAt(_ conte
 	return graphql.NewScalarFieldContext("CustomerPaymentSource", field, false, false, "Time")
 }
 
+func (ec *executionContext) _CustomerPaymentSource_version(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerPaymentSource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerPaymentSource_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerPaymentSource_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerPaymentSource", field, false, false, "Int")
+}
+
 func (ec *executionContext) _CustomerPaymentSource_reference(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerPaymentSource) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13994,6 +14646,29 @@ func (ec *executionContext) _CustomerSubscription_updatedAt(ctx context.Context,
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, "Time")
+}
+
+func (ec *executionContext) _CustomerSubscription_version(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerSubscription_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerSubscription_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, "Int")
 }
 
 func (ec *executionContext) _CustomerSubscription_customerID(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -15038,7 +15713,7 @@ func (ec *executionContext) _Mutation_updateCustomer(ctx context.Context, field 
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateCustomer(ctx, fc.Args["id"].(string), fc.Args["input"].(ent.UpdateCustomerInput))
+			return ec.Resolvers.Mutation().UpdateCustomer(ctx, fc.Args["id"].(string), fc.Args["expectedVersion"].(*int), fc.Args["input"].(ent.UpdateCustomerInput))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -15095,7 +15770,7 @@ func (ec *executionContext) _Mutation_deleteCustomer(ctx context.Context, field 
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().DeleteCustomer(ctx, fc.Args["id"].(string))
+			return ec.Resolvers.Mutation().DeleteCustomer(ctx, fc.Args["id"].(string), fc.Args["expectedVersion"].(*int))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -15152,7 +15827,7 @@ func (ec *executionContext) _Mutation_mergeCustomerMetadata(ctx context.Context,
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().MergeCustomerMetadata(ctx, fc.Args["id"].(string), fc.Args["metadata"].(map[string]any))
+			return ec.Resolvers.Mutation().MergeCustomerMetadata(ctx, fc.Args["id"].(string), fc.Args["expectedVersion"].(*int), fc.Args["metadata"].(map[string]any))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -15266,7 +15941,7 @@ func (ec *executionContext) _Mutation_updateCustomerGroup(ctx context.Context, f
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateCustomerGroup(ctx, fc.Args["id"].(string), fc.Args["input"].(ent.UpdateCustomerGroupInput))
+			return ec.Resolvers.Mutation().UpdateCustomerGroup(ctx, fc.Args["id"].(string), fc.Args["expectedVersion"].(*int), fc.Args["input"].(ent.UpdateCustomerGroupInput))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -15323,7 +15998,7 @@ func (ec *executionContext) _Mutation_deleteCustomerGroup(ctx context.Context, f
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().DeleteCustomerGroup(ctx, fc.Args["id"].(string))
+			return ec.Resolvers.Mutation().DeleteCustomerGroup(ctx, fc.Args["id"].(string), fc.Args["expectedVersion"].(*int))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -15380,7 +16055,7 @@ func (ec *executionContext) _Mutation_mergeCustomerGroupMetadata(ctx context.Con
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().MergeCustomerGroupMetadata(ctx, fc.Args["id"].(string), fc.Args["metadata"].(map[string]any))
+			return ec.Resolvers.Mutation().MergeCustomerGroupMetadata(ctx, fc.Args["id"].(string), fc.Args["expectedVersion"].(*int), fc.Args["metadata"].(map[string]any))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -15494,7 +16169,7 @@ func (ec *executionContext) _Mutation_updateAddress(ctx context.Context, field g
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateAddress(ctx, fc.Args["id"].(string), fc.Args["input"].(ent.UpdateAddressInput))
+			return ec.Resolvers.Mutation().UpdateAddress(ctx, fc.Args["id"].(string), fc.Args["expectedVersion"].(*int), fc.Args["input"].(ent.UpdateAddressInput))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -15551,7 +16226,7 @@ func (ec *executionContext) _Mutation_deleteAddress(ctx context.Context, field g
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().DeleteAddress(ctx, fc.Args["id"].(string))
+			return ec.Resolvers.Mutation().DeleteAddress(ctx, fc.Args["id"].(string), fc.Args["expectedVersion"].(*int))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -15665,7 +16340,7 @@ func (ec *executionContext) _Mutation_updateCustomerAddress(ctx context.Context,
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateCustomerAddress(ctx, fc.Args["id"].(string), fc.Args["input"].(ent.UpdateCustomerAddressInput))
+			return ec.Resolvers.Mutation().UpdateCustomerAddress(ctx, fc.Args["id"].(string), fc.Args["expectedVersion"].(*int), fc.Args["input"].(ent.UpdateCustomerAddressInput))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -15722,7 +16397,7 @@ func (ec *executionContext) _Mutation_deleteCustomerAddress(ctx context.Context,
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().DeleteCustomerAddress(ctx, fc.Args["id"].(string))
+			return ec.Resolvers.Mutation().DeleteCustomerAddress(ctx, fc.Args["id"].(string), fc.Args["expectedVersion"].(*int))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -15836,7 +16511,7 @@ func (ec *executionContext) _Mutation_updateCustomerPaymentSource(ctx context.Co
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateCustomerPaymentSource(ctx, fc.Args["id"].(string), fc.Args["input"].(ent.UpdateCustomerPaymentSourceInput))
+			return ec.Resolvers.Mutation().UpdateCustomerPaymentSource(ctx, fc.Args["id"].(string), fc.Args["expectedVersion"].(*int), fc.Args["input"].(ent.UpdateCustomerPaymentSourceInput))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -15893,7 +16568,7 @@ func (ec *executionContext) _Mutation_deleteCustomerPaymentSource(ctx context.Co
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().DeleteCustomerPaymentSource(ctx, fc.Args["id"].(string))
+			return ec.Resolvers.Mutation().DeleteCustomerPaymentSource(ctx, fc.Args["id"].(string), fc.Args["expectedVersion"].(*int))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -16007,7 +16682,7 @@ func (ec *executionContext) _Mutation_updateCustomerSubscription(ctx context.Con
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateCustomerSubscription(ctx, fc.Args["id"].(string), fc.Args["input"].(ent.UpdateCustomerSubscriptionInput))
+			return ec.Resolvers.Mutation().UpdateCustomerSubscription(ctx, fc.Args["id"].(string), fc.Args["expectedVersion"].(*int), fc.Args["input"].(ent.UpdateCustomerSubscriptionInput))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -16064,7 +16739,7 @@ func (ec *executionContext) _Mutation_deleteCustomerSubscription(ctx context.Con
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().DeleteCustomerSubscription(ctx, fc.Args["id"].(string))
+			return ec.Resolvers.Mutation().DeleteCustomerSubscription(ctx, fc.Args["id"].(string), fc.Args["expectedVersion"].(*int))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -16178,7 +16853,7 @@ func (ec *executionContext) _Mutation_updateAttachment(ctx context.Context, fiel
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateAttachment(ctx, fc.Args["id"].(string), fc.Args["input"].(ent.UpdateAttachmentInput))
+			return ec.Resolvers.Mutation().UpdateAttachment(ctx, fc.Args["id"].(string), fc.Args["expectedVersion"].(*int), fc.Args["input"].(ent.UpdateAttachmentInput))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -16235,7 +16910,7 @@ func (ec *executionContext) _Mutation_deleteAttachment(ctx context.Context, fiel
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().DeleteAttachment(ctx, fc.Args["id"].(string))
+			return ec.Resolvers.Mutation().DeleteAttachment(ctx, fc.Args["id"].(string), fc.Args["expectedVersion"].(*int))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -16349,7 +17024,7 @@ func (ec *executionContext) _Mutation_updateOrder(ctx context.Context, field gra
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateOrder(ctx, fc.Args["id"].(string), fc.Args["input"].(ent.UpdateOrderInput))
+			return ec.Resolvers.Mutation().UpdateOrder(ctx, fc.Args["id"].(string), fc.Args["expectedVersion"].(*int), fc.Args["input"].(ent.UpdateOrderInput))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -16406,7 +17081,7 @@ func (ec *executionContext) _Mutation_deleteOrder(ctx context.Context, field gra
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().DeleteOrder(ctx, fc.Args["id"].(string))
+			return ec.Resolvers.Mutation().DeleteOrder(ctx, fc.Args["id"].(string), fc.Args["expectedVersion"].(*int))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -16463,7 +17138,7 @@ func (ec *executionContext) _Mutation_mergeOrderMetadata(ctx context.Context, fi
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().MergeOrderMetadata(ctx, fc.Args["id"].(string), fc.Args["metadata"].(map[string]any))
+			return ec.Resolvers.Mutation().MergeOrderMetadata(ctx, fc.Args["id"].(string), fc.Args["expectedVersion"].(*int), fc.Args["metadata"].(map[string]any))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -16577,7 +17252,7 @@ func (ec *executionContext) _Mutation_updateReturn(ctx context.Context, field gr
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateReturn(ctx, fc.Args["id"].(string), fc.Args["input"].(ent.UpdateReturnInput))
+			return ec.Resolvers.Mutation().UpdateReturn(ctx, fc.Args["id"].(string), fc.Args["expectedVersion"].(*int), fc.Args["input"].(ent.UpdateReturnInput))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -16634,7 +17309,7 @@ func (ec *executionContext) _Mutation_deleteReturn(ctx context.Context, field gr
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().DeleteReturn(ctx, fc.Args["id"].(string))
+			return ec.Resolvers.Mutation().DeleteReturn(ctx, fc.Args["id"].(string), fc.Args["expectedVersion"].(*int))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -16748,7 +17423,7 @@ func (ec *executionContext) _Mutation_updateOrderSubscription(ctx context.Contex
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateOrderSubscription(ctx, fc.Args["id"].(string), fc.Args["input"].(ent.UpdateOrderSubscriptionInput))
+			return ec.Resolvers.Mutation().UpdateOrderSubscription(ctx, fc.Args["id"].(string), fc.Args["expectedVersion"].(*int), fc.Args["input"].(ent.UpdateOrderSubscriptionInput))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -16805,7 +17480,7 @@ func (ec *executionContext) _Mutation_markOrderPending(ctx context.Context, fiel
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().MarkOrderPending(ctx, fc.Args["id"].(string))
+			return ec.Resolvers.Mutation().MarkOrderPending(ctx, fc.Args["id"].(string), fc.Args["expectedVersion"].(*int))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -16862,7 +17537,7 @@ func (ec *executionContext) _Mutation_placeOrder(ctx context.Context, field grap
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().PlaceOrder(ctx, fc.Args["id"].(string))
+			return ec.Resolvers.Mutation().PlaceOrder(ctx, fc.Args["id"].(string), fc.Args["expectedVersion"].(*int))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -16919,7 +17594,7 @@ func (ec *executionContext) _Mutation_approveOrder(ctx context.Context, field gr
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().ApproveOrder(ctx, fc.Args["id"].(string))
+			return ec.Resolvers.Mutation().ApproveOrder(ctx, fc.Args["id"].(string), fc.Args["expectedVersion"].(*int))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -16976,7 +17651,7 @@ func (ec *executionContext) _Mutation_cancelOrder(ctx context.Context, field gra
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().CancelOrder(ctx, fc.Args["id"].(string))
+			return ec.Resolvers.Mutation().CancelOrder(ctx, fc.Args["id"].(string), fc.Args["expectedVersion"].(*int))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -17033,7 +17708,7 @@ func (ec *executionContext) _Mutation_startFulfillingOrder(ctx context.Context, 
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().StartFulfillingOrder(ctx, fc.Args["id"].(string))
+			return ec.Resolvers.Mutation().StartFulfillingOrder(ctx, fc.Args["id"].(string), fc.Args["expectedVersion"].(*int))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -17090,7 +17765,7 @@ func (ec *executionContext) _Mutation_fulfillOrder(ctx context.Context, field gr
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().FulfillOrder(ctx, fc.Args["id"].(string))
+			return ec.Resolvers.Mutation().FulfillOrder(ctx, fc.Args["id"].(string), fc.Args["expectedVersion"].(*int))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -17147,7 +17822,7 @@ func (ec *executionContext) _Mutation_requestReturn(ctx context.Context, field g
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().RequestReturn(ctx, fc.Args["id"].(string))
+			return ec.Resolvers.Mutation().RequestReturn(ctx, fc.Args["id"].(string), fc.Args["expectedVersion"].(*int))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -17204,7 +17879,7 @@ func (ec *executionContext) _Mutation_approveReturn(ctx context.Context, field g
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().ApproveReturn(ctx, fc.Args["id"].(string))
+			return ec.Resolvers.Mutation().ApproveReturn(ctx, fc.Args["id"].(string), fc.Args["expectedVersion"].(*int))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -17261,7 +17936,7 @@ func (ec *executionContext) _Mutation_cancelReturn(ctx context.Context, field gr
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().CancelReturn(ctx, fc.Args["id"].(string))
+			return ec.Resolvers.Mutation().CancelReturn(ctx, fc.Args["id"].(string), fc.Args["expectedVersion"].(*int))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -17318,7 +17993,7 @@ func (ec *executionContext) _Mutation_shipReturn(ctx context.Context, field grap
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().ShipReturn(ctx, fc.Args["id"].(string))
+			return ec.Resolvers.Mutation().ShipReturn(ctx, fc.Args["id"].(string), fc.Args["expectedVersion"].(*int))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -17375,7 +18050,7 @@ func (ec *executionContext) _Mutation_receiveReturn(ctx context.Context, field g
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().ReceiveReturn(ctx, fc.Args["id"].(string))
+			return ec.Resolvers.Mutation().ReceiveReturn(ctx, fc.Args["id"].(string), fc.Args["expectedVersion"].(*int))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -17432,7 +18107,7 @@ func (ec *executionContext) _Mutation_rejectReturn(ctx context.Context, field gr
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().RejectReturn(ctx, fc.Args["id"].(string))
+			return ec.Resolvers.Mutation().RejectReturn(ctx, fc.Args["id"].(string), fc.Args["expectedVersion"].(*int))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -17489,7 +18164,7 @@ func (ec *executionContext) _Mutation_refundReturn(ctx context.Context, field gr
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().RefundReturn(ctx, fc.Args["id"].(string))
+			return ec.Resolvers.Mutation().RefundReturn(ctx, fc.Args["id"].(string), fc.Args["expectedVersion"].(*int))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -17546,7 +18221,7 @@ func (ec *executionContext) _Mutation_activateOrderSubscription(ctx context.Cont
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().ActivateOrderSubscription(ctx, fc.Args["id"].(string))
+			return ec.Resolvers.Mutation().ActivateOrderSubscription(ctx, fc.Args["id"].(string), fc.Args["expectedVersion"].(*int))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -17603,7 +18278,7 @@ func (ec *executionContext) _Mutation_deactivateOrderSubscription(ctx context.Co
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().DeactivateOrderSubscription(ctx, fc.Args["id"].(string))
+			return ec.Resolvers.Mutation().DeactivateOrderSubscription(ctx, fc.Args["id"].(string), fc.Args["expectedVersion"].(*int))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -17660,7 +18335,7 @@ func (ec *executionContext) _Mutation_cancelOrderSubscription(ctx context.Contex
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().CancelOrderSubscription(ctx, fc.Args["id"].(string))
+			return ec.Resolvers.Mutation().CancelOrderSubscription(ctx, fc.Args["id"].(string), fc.Args["expectedVersion"].(*int))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -17774,7 +18449,7 @@ func (ec *executionContext) _Mutation_resetCustomerPassword(ctx context.Context,
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().ResetCustomerPassword(ctx, fc.Args["id"].(string), fc.Args["token"].(string), fc.Args["password"].(string))
+			return ec.Resolvers.Mutation().ResetCustomerPassword(ctx, fc.Args["id"].(string), fc.Args["expectedVersion"].(*int), fc.Args["token"].(string), fc.Args["password"].(string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -17888,6 +18563,29 @@ func (ec *executionContext) _Order_updatedAt(ctx context.Context, field graphql.
 }
 func (ec *executionContext) fieldContext_Order_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Order", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Order_version(ctx context.Context, field graphql.CollectedField, obj *ent.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Order_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Order", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Order_reference(ctx context.Context, field graphql.CollectedField, obj *ent.Order) (ret graphql.Marshaler) {
@@ -19079,6 +19777,29 @@ func (ec *executionContext) _OrderSubscription_updatedAt(ctx context.Context, fi
 }
 func (ec *executionContext) fieldContext_OrderSubscription_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("OrderSubscription", field, false, false, "Time")
+}
+
+func (ec *executionContext) _OrderSubscription_version(ctx context.Context, field graphql.CollectedField, obj *ent.OrderSubscription) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderSubscription_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderSubscription_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderSubscription", field, false, false, "Int")
 }
 
 func (ec *executionContext) _OrderSubscription_reference(ctx context.Context, field graphql.CollectedField, obj *ent.OrderSubscription) (ret graphql.Marshaler) {
@@ -20722,6 +21443,29 @@ func (ec *executionContext) _Return_updatedAt(ctx context.Context, field graphql
 }
 func (ec *executionContext) fieldContext_Return_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Return", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Return_version(ctx context.Context, field graphql.CollectedField, obj *ent.OrderReturn) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Return_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Return_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Return", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Return_reference(ctx context.Context, field graphql.CollectedField, obj *ent.OrderReturn) (ret graphql.Marshaler) {
@@ -38564,6 +39308,11 @@ func (ec *executionContext) _Address(ctx context.Context, sel ast.SelectionSet, 
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "version":
+			out.Values[i] = ec._Address_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "reference":
 			out.Values[i] = ec._Address_reference(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -38861,6 +39610,11 @@ func (ec *executionContext) _Attachment(ctx context.Context, sel ast.SelectionSe
 			}
 		case "updatedAt":
 			out.Values[i] = ec._Attachment_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "version":
+			out.Values[i] = ec._Attachment_version(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -39166,6 +39920,11 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "version":
+			out.Values[i] = ec._Customer_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "reference":
 			out.Values[i] = ec._Customer_reference(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -39301,6 +40060,11 @@ func (ec *executionContext) _CustomerAddress(ctx context.Context, sel ast.Select
 			}
 		case "updatedAt":
 			out.Values[i] = ec._CustomerAddress_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "version":
+			out.Values[i] = ec._CustomerAddress_version(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -39612,6 +40376,11 @@ func (ec *executionContext) _CustomerGroup(ctx context.Context, sel ast.Selectio
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "version":
+			out.Values[i] = ec._CustomerGroup_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "reference":
 			out.Values[i] = ec._CustomerGroup_reference(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -39825,6 +40594,11 @@ func (ec *executionContext) _CustomerPasswordReset(ctx context.Context, sel ast.
 			}
 		case "updatedAt":
 			out.Values[i] = ec._CustomerPasswordReset_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "version":
+			out.Values[i] = ec._CustomerPasswordReset_version(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -40086,6 +40860,11 @@ func (ec *executionContext) _CustomerPaymentSource(ctx context.Context, sel ast.
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "version":
+			out.Values[i] = ec._CustomerPaymentSource_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "reference":
 			out.Values[i] = ec._CustomerPaymentSource_reference(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -40308,6 +41087,11 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 			}
 		case "updatedAt":
 			out.Values[i] = ec._CustomerSubscription_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "version":
+			out.Values[i] = ec._CustomerSubscription_version(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -41151,6 +41935,11 @@ func (ec *executionContext) _Order(ctx context.Context, sel ast.SelectionSet, ob
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "version":
+			out.Values[i] = ec._Order_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "reference":
 			out.Values[i] = ec._Order_reference(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -41497,6 +42286,11 @@ func (ec *executionContext) _OrderSubscription(ctx context.Context, sel ast.Sele
 			}
 		case "updatedAt":
 			out.Values[i] = ec._OrderSubscription_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "version":
+			out.Values[i] = ec._OrderSubscription_version(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -41957,6 +42751,11 @@ func (ec *executionContext) _Return(ctx context.Context, sel ast.SelectionSet, o
 			}
 		case "updatedAt":
 			out.Values[i] = ec._Return_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "version":
+			out.Values[i] = ec._Return_version(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}

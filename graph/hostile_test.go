@@ -158,7 +158,7 @@ func TestHostileAnonymousDocumentSize(t *testing.T) {
 // suggestions on (introspection on) and off.
 func TestHostileValidationErrorsAreCapped(t *testing.T) {
 	withSuggestions := limNewEnv(t)
-	withoutSuggestions := limNewEnv(t, func(o *graph.Options) { o.Introspection = false })
+	withoutSuggestions := limNewEnv(t, func(o *testenv.Config) { o.Introspection = false })
 	var conflicting, unknown, arguments, leaves strings.Builder
 	for i := 0; i < 200; i++ {
 		conflicting.WriteString([]string{" a: id", " a: email"}[i%2])
@@ -526,7 +526,7 @@ func (l *hostileLog) String() string {
 // answers.
 func TestIntrospectionSwitchedOff(t *testing.T) {
 	log := &hostileLog{}
-	e := limNewEnv(t, func(o *graph.Options) {
+	e := limNewEnv(t, func(o *testenv.Config) {
 		o.Introspection = false
 		o.Logger = slog.New(slog.NewTextHandler(log, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	})

@@ -20,6 +20,7 @@ import (
 
 	"clientele/ent"
 	"clientele/graph"
+	"clientele/internal/httpapi"
 	"clientele/internal/testenv"
 	"clientele/internal/viewer"
 
@@ -412,14 +413,8 @@ func TestCORSClosedByDefault(t *testing.T) {
 
 func TestCORSAllowsConfiguredOrigins(t *testing.T) {
 	e := limNewEnv(t)
-	h := graph.NewHandler(graph.Options{
-		Client:        e.Ent(),
-		Dialect:       e.DB.Dialect,
-		PublicURL:     "https://clientele.test",
-		Introspection: true,
-		CORSOrigins:   []string{"https://shop.example"},
-		Authenticate:  limAdmin,
-	})
+	h := httpapi.Options{CORSOrigins: []string{"https://shop.example"}, Authenticate: limAdmin}.
+		GraphQL(graph.NewServer(graph.Options{Client: e.Ent(), Dialect: e.DB.Dialect, PublicURL: "https://clientele.test", Introspection: true}))
 	const shop = "https://shop.example"
 
 	rec := limCORS(h, http.MethodPost, shop)
@@ -510,11 +505,10 @@ func TestLimitErrorBodiesLeakNothing(t *testing.T) {
 	t.Run("panic", func(t *testing.T) {
 		// No request can make the real server panic, so the handler is built
 		// over a driver that panics with a message full of secrets.
-		h := graph.NewHandler(graph.Options{
-			Client:       ent.NewClient(ent.Driver(limPanicDriver{dialect: e.DB.Dialect})),
-			Dialect:      e.DB.Dialect,
-			Authenticate: limAdmin,
-		})
+		h := httpapi.Options{Authenticate: limAdmin}.GraphQL(graph.NewServer(graph.Options{
+			Client:  ent.NewClient(ent.Driver(limPanicDriver{dialect: e.DB.Dialect})),
+			Dialect: e.DB.Dialect,
+		}))
 		body, err := json.Marshal(map[string]any{"query": `{ customers { totalCount } }`})
 		require.NoError(t, err)
 		req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))

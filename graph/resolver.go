@@ -1,6 +1,8 @@
 // Package graph is clientele's GraphQL layer: thin resolvers over ent, the
-// error presenter, the per-mutation transaction, limits and the HTTP
-// handler. Domain rules live in ent/schema and the internal packages.
+// error presenter, the per-mutation transaction, limits and the access
+// check. HTTP (transports, CORS, authentication, rate limits, streams) is
+// internal/httpapi's; domain rules live in ent/schema and the internal
+// packages.
 package graph
 
 import (
@@ -24,7 +26,6 @@ type Resolver struct {
 	// recheck re-validates a subscriber every recheckInterval.
 	recheck         func(context.Context, *viewer.Viewer) error
 	recheckInterval time.Duration
-	streams         *streamLimits
 }
 
 // ent returns the transaction-bound client while a mutation resolver runs,

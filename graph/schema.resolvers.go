@@ -134,7 +134,7 @@ func (r *mutationResolver) CreateCustomer(ctx context.Context, input ent.CreateC
 }
 
 // UpdateCustomer is the resolver for the updateCustomer field.
-func (r *mutationResolver) UpdateCustomer(ctx context.Context, id string, input ent.UpdateCustomerInput) (*model.CustomerPayload, error) {
+func (r *mutationResolver) UpdateCustomer(ctx context.Context, id string, expectedVersion *int, input ent.UpdateCustomerInput) (*model.CustomerPayload, error) {
 	p := &model.CustomerPayload{}
 	var err error
 	p.Customer, err = r.ent(ctx).Customer.UpdateOneID(id).SetInput(input).Save(ctx)
@@ -142,7 +142,7 @@ func (r *mutationResolver) UpdateCustomer(ctx context.Context, id string, input 
 }
 
 // DeleteCustomer is the resolver for the deleteCustomer field.
-func (r *mutationResolver) DeleteCustomer(ctx context.Context, id string) (*model.DeletePayload, error) {
+func (r *mutationResolver) DeleteCustomer(ctx context.Context, id string, expectedVersion *int) (*model.DeletePayload, error) {
 	p := &model.DeletePayload{}
 	err := r.ent(ctx).Customer.DeleteOneID(id).Exec(ctx)
 	if err == nil {
@@ -152,7 +152,7 @@ func (r *mutationResolver) DeleteCustomer(ctx context.Context, id string) (*mode
 }
 
 // MergeCustomerMetadata is the resolver for the mergeCustomerMetadata field.
-func (r *mutationResolver) MergeCustomerMetadata(ctx context.Context, id string, metadata map[string]any) (*model.CustomerPayload, error) {
+func (r *mutationResolver) MergeCustomerMetadata(ctx context.Context, id string, expectedVersion *int, metadata map[string]any) (*model.CustomerPayload, error) {
 	p := &model.CustomerPayload{}
 	c := r.ent(ctx)
 	cur, err := lock(r.Resolver, c.Customer.Query().Where(customer.ID(id))).Only(ctx)
@@ -171,7 +171,7 @@ func (r *mutationResolver) CreateCustomerGroup(ctx context.Context, input ent.Cr
 }
 
 // UpdateCustomerGroup is the resolver for the updateCustomerGroup field.
-func (r *mutationResolver) UpdateCustomerGroup(ctx context.Context, id string, input ent.UpdateCustomerGroupInput) (*model.CustomerGroupPayload, error) {
+func (r *mutationResolver) UpdateCustomerGroup(ctx context.Context, id string, expectedVersion *int, input ent.UpdateCustomerGroupInput) (*model.CustomerGroupPayload, error) {
 	p := &model.CustomerGroupPayload{}
 	var err error
 	p.CustomerGroup, err = r.ent(ctx).CustomerGroup.UpdateOneID(id).SetInput(input).Save(ctx)
@@ -179,7 +179,7 @@ func (r *mutationResolver) UpdateCustomerGroup(ctx context.Context, id string, i
 }
 
 // DeleteCustomerGroup is the resolver for the deleteCustomerGroup field.
-func (r *mutationResolver) DeleteCustomerGroup(ctx context.Context, id string) (*model.DeletePayload, error) {
+func (r *mutationResolver) DeleteCustomerGroup(ctx context.Context, id string, expectedVersion *int) (*model.DeletePayload, error) {
 	p := &model.DeletePayload{}
 	err := r.ent(ctx).CustomerGroup.DeleteOneID(id).Exec(ctx)
 	if err == nil {
@@ -189,7 +189,7 @@ func (r *mutationResolver) DeleteCustomerGroup(ctx context.Context, id string) (
 }
 
 // MergeCustomerGroupMetadata is the resolver for the mergeCustomerGroupMetadata field.
-func (r *mutationResolver) MergeCustomerGroupMetadata(ctx context.Context, id string, metadata map[string]any) (*model.CustomerGroupPayload, error) {
+func (r *mutationResolver) MergeCustomerGroupMetadata(ctx context.Context, id string, expectedVersion *int, metadata map[string]any) (*model.CustomerGroupPayload, error) {
 	p := &model.CustomerGroupPayload{}
 	c := r.ent(ctx)
 	cur, err := lock(r.Resolver, c.CustomerGroup.Query().Where(customergroup.ID(id))).Only(ctx)
@@ -208,7 +208,7 @@ func (r *mutationResolver) CreateAddress(ctx context.Context, input ent.CreateAd
 }
 
 // UpdateAddress is the resolver for the updateAddress field.
-func (r *mutationResolver) UpdateAddress(ctx context.Context, id string, input ent.UpdateAddressInput) (*model.AddressPayload, error) {
+func (r *mutationResolver) UpdateAddress(ctx context.Context, id string, expectedVersion *int, input ent.UpdateAddressInput) (*model.AddressPayload, error) {
 	p := &model.AddressPayload{}
 	var err error
 	p.Address, err = r.ent(ctx).Address.UpdateOneID(id).SetInput(input).Save(ctx)
@@ -216,7 +216,7 @@ func (r *mutationResolver) UpdateAddress(ctx context.Context, id string, input e
 }
 
 // DeleteAddress is the resolver for the deleteAddress field.
-func (r *mutationResolver) DeleteAddress(ctx context.Context, id string) (*model.DeletePayload, error) {
+func (r *mutationResolver) DeleteAddress(ctx context.Context, id string, expectedVersion *int) (*model.DeletePayload, error) {
 	p := &model.DeletePayload{}
 	err := r.ent(ctx).Address.DeleteOneID(id).Exec(ctx)
 	if err == nil {
@@ -234,7 +234,7 @@ func (r *mutationResolver) CreateCustomerAddress(ctx context.Context, input ent.
 }
 
 // UpdateCustomerAddress is the resolver for the updateCustomerAddress field.
-func (r *mutationResolver) UpdateCustomerAddress(ctx context.Context, id string, input ent.UpdateCustomerAddressInput) (*model.CustomerAddressPayload, error) {
+func (r *mutationResolver) UpdateCustomerAddress(ctx context.Context, id string, expectedVersion *int, input ent.UpdateCustomerAddressInput) (*model.CustomerAddressPayload, error) {
 	p := &model.CustomerAddressPayload{}
 	var err error
 	p.CustomerAddress, err = r.ent(ctx).CustomerAddress.UpdateOneID(id).SetInput(input).Save(ctx)
@@ -242,7 +242,7 @@ func (r *mutationResolver) UpdateCustomerAddress(ctx context.Context, id string,
 }
 
 // DeleteCustomerAddress is the resolver for the deleteCustomerAddress field.
-func (r *mutationResolver) DeleteCustomerAddress(ctx context.Context, id string) (*model.DeletePayload, error) {
+func (r *mutationResolver) DeleteCustomerAddress(ctx context.Context, id string, expectedVersion *int) (*model.DeletePayload, error) {
 	p := &model.DeletePayload{}
 	err := r.ent(ctx).CustomerAddress.DeleteOneID(id).Exec(ctx)
 	if err == nil {
@@ -260,7 +260,7 @@ func (r *mutationResolver) CreateCustomerPaymentSource(ctx context.Context, inpu
 }
 
 // UpdateCustomerPaymentSource is the resolver for the updateCustomerPaymentSource field.
-func (r *mutationResolver) UpdateCustomerPaymentSource(ctx context.Context, id string, input ent.UpdateCustomerPaymentSourceInput) (*model.CustomerPaymentSourcePayload, error) {
+func (r *mutationResolver) UpdateCustomerPaymentSource(ctx context.Context, id string, expectedVersion *int, input ent.UpdateCustomerPaymentSourceInput) (*model.CustomerPaymentSourcePayload, error) {
 	p := &model.CustomerPaymentSourcePayload{}
 	var err error
 	p.CustomerPaymentSource, err = r.ent(ctx).CustomerPaymentSource.UpdateOneID(id).SetInput(input).Save(ctx)
@@ -268,7 +268,7 @@ func (r *mutationResolver) UpdateCustomerPaymentSource(ctx context.Context, id s
 }
 
 // DeleteCustomerPaymentSource is the resolver for the deleteCustomerPaymentSource field.
-func (r *mutationResolver) DeleteCustomerPaymentSource(ctx context.Context, id string) (*model.DeletePayload, error) {
+func (r *mutationResolver) DeleteCustomerPaymentSource(ctx context.Context, id string, expectedVersion *int) (*model.DeletePayload, error) {
 	p := &model.DeletePayload{}
 	err := r.ent(ctx).CustomerPaymentSource.DeleteOneID(id).Exec(ctx)
 	if err == nil {
@@ -286,7 +286,7 @@ func (r *mutationResolver) CreateCustomerSubscription(ctx context.Context, input
 }
 
 // UpdateCustomerSubscription is the resolver for the updateCustomerSubscription field.
-func (r *mutationResolver) UpdateCustomerSubscription(ctx context.Context, id string, input ent.UpdateCustomerSubscriptionInput) (*model.CustomerSubscriptionPayload, error) {
+func (r *mutationResolver) UpdateCustomerSubscription(ctx context.Context, id string, expectedVersion *int, input ent.UpdateCustomerSubscriptionInput) (*model.CustomerSubscriptionPayload, error) {
 	p := &model.CustomerSubscriptionPayload{}
 	var err error
 	p.CustomerSubscription, err = r.ent(ctx).CustomerSubscription.UpdateOneID(id).SetInput(input).Save(ctx)
@@ -294,7 +294,7 @@ func (r *mutationResolver) UpdateCustomerSubscription(ctx context.Context, id st
 }
 
 // DeleteCustomerSubscription is the resolver for the deleteCustomerSubscription field.
-func (r *mutationResolver) DeleteCustomerSubscription(ctx context.Context, id string) (*model.DeletePayload, error) {
+func (r *mutationResolver) DeleteCustomerSubscription(ctx context.Context, id string, expectedVersion *int) (*model.DeletePayload, error) {
 	p := &model.DeletePayload{}
 	err := r.ent(ctx).CustomerSubscription.DeleteOneID(id).Exec(ctx)
 	if err == nil {
@@ -312,7 +312,7 @@ func (r *mutationResolver) CreateAttachment(ctx context.Context, input ent.Creat
 }
 
 // UpdateAttachment is the resolver for the updateAttachment field.
-func (r *mutationResolver) UpdateAttachment(ctx context.Context, id string, input ent.UpdateAttachmentInput) (*model.AttachmentPayload, error) {
+func (r *mutationResolver) UpdateAttachment(ctx context.Context, id string, expectedVersion *int, input ent.UpdateAttachmentInput) (*model.AttachmentPayload, error) {
 	p := &model.AttachmentPayload{}
 	var err error
 	p.Attachment, err = r.ent(ctx).Attachment.UpdateOneID(id).SetInput(input).Save(ctx)
@@ -320,7 +320,7 @@ func (r *mutationResolver) UpdateAttachment(ctx context.Context, id string, inpu
 }
 
 // DeleteAttachment is the resolver for the deleteAttachment field.
-func (r *mutationResolver) DeleteAttachment(ctx context.Context, id string) (*model.DeletePayload, error) {
+func (r *mutationResolver) DeleteAttachment(ctx context.Context, id string, expectedVersion *int) (*model.DeletePayload, error) {
 	p := &model.DeletePayload{}
 	err := r.ent(ctx).Attachment.DeleteOneID(id).Exec(ctx)
 	if err == nil {
@@ -342,7 +342,7 @@ func (r *mutationResolver) CreateOrder(ctx context.Context, input ent.CreateOrde
 }
 
 // UpdateOrder is the resolver for the updateOrder field.
-func (r *mutationResolver) UpdateOrder(ctx context.Context, id string, input ent.UpdateOrderInput) (*model.OrderPayload, error) {
+func (r *mutationResolver) UpdateOrder(ctx context.Context, id string, expectedVersion *int, input ent.UpdateOrderInput) (*model.OrderPayload, error) {
 	p := &model.OrderPayload{}
 	var err error
 	p.Order, err = r.ent(ctx).Order.UpdateOneID(id).SetInput(input).Save(ctx)
@@ -350,7 +350,7 @@ func (r *mutationResolver) UpdateOrder(ctx context.Context, id string, input ent
 }
 
 // DeleteOrder is the resolver for the deleteOrder field.
-func (r *mutationResolver) DeleteOrder(ctx context.Context, id string) (*model.DeletePayload, error) {
+func (r *mutationResolver) DeleteOrder(ctx context.Context, id string, expectedVersion *int) (*model.DeletePayload, error) {
 	p := &model.DeletePayload{}
 	err := r.ent(ctx).Order.DeleteOneID(id).Exec(ctx)
 	if err == nil {
@@ -360,7 +360,7 @@ func (r *mutationResolver) DeleteOrder(ctx context.Context, id string) (*model.D
 }
 
 // MergeOrderMetadata is the resolver for the mergeOrderMetadata field.
-func (r *mutationResolver) MergeOrderMetadata(ctx context.Context, id string, metadata map[string]any) (*model.OrderPayload, error) {
+func (r *mutationResolver) MergeOrderMetadata(ctx context.Context, id string, expectedVersion *int, metadata map[string]any) (*model.OrderPayload, error) {
 	p := &model.OrderPayload{}
 	c := r.ent(ctx)
 	cur, err := lock(r.Resolver, c.Order.Query().Where(order.ID(id))).Only(ctx)
@@ -379,7 +379,7 @@ func (r *mutationResolver) CreateReturn(ctx context.Context, input ent.CreateRet
 }
 
 // UpdateReturn is the resolver for the updateReturn field.
-func (r *mutationResolver) UpdateReturn(ctx context.Context, id string, input ent.UpdateReturnInput) (*model.ReturnPayload, error) {
+func (r *mutationResolver) UpdateReturn(ctx context.Context, id string, expectedVersion *int, input ent.UpdateReturnInput) (*model.ReturnPayload, error) {
 	p := &model.ReturnPayload{}
 	var err error
 	p.Return, err = r.ent(ctx).OrderReturn.UpdateOneID(id).SetInput(input).Save(ctx)
@@ -387,7 +387,7 @@ func (r *mutationResolver) UpdateReturn(ctx context.Context, id string, input en
 }
 
 // DeleteReturn is the resolver for the deleteReturn field.
-func (r *mutationResolver) DeleteReturn(ctx context.Context, id string) (*model.DeletePayload, error) {
+func (r *mutationResolver) DeleteReturn(ctx context.Context, id string, expectedVersion *int) (*model.DeletePayload, error) {
 	p := &model.DeletePayload{}
 	err := r.ent(ctx).OrderReturn.DeleteOneID(id).Exec(ctx)
 	if err == nil {
@@ -405,7 +405,7 @@ func (r *mutationResolver) CreateOrderSubscription(ctx context.Context, input en
 }
 
 // UpdateOrderSubscription is the resolver for the updateOrderSubscription field.
-func (r *mutationResolver) UpdateOrderSubscription(ctx context.Context, id string, input ent.UpdateOrderSubscriptionInput) (*model.OrderSubscriptionPayload, error) {
+func (r *mutationResolver) UpdateOrderSubscription(ctx context.Context, id string, expectedVersion *int, input ent.UpdateOrderSubscriptionInput) (*model.OrderSubscriptionPayload, error) {
 	p := &model.OrderSubscriptionPayload{}
 	var err error
 	p.OrderSubscription, err = r.ent(ctx).OrderSubscription.UpdateOneID(id).SetInput(input).Save(ctx)
@@ -413,7 +413,7 @@ func (r *mutationResolver) UpdateOrderSubscription(ctx context.Context, id strin
 }
 
 // MarkOrderPending is the resolver for the markOrderPending field.
-func (r *mutationResolver) MarkOrderPending(ctx context.Context, id string) (*model.OrderPayload, error) {
+func (r *mutationResolver) MarkOrderPending(ctx context.Context, id string, expectedVersion *int) (*model.OrderPayload, error) {
 	p := &model.OrderPayload{}
 	var err error
 	p.Order, err = r.ent(ctx).Order.UpdateOneID(id).SetStatus(order.StatusPENDING).Save(ctx)
@@ -421,7 +421,7 @@ func (r *mutationResolver) MarkOrderPending(ctx context.Context, id string) (*mo
 }
 
 // PlaceOrder is the resolver for the placeOrder field.
-func (r *mutationResolver) PlaceOrder(ctx context.Context, id string) (*model.OrderPayload, error) {
+func (r *mutationResolver) PlaceOrder(ctx context.Context, id string, expectedVersion *int) (*model.OrderPayload, error) {
 	p := &model.OrderPayload{}
 	var err error
 	p.Order, err = r.ent(ctx).Order.UpdateOneID(id).SetStatus(order.StatusPLACED).Save(ctx)
@@ -429,7 +429,7 @@ func (r *mutationResolver) PlaceOrder(ctx context.Context, id string) (*model.Or
 }
 
 // ApproveOrder is the resolver for the approveOrder field.
-func (r *mutationResolver) ApproveOrder(ctx context.Context, id string) (*model.OrderPayload, error) {
+func (r *mutationResolver) ApproveOrder(ctx context.Context, id string, expectedVersion *int) (*model.OrderPayload, error) {
 	p := &model.OrderPayload{}
 	var err error
 	p.Order, err = r.ent(ctx).Order.UpdateOneID(id).SetStatus(order.StatusAPPROVED).Save(ctx)
@@ -437,7 +437,7 @@ func (r *mutationResolver) ApproveOrder(ctx context.Context, id string) (*model.
 }
 
 // CancelOrder is the resolver for the cancelOrder field.
-func (r *mutationResolver) CancelOrder(ctx context.Context, id string) (*model.OrderPayload, error) {
+func (r *mutationResolver) CancelOrder(ctx context.Context, id string, expectedVersion *int) (*model.OrderPayload, error) {
 	p := &model.OrderPayload{}
 	var err error
 	p.Order, err = r.ent(ctx).Order.UpdateOneID(id).SetStatus(order.StatusCANCELLED).Save(ctx)
@@ -445,7 +445,7 @@ func (r *mutationResolver) CancelOrder(ctx context.Context, id string) (*model.O
 }
 
 // StartFulfillingOrder is the resolver for the startFulfillingOrder field.
-func (r *mutationResolver) StartFulfillingOrder(ctx context.Context, id string) (*model.OrderPayload, error) {
+func (r *mutationResolver) StartFulfillingOrder(ctx context.Context, id string, expectedVersion *int) (*model.OrderPayload, error) {
 	p := &model.OrderPayload{}
 	var err error
 	p.Order, err = r.ent(ctx).Order.UpdateOneID(id).SetFulfillmentStatus(order.FulfillmentStatusIN_PROGRESS).Save(ctx)
@@ -453,7 +453,7 @@ func (r *mutationResolver) StartFulfillingOrder(ctx context.Context, id string) 
 }
 
 // FulfillOrder is the resolver for the fulfillOrder field.
-func (r *mutationResolver) FulfillOrder(ctx context.Context, id string) (*model.OrderPayload, error) {
+func (r *mutationResolver) FulfillOrder(ctx context.Context, id string, expectedVersion *int) (*model.OrderPayload, error) {
 	p := &model.OrderPayload{}
 	var err error
 	p.Order, err = r.ent(ctx).Order.UpdateOneID(id).SetFulfillmentStatus(order.FulfillmentStatusFULFILLED).Save(ctx)
@@ -461,7 +461,7 @@ func (r *mutationResolver) FulfillOrder(ctx context.Context, id string) (*model.
 }
 
 // RequestReturn is the resolver for the requestReturn field.
-func (r *mutationResolver) RequestReturn(ctx context.Context, id string) (*model.ReturnPayload, error) {
+func (r *mutationResolver) RequestReturn(ctx context.Context, id string, expectedVersion *int) (*model.ReturnPayload, error) {
 	p := &model.ReturnPayload{}
 	var err error
 	p.Return, err = r.ent(ctx).OrderReturn.UpdateOneID(id).SetStatus(orderreturn.StatusREQUESTED).Save(ctx)
@@ -469,7 +469,7 @@ func (r *mutationResolver) RequestReturn(ctx context.Context, id string) (*model
 }
 
 // ApproveReturn is the resolver for the approveReturn field.
-func (r *mutationResolver) ApproveReturn(ctx context.Context, id string) (*model.ReturnPayload, error) {
+func (r *mutationResolver) ApproveReturn(ctx context.Context, id string, expectedVersion *int) (*model.ReturnPayload, error) {
 	p := &model.ReturnPayload{}
 	var err error
 	p.Return, err = r.ent(ctx).OrderReturn.UpdateOneID(id).SetStatus(orderreturn.StatusAPPROVED).Save(ctx)
@@ -477,7 +477,7 @@ func (r *mutationResolver) ApproveReturn(ctx context.Context, id string) (*model
 }
 
 // CancelReturn is the resolver for the cancelReturn field.
-func (r *mutationResolver) CancelReturn(ctx context.Context, id string) (*model.ReturnPayload, error) {
+func (r *mutationResolver) CancelReturn(ctx context.Context, id string, expectedVersion *int) (*model.ReturnPayload, error) {
 	p := &model.ReturnPayload{}
 	var err error
 	p.Return, err = r.ent(ctx).OrderReturn.UpdateOneID(id).SetStatus(orderreturn.StatusCANCELLED).Save(ctx)
@@ -485,7 +485,7 @@ func (r *mutationResolver) CancelReturn(ctx context.Context, id string) (*model.
 }
 
 // ShipReturn is the resolver for the shipReturn field.
-func (r *mutationResolver) ShipReturn(ctx context.Context, id string) (*model.ReturnPayload, error) {
+func (r *mutationResolver) ShipReturn(ctx context.Context, id string, expectedVersion *int) (*model.ReturnPayload, error) {
 	p := &model.ReturnPayload{}
 	var err error
 	p.Return, err = r.ent(ctx).OrderReturn.UpdateOneID(id).SetStatus(orderreturn.StatusSHIPPED).Save(ctx)
@@ -493,7 +493,7 @@ func (r *mutationResolver) ShipReturn(ctx context.Context, id string) (*model.Re
 }
 
 // ReceiveReturn is the resolver for the receiveReturn field.
-func (r *mutationResolver) ReceiveReturn(ctx context.Context, id string) (*model.ReturnPayload, error) {
+func (r *mutationResolver) ReceiveReturn(ctx context.Context, id string, expectedVersion *int) (*model.ReturnPayload, error) {
 	p := &model.ReturnPayload{}
 	var err error
 	p.Return, err = r.ent(ctx).OrderReturn.UpdateOneID(id).SetStatus(orderreturn.StatusRECEIVED).Save(ctx)
@@ -501,7 +501,7 @@ func (r *mutationResolver) ReceiveReturn(ctx context.Context, id string) (*model
 }
 
 // RejectReturn is the resolver for the rejectReturn field.
-func (r *mutationResolver) RejectReturn(ctx context.Context, id string) (*model.ReturnPayload, error) {
+func (r *mutationResolver) RejectReturn(ctx context.Context, id string, expectedVersion *int) (*model.ReturnPayload, error) {
 	p := &model.ReturnPayload{}
 	var err error
 	p.Return, err = r.ent(ctx).OrderReturn.UpdateOneID(id).SetStatus(orderreturn.StatusREJECTED).Save(ctx)
@@ -509,7 +509,7 @@ func (r *mutationResolver) RejectReturn(ctx context.Context, id string) (*model.
 }
 
 // RefundReturn is the resolver for the refundReturn field.
-func (r *mutationResolver) RefundReturn(ctx context.Context, id string) (*model.ReturnPayload, error) {
+func (r *mutationResolver) RefundReturn(ctx context.Context, id string, expectedVersion *int) (*model.ReturnPayload, error) {
 	p := &model.ReturnPayload{}
 	var err error
 	p.Return, err = r.ent(ctx).OrderReturn.UpdateOneID(id).SetStatus(orderreturn.StatusREFUNDED).Save(ctx)
@@ -517,7 +517,7 @@ func (r *mutationResolver) RefundReturn(ctx context.Context, id string) (*model.
 }
 
 // ActivateOrderSubscription is the resolver for the activateOrderSubscription field.
-func (r *mutationResolver) ActivateOrderSubscription(ctx context.Context, id string) (*model.OrderSubscriptionPayload, error) {
+func (r *mutationResolver) ActivateOrderSubscription(ctx context.Context, id string, expectedVersion *int) (*model.OrderSubscriptionPayload, error) {
 	p := &model.OrderSubscriptionPayload{}
 	var err error
 	p.OrderSubscription, err = r.ent(ctx).OrderSubscription.UpdateOneID(id).SetStatus(ordersubscription.StatusACTIVE).Save(ctx)
@@ -525,7 +525,7 @@ func (r *mutationResolver) ActivateOrderSubscription(ctx context.Context, id str
 }
 
 // DeactivateOrderSubscription is the resolver for the deactivateOrderSubscription field.
-func (r *mutationResolver) DeactivateOrderSubscription(ctx context.Context, id string) (*model.OrderSubscriptionPayload, error) {
+func (r *mutationResolver) DeactivateOrderSubscription(ctx context.Context, id string, expectedVersion *int) (*model.OrderSubscriptionPayload, error) {
 	p := &model.OrderSubscriptionPayload{}
 	var err error
 	p.OrderSubscription, err = r.ent(ctx).OrderSubscription.UpdateOneID(id).SetStatus(ordersubscription.StatusINACTIVE).Save(ctx)
@@ -533,7 +533,7 @@ func (r *mutationResolver) DeactivateOrderSubscription(ctx context.Context, id s
 }
 
 // CancelOrderSubscription is the resolver for the cancelOrderSubscription field.
-func (r *mutationResolver) CancelOrderSubscription(ctx context.Context, id string) (*model.OrderSubscriptionPayload, error) {
+func (r *mutationResolver) CancelOrderSubscription(ctx context.Context, id string, expectedVersion *int) (*model.OrderSubscriptionPayload, error) {
 	p := &model.OrderSubscriptionPayload{}
 	var err error
 	p.OrderSubscription, err = r.ent(ctx).OrderSubscription.UpdateOneID(id).SetStatus(ordersubscription.StatusCANCELLED).Save(ctx)
@@ -551,7 +551,7 @@ func (r *mutationResolver) CreateCustomerPasswordReset(ctx context.Context, cust
 }
 
 // ResetCustomerPassword is the resolver for the resetCustomerPassword field.
-func (r *mutationResolver) ResetCustomerPassword(ctx context.Context, id string, token string, password string) (*model.CustomerPasswordResetPayload, error) {
+func (r *mutationResolver) ResetCustomerPassword(ctx context.Context, id string, expectedVersion *int, token string, password string) (*model.CustomerPasswordResetPayload, error) {
 	p := &model.CustomerPasswordResetPayload{}
 	var err error
 	p.CustomerPasswordReset, err = account.ResetPassword(ctx, r.ent(ctx), id, token, password)

@@ -7,7 +7,12 @@ import (
 	"clientele/ent"
 	"clientele/ent/event"
 	"clientele/ent/predicate"
+	"clientele/internal/reqctx"
+	"clientele/internal/store"
 	"clientele/internal/viewer"
+
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
 // followBatch is how many events one poll reads at most.
@@ -23,16 +28,6 @@ func (r *Resolver) followEvents(ctx context.Context, names []string, resourceID 
 	if err := r.recheckViewer(ctx); err != nil {
 		return nil, err
 	}
-	done, err := r.streams.startSubscription(ctx)
-	if err != nil {
-		return nil, err
-	}
-	ok := false
-	defer func() {
-		if !ok {
-			done()
-		}
-	}()
 	var preds []predicate.Event
 	if len(names) > 0 {
 		preds = append(preds, event.NameIn(names...))
@@ -57,9 +52,7 @@ func (r *Resolver) followEvents(ctx context.Context, names []string, resourceID 
 	if r.metrics != nil {
 		r.metrics.SubscriptionStarted()
 	}
-	ok = true
 	go func() {
-		defer done()
 		defer close(ch)
 		if r.metrics != nil {
 			defer r.metrics.SubscriptionEnded()
@@ -112,8 +105,17 @@ func (r *Resolver) recheckViewer(ctx context.Context) error {
 	if r.recheck == nil || v == nil || v.Kind == viewer.System {
 		return nil
 	}
-	if err := r.recheck(ctx, v); err != nil && !unavailable(err) {
+	if err := r.recheck(ctx, v); err != nil && !store.Unavailable(err) {
 		return &codedError{code: CodeUnauthenticated, msg: "The credential, token or session is no longer valid."}
 	}
 	return nil
+}
+
+// endStream reports to a WebSocket client why the server ended one of its
+// subscriptions (a graphql-transport-ws "error" message); SSE streams
+// simply complete.
+func endStream(ctx context.Context, code, msg string) {
+	if reqctx.WebSocket(ctx) {
+		transport.AddSubscriptionError(ctx, &gqlerror.Error{Message: msg, Extensions: map[string]any{"code": code}})
+	}
 }

@@ -30,14 +30,17 @@ type mutationTx struct {
 
 // directive implements @transaction, which every Mutation field carries
 // (checkTransactional makes sure): unlike a field interceptor, it costs
-// nothing on the fields of queries.
+// nothing on the fields of queries. It also applies the field's
+// expectedVersion to the record its id names (expectVersion).
 func (t mutationTx) directive(ctx context.Context, _ any, next graphql.Resolver) (any, error) {
 	var res any
 	committed := false
 	err := txn.Run(ctx, t.client, t.dialect, func(ctx context.Context, tx *ent.Tx) (bool, error) {
 		state := &txState{client: tx.Client()}
 		var err error
-		res, err = next(context.WithValue(ctx, txStateKey{}, state))
+		// The Tx in ctx gives the mutation's events their outbox: they
+		// are written, in cause order, when it commits.
+		res, err = next(expectVersion(context.WithValue(ctx, txStateKey{}, state)))
 		state.client = nil // from here on, reads use the root client
 		committed = err == nil && !state.rollback
 		return committed, err

@@ -76,6 +76,11 @@ func UpdatedAt(v time.Time) predicate.CustomerSubscription {
 	return predicate.CustomerSubscription(sql.FieldEQ(FieldUpdatedAt, v))
 }
 
+// Version applies equality check predicate on the "version" field. It's identical to VersionEQ.
+func Version(v int) predicate.CustomerSubscription {
+	return predicate.CustomerSubscription(sql.FieldEQ(FieldVersion, v))
+}
+
 // CustomerID applies equality check predicate on the "customer_id" field. It's identical to CustomerIDEQ.
 func CustomerID(v string) predicate.CustomerSubscription {
 	return predicate.CustomerSubscription(sql.FieldEQ(FieldCustomerID, v))
@@ -199,6 +204,46 @@ func UpdatedAtLT(v time.Time) predicate.CustomerSubscription {
 // UpdatedAtLTE applies the LTE predicate on the "updated_at" field.
 func UpdatedAtLTE(v time.Time) predicate.CustomerSubscription {
 	return predicate.CustomerSubscription(sql.FieldLTE(FieldUpdatedAt, v))
+}
+
+// VersionEQ applies the EQ predicate on the "version" field.
+func VersionEQ(v int) predicate.CustomerSubscription {
+	return predicate.CustomerSubscription(sql.FieldEQ(FieldVersion, v))
+}
+
+// VersionNEQ applies the NEQ predicate on the "version" field.
+func VersionNEQ(v int) predicate.CustomerSubscription {
+	return predicate.CustomerSubscription(sql.FieldNEQ(FieldVersion, v))
+}
+
+// VersionIn applies the In predicate on the "version" field.
+func VersionIn(vs ...int) predicate.CustomerSubscription {
+	return predicate.CustomerSubscription(sql.FieldIn(FieldVersion, vs...))
+}
+
+// VersionNotIn applies the NotIn predicate on the "version" field.
+func VersionNotIn(vs ...int) predicate.CustomerSubscription {
+	return predicate.CustomerSubscription(sql.FieldNotIn(FieldVersion, vs...))
+}
+
+// VersionGT applies the GT predicate on the "version" field.
+func VersionGT(v int) predicate.CustomerSubscription {
+	return predicate.CustomerSubscription(sql.FieldGT(FieldVersion, v))
+}
+
+// VersionGTE applies the GTE predicate on the "version" field.
+func VersionGTE(v int) predicate.CustomerSubscription {
+	return predicate.CustomerSubscription(sql.FieldGTE(FieldVersion, v))
+}
+
+// VersionLT applies the LT predicate on the "version" field.
+func VersionLT(v int) predicate.CustomerSubscription {
+	return predicate.CustomerSubscription(sql.FieldLT(FieldVersion, v))
+}
+
+// VersionLTE applies the LTE predicate on the "version" field.
+func VersionLTE(v int) predicate.CustomerSubscription {
+	return predicate.CustomerSubscription(sql.FieldLTE(FieldVersion, v))
 }
 
 // CustomerIDEQ applies the EQ predicate on the "customer_id" field.

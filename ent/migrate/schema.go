@@ -15,6 +15,7 @@ var (
 		{Name: "mode", Type: field.TypeEnum, Enums: []string{"TEST", "LIVE"}},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "version", Type: field.TypeInt, Default: 1},
 		{Name: "reference", Type: field.TypeString, Nullable: true, Size: 255},
 		{Name: "reference_origin", Type: field.TypeString, Nullable: true, Size: 255},
 		{Name: "metadata", Type: field.TypeJSON},
@@ -59,7 +60,7 @@ var (
 			{
 				Name:    "address_mode_country_code_city",
 				Unique:  false,
-				Columns: []*schema.Column{AddressesColumns[1], AddressesColumns[16], AddressesColumns[13]},
+				Columns: []*schema.Column{AddressesColumns[1], AddressesColumns[17], AddressesColumns[14]},
 			},
 		},
 	}
@@ -69,6 +70,7 @@ var (
 		{Name: "mode", Type: field.TypeEnum, Enums: []string{"TEST", "LIVE"}},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "version", Type: field.TypeInt, Default: 1},
 		{Name: "reference", Type: field.TypeString, Nullable: true, Size: 255},
 		{Name: "reference_origin", Type: field.TypeString, Nullable: true, Size: 255},
 		{Name: "metadata", Type: field.TypeJSON},
@@ -88,25 +90,25 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "attachments_customers_attachments",
-				Columns:    []*schema.Column{AttachmentsColumns[10]},
+				Columns:    []*schema.Column{AttachmentsColumns[11]},
 				RefColumns: []*schema.Column{CustomersColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "attachments_customer_groups_attachments",
-				Columns:    []*schema.Column{AttachmentsColumns[11]},
+				Columns:    []*schema.Column{AttachmentsColumns[12]},
 				RefColumns: []*schema.Column{CustomerGroupsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "attachments_orders_attachments",
-				Columns:    []*schema.Column{AttachmentsColumns[12]},
+				Columns:    []*schema.Column{AttachmentsColumns[13]},
 				RefColumns: []*schema.Column{OrdersColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "attachments_returns_attachments",
-				Columns:    []*schema.Column{AttachmentsColumns[13]},
+				Columns:    []*schema.Column{AttachmentsColumns[14]},
 				RefColumns: []*schema.Column{ReturnsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -125,7 +127,7 @@ var (
 			{
 				Name:    "attachment_customer_id",
 				Unique:  false,
-				Columns: []*schema.Column{AttachmentsColumns[10]},
+				Columns: []*schema.Column{AttachmentsColumns[11]},
 				Annotation: &entsql.IndexAnnotation{
 					Where: "customer_id IS NOT NULL",
 				},
@@ -133,7 +135,7 @@ var (
 			{
 				Name:    "attachment_customer_group_id",
 				Unique:  false,
-				Columns: []*schema.Column{AttachmentsColumns[11]},
+				Columns: []*schema.Column{AttachmentsColumns[12]},
 				Annotation: &entsql.IndexAnnotation{
 					Where: "customer_group_id IS NOT NULL",
 				},
@@ -141,7 +143,7 @@ var (
 			{
 				Name:    "attachment_order_id",
 				Unique:  false,
-				Columns: []*schema.Column{AttachmentsColumns[12]},
+				Columns: []*schema.Column{AttachmentsColumns[13]},
 				Annotation: &entsql.IndexAnnotation{
 					Where: "order_id IS NOT NULL",
 				},
@@ -149,7 +151,7 @@ var (
 			{
 				Name:    "attachment_return_id",
 				Unique:  false,
-				Columns: []*schema.Column{AttachmentsColumns[13]},
+				Columns: []*schema.Column{AttachmentsColumns[14]},
 				Annotation: &entsql.IndexAnnotation{
 					Where: "return_id IS NOT NULL",
 				},
@@ -198,6 +200,7 @@ var (
 		{Name: "mode", Type: field.TypeEnum, Enums: []string{"TEST", "LIVE"}},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "version", Type: field.TypeInt, Default: 1},
 		{Name: "reference", Type: field.TypeString, Nullable: true, Size: 255},
 		{Name: "reference_origin", Type: field.TypeString, Nullable: true, Size: 255},
 		{Name: "metadata", Type: field.TypeJSON},
@@ -216,7 +219,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "customers_customer_groups_customers",
-				Columns:    []*schema.Column{CustomersColumns[12]},
+				Columns:    []*schema.Column{CustomersColumns[13]},
 				RefColumns: []*schema.Column{CustomerGroupsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -235,22 +238,22 @@ var (
 			{
 				Name:    "customer_customer_group_customers",
 				Unique:  false,
-				Columns: []*schema.Column{CustomersColumns[12]},
+				Columns: []*schema.Column{CustomersColumns[13]},
 			},
 			{
 				Name:    "customer_mode_email",
 				Unique:  true,
-				Columns: []*schema.Column{CustomersColumns[1], CustomersColumns[7]},
+				Columns: []*schema.Column{CustomersColumns[1], CustomersColumns[8]},
 			},
 			{
 				Name:    "customer_mode_status",
 				Unique:  false,
-				Columns: []*schema.Column{CustomersColumns[1], CustomersColumns[9]},
+				Columns: []*schema.Column{CustomersColumns[1], CustomersColumns[10]},
 			},
 			{
 				Name:    "customer_mode_reference",
 				Unique:  false,
-				Columns: []*schema.Column{CustomersColumns[1], CustomersColumns[4]},
+				Columns: []*schema.Column{CustomersColumns[1], CustomersColumns[5]},
 			},
 		},
 	}
@@ -260,6 +263,7 @@ var (
 		{Name: "mode", Type: field.TypeEnum, Enums: []string{"TEST", "LIVE"}},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "version", Type: field.TypeInt, Default: 1},
 		{Name: "reference", Type: field.TypeString, Nullable: true, Size: 255},
 		{Name: "reference_origin", Type: field.TypeString, Nullable: true, Size: 255},
 		{Name: "metadata", Type: field.TypeJSON},
@@ -275,13 +279,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "customer_addresses_addresses_customer_addresses",
-				Columns:    []*schema.Column{CustomerAddressesColumns[8]},
+				Columns:    []*schema.Column{CustomerAddressesColumns[9]},
 				RefColumns: []*schema.Column{AddressesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "customer_addresses_customers_customer_addresses",
-				Columns:    []*schema.Column{CustomerAddressesColumns[9]},
+				Columns:    []*schema.Column{CustomerAddressesColumns[10]},
 				RefColumns: []*schema.Column{CustomersColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -300,12 +304,12 @@ var (
 			{
 				Name:    "customeraddress_customer_id",
 				Unique:  false,
-				Columns: []*schema.Column{CustomerAddressesColumns[9]},
+				Columns: []*schema.Column{CustomerAddressesColumns[10]},
 			},
 			{
 				Name:    "customeraddress_address_id",
 				Unique:  false,
-				Columns: []*schema.Column{CustomerAddressesColumns[8]},
+				Columns: []*schema.Column{CustomerAddressesColumns[9]},
 			},
 		},
 	}
@@ -315,6 +319,7 @@ var (
 		{Name: "mode", Type: field.TypeEnum, Enums: []string{"TEST", "LIVE"}},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "version", Type: field.TypeInt, Default: 1},
 		{Name: "reference", Type: field.TypeString, Nullable: true, Size: 255},
 		{Name: "reference_origin", Type: field.TypeString, Nullable: true, Size: 255},
 		{Name: "metadata", Type: field.TypeJSON},
@@ -340,12 +345,12 @@ var (
 			{
 				Name:    "customergroup_mode_code",
 				Unique:  true,
-				Columns: []*schema.Column{CustomerGroupsColumns[1], CustomerGroupsColumns[8]},
+				Columns: []*schema.Column{CustomerGroupsColumns[1], CustomerGroupsColumns[9]},
 			},
 			{
 				Name:    "customergroup_mode_name",
 				Unique:  false,
-				Columns: []*schema.Column{CustomerGroupsColumns[1], CustomerGroupsColumns[7]},
+				Columns: []*schema.Column{CustomerGroupsColumns[1], CustomerGroupsColumns[8]},
 			},
 		},
 	}
@@ -355,6 +360,7 @@ var (
 		{Name: "mode", Type: field.TypeEnum, Enums: []string{"TEST", "LIVE"}},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "version", Type: field.TypeInt, Default: 1},
 		{Name: "reference", Type: field.TypeString, Nullable: true, Size: 255},
 		{Name: "reference_origin", Type: field.TypeString, Nullable: true, Size: 255},
 		{Name: "metadata", Type: field.TypeJSON},
@@ -372,7 +378,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "customer_password_resets_customers_customer_password_resets",
-				Columns:    []*schema.Column{CustomerPasswordResetsColumns[11]},
+				Columns:    []*schema.Column{CustomerPasswordResetsColumns[12]},
 				RefColumns: []*schema.Column{CustomersColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -391,7 +397,7 @@ var (
 			{
 				Name:    "customerpasswordreset_customer_id",
 				Unique:  false,
-				Columns: []*schema.Column{CustomerPasswordResetsColumns[11]},
+				Columns: []*schema.Column{CustomerPasswordResetsColumns[12]},
 			},
 		},
 	}
@@ -401,6 +407,7 @@ var (
 		{Name: "mode", Type: field.TypeEnum, Enums: []string{"TEST", "LIVE"}},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "version", Type: field.TypeInt, Default: 1},
 		{Name: "reference", Type: field.TypeString, Nullable: true, Size: 255},
 		{Name: "reference_origin", Type: field.TypeString, Nullable: true, Size: 255},
 		{Name: "metadata", Type: field.TypeJSON},
@@ -418,7 +425,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "customer_payment_sources_customers_customer_payment_sources",
-				Columns:    []*schema.Column{CustomerPaymentSourcesColumns[11]},
+				Columns:    []*schema.Column{CustomerPaymentSourcesColumns[12]},
 				RefColumns: []*schema.Column{CustomersColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -437,7 +444,7 @@ var (
 			{
 				Name:    "customerpaymentsource_customer_id",
 				Unique:  false,
-				Columns: []*schema.Column{CustomerPaymentSourcesColumns[11]},
+				Columns: []*schema.Column{CustomerPaymentSourcesColumns[12]},
 			},
 		},
 	}
@@ -447,6 +454,7 @@ var (
 		{Name: "mode", Type: field.TypeEnum, Enums: []string{"TEST", "LIVE"}},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "version", Type: field.TypeInt, Default: 1},
 		{Name: "reference", Type: field.TypeString, Size: 255},
 		{Name: "reference_origin", Type: field.TypeString, Nullable: true, Size: 255},
 		{Name: "metadata", Type: field.TypeJSON},
@@ -460,7 +468,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "customer_subscriptions_customers_customer_subscriptions",
-				Columns:    []*schema.Column{CustomerSubscriptionsColumns[7]},
+				Columns:    []*schema.Column{CustomerSubscriptionsColumns[8]},
 				RefColumns: []*schema.Column{CustomersColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -479,7 +487,7 @@ var (
 			{
 				Name:    "customersubscription_customer_id_reference",
 				Unique:  true,
-				Columns: []*schema.Column{CustomerSubscriptionsColumns[7], CustomerSubscriptionsColumns[4]},
+				Columns: []*schema.Column{CustomerSubscriptionsColumns[8], CustomerSubscriptionsColumns[5]},
 			},
 		},
 	}
@@ -568,6 +576,7 @@ var (
 		{Name: "mode", Type: field.TypeEnum, Enums: []string{"TEST", "LIVE"}},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "version", Type: field.TypeInt, Default: 1},
 		{Name: "reference", Type: field.TypeString, Nullable: true, Size: 255},
 		{Name: "reference_origin", Type: field.TypeString, Nullable: true, Size: 255},
 		{Name: "metadata", Type: field.TypeJSON},
@@ -599,13 +608,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "orders_customers_orders",
-				Columns:    []*schema.Column{OrdersColumns[24]},
+				Columns:    []*schema.Column{OrdersColumns[25]},
 				RefColumns: []*schema.Column{CustomersColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "orders_order_subscriptions_orders",
-				Columns:    []*schema.Column{OrdersColumns[25]},
+				Columns:    []*schema.Column{OrdersColumns[26]},
 				RefColumns: []*schema.Column{OrderSubscriptionsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -624,22 +633,22 @@ var (
 			{
 				Name:    "order_mode_number",
 				Unique:  true,
-				Columns: []*schema.Column{OrdersColumns[1], OrdersColumns[7]},
+				Columns: []*schema.Column{OrdersColumns[1], OrdersColumns[8]},
 			},
 			{
 				Name:    "order_customer_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{OrdersColumns[24], OrdersColumns[2]},
+				Columns: []*schema.Column{OrdersColumns[25], OrdersColumns[2]},
 			},
 			{
 				Name:    "order_mode_status",
 				Unique:  false,
-				Columns: []*schema.Column{OrdersColumns[1], OrdersColumns[8]},
+				Columns: []*schema.Column{OrdersColumns[1], OrdersColumns[9]},
 			},
 			{
 				Name:    "order_order_subscription_id",
 				Unique:  false,
-				Columns: []*schema.Column{OrdersColumns[25]},
+				Columns: []*schema.Column{OrdersColumns[26]},
 			},
 		},
 	}
@@ -649,6 +658,7 @@ var (
 		{Name: "mode", Type: field.TypeEnum, Enums: []string{"TEST", "LIVE"}},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "version", Type: field.TypeInt, Default: 1},
 		{Name: "reference", Type: field.TypeString, Nullable: true, Size: 255},
 		{Name: "reference_origin", Type: field.TypeString, Nullable: true, Size: 255},
 		{Name: "metadata", Type: field.TypeJSON},
@@ -674,13 +684,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "returns_customers_returns",
-				Columns:    []*schema.Column{ReturnsColumns[18]},
+				Columns:    []*schema.Column{ReturnsColumns[19]},
 				RefColumns: []*schema.Column{CustomersColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "returns_orders_returns",
-				Columns:    []*schema.Column{ReturnsColumns[19]},
+				Columns:    []*schema.Column{ReturnsColumns[20]},
 				RefColumns: []*schema.Column{OrdersColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -699,17 +709,17 @@ var (
 			{
 				Name:    "orderreturn_mode_number",
 				Unique:  true,
-				Columns: []*schema.Column{ReturnsColumns[1], ReturnsColumns[7]},
+				Columns: []*schema.Column{ReturnsColumns[1], ReturnsColumns[8]},
 			},
 			{
 				Name:    "orderreturn_order_id",
 				Unique:  false,
-				Columns: []*schema.Column{ReturnsColumns[19]},
+				Columns: []*schema.Column{ReturnsColumns[20]},
 			},
 			{
 				Name:    "orderreturn_customer_id",
 				Unique:  false,
-				Columns: []*schema.Column{ReturnsColumns[18]},
+				Columns: []*schema.Column{ReturnsColumns[19]},
 			},
 		},
 	}
@@ -719,6 +729,7 @@ var (
 		{Name: "mode", Type: field.TypeEnum, Enums: []string{"TEST", "LIVE"}},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "version", Type: field.TypeInt, Default: 1},
 		{Name: "reference", Type: field.TypeString, Nullable: true, Size: 255},
 		{Name: "reference_origin", Type: field.TypeString, Nullable: true, Size: 255},
 		{Name: "metadata", Type: field.TypeJSON},
@@ -743,13 +754,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "order_subscriptions_customers_order_subscriptions",
-				Columns:    []*schema.Column{OrderSubscriptionsColumns[17]},
+				Columns:    []*schema.Column{OrderSubscriptionsColumns[18]},
 				RefColumns: []*schema.Column{CustomersColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "order_subscriptions_orders_order_subscriptions",
-				Columns:    []*schema.Column{OrderSubscriptionsColumns[18]},
+				Columns:    []*schema.Column{OrderSubscriptionsColumns[19]},
 				RefColumns: []*schema.Column{OrdersColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -768,17 +779,17 @@ var (
 			{
 				Name:    "ordersubscription_mode_number",
 				Unique:  true,
-				Columns: []*schema.Column{OrderSubscriptionsColumns[1], OrderSubscriptionsColumns[7]},
+				Columns: []*schema.Column{OrderSubscriptionsColumns[1], OrderSubscriptionsColumns[8]},
 			},
 			{
 				Name:    "ordersubscription_customer_id",
 				Unique:  false,
-				Columns: []*schema.Column{OrderSubscriptionsColumns[17]},
+				Columns: []*schema.Column{OrderSubscriptionsColumns[18]},
 			},
 			{
 				Name:    "ordersubscription_source_order_id",
 				Unique:  false,
-				Columns: []*schema.Column{OrderSubscriptionsColumns[18]},
+				Columns: []*schema.Column{OrderSubscriptionsColumns[19]},
 			},
 		},
 	}

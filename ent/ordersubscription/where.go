@@ -76,6 +76,11 @@ func UpdatedAt(v time.Time) predicate.OrderSubscription {
 	return predicate.OrderSubscription(sql.FieldEQ(FieldUpdatedAt, v))
 }
 
+// Version applies equality check predicate on the "version" field. It's identical to VersionEQ.
+func Version(v int) predicate.OrderSubscription {
+	return predicate.OrderSubscription(sql.FieldEQ(FieldVersion, v))
+}
+
 // Reference applies equality check predicate on the "reference" field. It's identical to ReferenceEQ.
 func Reference(v string) predicate.OrderSubscription {
 	return predicate.OrderSubscription(sql.FieldEQ(FieldReference, v))
@@ -249,6 +254,46 @@ func UpdatedAtLT(v time.Time) predicate.OrderSubscription {
 // UpdatedAtLTE applies the LTE predicate on the "updated_at" field.
 func UpdatedAtLTE(v time.Time) predicate.OrderSubscription {
 	return predicate.OrderSubscription(sql.FieldLTE(FieldUpdatedAt, v))
+}
+
+// VersionEQ applies the EQ predicate on the "version" field.
+func VersionEQ(v int) predicate.OrderSubscription {
+	return predicate.OrderSubscription(sql.FieldEQ(FieldVersion, v))
+}
+
+// VersionNEQ applies the NEQ predicate on the "version" field.
+func VersionNEQ(v int) predicate.OrderSubscription {
+	return predicate.OrderSubscription(sql.FieldNEQ(FieldVersion, v))
+}
+
+// VersionIn applies the In predicate on the "version" field.
+func VersionIn(vs ...int) predicate.OrderSubscription {
+	return predicate.OrderSubscription(sql.FieldIn(FieldVersion, vs...))
+}
+
+// VersionNotIn applies the NotIn predicate on the "version" field.
+func VersionNotIn(vs ...int) predicate.OrderSubscription {
+	return predicate.OrderSubscription(sql.FieldNotIn(FieldVersion, vs...))
+}
+
+// VersionGT applies the GT predicate on the "version" field.
+func VersionGT(v int) predicate.OrderSubscription {
+	return predicate.OrderSubscription(sql.FieldGT(FieldVersion, v))
+}
+
+// VersionGTE applies the GTE predicate on the "version" field.
+func VersionGTE(v int) predicate.OrderSubscription {
+	return predicate.OrderSubscription(sql.FieldGTE(FieldVersion, v))
+}
+
+// VersionLT applies the LT predicate on the "version" field.
+func VersionLT(v int) predicate.OrderSubscription {
+	return predicate.OrderSubscription(sql.FieldLT(FieldVersion, v))
+}
+
+// VersionLTE applies the LTE predicate on the "version" field.
+func VersionLTE(v int) predicate.OrderSubscription {
+	return predicate.OrderSubscription(sql.FieldLTE(FieldVersion, v))
 }
 
 // ReferenceEQ applies the EQ predicate on the "reference" field.

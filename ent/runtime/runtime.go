@@ -54,7 +54,9 @@ func init() {
 
 	address.Hooks[5] = addressMixinHooks0[4]
 
-	address.Hooks[6] = addressHooks[0]
+	address.Hooks[6] = addressMixinHooks0[5]
+
+	address.Hooks[7] = addressHooks[0]
 	addressMixinInters0 := addressMixin[0].Interceptors()
 	address.Interceptors[0] = addressMixinInters0[0]
 	addressMixinFields0 := addressMixin[0].Fields()
@@ -63,6 +65,12 @@ func init() {
 	_ = addressMixinFields1
 	addressFields := schema.Address{}.Fields()
 	_ = addressFields
+	// addressDescVersion is the schema descriptor for version field.
+	addressDescVersion := addressMixinFields0[4].Descriptor()
+	// address.DefaultVersion holds the default value on creation for the version field.
+	address.DefaultVersion = addressDescVersion.Default.(int)
+	// address.VersionValidator is a validator for the "version" field. It is called by the builders before save.
+	address.VersionValidator = addressDescVersion.Validators[0].(func(int) error)
 	// addressDescReference is the schema descriptor for reference field.
 	addressDescReference := addressMixinFields1[0].Descriptor()
 	// address.ReferenceValidator is a validator for the "reference" field. It is called by the builders before save.
@@ -412,7 +420,9 @@ func init() {
 
 	attachment.Hooks[5] = attachmentMixinHooks0[4]
 
-	attachment.Hooks[6] = attachmentHooks[0]
+	attachment.Hooks[6] = attachmentMixinHooks0[5]
+
+	attachment.Hooks[7] = attachmentHooks[0]
 	attachmentMixinInters0 := attachmentMixin[0].Interceptors()
 	attachment.Interceptors[0] = attachmentMixinInters0[0]
 	attachmentMixinFields0 := attachmentMixin[0].Fields()
@@ -421,6 +431,12 @@ func init() {
 	_ = attachmentMixinFields1
 	attachmentFields := schema.Attachment{}.Fields()
 	_ = attachmentFields
+	// attachmentDescVersion is the schema descriptor for version field.
+	attachmentDescVersion := attachmentMixinFields0[4].Descriptor()
+	// attachment.DefaultVersion holds the default value on creation for the version field.
+	attachment.DefaultVersion = attachmentDescVersion.Default.(int)
+	// attachment.VersionValidator is a validator for the "version" field. It is called by the builders before save.
+	attachment.VersionValidator = attachmentDescVersion.Validators[0].(func(int) error)
 	// attachmentDescReference is the schema descriptor for reference field.
 	attachmentDescReference := attachmentMixinFields1[0].Descriptor()
 	// attachment.ReferenceValidator is a validator for the "reference" field. It is called by the builders before save.
@@ -572,9 +588,11 @@ func init() {
 
 	customer.Hooks[5] = customerMixinHooks0[4]
 
-	customer.Hooks[6] = customerHooks[0]
+	customer.Hooks[6] = customerMixinHooks0[5]
 
-	customer.Hooks[7] = customerHooks[1]
+	customer.Hooks[7] = customerHooks[0]
+
+	customer.Hooks[8] = customerHooks[1]
 	customerMixinInters0 := customerMixin[0].Interceptors()
 	customer.Interceptors[0] = customerMixinInters0[0]
 	customerMixinFields0 := customerMixin[0].Fields()
@@ -583,6 +601,12 @@ func init() {
 	_ = customerMixinFields1
 	customerFields := schema.Customer{}.Fields()
 	_ = customerFields
+	// customerDescVersion is the schema descriptor for version field.
+	customerDescVersion := customerMixinFields0[4].Descriptor()
+	// customer.DefaultVersion holds the default value on creation for the version field.
+	customer.DefaultVersion = customerDescVersion.Default.(int)
+	// customer.VersionValidator is a validator for the "version" field. It is called by the builders before save.
+	customer.VersionValidator = customerDescVersion.Validators[0].(func(int) error)
 	// customerDescReference is the schema descriptor for reference field.
 	customerDescReference := customerMixinFields1[0].Descriptor()
 	// customer.ReferenceValidator is a validator for the "reference" field. It is called by the builders before save.
@@ -684,7 +708,9 @@ func init() {
 
 	customeraddress.Hooks[5] = customeraddressMixinHooks0[4]
 
-	customeraddress.Hooks[6] = customeraddressHooks[0]
+	customeraddress.Hooks[6] = customeraddressMixinHooks0[5]
+
+	customeraddress.Hooks[7] = customeraddressHooks[0]
 	customeraddressMixinInters0 := customeraddressMixin[0].Interceptors()
 	customeraddress.Interceptors[0] = customeraddressMixinInters0[0]
 	customeraddressMixinFields0 := customeraddressMixin[0].Fields()
@@ -693,6 +719,12 @@ func init() {
 	_ = customeraddressMixinFields1
 	customeraddressFields := schema.CustomerAddress{}.Fields()
 	_ = customeraddressFields
+	// customeraddressDescVersion is the schema descriptor for version field.
+	customeraddressDescVersion := customeraddressMixinFields0[4].Descriptor()
+	// customeraddress.DefaultVersion holds the default value on creation for the version field.
+	customeraddress.DefaultVersion = customeraddressDescVersion.Default.(int)
+	// customeraddress.VersionValidator is a validator for the "version" field. It is called by the builders before save.
+	customeraddress.VersionValidator = customeraddressDescVersion.Validators[0].(func(int) error)
 	// customeraddressDescReference is the schema descriptor for reference field.
 	customeraddressDescReference := customeraddressMixinFields1[0].Descriptor()
 	// customeraddress.ReferenceValidator is a validator for the "reference" field. It is called by the builders before save.
@@ -764,6 +796,8 @@ func init() {
 	customergroup.Hooks[4] = customergroupMixinHooks0[3]
 
 	customergroup.Hooks[5] = customergroupMixinHooks0[4]
+
+	customergroup.Hooks[6] = customergroupMixinHooks0[5]
 	customergroupMixinInters0 := customergroupMixin[0].Interceptors()
 	customergroup.Interceptors[0] = customergroupMixinInters0[0]
 	customergroupMixinFields0 := customergroupMixin[0].Fields()
@@ -772,6 +806,12 @@ func init() {
 	_ = customergroupMixinFields1
 	customergroupFields := schema.CustomerGroup{}.Fields()
 	_ = customergroupFields
+	// customergroupDescVersion is the schema descriptor for version field.
+	customergroupDescVersion := customergroupMixinFields0[4].Descriptor()
+	// customergroup.DefaultVersion holds the default value on creation for the version field.
+	customergroup.DefaultVersion = customergroupDescVersion.Default.(int)
+	// customergroup.VersionValidator is a validator for the "version" field. It is called by the builders before save.
+	customergroup.VersionValidator = customergroupDescVersion.Validators[0].(func(int) error)
 	// customergroupDescReference is the schema descriptor for reference field.
 	customergroupDescReference := customergroupMixinFields1[0].Descriptor()
 	// customergroup.ReferenceValidator is a validator for the "reference" field. It is called by the builders before save.
@@ -877,6 +917,8 @@ func init() {
 	customerpasswordreset.Hooks[4] = customerpasswordresetMixinHooks0[3]
 
 	customerpasswordreset.Hooks[5] = customerpasswordresetMixinHooks0[4]
+
+	customerpasswordreset.Hooks[6] = customerpasswordresetMixinHooks0[5]
 	customerpasswordresetMixinInters0 := customerpasswordresetMixin[0].Interceptors()
 	customerpasswordreset.Interceptors[0] = customerpasswordresetMixinInters0[0]
 	customerpasswordresetMixinFields0 := customerpasswordresetMixin[0].Fields()
@@ -885,6 +927,12 @@ func init() {
 	_ = customerpasswordresetMixinFields1
 	customerpasswordresetFields := schema.CustomerPasswordReset{}.Fields()
 	_ = customerpasswordresetFields
+	// customerpasswordresetDescVersion is the schema descriptor for version field.
+	customerpasswordresetDescVersion := customerpasswordresetMixinFields0[4].Descriptor()
+	// customerpasswordreset.DefaultVersion holds the default value on creation for the version field.
+	customerpasswordreset.DefaultVersion = customerpasswordresetDescVersion.Default.(int)
+	// customerpasswordreset.VersionValidator is a validator for the "version" field. It is called by the builders before save.
+	customerpasswordreset.VersionValidator = customerpasswordresetDescVersion.Validators[0].(func(int) error)
 	// customerpasswordresetDescReference is the schema descriptor for reference field.
 	customerpasswordresetDescReference := customerpasswordresetMixinFields1[0].Descriptor()
 	// customerpasswordreset.ReferenceValidator is a validator for the "reference" field. It is called by the builders before save.
@@ -952,6 +1000,8 @@ func init() {
 	customerpaymentsource.Hooks[4] = customerpaymentsourceMixinHooks0[3]
 
 	customerpaymentsource.Hooks[5] = customerpaymentsourceMixinHooks0[4]
+
+	customerpaymentsource.Hooks[6] = customerpaymentsourceMixinHooks0[5]
 	customerpaymentsourceMixinInters0 := customerpaymentsourceMixin[0].Interceptors()
 	customerpaymentsource.Interceptors[0] = customerpaymentsourceMixinInters0[0]
 	customerpaymentsourceMixinFields0 := customerpaymentsourceMixin[0].Fields()
@@ -960,6 +1010,12 @@ func init() {
 	_ = customerpaymentsourceMixinFields1
 	customerpaymentsourceFields := schema.CustomerPaymentSource{}.Fields()
 	_ = customerpaymentsourceFields
+	// customerpaymentsourceDescVersion is the schema descriptor for version field.
+	customerpaymentsourceDescVersion := customerpaymentsourceMixinFields0[4].Descriptor()
+	// customerpaymentsource.DefaultVersion holds the default value on creation for the version field.
+	customerpaymentsource.DefaultVersion = customerpaymentsourceDescVersion.Default.(int)
+	// customerpaymentsource.VersionValidator is a validator for the "version" field. It is called by the builders before save.
+	customerpaymentsource.VersionValidator = customerpaymentsourceDescVersion.Validators[0].(func(int) error)
 	// customerpaymentsourceDescReference is the schema descriptor for reference field.
 	customerpaymentsourceDescReference := customerpaymentsourceMixinFields1[0].Descriptor()
 	// customerpaymentsource.ReferenceValidator is a validator for the "reference" field. It is called by the builders before save.
@@ -1099,12 +1155,20 @@ func init() {
 	customersubscription.Hooks[4] = customersubscriptionMixinHooks0[3]
 
 	customersubscription.Hooks[5] = customersubscriptionMixinHooks0[4]
+
+	customersubscription.Hooks[6] = customersubscriptionMixinHooks0[5]
 	customersubscriptionMixinInters0 := customersubscriptionMixin[0].Interceptors()
 	customersubscription.Interceptors[0] = customersubscriptionMixinInters0[0]
 	customersubscriptionMixinFields0 := customersubscriptionMixin[0].Fields()
 	_ = customersubscriptionMixinFields0
 	customersubscriptionFields := schema.CustomerSubscription{}.Fields()
 	_ = customersubscriptionFields
+	// customersubscriptionDescVersion is the schema descriptor for version field.
+	customersubscriptionDescVersion := customersubscriptionMixinFields0[4].Descriptor()
+	// customersubscription.DefaultVersion holds the default value on creation for the version field.
+	customersubscription.DefaultVersion = customersubscriptionDescVersion.Default.(int)
+	// customersubscription.VersionValidator is a validator for the "version" field. It is called by the builders before save.
+	customersubscription.VersionValidator = customersubscriptionDescVersion.Validators[0].(func(int) error)
 	// customersubscriptionDescReference is the schema descriptor for reference field.
 	customersubscriptionDescReference := customersubscriptionFields[1].Descriptor()
 	// customersubscription.ReferenceValidator is a validator for the "reference" field. It is called by the builders before save.
@@ -1222,13 +1286,15 @@ func init() {
 
 	order.Hooks[5] = orderMixinHooks0[4]
 
-	order.Hooks[6] = orderHooks[0]
+	order.Hooks[6] = orderMixinHooks0[5]
 
-	order.Hooks[7] = orderHooks[1]
+	order.Hooks[7] = orderHooks[0]
 
-	order.Hooks[8] = orderHooks[2]
+	order.Hooks[8] = orderHooks[1]
 
-	order.Hooks[9] = orderHooks[3]
+	order.Hooks[9] = orderHooks[2]
+
+	order.Hooks[10] = orderHooks[3]
 	orderMixinInters0 := orderMixin[0].Interceptors()
 	order.Interceptors[0] = orderMixinInters0[0]
 	orderMixinFields0 := orderMixin[0].Fields()
@@ -1237,6 +1303,12 @@ func init() {
 	_ = orderMixinFields1
 	orderFields := schema.Order{}.Fields()
 	_ = orderFields
+	// orderDescVersion is the schema descriptor for version field.
+	orderDescVersion := orderMixinFields0[4].Descriptor()
+	// order.DefaultVersion holds the default value on creation for the version field.
+	order.DefaultVersion = orderDescVersion.Default.(int)
+	// order.VersionValidator is a validator for the "version" field. It is called by the builders before save.
+	order.VersionValidator = orderDescVersion.Validators[0].(func(int) error)
 	// orderDescReference is the schema descriptor for reference field.
 	orderDescReference := orderMixinFields1[0].Descriptor()
 	// order.ReferenceValidator is a validator for the "reference" field. It is called by the builders before save.
@@ -1346,11 +1418,13 @@ func init() {
 
 	orderreturn.Hooks[5] = orderreturnMixinHooks0[4]
 
-	orderreturn.Hooks[6] = orderreturnHooks[0]
+	orderreturn.Hooks[6] = orderreturnMixinHooks0[5]
 
-	orderreturn.Hooks[7] = orderreturnHooks[1]
+	orderreturn.Hooks[7] = orderreturnHooks[0]
 
-	orderreturn.Hooks[8] = orderreturnHooks[2]
+	orderreturn.Hooks[8] = orderreturnHooks[1]
+
+	orderreturn.Hooks[9] = orderreturnHooks[2]
 	orderreturnMixinInters0 := orderreturnMixin[0].Interceptors()
 	orderreturn.Interceptors[0] = orderreturnMixinInters0[0]
 	orderreturnMixinFields0 := orderreturnMixin[0].Fields()
@@ -1359,6 +1433,12 @@ func init() {
 	_ = orderreturnMixinFields1
 	orderreturnFields := schema.OrderReturn{}.Fields()
 	_ = orderreturnFields
+	// orderreturnDescVersion is the schema descriptor for version field.
+	orderreturnDescVersion := orderreturnMixinFields0[4].Descriptor()
+	// orderreturn.DefaultVersion holds the default value on creation for the version field.
+	orderreturn.DefaultVersion = orderreturnDescVersion.Default.(int)
+	// orderreturn.VersionValidator is a validator for the "version" field. It is called by the builders before save.
+	orderreturn.VersionValidator = orderreturnDescVersion.Validators[0].(func(int) error)
 	// orderreturnDescReference is the schema descriptor for reference field.
 	orderreturnDescReference := orderreturnMixinFields1[0].Descriptor()
 	// orderreturn.ReferenceValidator is a validator for the "reference" field. It is called by the builders before save.
@@ -1444,9 +1524,11 @@ func init() {
 
 	ordersubscription.Hooks[5] = ordersubscriptionMixinHooks0[4]
 
-	ordersubscription.Hooks[6] = ordersubscriptionHooks[0]
+	ordersubscription.Hooks[6] = ordersubscriptionMixinHooks0[5]
 
-	ordersubscription.Hooks[7] = ordersubscriptionHooks[1]
+	ordersubscription.Hooks[7] = ordersubscriptionHooks[0]
+
+	ordersubscription.Hooks[8] = ordersubscriptionHooks[1]
 	ordersubscriptionMixinInters0 := ordersubscriptionMixin[0].Interceptors()
 	ordersubscription.Interceptors[0] = ordersubscriptionMixinInters0[0]
 	ordersubscriptionMixinFields0 := ordersubscriptionMixin[0].Fields()
@@ -1455,6 +1537,12 @@ func init() {
 	_ = ordersubscriptionMixinFields1
 	ordersubscriptionFields := schema.OrderSubscription{}.Fields()
 	_ = ordersubscriptionFields
+	// ordersubscriptionDescVersion is the schema descriptor for version field.
+	ordersubscriptionDescVersion := ordersubscriptionMixinFields0[4].Descriptor()
+	// ordersubscription.DefaultVersion holds the default value on creation for the version field.
+	ordersubscription.DefaultVersion = ordersubscriptionDescVersion.Default.(int)
+	// ordersubscription.VersionValidator is a validator for the "version" field. It is called by the builders before save.
+	ordersubscription.VersionValidator = ordersubscriptionDescVersion.Validators[0].(func(int) error)
 	// ordersubscriptionDescReference is the schema descriptor for reference field.
 	ordersubscriptionDescReference := ordersubscriptionMixinFields1[0].Descriptor()
 	// ordersubscription.ReferenceValidator is a validator for the "reference" field. It is called by the builders before save.

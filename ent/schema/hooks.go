@@ -222,6 +222,11 @@ func changeEvents(ctx context.Context, table string, machine *lifecycle.Machine,
 		if err != nil {
 			return nil, nil, err
 		}
+		if n, ok := v.(int); ok && n == 0 {
+			// Nothing was deleted (a delete of one record that is gone,
+			// or whose expected version moved): nothing to record.
+			return v, nil, nil
+		}
 		for _, id := range idList {
 			owner := owners[id]
 			if table == "customers" {
@@ -303,11 +308,12 @@ func setString(ctx context.Context, m ent.Mutation, name, value string) error {
 }
 
 // payloadOf returns the mutation's set fields (only those in `only`, if
-// given), never secrets.
+// given), never secrets, and never the version: it changes with every
+// change, so an event would only repeat that.
 func payloadOf(m ent.Mutation, only []string) map[string]any {
 	p := map[string]any{}
 	for _, f := range m.Fields() {
-		if slices.Contains(secretFields, f) || (only != nil && !slices.Contains(only, f)) {
+		if slices.Contains(secretFields, f) || f == fieldVersion || (only != nil && !slices.Contains(only, f)) {
 			continue
 		}
 		v, _ := m.Field(f)

@@ -17,15 +17,16 @@ import (
 var noInput = entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)
 
 // resourceMixin holds what every resource carries: a prefixed, time-ordered
-// ID, its mode and its creation and update times; and it installs the hooks,
-// policy and interceptors its description (package resource) calls for.
+// ID, its mode, its creation and update times and (but for the event log,
+// which never changes) its version; and it installs the hooks, policy and
+// interceptors its description (package resource) calls for.
 type resourceMixin struct {
 	mixin.Schema
 	name resource.Name
 }
 
 func (m resourceMixin) Fields() []ent.Field {
-	return []ent.Field{
+	fields := []ent.Field{
 		field.String("id").
 			Immutable().
 			NotEmpty().
@@ -47,17 +48,25 @@ func (m resourceMixin) Fields() []ent.Field {
 			Comment("When the resource was last updated.").
 			Annotations(entgql.OrderField("UPDATED_AT"), noInput),
 	}
+	if resource.Get(m.name).Log {
+		// Events are never changed: their version would always be 1.
+		return fields
+	}
+	return append(fields, versionField())
 }
 
-// Hooks bind writes to the caller's mode, stamp their times, keep edges
-// inside the mode, turn unique violations into TAKEN, apply the state
-// machines and record events. The event log only takes creates.
+// Hooks bind writes to the caller's mode, stamp their times, keep the
+// version and check an expected one, keep edges inside the mode, turn
+// unique violations into TAKEN, apply the state machines and record events.
+// The event log only takes creates. The version hook runs before the
+// others that can refuse a write, so that a stale write answers CONFLICT
+// rather than what the change would have met.
 func (m resourceMixin) Hooks() []ent.Hook {
 	r := resource.Get(m.name)
 	if r.Log {
 		return []ent.Hook{modeHook, timesHook, immutableHook}
 	}
-	return []ent.Hook{modeHook, timesHook, takenHook, edgeModeHook(r), recordHook(r.Table())}
+	return []ent.Hook{modeHook, timesHook, versionHook(r), takenHook, edgeModeHook(r), recordHook(r.Table())}
 }
 
 // Policy decides who may read and write the records (access.go).

@@ -391,9 +391,11 @@ func orderCreateHook(next ent.Mutator) ent.Mutator {
 
 // orderPlaceHook counts an order that becomes placed (lifecycle.OrderPlaced)
 // on its customer and moves the customer's status (lifecycle.CustomerStatus),
-// in the same transaction. The count is an atomic increment and the customer
-// row stays locked until commit, so concurrent placements never lose a count
-// (two at once end in REPEAT).
+// in the same transaction and in one UPDATE of the customer (one change,
+// one new version). The customer row is locked before it is read (on
+// PostgreSQL; SQLite transactions already hold the write lock) and stays
+// locked until commit, and the count is an atomic increment, so concurrent
+// placements never lose a count (two at once end in REPEAT).
 func orderPlaceHook(next ent.Mutator) ent.Mutator {
 	return hook.OrderFunc(func(ctx context.Context, m *gen.OrderMutation) (gen.Value, error) {
 		s, ok := m.Status()
@@ -411,14 +413,22 @@ func orderPlaceHook(next ent.Mutator) ent.Mutator {
 		o := v.(*gen.Order)
 		c := m.Client()
 		ctx = viewer.Elevated(ctx) // the count is the server's, whoever places
-		cust, err := c.Customer.UpdateOneID(o.CustomerID).AddTotalOrdersCount(1).Save(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("count placed order: %w", err)
-		}
-		if want := customer.Status(lifecycle.CustomerStatus(cust.TotalOrdersCount)); want != cust.Status {
-			if err := c.Customer.UpdateOneID(cust.ID).SetStatus(want).Exec(ctx); err != nil {
-				return nil, fmt.Errorf("move customer status: %w", err)
+		q := c.Customer.Query().Where(customer.ID(o.CustomerID))
+		q.Modify(func(s *sql.Selector) {
+			if s.Dialect() == dialect.Postgres {
+				s.ForUpdate()
 			}
+		})
+		cust, err := q.Only(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("lock customer of placed order: %w", err)
+		}
+		u := c.Customer.UpdateOneID(cust.ID).AddTotalOrdersCount(1)
+		if want := customer.Status(lifecycle.CustomerStatus(cust.TotalOrdersCount + 1)); want != cust.Status {
+			u.SetStatus(want)
+		}
+		if err := u.Exec(ctx); err != nil {
+			return nil, fmt.Errorf("count placed order: %w", err)
 		}
 		return v, nil
 	})

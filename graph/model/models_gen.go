@@ -152,6 +152,8 @@ const (
 	UserErrorCodeLocked UserErrorCode = "LOCKED"
 	// The value is longer than allowed.
 	UserErrorCodeTooLong UserErrorCode = "TOO_LONG"
+	// The record changed since the version given as expectedVersion (the message names its current version); nothing was changed. Read the record again and retry.
+	UserErrorCodeConflict UserErrorCode = "CONFLICT"
 )
 
 var AllUserErrorCode = []UserErrorCode{
@@ -161,11 +163,12 @@ var AllUserErrorCode = []UserErrorCode{
 	UserErrorCodeInvalidTransition,
 	UserErrorCodeLocked,
 	UserErrorCodeTooLong,
+	UserErrorCodeConflict,
 }
 
 func (e UserErrorCode) IsValid() bool {
 	switch e {
-	case UserErrorCodeInvalid, UserErrorCodeTaken, UserErrorCodeNotFound, UserErrorCodeInvalidTransition, UserErrorCodeLocked, UserErrorCodeTooLong:
+	case UserErrorCodeInvalid, UserErrorCodeTaken, UserErrorCodeNotFound, UserErrorCodeInvalidTransition, UserErrorCodeLocked, UserErrorCodeTooLong, UserErrorCodeConflict:
 		return true
 	}
 	return false

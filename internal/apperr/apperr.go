@@ -15,7 +15,7 @@ import (
 // Code classifies an error.
 type Code string
 
-// The error codes. The first six are problems with the caller's input
+// The error codes. The first seven are problems with the caller's input
 // (GraphQL user errors); the others concern the request as a whole.
 const (
 	Invalid           Code = "INVALID"
@@ -24,13 +24,24 @@ const (
 	InvalidTransition Code = "INVALID_TRANSITION"
 	Locked            Code = "LOCKED"
 	TooLong           Code = "TOO_LONG"
-	Unauthenticated   Code = "UNAUTHENTICATED"
-	Forbidden         Code = "FORBIDDEN"
+	// Conflict: the write named the version of the record it was based on
+	// (resource.ExpectVersion) and the record has another one now; nothing
+	// was written.
+	Conflict        Code = "CONFLICT"
+	Unauthenticated Code = "UNAUTHENTICATED"
+	Forbidden       Code = "FORBIDDEN"
 	// Timeout: the request ran out of time; nothing was written.
 	Timeout Code = "TIMEOUT"
 	// Unavailable: the database is unreachable, shutting down or full;
 	// retry later.
 	Unavailable Code = "UNAVAILABLE"
+	// BadRequest: the request as a whole is malformed (not JSON, no
+	// query, a body too large, an unknown parameter).
+	BadRequest Code = "BAD_USER_INPUT"
+	// RateLimited: too many requests or streams; retry later.
+	RateLimited Code = "RATE_LIMITED"
+	// Internal: a failure of ours; the log has the detail.
+	Internal Code = "INTERNAL"
 )
 
 // Error is a coded error.

@@ -20,6 +20,7 @@ import (
 	"clientele/ent"
 	"clientele/ent/credential"
 	"clientele/ent/customer"
+	"clientele/internal/store"
 	"clientele/internal/viewer"
 
 	"entgo.io/ent/dialect/sql"
@@ -42,7 +43,8 @@ var ErrUnauthenticated = errors.New("unauthenticated")
 // database failed: the caller's credentials may be fine, so this is not
 // ErrUnauthenticated (HTTP 503, not 401). The error's message is safe to
 // show a client; the database's error is in its chain for the log.
-var ErrUnavailable = errors.New("the service is temporarily unavailable; retry later")
+// It is store.ErrUnavailable, so store.Unavailable recognises it.
+var ErrUnavailable = store.ErrUnavailable
 
 // unavailableError wraps a database failure as ErrUnavailable without
 // putting the driver's text in the message.

@@ -12,6 +12,11 @@ import (
 	"github.com/mattn/go-sqlite3"
 )
 
+// ErrUnavailable marks an error that already says the service cannot
+// answer right now (packages that wrap a database failure use it so that
+// the driver's text stays out of the message).
+var ErrUnavailable = errors.New("the service is temporarily unavailable; retry later")
+
 // Unavailable reports whether err means the database cannot serve the
 // request right now, through no fault of the caller's: unreachable, shutting
 // down, out of disk space or otherwise out of resources. Callers answer
@@ -20,6 +25,9 @@ import (
 func Unavailable(err error) bool {
 	if err == nil {
 		return false
+	}
+	if errors.Is(err, ErrUnavailable) {
+		return true
 	}
 	var se sqlite3.Error
 	if errors.As(err, &se) {

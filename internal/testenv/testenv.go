@@ -23,6 +23,7 @@ import (
 	"clientele/ent"
 	"clientele/graph"
 	"clientele/internal/auth"
+	"clientele/internal/httpapi"
 	"clientele/internal/metrics"
 	"clientele/internal/store"
 	"clientele/internal/viewer"
@@ -38,8 +39,7 @@ type Env struct {
 	// requests and serves /oauth/token (see Mux).
 	Tokens *auth.Service
 	// Mux serves /graphql and /oauth/token.
-	Mux     *http.ServeMux
-	options graph.Options
+	Mux *http.ServeMux
 	// As is the caller every request acts as, unless a request sets one.
 	As *viewer.Viewer
 	// Now is the clock the server sees; tests move it.
@@ -47,23 +47,30 @@ type Env struct {
 	Metrics *metrics.Registry
 }
 
-// Option changes the handler options of a test environment.
-type Option func(*graph.Options)
+// Config is what a test environment's handler is built from: the GraphQL
+// executor's options and the HTTP layer's.
+type Config struct {
+	graph.Options
+	HTTP httpapi.Options
+}
+
+// Option changes the configuration of a test environment.
+type Option func(*Config)
 
 // WithRealAuth makes requests authenticate with real bearer tokens (the
 // Authorization header) instead of acting as e.As.
 func WithRealAuth() Option {
-	return func(o *graph.Options) { o.Authenticate = nil }
+	return func(c *Config) { c.HTTP.Authenticate = nil }
 }
 
 // WithLimits sets the query limits.
 func WithLimits(l graph.Limits) Option {
-	return func(o *graph.Options) { o.Limits = l }
+	return func(c *Config) { c.Limits = l }
 }
 
 // WithRateLimit limits each token to perSecond requests with burst.
 func WithRateLimit(perSecond float64, burst int) Option {
-	return func(o *graph.Options) { o.RateLimit, o.RateBurst = perSecond, burst }
+	return func(c *Config) { c.HTTP.RateLimit, c.HTTP.RateBurst = perSecond, burst }
 }
 
 // New starts a fresh environment for t.
@@ -76,15 +83,22 @@ func New(t testing.TB, opts ...Option) *Env {
 	t.Cleanup(func() { db.Close() })
 	require.NoError(t, db.Migrate(context.Background()))
 	e.DB = db
-	o := graph.Options{
-		Client:        db.Client,
-		Dialect:       db.Dialect,
-		PublicURL:     "https://clientele.test",
-		Introspection: true,
-		Now:           func() time.Time { return e.Now },
-		Metrics:       e.Metrics,
-		PollInterval:  20 * time.Millisecond,
-		Authenticate:  func(r *http.Request) (*viewer.Viewer, error) { return e.As, nil },
+	now := func() time.Time { return e.Now }
+	o := Config{
+		Options: graph.Options{
+			Client:        db.Client,
+			Dialect:       db.Dialect,
+			PublicURL:     "https://clientele.test",
+			Introspection: true,
+			Now:           now,
+			Metrics:       e.Metrics,
+			PollInterval:  20 * time.Millisecond,
+		},
+		HTTP: httpapi.Options{
+			Client:       db.Client,
+			Now:          now,
+			Authenticate: func(r *http.Request) (*viewer.Viewer, error) { return e.As, nil },
+		},
 	}
 	for _, opt := range opts {
 		opt(&o)
@@ -93,11 +107,13 @@ func New(t testing.TB, opts ...Option) *Env {
 	require.NoError(t, err)
 	e.Tokens = auth.NewService(db.Client, key)
 	e.Tokens.Now = func() time.Time { return e.Now }
-	if o.Authenticate == nil {
-		o.Authenticate = e.Tokens.Authenticate
+	if o.HTTP.Authenticate == nil {
+		o.HTTP.Authenticate = e.Tokens.Authenticate
 	}
-	e.options = o
-	e.Handler = graph.NewHandler(o)
+	o.HTTP.Logger = o.Logger
+	o.HTTP.MaxBodyBytes = o.Limits.MaxBodyBytes
+	o.HTTP.RequestTimeout = time.Duration(o.Limits.RequestTimeout) * time.Second
+	e.Handler = o.HTTP.GraphQL(graph.NewServer(o.Options))
 	e.Mux = http.NewServeMux()
 	e.Mux.Handle("/graphql", e.Handler)
 	e.Mux.Handle("/oauth/token", e.Tokens.TokenHandler())

@@ -1,13 +1,14 @@
-package graph
+package httpapi
 
 import (
 	"context"
 	"errors"
-	"net"
 	"net/http"
 	"sync"
 	"sync/atomic"
 
+	"clientele/internal/reqctx"
+	"clientele/internal/store"
 	"clientele/internal/viewer"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -45,18 +46,6 @@ func newStreamLimits(perPrincipal, perConnection int) *streamLimits {
 	return &streamLimits{perPrincipal: perPrincipal, perConnection: perConnection, open: map[string]int{}}
 }
 
-// principalKey names whose quota a stream counts against.
-func principalKey(v *viewer.Viewer, r *http.Request) string {
-	if v != nil {
-		return "cred:" + v.CredentialID + ":" + v.CustomerID
-	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	return "ip:" + host
-}
-
 // acquire takes one stream for key, or reports that its quota is used up.
 // The returned release is safe to call more than once.
 func (l *streamLimits) acquire(key string) (release func(), ok bool) {
@@ -79,10 +68,14 @@ func (l *streamLimits) acquire(key string) (release func(), ok bool) {
 }
 
 // streamSlot carries, through a WebSocket upgrade request's context, the
-// release of the principal's slot that connection_init takes: the handler
-// gives it back when the connection ends, however it ends.
+// slots the connection holds: from the upgrade until connection_init, one
+// of its client IP's slots for connections not yet initialised (so that
+// sockets that never authenticate are capped too); from connection_init on,
+// one of its principal's. The handler gives back whatever it holds when the
+// connection ends, however it ends.
 type streamSlot struct {
 	mu      sync.Mutex
+	pending func()
 	release func()
 }
 
@@ -90,14 +83,20 @@ func (s *streamSlot) set(f func()) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.release = f
+	if s.pending != nil {
+		s.pending()
+		s.pending = nil
+	}
 }
 
 func (s *streamSlot) done() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.release != nil {
-		s.release()
-		s.release = nil
+	for _, f := range []*func(){&s.pending, &s.release} {
+		if *f != nil {
+			(*f)()
+			*f = nil
+		}
 	}
 }
 
@@ -111,20 +110,25 @@ type connSubscriptions struct {
 
 type connSubscriptionsKey struct{}
 
-// startSubscription counts a new subscription against its connection's cap
-// (SSE requests carry one subscription each and have no counter). done must
-// be called when the subscription ends.
-func (l *streamLimits) startSubscription(ctx context.Context) (done func(), err error) {
+// countSubscriptions counts each subscription a WebSocket connection starts
+// against the connection's cap, until the subscription's context ends (SSE
+// requests carry one subscription each and have no counter). One over the
+// cap is answered RATE_LIMITED and runs nothing.
+func (l *streamLimits) countSubscriptions(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 	c, _ := ctx.Value(connSubscriptionsKey{}).(*connSubscriptions)
-	if c == nil {
-		return func() {}, nil
+	oc := graphql.GetOperationContext(ctx)
+	if c == nil || oc.Operation == nil || oc.Operation.Operation != ast.Subscription {
+		return next(ctx)
 	}
 	if n := c.n.Add(1); l.perConnection > 0 && int(n) > l.perConnection {
 		c.n.Add(-1)
-		return nil, &codedError{code: CodeRateLimited, msg: "This connection already runs the most subscriptions allowed; complete one first."}
+		return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{{
+			Message:    "This connection already runs the most subscriptions allowed; complete one first.",
+			Extensions: map[string]any{"code": codeRateLimited},
+		}}})
 	}
-	var once sync.Once
-	return func() { once.Do(func() { c.n.Add(-1) }) }, nil
+	context.AfterFunc(ctx, func() { c.n.Add(-1) })
+	return next(ctx)
 }
 
 // websocketInit authenticates a WebSocket from its connection_init payload
@@ -144,7 +148,7 @@ func websocketInit(authn func(*http.Request) (*viewer.Viewer, error), limits *st
 				}
 				req.Header.Set("Authorization", tok)
 				if v, err = authn(req); err != nil {
-					if unavailable(err) {
+					if store.Unavailable(err) {
 						return transport.WithWebsocketCloseCode(ctx, closeTryAgain), nil,
 							errors.New("the service is unavailable; retry later")
 					}
@@ -162,7 +166,7 @@ func websocketInit(authn func(*http.Request) (*viewer.Viewer, error), limits *st
 			}
 			slot.set(release)
 		}
-		return context.WithValue(ctx, connSubscriptionsKey{}, &connSubscriptions{}), nil, nil
+		return context.WithValue(reqctx.WithWebSocket(ctx), connSubscriptionsKey{}, &connSubscriptions{}), nil, nil
 	}
 }
 
@@ -180,14 +184,21 @@ func requestOf(ctx context.Context) *http.Request {
 // serveStream serves a WebSocket or SSE request: it ends with the
 // subscription or when done is cancelled (server shutdown). An SSE request
 // takes one of its principal's stream slots for its whole life; a WebSocket
-// takes one at connection_init.
+// takes one of its IP's until connection_init and then one of its
+// principal's.
 func serveStream(w http.ResponseWriter, r *http.Request, next http.Handler, done context.Context, limits *streamLimits) {
 	ctx, cancel := context.WithCancel(context.WithValue(r.Context(), streamRequestKey{}, true))
 	defer cancel()
 	stop := context.AfterFunc(done, cancel)
 	defer stop()
 	if isWebSocket(r) {
-		slot := &streamSlot{}
+		pending, ok := limits.acquire("pending:" + clientIP(r))
+		if !ok {
+			w.Header().Set("Retry-After", "5")
+			WriteGraphQLError(w, http.StatusTooManyRequests, codeRateLimited, "Too many WebSocket connections from this address wait for connection_init.")
+			return
+		}
+		slot := &streamSlot{pending: pending}
 		defer slot.done()
 		ctx = context.WithValue(ctx, streamSlotKey{}, slot)
 		ctx = context.WithValue(ctx, upgradeRequestKey{}, r)
@@ -195,7 +206,7 @@ func serveStream(w http.ResponseWriter, r *http.Request, next http.Handler, done
 		release, ok := limits.acquire(principalKey(viewer.FromContext(r.Context()), r))
 		if !ok {
 			w.Header().Set("Retry-After", "5")
-			writeError(w, http.StatusTooManyRequests, CodeRateLimited, "Too many open streams for this credential; close one first.")
+			WriteGraphQLError(w, http.StatusTooManyRequests, codeRateLimited, "Too many open streams for this credential; close one first.")
 			return
 		}
 		defer release()
@@ -203,20 +214,10 @@ func serveStream(w http.ResponseWriter, r *http.Request, next http.Handler, done
 	next.ServeHTTP(w, r.WithContext(ctx))
 }
 
-// endStream reports to a WebSocket client why the server ended one of its
-// subscriptions (graphql-transport-ws "error" message); SSE streams simply
-// complete.
-func endStream(ctx context.Context, code, msg string) {
-	if ctx.Value(connSubscriptionsKey{}) == nil {
-		return // not a WebSocket subscription
-	}
-	transport.AddSubscriptionError(ctx, &gqlerror.Error{Message: msg, Extensions: map[string]any{"code": code}})
-}
-
 type streamRequestKey struct{}
 
 // subscriptionsOnly refuses queries and mutations sent over a stream
-// (WebSocket or SSE): those run outside the HTTP path's timeout,
+// (WebSocket or SSE): those would run outside the plain path's timeout,
 // admission bound, rate limit and idempotency, and a client that
 // disconnects would leave them running. They belong on plain HTTP.
 type subscriptionsOnly struct{}
@@ -234,5 +235,5 @@ func (subscriptionsOnly) MutateOperationContext(ctx context.Context, oc *graphql
 		return nil
 	}
 	return &gqlerror.Error{Message: "Only subscriptions run over WebSocket and SSE; send queries and mutations as plain HTTP requests.",
-		Extensions: map[string]any{"code": CodeBadUserInput}}
+		Extensions: map[string]any{"code": codeBadRequest}}
 }

@@ -1,0 +1,104 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func errorCode(t *testing.T, body []byte) string {
+	t.Helper()
+	var r struct {
+		Errors []struct {
+			Extensions struct {
+				Code string `json:"code"`
+			} `json:"extensions"`
+		} `json:"errors"`
+	}
+	require.NoError(t, json.Unmarshal(body, &r), string(body))
+	require.Len(t, r.Errors, 1, string(body))
+	return r.Errors[0].Extensions.Code
+}
+
+// A handler that has not begun its answer by the deadline is cut off with
+// TIMEOUT; its later writes go nowhere.
+func TestTimeoutAnswersForASilentHandler(t *testing.T) {
+	release := make(chan struct{})
+	late := make(chan error)
+	h := timeout(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-r.Context().Done()
+		<-release
+		w.Header().Set("X-Late", "1")
+		_, err := w.Write([]byte("late"))
+		late <- err
+	}), 20*time.Millisecond, WriteGraphQLError)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/", nil))
+	close(release)
+	require.ErrorIs(t, <-late, http.ErrHandlerTimeout)
+	require.Equal(t, http.StatusServiceUnavailable, rec.Code)
+	require.Equal(t, "TIMEOUT", errorCode(t, rec.Body.Bytes()))
+	require.Empty(t, rec.Header().Get("X-Late"))
+}
+
+// An answer begun before the deadline is finished, not replaced, and
+// carries the handler's headers and status.
+func TestTimeoutLetsABegunAnswerFinish(t *testing.T) {
+	h := timeout(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusCreated)
+		_, _ = w.Write([]byte(`{"data":`))
+		<-r.Context().Done()
+		_, _ = w.Write([]byte(`1}`))
+	}), 20*time.Millisecond, WriteGraphQLError)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/", nil))
+	require.Equal(t, http.StatusCreated, rec.Code)
+	require.Equal(t, `{"data":1}`, rec.Body.String())
+	require.Equal(t, "application/json", rec.Header().Get("Content-Type"))
+}
+
+// A panic in the handler reaches the server (which logs it and drops the
+// connection) instead of being swallowed by the timeout's goroutine.
+func TestTimeoutPassesPanicsOn(t *testing.T) {
+	h := timeout(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("boom") }), time.Second, WriteGraphQLError)
+	require.PanicsWithValue(t, "boom", func() {
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodPost, "/", nil))
+	})
+}
+
+// gqlgen answers request errors with 422: with Accept application/json that
+// is 200 (GraphQL-over-HTTP), and the body passes through untouched; with
+// application/graphql-response+json it stays 4xx and loses its data key.
+func TestGraphQLOverHTTPStatuses(t *testing.T) {
+	for _, tc := range []struct {
+		ct, body   string
+		status     int
+		wantStatus int
+		wantBody   string
+	}{
+		{"application/json", `{"errors":[{"message":"x"}],"data":null}`, 422, 200, `{"errors":[{"message":"x"}],"data":null}`},
+		{"application/graphql-response+json", `{"errors":[{"message":"x"}],"data":null}`, 422, 422, `{"errors":[{"message":"x"}]}`},
+		{"application/graphql-response+json", `{"data":{"a":1}}`, 200, 200, `{"data":{"a":1}}`},
+		{"application/json", `{"data":{"a":1}}`, 0, 200, `{"data":{"a":1}}`},
+	} {
+		h := graphQLOverHTTP(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", tc.ct)
+			if tc.status != 0 {
+				w.WriteHeader(tc.status)
+			}
+			_, _ = w.Write([]byte(tc.body))
+		}))
+		req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(`{"query":"{a}"}`))
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		require.Equal(t, tc.wantStatus, rec.Code, tc)
+		require.JSONEq(t, tc.wantBody, rec.Body.String(), tc)
+	}
+}
