@@ -17,7 +17,7 @@ import (
 // The codes of requests refused before they reach the ent client
 // (malformed requests); the others are apperr's codes.
 const (
-	CodeBadRequest           = "BAD_REQUEST"
+	CodeBadRequest           = string(apperr.BadRequest)
 	CodeInvalidDocument      = "INVALID_DOCUMENT"
 	CodeFilterNotAllowed     = "FILTER_NOT_ALLOWED"
 	CodeInvalidFilterValue   = "INVALID_FILTER_VALUE"
@@ -28,9 +28,7 @@ const (
 	CodeParamNotAllowed      = "PARAM_NOT_ALLOWED"
 	CodeUnsupportedMediaType = "UNSUPPORTED_MEDIA_TYPE"
 	CodeMethodNotAllowed     = "METHOD_NOT_ALLOWED"
-	CodeInternal             = "INTERNAL"
-	// CodeConflict is the answer to a write whose precondition failed.
-	CodeConflict = "CONFLICT"
+	CodeInternal             = string(apperr.Internal)
 )
 
 // status maps the codes of apperr to HTTP statuses: this is the one table
@@ -44,6 +42,7 @@ var status = map[apperr.Code]int{
 	apperr.NotFound:          http.StatusNotFound,
 	apperr.Unauthenticated:   http.StatusUnauthorized,
 	apperr.Forbidden:         http.StatusForbidden,
+	apperr.Conflict:          http.StatusConflict,
 	apperr.Timeout:           http.StatusServiceUnavailable,
 	apperr.Unavailable:       http.StatusServiceUnavailable,
 }
@@ -61,6 +60,7 @@ type errorObject struct {
 type errorSource struct {
 	Pointer   string `json:"pointer,omitempty"`
 	Parameter string `json:"parameter,omitempty"`
+	Header    string `json:"header,omitempty"`
 }
 
 // WriteError writes a JSON:API error document with one error. The HTTP
@@ -85,6 +85,7 @@ type requestError struct {
 	msg       string
 	parameter string
 	pointer   string
+	header    string
 }
 
 func (e *requestError) Error() string { return e.msg }
@@ -104,8 +105,8 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, t *rtype, err err
 	var re *requestError
 	if errors.As(err, &re) {
 		e := errorObject{Status: strconv.Itoa(re.status), Code: re.code, Title: re.msg, Detail: re.msg}
-		if re.pointer != "" || re.parameter != "" {
-			e.Source = &errorSource{Pointer: re.pointer, Parameter: re.parameter}
+		if re.pointer != "" || re.parameter != "" || re.header != "" {
+			e.Source = &errorSource{Pointer: re.pointer, Parameter: re.parameter, Header: re.header}
 		}
 		if re.status == http.StatusMethodNotAllowed && re.parameter != "" {
 			w.Header().Set("Allow", re.parameter)
@@ -130,7 +131,10 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, t *rtype, err err
 			msg = "Could not find a record with this ID."
 		}
 		e := errorObject{Status: strconv.Itoa(st), Code: string(code), Title: msg, Detail: msg}
-		if len(ae.Field) > 0 && t != nil {
+		if code == apperr.Conflict {
+			// The expectation came from If-Match (resource.ExpectVersion).
+			e.Source = &errorSource{Header: "If-Match"}
+		} else if len(ae.Field) > 0 && t != nil {
 			if p := t.pointer(ae.Field[0]); p != "" {
 				e.Source = &errorSource{Pointer: p}
 				e.Detail = p[strings.LastIndex(p, "/")+1:] + " - " + msg

@@ -3,11 +3,14 @@ package rest_test
 import (
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"clientele/ent/customer"
 	"clientele/ent/event"
 	"clientele/ent/order"
+	"clientele/internal/rest"
 	"clientele/internal/testenv"
 	"clientele/internal/viewer"
 
@@ -40,6 +43,8 @@ type parityCase struct {
 	gql  func(w world) (string, map[string]any)
 	rest func(w world) (method, path string, body any)
 	want string
+	// ifMatch is the If-Match header of the REST request, if any.
+	ifMatch string
 }
 
 var asAdmin = func(world) *viewer.Viewer { return admin }
@@ -51,127 +56,146 @@ var parityCases = []parityCase{
 		},
 		func(w world) (string, string, any) {
 			return "POST", "/api/customers", doc("customers", "", map[string]any{"email": "New@Example.com", "reference": "ERP-9", "metadata": map[string]any{"vip": true}}, nil)
-		}, "OK"},
+		}, "OK", ""},
 	{"duplicate email", asAdmin,
 		func(w world) (string, map[string]any) {
 			return `mutation { createCustomer(input: {email: "ANN@example.com"}) { customer { id } userErrors { code } } }`, nil
 		},
 		func(w world) (string, string, any) {
 			return "POST", "/api/customers", doc("customers", "", map[string]any{"email": "ANN@example.com"}, nil)
-		}, "TAKEN"},
+		}, "TAKEN", ""},
 	{"invalid email", asAdmin,
 		func(w world) (string, map[string]any) {
 			return `mutation { createCustomer(input: {email: "ann at example"}) { customer { id } userErrors { code } } }`, nil
 		},
 		func(w world) (string, string, any) {
 			return "POST", "/api/customers", doc("customers", "", map[string]any{"email": "ann at example"}, nil)
-		}, "INVALID"},
+		}, "INVALID", ""},
 	{"missing customer group", asAdmin,
 		func(w world) (string, map[string]any) {
 			return `mutation { createCustomer(input: {email: "x@example.com", customerGroupID: "cgr_01ARZ3NDEKTSV4RRFFQ69G5FAV"}) { customer { id } userErrors { code } } }`, nil
 		},
 		func(w world) (string, string, any) {
 			return "POST", "/api/customers", doc("customers", "", map[string]any{"email": "x@example.com"}, map[string]any{"customer_group": ref("customer_groups", "cgr_01ARZ3NDEKTSV4RRFFQ69G5FAV")})
-		}, "NOT_FOUND"},
+		}, "NOT_FOUND", ""},
 	{"update a customer", asAdmin,
 		func(w world) (string, map[string]any) {
 			return `mutation($id: ID!, $g: ID!) { updateCustomer(id: $id, input: {reference: "R-1", metadata: {tier: 2}, customerGroupID: $g}) { customer { id } userErrors { code } } }`, map[string]any{"id": w.ann, "g": w.group}
 		},
 		func(w world) (string, string, any) {
 			return "PATCH", "/api/customers/" + w.ann, doc("customers", w.ann, map[string]any{"reference": "R-1", "metadata": map[string]any{"tier": 2}}, map[string]any{"customer_group": ref("customer_groups", w.group)})
-		}, "OK"},
+		}, "OK", ""},
 	{"delete a customer", asAdmin,
 		func(w world) (string, map[string]any) {
 			return `mutation($id: ID!) { deleteCustomer(id: $id) { deletedID userErrors { code } } }`, map[string]any{"id": w.ann}
 		},
-		func(w world) (string, string, any) { return "DELETE", "/api/customers/" + w.ann, nil }, "OK"},
+		func(w world) (string, string, any) { return "DELETE", "/api/customers/" + w.ann, nil }, "OK", ""},
 	{"delete a customer with a placed order", asAdmin,
 		func(w world) (string, map[string]any) {
 			return `mutation($id: ID!) { deleteCustomer(id: $id) { deletedID userErrors { code } } }`, map[string]any{"id": w.bob}
 		},
-		func(w world) (string, string, any) { return "DELETE", "/api/customers/" + w.bob, nil }, "LOCKED"},
+		func(w world) (string, string, any) { return "DELETE", "/api/customers/" + w.bob, nil }, "LOCKED", ""},
 	{"place an order", asAdmin,
 		func(w world) (string, map[string]any) {
 			return `mutation($id: ID!) { placeOrder(id: $id) { order { id } userErrors { code } } }`, map[string]any{"id": w.annOrder}
 		},
 		func(w world) (string, string, any) {
 			return "PATCH", "/api/orders/" + w.annOrder, doc("orders", w.annOrder, map[string]any{"_place": true}, nil)
-		}, "OK"},
+		}, "OK", ""},
 	{"approve an unplaced order", asAdmin,
 		func(w world) (string, map[string]any) {
 			return `mutation($id: ID!) { approveOrder(id: $id) { order { id } userErrors { code } } }`, map[string]any{"id": w.annOrder}
 		},
 		func(w world) (string, string, any) {
 			return "PATCH", "/api/orders/" + w.annOrder, doc("orders", w.annOrder, map[string]any{"_approve": true}, nil)
-		}, "INVALID_TRANSITION"},
+		}, "INVALID_TRANSITION", ""},
 	{"an order for a customer by email", asAdmin,
 		func(w world) (string, map[string]any) {
 			return `mutation { createOrder(input: {currencyCode: "EUR", customerEmail: "Carl@example.com"}) { order { id } userErrors { code } } }`, nil
 		},
 		func(w world) (string, string, any) {
 			return "POST", "/api/orders", doc("orders", "", map[string]any{"currency_code": "EUR", "customer_email": "Carl@example.com"}, nil)
-		}, "OK"},
+		}, "OK", ""},
 	{"a customer places its order", func(w world) *viewer.Viewer { return asCustomer(w.ann) },
 		func(w world) (string, map[string]any) {
 			return `mutation($id: ID!) { placeOrder(id: $id) { order { id } userErrors { code } } }`, map[string]any{"id": w.annOrder}
 		},
 		func(w world) (string, string, any) {
 			return "PATCH", "/api/orders/" + w.annOrder, doc("orders", w.annOrder, map[string]any{"_place": true}, nil)
-		}, "OK"},
+		}, "OK", ""},
 	{"a customer approves its order", func(w world) *viewer.Viewer { return asCustomer(w.ann) },
 		func(w world) (string, map[string]any) {
 			return `mutation($id: ID!) { approveOrder(id: $id) { order { id } userErrors { code } } }`, map[string]any{"id": w.annOrder}
 		},
 		func(w world) (string, string, any) {
 			return "PATCH", "/api/orders/" + w.annOrder, doc("orders", w.annOrder, map[string]any{"_approve": true}, nil)
-		}, "FORBIDDEN"},
+		}, "FORBIDDEN", ""},
 	{"a customer reads another's record", func(w world) *viewer.Viewer { return asCustomer(w.ann) },
 		func(w world) (string, map[string]any) {
 			return `query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": w.bob}
 		},
-		func(w world) (string, string, any) { return "GET", "/api/customers/" + w.bob, nil }, "NOT_FOUND"},
+		func(w world) (string, string, any) { return "GET", "/api/customers/" + w.bob, nil }, "NOT_FOUND", ""},
 	{"a customer changes another's record", func(w world) *viewer.Viewer { return asCustomer(w.ann) },
 		func(w world) (string, map[string]any) {
 			return `mutation($id: ID!) { updateCustomer(id: $id, input: {reference: "mine"}) { customer { id } userErrors { code } } }`, map[string]any{"id": w.bob}
 		},
 		func(w world) (string, string, any) {
 			return "PATCH", "/api/customers/" + w.bob, doc("customers", w.bob, map[string]any{"reference": "mine"}, nil)
-		}, "NOT_FOUND"},
+		}, "NOT_FOUND", ""},
 	{"a read-only integration writes", func(world) *viewer.Viewer { return readOnly },
 		func(w world) (string, map[string]any) {
 			return `mutation { createCustomer(input: {email: "new@example.com"}) { customer { id } userErrors { code } } }`, nil
 		},
 		func(w world) (string, string, any) {
 			return "POST", "/api/customers", doc("customers", "", map[string]any{"email": "new@example.com"}, nil)
-		}, "FORBIDDEN"},
+		}, "FORBIDDEN", ""},
 	{"a storefront signs a customer up", func(world) *viewer.Viewer { return shop },
 		func(w world) (string, map[string]any) {
 			return `mutation { createCustomer(input: {email: "new@example.com", password: "correct horse"}) { userErrors { code } } }`, nil
 		},
 		func(w world) (string, string, any) {
 			return "POST", "/api/customers", doc("customers", "", map[string]any{"email": "new@example.com", "password": "correct horse"}, nil)
-		}, "OK"},
+		}, "OK", ""},
 	{"a storefront changes a customer", func(world) *viewer.Viewer { return shop },
 		func(w world) (string, map[string]any) {
 			return `mutation($id: ID!) { updateCustomer(id: $id, input: {reference: "x"}) { userErrors { code } } }`, map[string]any{"id": w.ann}
 		},
 		func(w world) (string, string, any) {
 			return "PATCH", "/api/customers/" + w.ann, doc("customers", w.ann, map[string]any{"reference": "x"}, nil)
-		}, "FORBIDDEN"},
+		}, "FORBIDDEN", ""},
 	{"no credential", func(world) *viewer.Viewer { return nil },
 		func(w world) (string, map[string]any) {
 			return `mutation { createCustomer(input: {email: "new@example.com"}) { userErrors { code } } }`, nil
 		},
 		func(w world) (string, string, any) {
 			return "POST", "/api/customers", doc("customers", "", map[string]any{"email": "new@example.com"}, nil)
-		}, "UNAUTHENTICATED"},
+		}, "UNAUTHENTICATED", ""},
+	{"update at a stale version", asAdmin,
+		func(w world) (string, map[string]any) {
+			return `mutation($id: ID!) { updateCustomer(id: $id, expectedVersion: 7, input: {reference: "R-1"}) { customer { id } userErrors { code } } }`, map[string]any{"id": w.ann}
+		},
+		func(w world) (string, string, any) {
+			return "PATCH", "/api/customers/" + w.ann, doc("customers", w.ann, map[string]any{"reference": "R-1"}, nil)
+		}, "CONFLICT", `"7"`},
+	{"place at the current version", asAdmin,
+		func(w world) (string, map[string]any) {
+			return `mutation($id: ID!) { placeOrder(id: $id, expectedVersion: 2) { order { id } userErrors { code } } }`, map[string]any{"id": w.annOrder}
+		},
+		func(w world) (string, string, any) {
+			return "PATCH", "/api/orders/" + w.annOrder, doc("orders", w.annOrder, map[string]any{"_place": true}, nil)
+		}, "OK", `"2"`},
+	{"delete at a stale version", asAdmin,
+		func(w world) (string, map[string]any) {
+			return `mutation($id: ID!) { deleteCustomer(id: $id, expectedVersion: 9) { deletedID userErrors { code } } }`, map[string]any{"id": w.ann}
+		},
+		func(w world) (string, string, any) { return "DELETE", "/api/customers/" + w.ann, nil }, "CONFLICT", `"9"`},
 	{"another mode's record", func(world) *viewer.Viewer { return liveAdm },
 		func(w world) (string, map[string]any) {
 			return `mutation($id: ID!) { placeOrder(id: $id) { order { id } userErrors { code } } }`, map[string]any{"id": w.annOrder}
 		},
 		func(w world) (string, string, any) {
 			return "PATCH", "/api/orders/" + w.annOrder, doc("orders", w.annOrder, map[string]any{"_place": true}, nil)
-		}, "NOT_FOUND"},
+		}, "NOT_FOUND", ""},
 }
 
 // The same behaviour through GraphQL and through REST: the same outcome
@@ -193,7 +217,14 @@ func TestParityWithGraphQL(t *testing.T) {
 
 			er.As = c.as(wr)
 			method, path, body := c.rest(wr)
-			r := ar.do(method, path, body)
+			req := httptest.NewRequest(method, path, strings.NewReader(mustJSON(t, body)))
+			if body != nil {
+				req.Header.Set("Content-Type", rest.MediaType)
+			}
+			if c.ifMatch != "" {
+				req.Header.Set("If-Match", c.ifMatch)
+			}
+			r := ar.send(req)
 			gotR := "OK"
 			if r.Status >= 300 {
 				gotR = r.code()

@@ -2,6 +2,7 @@ package rest
 
 import (
 	"net/http"
+	"strconv"
 
 	"clientele/internal/apperr"
 
@@ -90,6 +91,7 @@ func (h *handler) single(w http.ResponseWriter, r *http.Request, status int, g *
 	}
 	if n != nil {
 		doc = append(doc, kv{"links", object{{"self", h.self(n.t, n.id)}}})
+		setETag(w, n)
 	}
 	respond(w, status, doc)
 }
@@ -169,4 +171,16 @@ func (h *handler) relatedOne(w http.ResponseWriter, r *http.Request, rl *rel, sc
 		return
 	}
 	h.single(w, r, http.StatusOK, g, n, q)
+}
+
+// setETag gives a response about one record its version as ETag, "3":
+// send it back as If-Match to change or delete the record only if nobody
+// changed it since (the event log has no versions).
+func setETag(w http.ResponseWriter, n *node) {
+	switch v := n.vals["version"].(type) {
+	case int:
+		w.Header().Set("ETag", `"`+strconv.Itoa(v)+`"`)
+	case int64:
+		w.Header().Set("ETag", `"`+strconv.FormatInt(v, 10)+`"`)
+	}
 }

@@ -133,8 +133,8 @@ func TestListPagingFilteringSorting(t *testing.T) {
 		"filter[q][status_eq]=gone":           "INVALID_FILTER_VALUE",
 		"filter[q][created_at_gt]=yesterday":  "INVALID_FILTER_VALUE",
 		"filter[q][total_orders_count_eq]=1x": "INVALID_FILTER_VALUE",
-		"filter[email_eq]=x":                  "BAD_REQUEST",
-		"q=ann":                               "BAD_REQUEST",
+		"filter[email_eq]=x":                  "BAD_USER_INPUT",
+		"q=ann":                               "BAD_USER_INPUT",
 	} {
 		r := a.get("/api/customers?" + q)
 		require.Equal(t, 400, r.Status, "%s: %s", q, r.Raw)
@@ -194,9 +194,9 @@ func TestIncludeAndSparseFields(t *testing.T) {
 		"include=orders.nope":           "INVALID_INCLUDE",
 		"fields[customers]=password":    "INVALID_FIELD",
 		"fields[nope]=x":                "INVALID_FIELD",
-		"sort=email":                    "BAD_REQUEST", // not on a single record
-		"filter[q][email_eq]=x":         "BAD_REQUEST",
-		"include=orders&page[number]=1": "BAD_REQUEST",
+		"sort=email":                    "BAD_USER_INPUT", // not on a single record
+		"filter[q][email_eq]=x":         "BAD_USER_INPUT",
+		"include=orders&page[number]=1": "BAD_USER_INPUT",
 	} {
 		r := a.get("/api/customers/" + cs[0] + "?" + q)
 		require.Equal(t, 400, r.Status, "%s: %s", q, r.Raw)
@@ -438,4 +438,64 @@ func TestIdempotencyKeyOnWrites(t *testing.T) {
 	r := keyed("PATCH", "/api/orders/"+oid, "k2", doc("orders", oid, map[string]any{"_place": true}, nil))
 	require.Equal(t, 422, r.Status)
 	require.Equal(t, idempotency.CodeKeyReused, r.code())
+}
+
+// Optimistic concurrency: each record's version is its ETag; If-Match
+// makes a PATCH or DELETE apply only at that version (409 CONFLICT
+// otherwise, nothing written).
+func TestETagAndIfMatch(t *testing.T) {
+	t.Parallel()
+	e, a := newAPI(t)
+	cid, oid := a.customerWithOrder("ann@example.com")
+	r := a.must(200, "GET", "/api/customers/"+cid, nil)
+	require.Equal(t, `"1"`, r.Header.Get("ETag"))
+	require.Equal(t, 1, r.Int("data.attributes.version"))
+
+	ifMatch := func(method, path, tag string, body any) *resp {
+		req := httptest.NewRequest(method, path, strings.NewReader(mustJSON(t, body)))
+		if body != nil {
+			req.Header.Set("Content-Type", rest.MediaType)
+		}
+		req.Header.Set("If-Match", tag)
+		return a.send(req)
+	}
+	r = ifMatch("PATCH", "/api/customers/"+cid, `"1"`, doc("customers", cid, map[string]any{"reference": "R-1"}, nil))
+	require.Equal(t, 200, r.Status, r.Raw)
+	require.Equal(t, `"2"`, r.Header.Get("ETag"))
+	before := countAll(t, e)
+	r = ifMatch("PATCH", "/api/customers/"+cid, `"1"`, doc("customers", cid, map[string]any{"reference": "R-2"}, nil))
+	require.Equal(t, 409, r.Status, r.Raw)
+	require.Equal(t, "CONFLICT", r.code())
+	require.Equal(t, "If-Match", r.Str("errors.0.source.header"))
+	require.Contains(t, r.Str("errors.0.title"), "version is 2")
+	require.Equal(t, "R-1", a.get("/api/customers/"+cid).Str("data.attributes.reference"))
+	r = ifMatch("DELETE", "/api/customers/"+cid, `"1"`, nil)
+	require.Equal(t, 409, r.Status, r.Raw)
+	r = ifMatch("PATCH", "/api/orders/"+oid, `"7"`, doc("orders", oid, map[string]any{"_pending": true}, nil))
+	require.Equal(t, 409, r.Status, r.Raw)
+	require.Equal(t, "draft", a.get("/api/orders/"+oid).Str("data.attributes.status"))
+	require.Equal(t, before, countAll(t, e), "stale writes wrote nothing")
+
+	for _, bad := range []string{`1`, `"x"`, `W/"1"`, `"0"`, `""`} {
+		r = ifMatch("PATCH", "/api/customers/"+cid, bad, doc("customers", cid, nil, nil))
+		require.Equal(t, 400, r.Status, bad)
+		require.Equal(t, "If-Match", r.Str("errors.0.source.header"), bad)
+	}
+	r = ifMatch("PATCH", "/api/customers/cus_01ARZ3NDEKTSV4RRFFQ69G5FAV", `"1"`, doc("customers", "cus_01ARZ3NDEKTSV4RRFFQ69G5FAV", nil, nil))
+	require.Equal(t, 404, r.Status, "a missing record stays NOT_FOUND")
+	r = ifMatch("PATCH", "/api/orders/"+oid, `"1"`, doc("orders", oid, map[string]any{"_pending": true}, nil))
+	require.Equal(t, 200, r.Status, r.Raw)
+	require.Equal(t, "pending", r.Str("data.attributes.status"))
+	r = ifMatch("PATCH", "/api/customers/"+cid, `*`, doc("customers", cid, map[string]any{"reference": "R-3"}, nil))
+	require.Equal(t, 200, r.Status, r.Raw)
+	r = ifMatch("DELETE", "/api/customers/"+cid, r.Header.Get("ETag"), nil)
+	require.Equal(t, 204, r.Status, r.Raw)
+	require.Empty(t, a.get("/api/events/"+mustEventID(t, a)).Header.Get("ETag"), "the event log has no versions")
+}
+
+func mustEventID(t testing.TB, a *api) string {
+	t.Helper()
+	id := a.get("/api/events?page[size]=1").Str("data.0.id")
+	require.NotEmpty(t, id)
+	return id
 }

@@ -8,10 +8,12 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 
 	"clientele/ent"
 	"clientele/internal/apperr"
+	"clientele/internal/resource"
 	"clientele/internal/txn"
 )
 
@@ -282,13 +284,18 @@ func (h *handler) updateOne(w http.ResponseWriter, r *http.Request, t *rtype, id
 		h.fail(w, r, t, notFound(), false)
 		return
 	}
+	ctx, err := expectVersion(r, id)
+	if err != nil {
+		h.fail(w, r, t, err, false)
+		return
+	}
 	in, err := h.readInput(r, t, id)
 	if err != nil {
 		h.fail(w, r, t, err, false)
 		return
 	}
 	var saved ent.Noder
-	err = h.tx(r.Context(), func(ctx context.Context, c *ent.Client) error {
+	err = h.tx(ctx, func(ctx context.Context, c *ent.Client) error {
 		if t.surface.update != nil {
 			saved, err = t.surface.update(ctx, c, id, in.attrs)
 			return err
@@ -319,7 +326,12 @@ func (h *handler) deleteOne(w http.ResponseWriter, r *http.Request, t *rtype, id
 		h.fail(w, r, t, notFound(), false)
 		return
 	}
-	err := h.tx(r.Context(), func(ctx context.Context, c *ent.Client) error {
+	ctx, err := expectVersion(r, id)
+	if err != nil {
+		h.fail(w, r, t, err, false)
+		return
+	}
+	err = h.tx(ctx, func(ctx context.Context, c *ent.Client) error {
 		return c.DeleteOf(ctx, t.name(), id)
 	})
 	if err != nil {
@@ -343,7 +355,25 @@ func (h *handler) written(w http.ResponseWriter, r *http.Request, status int, g 
 		doc = append(doc, kv{"included", h.includedDoc(g, q.fields)})
 	}
 	doc = append(doc, kv{"links", object{{"self", h.self(n.t, n.id)}}})
+	setETag(w, n)
 	respond(w, status, doc)
+}
+
+// expectVersion applies an If-Match header, "<version>" (the ETag of a
+// record), to the write of record id (resource.ExpectVersion): the write
+// then applies only at that version and otherwise answers CONFLICT (409)
+// without writing. If-Match: * and no header check nothing.
+func expectVersion(r *http.Request, id string) (context.Context, error) {
+	h := strings.TrimSpace(r.Header.Get("If-Match"))
+	if h == "" || h == "*" {
+		return r.Context(), nil
+	}
+	n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(h, `"`), `"`))
+	if err != nil || !strings.HasPrefix(h, `"`) || !strings.HasSuffix(h, `"`) || len(h) < 3 || n < 1 {
+		return nil, &requestError{status: http.StatusBadRequest, code: CodeBadRequest, header: "If-Match",
+			msg: `If-Match takes one ETag of the record, e.g. "3" (its version).`}
+	}
+	return resource.ExpectVersion(r.Context(), id, n), nil
 }
 
 // tx runs a write in one transaction (package txn, shared with GraphQL's
