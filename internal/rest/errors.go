@@ -11,6 +11,7 @@ import (
 
 	"clientele/internal/apperr"
 	"clientele/internal/enterr"
+	"clientele/internal/reqctx"
 	"clientele/internal/store"
 )
 
@@ -180,11 +181,13 @@ func (t *rtype) pointer(field string) string {
 	return ""
 }
 
+// requestID is the ID the HTTP layer gave the request (reqctx), for the
+// log and the caller.
 func requestID(r *http.Request) string {
-	if id := r.Header.Get("X-Request-Id"); id != "" {
+	if id := reqctx.ID(r.Context()); id != "" {
 		return id
 	}
-	return newID()
+	return reqctx.NewID()
 }
 
 var discard = slog.New(slog.DiscardHandler)

@@ -26,8 +26,6 @@
 package rest
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"mime"
@@ -151,12 +149,6 @@ func (h *handler) self(t *rtype, id string) string { return h.base + t.res.Path(
 func (t *rtype) ownID(id string) bool {
 	r, ok := resource.ByID(id)
 	return ok && r == t.res
-}
-
-func newID() string {
-	b := make([]byte, 8)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
 }
 
 func sprintf(format string, args ...any) string {
