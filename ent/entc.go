@@ -37,8 +37,12 @@ func main() {
 	// resource.tmpl gives hand-written code generic access to the tables
 	// of the resources (ent/resource.go).
 	resource := gen.MustParse(gen.NewTemplate("resource").Funcs(entgql.TemplateFuncs).ParseFiles("./ent/template/resource.tmpl"))
+	// table.tmpl describes each resource table (columns, edges, what
+	// GraphQL reads, filters, orders and writes) and reads and writes
+	// records by table name, for the REST transport (ent/table.go).
+	table := gen.MustParse(gen.NewTemplate("table").Funcs(entgql.TemplateFuncs).ParseFiles("./ent/template/table.tmpl"))
 	err = entc.Generate("./ent/schema", &gen.Config{
-		Templates: []*gen.Template{resource},
+		Templates: []*gen.Template{resource, table},
 		Target:    "./ent",
 		Package:   "clientele/ent",
 		Features: []gen.Feature{

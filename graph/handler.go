@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"strings"
-	"sync"
 	"time"
 
 	"clientele/ent"
@@ -68,10 +67,7 @@ func NewServer(o Options) *handler.Server {
 	}
 	r := &Resolver{client: o.Client, publicURL: strings.TrimSuffix(o.PublicURL, "/"), now: o.Now, dialect: o.Dialect,
 		metrics: o.Metrics, pollInterval: o.PollInterval, recheck: o.Recheck, recheckInterval: o.RecheckInterval}
-	mtx := mutationTx{client: o.Client}
-	if o.Dialect == dialect.SQLite {
-		mtx.writeLock = &sync.Mutex{}
-	}
+	mtx := mutationTx{client: o.Client, dialect: o.Dialect}
 	es := NewExecutableSchema(Config{Schema: PublicSchema(), Resolvers: r, Directives: DirectiveRoot{Transaction: mtx.directive}})
 	checkTransactional(es.Schema())
 	srv := handler.New(es)

@@ -3,35 +3,29 @@ package graph
 import (
 	"context"
 	"fmt"
-
 	"reflect"
 	"strings"
-	"sync"
-
-	"github.com/vektah/gqlparser/v2/ast"
 
 	"clientele/ent"
+	"clientele/internal/txn"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
 )
 
-// mutationTx runs each root mutation field in its own transaction. The
-// resolver gets the transaction-bound client (Resolver.ent); the
-// transaction commits as soon as the resolver returns, and only if it
+// mutationTx runs each root mutation field in its own transaction
+// (txn.Run). The resolver gets the transaction-bound client (Resolver.ent);
+// the transaction commits as soon as the resolver returns, and only if it
 // returned neither an error nor user errors (see respond), so a refused
 // mutation leaves nothing behind, events included. The payload is then
 // rendered outside the transaction, with the root client: child fields may
 // run concurrently (a transaction is one connection) and no lock is held
-// while rendering. gqlgen runs root mutation fields one after another.
-//
-// On SQLite, writers also queue on writeLock inside the process: SQLite
-// allows one writer at a time anyway, and a Go mutex hands the turn over at
-// once where SQLite's busy handler sleeps and retries (which made the p99
-// of concurrent writes seconds long). Other processes writing the same file
-// still wait in the busy handler.
+// while rendering. gqlgen runs root mutation fields one after another. On
+// SQLite, writers queue on the client's write lock, which the REST
+// transport shares (package txn).
 type mutationTx struct {
-	client    *ent.Client
-	writeLock *sync.Mutex
+	client  *ent.Client
+	dialect string
 }
 
 // directive implements @transaction, which every Mutation field carries
@@ -39,41 +33,23 @@ type mutationTx struct {
 // nothing on the fields of queries. It also applies the field's
 // expectedVersion to the record its id names (expectVersion).
 func (t mutationTx) directive(ctx context.Context, _ any, next graphql.Resolver) (any, error) {
-	if t.writeLock != nil {
-		t.writeLock.Lock()
-		defer t.writeLock.Unlock()
-	}
-	tx, err := t.client.Tx(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("begin transaction: %w", err)
-	}
-	state := &txState{client: tx.Client()}
-	res, err := func() (res any, err error) {
-		defer func() {
-			if p := recover(); p != nil {
-				_ = tx.Rollback()
-				panic(p)
-			}
-		}()
-		// The Tx in the context gives the mutation's events their outbox:
-		// they are written, in cause order, when it commits.
-		ctx := expectVersion(context.WithValue(ctx, txStateKey{}, state))
-		return next(ent.NewTxContext(ctx, tx))
-	}()
-	state.client = nil // from here on, reads use the root client
-	if err != nil || state.rollback {
-		if rerr := tx.Rollback(); rerr != nil {
-			if err != nil {
-				// The cause wins: SQLite rolls back by itself after some
-				// errors (a full disk), so the rollback fails too.
-				return nil, fmt.Errorf("%w (rollback: %v)", err, rerr)
-			}
-			return nil, fmt.Errorf("rollback: %w", rerr)
-		}
+	var res any
+	committed := false
+	err := txn.Run(ctx, t.client, t.dialect, func(ctx context.Context, tx *ent.Tx) (bool, error) {
+		state := &txState{client: tx.Client()}
+		var err error
+		// The Tx in ctx gives the mutation's events their outbox: they
+		// are written, in cause order, when it commits.
+		res, err = next(expectVersion(context.WithValue(ctx, txStateKey{}, state)))
+		state.client = nil // from here on, reads use the root client
+		committed = err == nil && !state.rollback
+		return committed, err
+	})
+	switch {
+	case err != nil && committed:
+		return nil, err // the commit failed
+	case err != nil || !committed:
 		return res, err
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("commit: %w", err)
 	}
 	unwrap(res)
 	return res, nil

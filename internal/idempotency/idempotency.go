@@ -19,6 +19,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -63,13 +64,21 @@ type Options struct {
 	Lease time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// Methods lists the request methods that are keyed (default: POST
+	// only, GraphQL's writes). REST keys its writes with RESTMethods.
+	// Requests of other methods pass straight through, keyed or not.
+	Methods []string
 	// WriteError writes a refusal in the transport's error shape.
 	WriteError func(w http.ResponseWriter, status int, code, msg string)
 	Logger     *slog.Logger
 }
 
-// Middleware runs keyed POST requests at most once. Requests without the
-// header, and other methods, pass straight through. The caller must
+// RESTMethods are the methods of REST's writes: create, update (state
+// machine triggers included) and delete.
+var RESTMethods = []string{http.MethodPost, http.MethodPatch, http.MethodDelete}
+
+// Middleware runs keyed requests (POST, or Options.Methods) at most once.
+// Requests without the header, and other methods, pass straight through. The caller must
 // already be in the request context (viewer.FromContext): keys are
 // per caller.
 func Middleware(next http.Handler, o Options) http.Handler {
@@ -88,9 +97,12 @@ func Middleware(next http.Handler, o Options) http.Handler {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	if o.Methods == nil {
+		o.Methods = []string{http.MethodPost}
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key := r.Header.Get(Header)
-		if key == "" && len(r.Header.Values(Header)) == 0 || !keyed(r.Method) {
+		if key == "" && len(r.Header.Values(Header)) == 0 || !slices.Contains(o.Methods, r.Method) {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -152,15 +164,6 @@ func Middleware(next http.Handler, o Options) http.Handler {
 // itself, so that a retry must get it again.
 func final(status int) bool {
 	return status < 500 && status != http.StatusTooManyRequests && status != http.StatusRequestTimeout
-}
-
-// keyed reports whether requests of this method can change state.
-func keyed(method string) bool {
-	switch method {
-	case http.MethodPost, http.MethodPatch, http.MethodPut, http.MethodDelete:
-		return true
-	}
-	return false
 }
 
 // keyID names a key per caller: the same key from two credentials (or two

@@ -49,6 +49,19 @@ func (m *Machine) Fields() []string {
 	return fs
 }
 
+// Action returns the transition a move is called by (its event action,
+// e.g. "place"): transports that name moves rather than target values (the
+// REST triggers, _place: true) find the field and value to set here. Every
+// action of a machine moves one field to one value.
+func (m *Machine) Action(name string) (*Transition, bool) {
+	for i := range m.Transitions {
+		if m.Transitions[i].Action == name {
+			return &m.Transitions[i], true
+		}
+	}
+	return nil, false
+}
+
 // Find returns the transition that moves field from `from` to `to`, given the
 // current values of the guard fields. A move the machine does not allow is
 // an INVALID_TRANSITION error about the noun ("the order cannot move from

@@ -28,3 +28,24 @@ func TestRefusedMovesAreCoded(t *testing.T) {
 	require.True(t, apperr.Is(lifecycle.ValidateFrequency("every tuesday"), apperr.Invalid))
 	require.NoError(t, lifecycle.ValidateFrequency("0 */2 * * *"))
 }
+
+// Transports name moves by their action (REST's _place: true): within a
+// machine each action must name one move.
+func TestActionsAreUnique(t *testing.T) {
+	for name, m := range map[string]*lifecycle.Machine{"orders": lifecycle.Orders, "returns": lifecycle.Returns, "order_subscriptions": lifecycle.OrderSubscriptions, "customers": lifecycle.Customers} {
+		seen := map[string]bool{}
+		for _, tr := range m.Transitions {
+			if seen[tr.Action] {
+				t.Fatalf("%s: action %s names two moves", name, tr.Action)
+			}
+			seen[tr.Action] = true
+			got, ok := m.Action(tr.Action)
+			if !ok || got.To != tr.To || got.Field != tr.Field {
+				t.Fatalf("%s: Action(%s) = %+v", name, tr.Action, got)
+			}
+		}
+	}
+	if _, ok := lifecycle.Orders.Action("nope"); ok {
+		t.Fatal("unknown action found")
+	}
+}
