@@ -35,6 +35,7 @@ import (
 	"clientele/internal/httpapi"
 	"clientele/internal/idempotency"
 	"clientele/internal/metrics"
+	"clientele/internal/rest"
 	"clientele/internal/store"
 
 	"entgo.io/ent/dialect"
@@ -386,7 +387,7 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer, log *slog.Logger) 
 	if public == "" {
 		public = fmt.Sprintf("http://localhost:%d", addr.Port)
 	}
-	gql := httpapi.Options{
+	web := httpapi.Options{
 		Client:                        db.Client,
 		Logger:                        log,
 		Authenticate:                  tokens.Authenticate,
@@ -400,7 +401,8 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer, log *slog.Logger) 
 		Done:                          ctx,
 		MaxStreamsPerCredential:       cfg.MaxStreamsPerCredential,
 		MaxSubscriptionsPerConnection: cfg.MaxSubscriptionsPerConnection,
-	}.GraphQL(graph.NewServer(graph.Options{
+	}
+	gql := web.GraphQL(graph.NewServer(graph.Options{
 		Client:        db.Client,
 		Dialect:       db.Dialect,
 		PublicURL:     public,
@@ -416,6 +418,8 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer, log *slog.Logger) 
 		mux.Handle("GET /metrics", httpapi.BearerOnly(reg.Handler(), cfg.MetricsToken))
 	}
 	mux.Handle("/graphql", gql)
+	// The JSON:API twin: every links.self resolves here.
+	mux.Handle("/api/", web.REST(rest.NewHandler(rest.Options{Client: db.Client, Dialect: db.Dialect, PublicURL: public, Logger: log}), rest.WriteError))
 	graphiql.Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = io.WriteString(w, "ok\n")

@@ -17,6 +17,7 @@ import (
 	"clientele/ent"
 	"clientele/internal/apperr"
 	"clientele/internal/auth"
+	"clientele/internal/clock"
 	"clientele/internal/idempotency"
 	"clientele/internal/viewer"
 )
@@ -94,10 +95,14 @@ type API struct {
 	WriteError ErrorWriter
 	// Methods are the methods browsers may use (CORS).
 	Methods string
+	// Idempotent lists the methods an Idempotency-Key applies to (nil:
+	// POST).
+	Idempotent []string
 }
 
 // Handler wraps an API in the common layers, outermost first: body limit,
-// CORS, authentication, rate limit; then, for plain requests,
+// CORS, the clock (clock.NewContext: one clock for the request and the
+// rules it runs), authentication, rate limit; then, for plain requests,
 // Idempotency-Key, the timeout and admission. Streams skip the last three:
 // they are long by nature and end with the server (Options.Done).
 func (o Options) Handler(api API) http.Handler {
@@ -107,7 +112,7 @@ func (o Options) Handler(api API) http.Handler {
 		plain = admission(plain, o.MaxInFlight)
 	}
 	plain = timeout(plain, o.RequestTimeout, api.WriteError)
-	plain = idempotency.Middleware(plain, idempotency.Options{Client: o.Client, Now: o.Now, WriteError: api.WriteError, Logger: o.Logger})
+	plain = idempotency.Middleware(plain, idempotency.Options{Client: o.Client, Now: o.Now, WriteError: api.WriteError, Logger: o.Logger, Methods: api.Idempotent})
 	h := plain
 	if api.Stream != nil {
 		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -122,6 +127,7 @@ func (o Options) Handler(api API) http.Handler {
 		h = rateLimit(h, auth.NewRateLimiter(o.RateLimit, max(o.RateBurst, 1)), o.Now, api.WriteError)
 	}
 	h = authenticate(h, o.Authenticate, api.WriteError)
+	h = withClock(h, o.Now)
 	h = cors(h, o.CORSOrigins, o.CORSAllowHeaders, api.Methods)
 	return bodyLimit(h, o.MaxBodyBytes, api.WriteError)
 }
@@ -138,3 +144,22 @@ var (
 	codeUnavailable     = string(apperr.Unavailable)
 	codeTimeout         = string(apperr.Timeout)
 )
+
+// withClock puts the clock in the request context: every time the request's
+// rules set (ent hooks, token checks) comes from it.
+func withClock(next http.Handler, now func() time.Time) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(clock.NewContext(r.Context(), now)))
+	})
+}
+
+// REST serves the JSON:API twin (rest.NewHandler) behind the common
+// layers; its writes (POST, PATCH, DELETE) take Idempotency-Key.
+func (o Options) REST(api http.Handler, writeError ErrorWriter) http.Handler {
+	return o.Handler(API{
+		Plain:      api,
+		WriteError: writeError,
+		Methods:    "GET, POST, PATCH, DELETE, OPTIONS",
+		Idempotent: idempotency.RESTMethods,
+	})
+}

@@ -8,9 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
-	"clientele/internal/clock"
 	"clientele/internal/rest"
 	"clientele/internal/testenv"
 	"clientele/internal/viewer"
@@ -20,8 +18,9 @@ import (
 
 const base = "https://clientele.test"
 
-// api drives the REST handler the way the HTTP layer will: the caller
-// (e.As) and the clock (e.Now) in the request context.
+// api drives the REST endpoint as the server mounts it: behind the HTTP
+// layer (testenv's e.REST), which puts the caller (e.As) and the clock
+// (e.Now) in the request context and applies Idempotency-Key.
 type api struct {
 	t testing.TB
 	e *testenv.Env
@@ -31,16 +30,7 @@ type api struct {
 func newAPI(t testing.TB) (*testenv.Env, *api) {
 	t.Helper()
 	e := testenv.New(t)
-	return e, &api{t: t, e: e, h: wrap(e, rest.NewHandler(rest.Options{Client: e.Ent(), Dialect: e.DB.Dialect, PublicURL: base}))}
-}
-
-// wrap puts the environment's caller and clock in each request's context.
-func wrap(e *testenv.Env, h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := viewer.NewContext(r.Context(), e.As)
-		ctx = clock.NewContext(ctx, func() time.Time { return e.Now })
-		h.ServeHTTP(w, r.WithContext(ctx))
-	})
+	return e, &api{t: t, e: e, h: e.REST}
 }
 
 // resp is a decoded response.

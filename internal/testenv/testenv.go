@@ -25,6 +25,7 @@ import (
 	"clientele/internal/auth"
 	"clientele/internal/httpapi"
 	"clientele/internal/metrics"
+	"clientele/internal/rest"
 	"clientele/internal/store"
 	"clientele/internal/viewer"
 
@@ -38,7 +39,9 @@ type Env struct {
 	// Tokens is the real token service; with WithRealAuth it authenticates
 	// requests and serves /oauth/token (see Mux).
 	Tokens *auth.Service
-	// Mux serves /graphql and /oauth/token.
+	// REST is the JSON:API twin (/api/...) behind the same HTTP layer.
+	REST http.Handler
+	// Mux serves /graphql, /api/ and /oauth/token.
 	Mux *http.ServeMux
 	// As is the caller every request acts as, unless a request sets one.
 	As *viewer.Viewer
@@ -114,8 +117,10 @@ func New(t testing.TB, opts ...Option) *Env {
 	o.HTTP.MaxBodyBytes = o.Limits.MaxBodyBytes
 	o.HTTP.RequestTimeout = time.Duration(o.Limits.RequestTimeout) * time.Second
 	e.Handler = o.HTTP.GraphQL(graph.NewServer(o.Options))
+	e.REST = o.HTTP.REST(rest.NewHandler(rest.Options{Client: db.Client, Dialect: db.Dialect, PublicURL: o.PublicURL, Logger: o.Logger}), rest.WriteError)
 	e.Mux = http.NewServeMux()
 	e.Mux.Handle("/graphql", e.Handler)
+	e.Mux.Handle("/api/", e.REST)
 	e.Mux.Handle("/oauth/token", e.Tokens.TokenHandler())
 	return e
 }
