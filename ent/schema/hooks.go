@@ -192,15 +192,7 @@ func changeEvents(ctx context.Context, table string, machine *lifecycle.Machine,
 				}
 			}
 		}
-		idList, err := mu.IDs(ctx)
-		if err != nil {
-			return nil, nil, err
-		}
-		owners, err := ownersOf(ctx, mu.Client(), table, idList)
-		if err != nil {
-			return nil, nil, err
-		}
-		v, err := next.Mutate(ctx, m)
+		idList, owners, v, err := mutateMany(ctx, table, mu, next)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -210,15 +202,7 @@ func changeEvents(ctx context.Context, table string, machine *lifecycle.Machine,
 		}
 		return v, events, nil
 	default: // OpDelete, OpDeleteOne
-		idList, err := mu.IDs(ctx)
-		if err != nil {
-			return nil, nil, err
-		}
-		owners, err := ownersOf(ctx, mu.Client(), table, idList)
-		if err != nil {
-			return nil, nil, err
-		}
-		v, err := next.Mutate(ctx, m)
+		idList, owners, v, err := mutateMany(ctx, table, mu, next)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -236,6 +220,22 @@ func changeEvents(ctx context.Context, table string, machine *lifecycle.Machine,
 		}
 		return v, events, nil
 	}
+}
+
+// mutateMany runs a mutation that may touch many records (a bulk update, a
+// delete), with the records' IDs and owners read before it runs: events
+// name both, and after a delete neither can be read.
+func mutateMany(ctx context.Context, table string, mu mutation, next ent.Mutator) ([]string, map[string]*string, ent.Value, error) {
+	idList, err := mu.IDs(ctx)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	owners, err := ownersOf(ctx, mu.Client(), table, idList)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	v, err := next.Mutate(ctx, mu)
+	return idList, owners, v, err
 }
 
 // move is one status change a mutation asks for.
