@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"clientele/ent/event"
 	"clientele/internal/testenv"
 	"clientele/internal/viewer"
 
@@ -119,4 +121,99 @@ func TestIdempotencyKeysArePerCallerAndExpire(t *testing.T) {
 	ra2 := idemSend(e, idemRequest(t, "same", a, "ann@example.com"))
 	require.Empty(t, ra2.Header().Get("Idempotent-Replayed"))
 	require.Contains(t, ra2.Body.String(), `"code":"TAKEN"`)
+}
+
+// TestEveryCreateRunsOnceUnderConcurrency walks the schema's create
+// mutations (a new one without a fixture here fails the test) and fires
+// each, with one Idempotency-Key, from many goroutines at once: one record
+// and one create event, and the same answer for every caller.
+func TestEveryCreateRunsOnceUnderConcurrency(t *testing.T) {
+	e := lcNewEnv(t)
+	type fixture struct {
+		args  string // the mutation's arguments, in GraphQL
+		vars  func() map[string]any
+		table string // whose create event counts
+	}
+	in := func(f func() map[string]any) func() map[string]any {
+		return func() map[string]any { return map[string]any{"in": f()} }
+	}
+	fixtures := map[string]fixture{
+		"createCustomer":      {"(input: $in)", in(func() map[string]any { return map[string]any{"email": "idem@example.com"} }), "customers"},
+		"createCustomerGroup": {"(input: $in)", in(func() map[string]any { return map[string]any{"name": "Idem"} }), "customer_groups"},
+		"createAddress":       {"(input: $in)", in(lcAddressInput), "addresses"},
+		"createCustomerAddress": {"(input: $in)", in(func() map[string]any {
+			return map[string]any{"customerID": vsCustomer(t, e), "addressID": vsAddress(t, e)}
+		}), "customer_addresses"},
+		"createCustomerPaymentSource": {"(input: $in)", in(func() map[string]any {
+			return map[string]any{"customerID": vsCustomer(t, e), "name": "XXXX-1111", "paymentMethodType": "stripe_payments"}
+		}), "customer_payment_sources"},
+		"createCustomerSubscription": {"(input: $in)", in(func() map[string]any {
+			return map[string]any{"customerID": vsCustomer(t, e), "reference": "news"}
+		}), "customer_subscriptions"},
+		"createAttachment": {"(input: $in)", in(func() map[string]any {
+			return map[string]any{"customerID": vsCustomer(t, e), "name": "a.pdf", "url": "https://example.com/a.pdf"}
+		}), "attachments"},
+		"createOrder": {"(input: $in)", in(func() map[string]any {
+			return map[string]any{"customerID": vsCustomer(t, e), "currencyCode": "EUR", "totalAmountCents": 100}
+		}), "orders"},
+		"createReturn": {"(input: $in)", in(func() map[string]any {
+			return map[string]any{"orderID": vsOrder(lcToFulfilled...)(t, e), "skusCount": 1}
+		}), "returns"},
+		"createOrderSubscription": {"(input: $in)", in(func() map[string]any {
+			return map[string]any{"sourceOrderID": vsOrder(lcToPlaced...)(t, e), "frequency": "weekly"}
+		}), "order_subscriptions"},
+		"createCustomerPasswordReset": {"(customerEmail: $in)", func() map[string]any {
+			r := e.MustDo(t, `query($id: ID!) { node(id: $id) { ... on Customer { email } } }`, map[string]any{"id": vsCustomer(t, e)})
+			return map[string]any{"in": r.Str("node.email")}
+		}, "customer_password_resets"},
+	}
+	schema := vsSchema(t, e)
+	var creates []string
+	for _, f := range schema["Mutation"].Fields {
+		if strings.HasPrefix(f.Name, "create") {
+			creates = append(creates, f.Name)
+		}
+	}
+	require.Len(t, creates, len(fixtures), "create mutations: %v", creates)
+	for _, name := range creates {
+		t.Run(name, func(t *testing.T) {
+			fx, ok := fixtures[name]
+			require.True(t, ok, "no fixture for %s", name)
+			vars := fx.vars()
+			var argType string
+			for _, f := range schema["Mutation"].Fields {
+				if f.Name == name {
+					argType = f.Args[0].Type.String()
+				}
+			}
+			query := `mutation($in: ` + argType + `) { ` + name + fx.args + ` { __typename } }`
+			body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
+			require.NoError(t, err)
+			count := func() int {
+				n, err := e.Ent().Event.Query().Where(event.Name(fx.table + ".create")).Count(viewer.Elevated(t.Context()))
+				require.NoError(t, err)
+				return n
+			}
+			before := count()
+			const n = 8
+			answers := make([]string, n)
+			var wg sync.WaitGroup
+			for i := range n {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
+					req.Header.Set("Content-Type", "application/json")
+					req.Header.Set("Idempotency-Key", "every-create-"+name)
+					answers[i] = idemSend(e, req).Body.String()
+				}()
+			}
+			wg.Wait()
+			for i := range n {
+				require.Equal(t, answers[0], answers[i])
+			}
+			require.NotContains(t, answers[0], `"errors"`)
+			require.Equal(t, before+1, count(), "%s ran once", name)
+		})
+	}
 }
