@@ -1,10 +1,13 @@
 package rest_test
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"clientele/ent"
+	"clientele/internal/rest"
 
 	"github.com/stretchr/testify/require"
 )
@@ -81,4 +84,65 @@ func itoa(i int) string {
 		return digits[i : i+1]
 	}
 	return itoa(i/10) + digits[i%10:i%10+1]
+}
+
+// HEAD is GET without a body (RFC 9110 §9.3.2): every GET route answers it.
+func TestHead(t *testing.T) {
+	t.Parallel()
+	_, a := newAPI(t)
+	cid, _ := a.customerWithOrder("ann@example.com")
+	for _, p := range []string{"/api/customers", "/api/customers/" + cid, "/api/customers/" + cid + "/orders", "/api/customers/" + cid + "/relationships/orders"} {
+		req := httptest.NewRequest(http.MethodHead, p, nil)
+		rec := httptest.NewRecorder()
+		a.h.ServeHTTP(rec, req)
+		require.Equal(t, 200, rec.Code, "%s: %s", p, rec.Body.String())
+	}
+	r := a.must(405, "PUT", "/api/events", nil)
+	require.Equal(t, "GET, HEAD", r.Header.Get("Allow"))
+}
+
+// If-Match compares the ETag as the server wrote it ("3"): "+3", "03" and
+// a header given twice are not that tag.
+func TestIfMatchIsStrict(t *testing.T) {
+	t.Parallel()
+	_, a := newAPI(t)
+	cid, _ := a.customerWithOrder("ann@example.com")
+	send := func(tags ...string) *resp {
+		req := httptest.NewRequest("PATCH", "/api/customers/"+cid, strings.NewReader(mustJSON(t, doc("customers", cid, map[string]any{"reference": "R"}, nil))))
+		req.Header.Set("Content-Type", rest.MediaType)
+		for _, tag := range tags {
+			req.Header.Add("If-Match", tag)
+		}
+		return a.send(req)
+	}
+	for _, tags := range [][]string{{`"+1"`}, {`"01"`}, {`" 1"`}, {`"1"`, `"2"`}, {`"1", "2"`}} {
+		r := send(tags...)
+		require.Equal(t, 400, r.Status, "%q: %s", tags, r.Raw)
+		require.Equal(t, "BAD_USER_INPUT", r.code())
+		require.Equal(t, "If-Match", r.Str("errors.0.source.header"))
+	}
+	require.Equal(t, 200, send(`"1"`).Status)
+}
+
+// Malformed bodies are described in JSON's terms, not Go's.
+func TestMalformedBodiesDoNotLeakGoTypes(t *testing.T) {
+	t.Parallel()
+	_, a := newAPI(t)
+	cid, _ := a.customerWithOrder("ann@example.com")
+	for _, body := range []string{
+		`[1]`,
+		`{"data":[{"type":"customers"}]}`,
+		`{"data":{"type":"customers","id":"` + cid + `","attributes":[]}}`,
+		`{"data":{"type":"customers","id":"` + cid + `","attributes":{"metadata":[1]}}}`,
+		`{"data":{"type":"customers","id":"` + cid + `","attributes":{"metadata":{"n":1e400}}}}`,
+		`{"data":{"type":"customers","id":"` + cid + `","attributes":{"reference":5}}}`,
+	} {
+		req := httptest.NewRequest("PATCH", "/api/customers/"+cid, strings.NewReader(body))
+		req.Header.Set("Content-Type", rest.MediaType)
+		r := a.send(req)
+		require.Contains(t, []int{400, 422}, r.Status, body)
+		for _, leak := range []string{"Go ", "struct", "interface {}", "map[", "json.RawMessage", "float64", "*string"} {
+			require.NotContains(t, r.Str("errors.0.title"), leak, body)
+		}
+	}
 }
