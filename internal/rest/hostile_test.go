@@ -1,6 +1,7 @@
 package rest_test
 
 import (
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -145,4 +146,45 @@ func TestMalformedBodiesDoNotLeakGoTypes(t *testing.T) {
 			require.NotContains(t, r.Str("errors.0.title"), leak, body)
 		}
 	}
+}
+
+// A body over the limit is 413 with one code, whether the HTTP layer sees
+// it from Content-Length or the handler while reading a chunked body.
+func TestBodyTooLargeHasOneCode(t *testing.T) {
+	t.Parallel()
+	_, a := newAPI(t)
+	big := strings.Repeat("a", 2<<20)
+	for _, chunked := range []bool{false, true} {
+		var body io.Reader = strings.NewReader(big)
+		if chunked {
+			body = io.MultiReader(body) // unknown length
+		}
+		req := httptest.NewRequest("POST", "/api/customers", body)
+		req.Header.Set("Content-Type", rest.MediaType)
+		r := a.send(req)
+		require.Equal(t, 413, r.Status, "chunked=%v: %s", chunked, r.Raw)
+		require.Equal(t, "BAD_USER_INPUT", r.code(), "chunked=%v", chunked)
+	}
+}
+
+type cutShort struct{ n int }
+
+func (c *cutShort) Read(p []byte) (int, error) {
+	if c.n == 0 {
+		return 0, io.ErrUnexpectedEOF
+	}
+	p[0] = '{'
+	c.n--
+	return 1, nil
+}
+
+// A body the client cuts short is its error (400), not an internal one.
+func TestBodyCutShort(t *testing.T) {
+	t.Parallel()
+	_, a := newAPI(t)
+	req := httptest.NewRequest("POST", "/api/customers", &cutShort{n: 3})
+	req.Header.Set("Content-Type", rest.MediaType)
+	r := a.send(req)
+	require.Equal(t, 400, r.Status, r.Raw)
+	require.Equal(t, "INVALID_DOCUMENT", r.code())
 }

@@ -35,9 +35,12 @@ func (h *handler) readInput(r *http.Request, t *rtype, id string) (*input, error
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return nil, &requestError{status: http.StatusRequestEntityTooLarge, code: "REQUEST_TOO_LARGE", msg: "The request body is too large."}
+			// The HTTP layer answers a declared length over the limit the
+			// same way (httpapi.bodyLimit).
+			return nil, &requestError{status: http.StatusRequestEntityTooLarge, code: CodeBadRequest, msg: "The request body is too large."}
 		}
-		return nil, err
+		// A body cut short is the client's doing, not an internal error.
+		return nil, badDocument("", "The body could not be read: %s.", err.Error())
 	}
 	var doc struct {
 		Data json.RawMessage `json:"data"`
