@@ -2,6 +2,8 @@ package rest
 
 import (
 	"encoding/json"
+	"io"
+	"math"
 	"net/url"
 	"regexp"
 	"slices"
@@ -23,6 +25,17 @@ const (
 	maxFilterTerms = 100
 	// maxIncludes bounds the relationship paths of include.
 	maxIncludes = 20
+	// maxIncludeDepth bounds the relationships of one include path
+	// (orders.returns.attachments).
+	maxIncludeDepth = 3
+	// maxIncluded bounds the records include may read for one request:
+	// to-many relationships are included whole, so one request could
+	// otherwise read a whole table (a group's members and their events).
+	// Larger relationships are read page by page at their related link.
+	maxIncluded = 1000
+	// maxPageNumber keeps the offset of a page, (number-1)*size, within
+	// 32 bits.
+	maxPageNumber = math.MaxInt32 / MaxPageSize
 )
 
 // query is what the query string of a request asks for.
@@ -45,7 +58,12 @@ func parseQuery(v url.Values, t *rtype, list bool) (*query, error) {
 	q := &query{number: 1, size: DefaultPageSize}
 	terms := 0
 	for key, vals := range v {
-		val := vals[len(vals)-1]
+		if len(vals) > 1 {
+			// Which one would count? Silently taking one drops a filter
+			// or a page size the caller meant.
+			return nil, badRequest(CodeBadRequest, key, "%s is given more than once.", key)
+		}
+		val := vals[0]
 		switch {
 		case key == "include":
 			tree, err := parseInclude(t, val)
@@ -72,6 +90,8 @@ func parseQuery(v url.Values, t *rtype, list bool) (*query, error) {
 				return nil, badRequest(CodeInvalidPageValue, key, "%s must be a positive integer.", key)
 			case key == "page[size]" && n > MaxPageSize:
 				return nil, badRequest(CodeInvalidPageValue, key, "page[size] is at most %d.", MaxPageSize)
+			case key == "page[number]" && n > maxPageNumber:
+				return nil, badRequest(CodeInvalidPageValue, key, "page[number] is at most %d.", maxPageNumber)
 			case key == "page[size]":
 				q.size = n
 			default:
@@ -127,7 +147,11 @@ func parseInclude(t *rtype, val string) (includeTree, error) {
 	}
 	for _, p := range paths {
 		cur, node := t, tree
-		for _, step := range strings.Split(p, ".") {
+		steps := strings.Split(p, ".")
+		if len(steps) > maxIncludeDepth {
+			return nil, badRequest(CodeInvalidInclude, "include", "An include path has at most %d relationships (%q has %d).", maxIncludeDepth, p, len(steps))
+		}
+		for _, step := range steps {
 			r := cur.relBy[step]
 			if r == nil {
 				return nil, badRequest(CodeInvalidInclude, "include", "%q is not a relationship of %s (in include path %q).", step, cur.name(), p)
@@ -309,6 +333,9 @@ func jsonContains(col, val string) ([]func(*sql.Selector), error) {
 	var obj map[string]any
 	if err := dec.Decode(&obj); err != nil || obj == nil {
 		return nil, errorf("_jcont takes a JSON object, e.g. {\"vip\":true}")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errorf("_jcont takes one JSON object and nothing after it")
 	}
 	var out []func(*sql.Selector)
 	var walk func(path []string, obj map[string]any) error

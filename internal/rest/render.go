@@ -84,9 +84,13 @@ type graph struct {
 	nodes    map[string]*node
 	included []*node
 	primary  map[string]bool
+	// budget is how many more records include may read (maxIncluded).
+	budget int
 }
 
-func newGraph() *graph { return &graph{nodes: map[string]*node{}, primary: map[string]bool{}} }
+func newGraph() *graph {
+	return &graph{nodes: map[string]*node{}, primary: map[string]bool{}, budget: maxIncluded}
+}
 
 func (g *graph) add(t *rtype, rows []ent.Noder, primary bool) []*node {
 	out := make([]*node, 0, len(rows))
@@ -151,10 +155,14 @@ func (h *handler) loadRel(ctx context.Context, c *ent.Client, g *graph, parents 
 		}
 		var err error
 		rows, err = c.ListOf(ctx, r.target.name(), []func(*sql.Selector){func(s *sql.Selector) { s.Where(sql.In(s.C(col), keys...)) }},
-			[]func(*sql.Selector){sql.OrderByField("id").ToFunc()}, 0, -1)
+			[]func(*sql.Selector){sql.OrderByField("id").ToFunc()}, 0, g.budget+1)
 		if err != nil {
 			return nil, err
 		}
+		if len(rows) > g.budget {
+			return nil, badRequest(CodeInvalidInclude, "include", "include reads at most %d records per request; %s has more: read it page by page at its related link.", maxIncluded, r.name)
+		}
+		g.budget -= len(rows)
 	}
 	children := g.add(r.target, rows, false)
 	by := map[string][]*node{}

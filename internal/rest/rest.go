@@ -124,7 +124,8 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // allowed lists the methods a route of the type answers, by its number of
 // path segments.
 func (t *rtype) allowed(segments int) string {
-	m := []string{http.MethodGet}
+	// HEAD is GET without the body (net/http drops it).
+	m := []string{http.MethodGet, http.MethodHead}
 	switch segments {
 	case 1:
 		if t.create != nil {

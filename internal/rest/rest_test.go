@@ -316,7 +316,7 @@ func TestMalformedRequests(t *testing.T) {
 		}
 	}
 	r := a.must(405, "DELETE", "/api/events/evt_01ARZ3NDEKTSV4RRFFQ69G5FAV", nil)
-	require.Equal(t, "GET", r.Header.Get("Allow"))
+	require.Equal(t, "GET, HEAD", r.Header.Get("Allow"))
 
 	// Bodies must be JSON:API documents.
 	for _, c := range []struct {

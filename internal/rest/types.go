@@ -210,7 +210,10 @@ func (t *rtype) derive(all map[string]*rtype) {
 	// the foreign key of each to-one relationship as <relationship>_id.
 	t.filters = map[string]*ent.TableField{"id": info.Field("id")}
 	for _, f := range t.attrs {
-		if slices.Contains(info.Filterable, f.Name) {
+		// Of the JSON columns, metadata is filtered (_jcont); the event
+		// log's payload is not (GraphQL filters on neither but customers'
+		// metadata).
+		if slices.Contains(info.Filterable, f.Name) && (f.Kind != "json" || f.Name == "metadata") {
 			t.filters[f.Name] = f
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -34,15 +35,18 @@ func (h *handler) readInput(r *http.Request, t *rtype, id string) (*input, error
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return nil, &requestError{status: http.StatusRequestEntityTooLarge, code: "REQUEST_TOO_LARGE", msg: "The request body is too large."}
+			// The HTTP layer answers a declared length over the limit the
+			// same way (httpapi.bodyLimit).
+			return nil, &requestError{status: http.StatusRequestEntityTooLarge, code: CodeBadRequest, msg: "The request body is too large."}
 		}
-		return nil, err
+		// A body cut short is the client's doing, not an internal error.
+		return nil, badDocument("", "The body could not be read: %s.", err.Error())
 	}
 	var doc struct {
 		Data json.RawMessage `json:"data"`
 	}
 	if err := json.Unmarshal(body, &doc); err != nil {
-		return nil, badDocument("", "The body is not a JSON object: %s.", err.Error())
+		return nil, badDocument("", "The body is not a JSON:API document: %s.", jsonProblem(err))
 	}
 	if len(doc.Data) == 0 || bytes.Equal(doc.Data, []byte("null")) {
 		return nil, badDocument("/data", "The body needs a data member: a resource object.")
@@ -54,7 +58,7 @@ func (h *handler) readInput(r *http.Request, t *rtype, id string) (*input, error
 		Relationships map[string]json.RawMessage `json:"relationships"`
 	}
 	if err := json.Unmarshal(doc.Data, &data); err != nil {
-		return nil, badDocument("/data", "data must be a resource object: %s.", err.Error())
+		return nil, badDocument("/data", "data must be a resource object: %s.", jsonProblem(err))
 	}
 	if data.Type == nil || *data.Type != t.name() {
 		return nil, badDocument("/data/type", "data.type must be %q.", t.name())
@@ -223,12 +227,53 @@ func (t *rtype) decoder(in *input, fields []*ent.TableInput, update bool) ent.In
 	}
 }
 
+// jsonKind says what was wrong with a value, in JSON's terms.
 func jsonKind(err error) string {
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
-		return "expected " + te.Type.String()
+		return "expected " + jsonType(te.Type) + ", got " + te.Value
 	}
 	return err.Error()
+}
+
+// jsonProblem says what is wrong with a document, in JSON's terms (the
+// decoder's own messages name Go types).
+func jsonProblem(err error) string {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		if te.Field != "" {
+			return te.Field + " must be " + jsonType(te.Type) + ", not " + te.Value
+		}
+		return "expected " + jsonType(te.Type) + ", not " + te.Value
+	}
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return se.Error()
+	}
+	return "not JSON"
+}
+
+// jsonType names the JSON value a Go type decodes from.
+func jsonType(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	}
+	return "another kind of value"
 }
 
 // createOne answers POST /api/<type>.
@@ -364,14 +409,26 @@ func (h *handler) written(w http.ResponseWriter, r *http.Request, status int, g 
 // then applies only at that version and otherwise answers CONFLICT (409)
 // without writing. If-Match: * and no header check nothing.
 func expectVersion(r *http.Request, id string) (context.Context, error) {
-	h := strings.TrimSpace(r.Header.Get("If-Match"))
+	bad := &requestError{status: http.StatusBadRequest, code: CodeBadRequest, header: "If-Match",
+		msg: `If-Match takes one ETag of the record, e.g. "3" (its version).`}
+	vals := r.Header.Values("If-Match")
+	if len(vals) > 1 {
+		return nil, bad // a list: which version was read?
+	}
+	h := ""
+	if len(vals) == 1 {
+		h = strings.TrimSpace(vals[0])
+	}
 	if h == "" || h == "*" {
 		return r.Context(), nil
 	}
-	n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(h, `"`), `"`))
-	if err != nil || !strings.HasPrefix(h, `"`) || !strings.HasSuffix(h, `"`) || len(h) < 3 || n < 1 {
-		return nil, &requestError{status: http.StatusBadRequest, code: CodeBadRequest, header: "If-Match",
-			msg: `If-Match takes one ETag of the record, e.g. "3" (its version).`}
+	// ETags compare as strings: only the tag as the server wrote it
+	// ("3", not "03" or "+3") names a version.
+	tag, ok := strings.CutPrefix(h, `"`)
+	tag, ok2 := strings.CutSuffix(tag, `"`)
+	n, err := strconv.Atoi(tag)
+	if !ok || !ok2 || err != nil || n < 1 || strconv.Itoa(n) != tag {
+		return nil, bad
 	}
 	return resource.ExpectVersion(r.Context(), id, n), nil
 }
