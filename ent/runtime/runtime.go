@@ -56,7 +56,9 @@ func init() {
 
 	address.Hooks[6] = addressMixinHooks0[5]
 
-	address.Hooks[7] = addressHooks[0]
+	address.Hooks[7] = addressMixinHooks0[6]
+
+	address.Hooks[8] = addressHooks[0]
 	addressMixinInters0 := addressMixin[0].Interceptors()
 	address.Interceptors[0] = addressMixinInters0[0]
 	addressMixinFields0 := addressMixin[0].Fields()
@@ -422,7 +424,9 @@ func init() {
 
 	attachment.Hooks[6] = attachmentMixinHooks0[5]
 
-	attachment.Hooks[7] = attachmentHooks[0]
+	attachment.Hooks[7] = attachmentMixinHooks0[6]
+
+	attachment.Hooks[8] = attachmentHooks[0]
 	attachmentMixinInters0 := attachmentMixin[0].Interceptors()
 	attachment.Interceptors[0] = attachmentMixinInters0[0]
 	attachmentMixinFields0 := attachmentMixin[0].Fields()
@@ -592,9 +596,11 @@ func init() {
 
 	customer.Hooks[7] = customerMixinHooks0[6]
 
-	customer.Hooks[8] = customerHooks[0]
+	customer.Hooks[8] = customerMixinHooks0[7]
 
-	customer.Hooks[9] = customerHooks[1]
+	customer.Hooks[9] = customerHooks[0]
+
+	customer.Hooks[10] = customerHooks[1]
 	customerMixinInters0 := customerMixin[0].Interceptors()
 	customer.Interceptors[0] = customerMixinInters0[0]
 	customerMixinFields0 := customerMixin[0].Fields()
@@ -712,7 +718,9 @@ func init() {
 
 	customeraddress.Hooks[6] = customeraddressMixinHooks0[5]
 
-	customeraddress.Hooks[7] = customeraddressHooks[0]
+	customeraddress.Hooks[7] = customeraddressMixinHooks0[6]
+
+	customeraddress.Hooks[8] = customeraddressHooks[0]
 	customeraddressMixinInters0 := customeraddressMixin[0].Interceptors()
 	customeraddress.Interceptors[0] = customeraddressMixinInters0[0]
 	customeraddressMixinFields0 := customeraddressMixin[0].Fields()
@@ -804,7 +812,9 @@ func init() {
 
 	customergroup.Hooks[7] = customergroupMixinHooks0[6]
 
-	customergroup.Hooks[8] = customergroupHooks[0]
+	customergroup.Hooks[8] = customergroupMixinHooks0[7]
+
+	customergroup.Hooks[9] = customergroupHooks[0]
 	customergroupMixinInters0 := customergroupMixin[0].Interceptors()
 	customergroup.Interceptors[0] = customergroupMixinInters0[0]
 	customergroupMixinFields0 := customergroupMixin[0].Fields()
@@ -926,6 +936,8 @@ func init() {
 	customerpasswordreset.Hooks[5] = customerpasswordresetMixinHooks0[4]
 
 	customerpasswordreset.Hooks[6] = customerpasswordresetMixinHooks0[5]
+
+	customerpasswordreset.Hooks[7] = customerpasswordresetMixinHooks0[6]
 	customerpasswordresetMixinInters0 := customerpasswordresetMixin[0].Interceptors()
 	customerpasswordreset.Interceptors[0] = customerpasswordresetMixinInters0[0]
 	customerpasswordresetMixinFields0 := customerpasswordresetMixin[0].Fields()
@@ -1009,6 +1021,8 @@ func init() {
 	customerpaymentsource.Hooks[5] = customerpaymentsourceMixinHooks0[4]
 
 	customerpaymentsource.Hooks[6] = customerpaymentsourceMixinHooks0[5]
+
+	customerpaymentsource.Hooks[7] = customerpaymentsourceMixinHooks0[6]
 	customerpaymentsourceMixinInters0 := customerpaymentsourceMixin[0].Interceptors()
 	customerpaymentsource.Interceptors[0] = customerpaymentsourceMixinInters0[0]
 	customerpaymentsourceMixinFields0 := customerpaymentsourceMixin[0].Fields()
@@ -1164,6 +1178,8 @@ func init() {
 	customersubscription.Hooks[5] = customersubscriptionMixinHooks0[4]
 
 	customersubscription.Hooks[6] = customersubscriptionMixinHooks0[5]
+
+	customersubscription.Hooks[7] = customersubscriptionMixinHooks0[6]
 	customersubscriptionMixinInters0 := customersubscriptionMixin[0].Interceptors()
 	customersubscription.Interceptors[0] = customersubscriptionMixinInters0[0]
 	customersubscriptionMixinFields0 := customersubscriptionMixin[0].Fields()
@@ -1297,13 +1313,15 @@ func init() {
 
 	order.Hooks[7] = orderMixinHooks0[6]
 
-	order.Hooks[8] = orderHooks[0]
+	order.Hooks[8] = orderMixinHooks0[7]
 
-	order.Hooks[9] = orderHooks[1]
+	order.Hooks[9] = orderHooks[0]
 
-	order.Hooks[10] = orderHooks[2]
+	order.Hooks[10] = orderHooks[1]
 
-	order.Hooks[11] = orderHooks[3]
+	order.Hooks[11] = orderHooks[2]
+
+	order.Hooks[12] = orderHooks[3]
 	orderMixinInters0 := orderMixin[0].Interceptors()
 	order.Interceptors[0] = orderMixinInters0[0]
 	orderMixinFields0 := orderMixin[0].Fields()
@@ -1431,11 +1449,13 @@ func init() {
 
 	orderreturn.Hooks[7] = orderreturnMixinHooks0[6]
 
-	orderreturn.Hooks[8] = orderreturnHooks[0]
+	orderreturn.Hooks[8] = orderreturnMixinHooks0[7]
 
-	orderreturn.Hooks[9] = orderreturnHooks[1]
+	orderreturn.Hooks[9] = orderreturnHooks[0]
 
-	orderreturn.Hooks[10] = orderreturnHooks[2]
+	orderreturn.Hooks[10] = orderreturnHooks[1]
+
+	orderreturn.Hooks[11] = orderreturnHooks[2]
 	orderreturnMixinInters0 := orderreturnMixin[0].Interceptors()
 	orderreturn.Interceptors[0] = orderreturnMixinInters0[0]
 	orderreturnMixinFields0 := orderreturnMixin[0].Fields()
@@ -1537,9 +1557,11 @@ func init() {
 
 	ordersubscription.Hooks[6] = ordersubscriptionMixinHooks0[5]
 
-	ordersubscription.Hooks[7] = ordersubscriptionHooks[0]
+	ordersubscription.Hooks[7] = ordersubscriptionMixinHooks0[6]
 
-	ordersubscription.Hooks[8] = ordersubscriptionHooks[1]
+	ordersubscription.Hooks[8] = ordersubscriptionHooks[0]
+
+	ordersubscription.Hooks[9] = ordersubscriptionHooks[1]
 	ordersubscriptionMixinInters0 := ordersubscriptionMixin[0].Interceptors()
 	ordersubscription.Interceptors[0] = ordersubscriptionMixinInters0[0]
 	ordersubscriptionMixinFields0 := ordersubscriptionMixin[0].Fields()

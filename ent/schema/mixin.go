@@ -66,7 +66,7 @@ func (m resourceMixin) Hooks() []ent.Hook {
 	if r.Log {
 		return []ent.Hook{modeHook, timesHook, immutableHook}
 	}
-	hooks := []ent.Hook{modeHook, timesHook, versionHook(r), takenHook, edgeModeHook(r), recordHook(r.Table())}
+	hooks := []ent.Hook{modeHook, timesHook, metadataHook, versionHook(r), takenHook, edgeModeHook(r), recordHook(r.Table())}
 	if r.AttachedBy != "" {
 		hooks = append(hooks, attachmentsHook(r))
 	}

@@ -14,6 +14,7 @@ import (
 	"clientele/ent/migrate"
 	"clientele/internal/apperr"
 	"clientele/internal/clock"
+	"clientele/internal/metadata"
 	"clientele/internal/resource"
 	"clientele/internal/viewer"
 
@@ -204,4 +205,19 @@ func attachmentsHook(r *resource.Resource) ent.Hook {
 			return v, nil
 		})
 	}, ent.OpDelete|ent.OpDeleteOne)
+}
+
+// metadataHook checks every metadata object written (metadata.Check),
+// whichever path writes it: a create, an update, a merge; GraphQL, REST,
+// the seed.
+func metadataHook(next ent.Mutator) ent.Mutator {
+	return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+		if v, ok := m.Field("metadata"); ok {
+			md, _ := v.(map[string]any)
+			if err := metadata.Check(md); err != nil {
+				return nil, err
+			}
+		}
+		return next.Mutate(ctx, m)
+	})
 }

@@ -188,3 +188,20 @@ func TestBodyCutShort(t *testing.T) {
 	require.Equal(t, 400, r.Status, r.Raw)
 	require.Equal(t, "INVALID_DOCUMENT", r.code())
 }
+
+// Metadata nested past the bound is the caller's input problem (422 on the
+// metadata attribute) and changes nothing: one deep document would break
+// every metadata filter on its table.
+func TestDeepMetadataIsRefused(t *testing.T) {
+	t.Parallel()
+	_, a := newAPI(t)
+	id := a.create("customers", map[string]any{"email": "deep@example.com"}, nil)
+	var md any = map[string]any{"leaf": true}
+	for range 20 {
+		md = map[string]any{"k": md}
+	}
+	r := a.must(422, "PATCH", "/api/customers/"+id, doc("customers", id, map[string]any{"metadata": md}, nil))
+	require.Equal(t, "INVALID", r.code())
+	require.Equal(t, "/data/attributes/metadata", r.Str("errors.0.source.pointer"))
+	require.Equal(t, float64(1), a.must(200, "GET", "/api/customers/"+id, nil).Get("data.attributes.version"))
+}
