@@ -106,6 +106,11 @@ func (db *DB) Migrate(ctx context.Context) error {
 	if err := db.Client.Schema.Create(ctx); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
+	// The row counters behind unfiltered totalCounts: the first start on
+	// a database counts its rows once; the ent hooks keep them since.
+	if err := ent.InitRowCounts(ctx, entsql.OpenDB(db.Dialect, db.SQL)); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
 	return db.Optimize(ctx)
 }
 
