@@ -20,6 +20,7 @@ import (
 	"clientele/ent"
 	"clientele/ent/credential"
 	"clientele/ent/customer"
+	"clientele/internal/store"
 	"clientele/internal/viewer"
 
 	"entgo.io/ent/dialect/sql"
@@ -62,11 +63,22 @@ type Service struct {
 	// endpoint (slog.Default when nil).
 	Log    *slog.Logger
 	logins *limiter
+	// checks caches credential checks on a database that tells cheaply
+	// whether they can have changed (SQLite; nil otherwise).
+	checks *checkCache
+	// tokens caches the claims of access tokens whose signature checked.
+	tokens tokenCache
 }
 
-// NewService returns a token service signing with key.
+// NewService returns a token service signing with key. On a database
+// opened by package store that offers credential versions (SQLite), it
+// caches credential checks (see checkCache).
 func NewService(c *ent.Client, key []byte) *Service {
-	return &Service{Client: c, Key: key, Now: time.Now, logins: newLimiter(loginRate, loginBurst)}
+	s := &Service{Client: c, Key: key, Now: time.Now, logins: newLimiter(loginRate, loginBurst)}
+	if db := store.Of(c); db != nil && db.HasCredentialVersions() {
+		s.checks = &checkCache{versions: db, entries: map[checkKey]checkEntry{}}
+	}
+	return s
 }
 
 // Claims are what a token carries.
@@ -226,8 +238,27 @@ func (s *Service) issue(cr *ent.Credential, owner string, epoch int64, typ strin
 }
 
 // parse checks a token's signature, expiry and type, and that a customer
-// token (and only a customer token) names its customer.
+// token (and only a customer token) names its customer. The claims of
+// access tokens are cached by the token's text: a token seen before is
+// only checked for expiry.
 func (s *Service) parse(token, typ string) (*Claims, error) {
+	if typ == "access" {
+		if c := s.tokens.get(token); c != nil {
+			if !s.Now().Before(c.ExpiresAt.Time) {
+				return nil, ErrUnauthenticated
+			}
+			return c, nil
+		}
+	}
+	c, err := s.parseSigned(token, typ)
+	if err == nil && typ == "access" {
+		s.tokens.put(token, c)
+	}
+	return c, err
+}
+
+// parseSigned is parse without the cache.
+func (s *Service) parseSigned(token, typ string) (*Claims, error) {
 	var c Claims
 	_, err := jwt.ParseWithClaims(token, &c, func(t *jwt.Token) (any, error) { return s.Key, nil },
 		jwt.WithValidMethods([]string{"HS256"}), jwt.WithIssuer("clientele"), jwt.WithExpirationRequired(),
@@ -359,11 +390,32 @@ func (s *Service) Recheck(ctx context.Context, v *viewer.Viewer) error {
 }
 
 // check looks the viewer's credential (and customer) up and requires its
-// session to hold.
+// session to hold. With a check cache, a lookup that the database's
+// versions say cannot have changed is not repeated.
 func (s *Service) check(ctx context.Context, v *viewer.Viewer) error {
-	ss, err := s.lookup(ctx, v.CredentialID, v.CustomerID, v.Mode)
-	if err != nil {
-		return err
+	key := checkKey{credential: v.CredentialID, owner: v.CustomerID, mode: v.Mode}
+	var ver checkVersion
+	cached := false
+	if s.checks != nil {
+		var err error
+		ver, err = s.checks.version(ctx)
+		cached = err == nil
+	}
+	var ss *session
+	if cached {
+		ss = s.checks.get(key, ver)
+	}
+	if ss == nil {
+		var err error
+		if ss, err = s.lookup(ctx, v.CredentialID, v.CustomerID, v.Mode); err != nil {
+			return err
+		}
+		if cached {
+			// The versions were read before the lookup: a change that
+			// commits after them moves them on, and this entry no
+			// longer matches.
+			s.checks.put(key, ver, ss)
+		}
 	}
 	if ss.Mode != string(v.Mode) {
 		return fmt.Errorf("%w: the token does not match its credential", ErrUnauthenticated)
