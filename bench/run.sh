@@ -716,9 +716,20 @@ $first_diff"
 		case "$DB:$u" in sqlite:sqlite:* | postgres:postgres*) BIG_URL=$u ;; esac
 	done
 	if [ -n "$BIG" ] || [ -n "$BIG_URL" ]; then
-		MAIN_URL=$DB_URL MAIN_TOKEN=$TOKEN MAIN_PORT=$PORT
+		MAIN_URL=$DB_URL MAIN_TOKEN=$TOKEN MAIN_PORT=$PORT MAIN_PM_PID=$PG_PM_PID
 		if [ -n "$BIG_URL" ]; then
 			DB_URL=$BIG_URL
+			if [ "$DB" = postgres ]; then
+				# A --big-url of another local cluster: measure its
+				# postmaster (and children) instead.
+				BIG_DD=$("$PG_BIN/psql" -X -tA "$BIG_URL" -c "SHOW data_directory" 2>/dev/null || true)
+				if [ -n "$BIG_DD" ] && [ -r "$BIG_DD/postmaster.pid" ]; then
+					PG_PM_PID=$(head -n 1 "$BIG_DD/postmaster.pid")
+				else
+					log "warning: cannot find the postmaster of --big-url; its Postgres CPU is not measured"
+					PG_PM_PID=""
+				fi
+			fi
 		else
 			if [ "$DB" = sqlite ]; then
 				DB_URL="sqlite:$TMP/sqlite/big.db"
@@ -798,7 +809,7 @@ $(size_ratio q50_before "q50 (clientele before, $BEFORE_REV)")"
 $BIG_TABLE
 
 $BIG_RATIOS"
-		RESULTS=$MAIN_RESULTS DB_URL=$MAIN_URL TOKEN=$MAIN_TOKEN PORT=$MAIN_PORT
+		RESULTS=$MAIN_RESULTS DB_URL=$MAIN_URL TOKEN=$MAIN_TOKEN PORT=$MAIN_PORT PG_PM_PID=$MAIN_PM_PID
 	fi
 
 	if awk -F'\t' '{ split($3, a, " "); for (i in a) { split(a[i], p, "="); if ((p[1] == "non2xx" || p[1] == "sockerr" || p[1] == "gqlerr") && p[2] > 0) bad = 1 } } END { exit !bad }' "$RESULTS"; then

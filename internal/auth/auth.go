@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	stdsql "database/sql"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -23,6 +24,7 @@ import (
 	"clientele/internal/store"
 	"clientele/internal/viewer"
 
+	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/sql"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -68,6 +70,9 @@ type Service struct {
 	checks *checkCache
 	// tokens caches the claims of access tokens whose signature checked.
 	tokens tokenCache
+	// dialect of a database opened by package store: lookup runs its
+	// statement directly (lookupSQL); empty: through ent.
+	dialect string
 }
 
 // NewService returns a token service signing with key. On a database
@@ -75,8 +80,13 @@ type Service struct {
 // caches credential checks (see checkCache).
 func NewService(c *ent.Client, key []byte) *Service {
 	s := &Service{Client: c, Key: key, Now: time.Now, logins: newLimiter(loginRate, loginBurst)}
-	if db := store.Of(c); db != nil && db.HasCredentialVersions() {
-		s.checks = &checkCache{versions: db, entries: map[checkKey]checkEntry{}}
+	if db := store.Of(c); db != nil {
+		if _, ok := lookupStatements[db.Dialect]; ok {
+			s.dialect = db.Dialect
+		}
+		if db.HasCredentialVersions() {
+			s.checks = &checkCache{versions: db, entries: map[checkKey]checkEntry{}}
+		}
 	}
 	return s
 }
@@ -295,6 +305,9 @@ func (ss *session) credential() *ent.Credential {
 // (a LEFT JOIN on the customer's primary key). A revoked or unknown
 // credential gives ErrUnauthenticated; a database failure ErrUnavailable.
 func (s *Service) lookup(ctx context.Context, credentialID, owner string, mode viewer.Mode) (*session, error) {
+	if s.dialect != "" {
+		return s.lookupSQL(ctx, credentialID, owner, mode)
+	}
 	var rows []session
 	err := s.Client.Credential.Query().
 		Where(credential.ID(credentialID), credential.RevokedAtIsNil()).
@@ -318,6 +331,70 @@ func (s *Service) lookup(ctx context.Context, credentialID, owner string, mode v
 		return nil, fmt.Errorf("%w: the credential was revoked", ErrUnauthenticated)
 	}
 	return &rows[0], nil
+}
+
+// lookupStatements are lookup's statements by dialect and whether the
+// token has an owner: the same as lookup's ent query, without building it
+// and scanning it by reflection on every request.
+var lookupStatements = map[string][2]string{}
+
+func init() {
+	for _, d := range []string{dialect.SQLite, dialect.Postgres} {
+		var st [2]string
+		for i, owner := range []bool{false, true} {
+			b := sql.Dialect(d)
+			t := sql.Table(credential.Table)
+			sel := b.Select(t.C(credential.FieldID), t.C(credential.FieldMode), t.C(credential.FieldKind), t.C(credential.FieldRole)).From(t)
+			if owner {
+				cu := sql.Table(customer.Table).As("cu")
+				sel.LeftJoin(cu).OnP(sql.And(sql.EQ(cu.C(customer.FieldID), "owner"), sql.EQ(cu.C(customer.FieldMode), "mode")))
+				sel.AppendSelect(cu.C(customer.FieldSessionEpoch))
+			}
+			sel.Where(sql.And(sql.EQ(t.C(credential.FieldID), "credential"), sql.IsNull(t.C(credential.FieldRevokedAt))))
+			st[i], _ = sel.Query()
+		}
+		lookupStatements[d] = st
+	}
+}
+
+// lookupSQL is lookup in a prepared statement of lookupStatements.
+func (s *Service) lookupSQL(ctx context.Context, credentialID, owner string, mode viewer.Mode) (*session, error) {
+	st := lookupStatements[s.dialect]
+	q, args := st[0], []any{credentialID}
+	if owner != "" {
+		q, args = st[1], []any{owner, string(mode), credentialID}
+	}
+	rows, err := s.Client.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return nil, unavailable(err)
+		}
+		return nil, fmt.Errorf("%w: the credential was revoked", ErrUnauthenticated)
+	}
+	var ss session
+	var role stdsql.NullString
+	var epoch stdsql.NullInt64
+	dest := []any{&ss.ID, &ss.Mode, &ss.Kind, &role}
+	if owner != "" {
+		dest = append(dest, &epoch)
+	}
+	if err := rows.Scan(dest...); err != nil {
+		return nil, unavailable(err)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, unavailable(err)
+	}
+	if role.Valid {
+		ss.Role = &role.String
+	}
+	if epoch.Valid {
+		ss.Epoch = &epoch.Int64
+	}
+	return &ss, nil
 }
 
 // checkSession requires the looked-up session to still hold for a token of

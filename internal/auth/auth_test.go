@@ -218,6 +218,9 @@ func BenchmarkAuthenticate(b *testing.B) {
 	if os.Getenv("AUTH_BENCH_NO_CACHE") != "" {
 		auth.WithoutCheckCache(f.tokens)
 	}
+	if os.Getenv("AUTH_BENCH_ENT") != "" {
+		auth.WithoutLookupSQL(f.tokens)
+	}
 	for name, owner := range map[string]string{"integration": "", "customer": f.customer.ID} {
 		cr := f.admin
 		if owner != "" {
