@@ -126,7 +126,9 @@ func seedBatch(ctx context.Context, c *ent.Client, o seedArgs, groups []string, 
 		custs = append(custs, b)
 		rngs = append(rngs, rng)
 	}
-	created, err := tc.Customer.CreateBulk(custs...).Save(ctx)
+	created, err := saveChunked(custs, func(b []*ent.CustomerCreate) ([]*ent.Customer, error) {
+		return tc.Customer.CreateBulk(b...).Save(ctx)
+	})
 	if err != nil {
 		return fmt.Errorf("create customers: %w", err)
 	}
@@ -141,7 +143,9 @@ func seedBatch(ctx context.Context, c *ent.Client, o seedArgs, groups []string, 
 				SetCountryCode("IT").SetPhone(fmt.Sprintf("+39 %09d", rng.IntN(1_000_000_000))))
 		}
 	}
-	addrRows, err := tc.Address.CreateBulk(addrs...).Save(ctx)
+	addrRows, err := saveChunked(addrs, func(b []*ent.AddressCreate) ([]*ent.Address, error) {
+		return tc.Address.CreateBulk(b...).Save(ctx)
+	})
 	if err != nil {
 		return fmt.Errorf("create addresses: %w", err)
 	}
@@ -164,13 +168,17 @@ func seedBatch(ctx context.Context, c *ent.Client, o seedArgs, groups []string, 
 			plans = append(plans, p)
 		}
 	}
-	if _, err := tc.CustomerAddress.CreateBulk(entries...).Save(ctx); err != nil {
+	if _, err := saveChunked(entries, func(b []*ent.CustomerAddressCreate) ([]*ent.CustomerAddress, error) {
+		return tc.CustomerAddress.CreateBulk(b...).Save(ctx)
+	}); err != nil {
 		return fmt.Errorf("create address book: %w", err)
 	}
 	if len(orders) == 0 {
 		return tx.Commit()
 	}
-	rows, err := tc.Order.CreateBulk(orders...).Save(ctx)
+	rows, err := saveChunked(orders, func(b []*ent.OrderCreate) ([]*ent.Order, error) {
+		return tc.Order.CreateBulk(b...).Save(ctx)
+	})
 	if err != nil {
 		return fmt.Errorf("create orders: %w", err)
 	}
@@ -194,6 +202,28 @@ func seedBatch(ctx context.Context, c *ent.Client, o seedArgs, groups []string, 
 		}
 	}
 	return tx.Commit()
+}
+
+// bulkRows is the most rows one bulk insert of the seed writes: SQLite
+// takes at most 32,766 bound values per statement, and an order has 26
+// columns (--batch 500 with --orders 4 made 52,000: "too many SQL
+// variables").
+const bulkRows = 500
+
+// saveChunked saves builders in bulk inserts of at most bulkRows rows, and
+// returns the rows in the builders' order.
+func saveChunked[B, R any](builders []B, save func([]B) ([]R, error)) ([]R, error) {
+	out := make([]R, 0, len(builders))
+	for len(builders) > 0 {
+		n := min(len(builders), bulkRows)
+		rows, err := save(builders[:n])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rows...)
+		builders = builders[n:]
+	}
+	return out, nil
 }
 
 // orderPlan is what becomes of a seeded order, and when.

@@ -716,9 +716,20 @@ $first_diff"
 		case "$DB:$u" in sqlite:sqlite:* | postgres:postgres*) BIG_URL=$u ;; esac
 	done
 	if [ -n "$BIG" ] || [ -n "$BIG_URL" ]; then
-		MAIN_URL=$DB_URL MAIN_TOKEN=$TOKEN MAIN_PORT=$PORT
+		MAIN_URL=$DB_URL MAIN_TOKEN=$TOKEN MAIN_PORT=$PORT MAIN_PM_PID=$PG_PM_PID
 		if [ -n "$BIG_URL" ]; then
 			DB_URL=$BIG_URL
+			if [ "$DB" = postgres ]; then
+				# A --big-url of another local cluster: measure its
+				# postmaster (and children) instead.
+				BIG_DD=$("$PG_BIN/psql" -X -tA "$BIG_URL" -c "SHOW data_directory" 2>/dev/null || true)
+				if [ -n "$BIG_DD" ] && [ -r "$BIG_DD/postmaster.pid" ]; then
+					PG_PM_PID=$(head -n 1 "$BIG_DD/postmaster.pid")
+				else
+					log "warning: cannot find the postmaster of --big-url; its Postgres CPU is not measured"
+					PG_PM_PID=""
+				fi
+			fi
 		else
 			if [ "$DB" = sqlite ]; then
 				DB_URL="sqlite:$TMP/sqlite/big.db"
@@ -748,32 +759,57 @@ $first_diff"
 			start_peer "$DB_URL"
 			check_peer q50_peer "$TMP/peer-q50.json"
 		fi
+		if [ -n "$BEFORE" ]; then
+			BEFORE_PORT=$(free_port) || die "no free port"
+			start_before
+		fi
 		MAIN_RESULTS=$RESULTS
 		RESULTS=$TMP/results-$DB-big.tsv
 		: >"$RESULTS"
 		for ((r = 0; r < REPEAT; r++)); do
 			measure q50 1 "http://127.0.0.1:$PORT/graphql" "$SERVER_PID" "$PORT" static "$TMP/q50.json"
+			if [ -n "$BEFORE" ]; then
+				measure q50_before 1 "http://127.0.0.1:$BEFORE_PORT/graphql" "$BEFORE_PID" "$BEFORE_PORT" static "$TMP/q50.json"
+			fi
 			if [ -n "$RUN_PEER" ]; then
 				measure q50_peer 1 "http://127.0.0.1:$PEER_PORT/graphql" "$PEER_PID" peer static "$TMP/peer-q50.json"
 			fi
 		done
 		stop_pid "$PEER_PID"
+		stop_pid "$BEFORE_PID"
 		stop_pid "$SERVER_PID"
-		PEER_PID="" SERVER_PID=""
+		PEER_PID="" BEFORE_PID="" SERVER_PID=""
 		BIG_TABLE=$(table "$DB" "$RESULTS")
-		# q50 at concurrency 1: the main run's median against this one's.
-		SMALL_TOT=$(awk -F'\t' -v tck="$CLK_TCK" '$1 == "q50" && $2 == 1 { split($3, a, " "); for (i in a) { split(a[i], p, "="); if (p[1] == "requests") n = p[2] } v[++k] = ($6 + $7) * 1000 / tck / n }
-			END { for (i = 2; i <= k; i++) for (j = i; j > 1 && v[j-1] > v[j]; j--) { t = v[j]; v[j] = v[j-1]; v[j-1] = t } print (k % 2 ? v[(k+1)/2] : (v[k/2] + v[k/2+1]) / 2) }' "$MAIN_RESULTS")
-		BIG_TOT=$(awk -F'\t' -v tck="$CLK_TCK" '$1 == "q50" { split($3, a, " "); for (i in a) { split(a[i], p, "="); if (p[1] == "requests") n = p[2] } v[++k] = ($6 + $7) * 1000 / tck / n }
-			END { for (i = 2; i <= k; i++) for (j = i; j > 1 && v[j-1] > v[j]; j--) { t = v[j]; v[j] = v[j-1]; v[j-1] = t } print (k % 2 ? v[(k+1)/2] : (v[k/2] + v[k/2+1]) / 2) }' "$RESULTS")
+		# median_tot FILE ROW: the median total CPU ms per request of ROW's
+		# cells at concurrency 1 in FILE.
+		median_tot() {
+			awk -F'\t' -v tck="$CLK_TCK" -v row="$2" '$1 == row && $2 == 1 { split($3, a, " "); for (i in a) { split(a[i], p, "="); if (p[1] == "requests") n = p[2] } v[++k] = ($6 + $7) * 1000 / tck / n }
+				END { if (!k) { print 0; exit } for (i = 2; i <= k; i++) for (j = i; j > 1 && v[j-1] > v[j]; j--) { t = v[j]; v[j] = v[j-1]; v[j-1] = t } print (k % 2 ? v[(k+1)/2] : (v[k/2] + v[k/2+1]) / 2) }' "$1"
+		}
+		# size_ratio ROW LABEL: ROW's CPU per request here against the
+		# main run's (concurrency 1).
+		size_ratio() {
+			local small big
+			small=$(median_tot "$MAIN_RESULTS" "$1")
+			big=$(median_tot "$RESULTS" "$1")
+			awk -v a="$small" -v b="$big" -v l="$2" -v n="$CUSTOMERS" -v m="${BIG_COUNT:-$BIG}" 'BEGIN {
+				if (a > 0 && b > 0) printf "%s total CPU per request at concurrency 1: %.3f ms with %s customers, %.3f ms with %s: %.2f×.\n", l, a, n, b, m, b / a
+				else printf "%s: n/a (no cell at concurrency 1 in both runs).\n", l }'
+		}
+		BIG_RATIOS=$(size_ratio q50 q50)
+		if [ -n "$BEFORE" ]; then
+			BIG_RATIOS="$BIG_RATIOS
+
+$(size_ratio q50_before "q50 (clientele before, $BEFORE_REV)")"
+		fi
 		BIG_MD="
 
 ### Table size: q50 on ${BIG_COUNT:-$BIG} test-mode customers
 
 $BIG_TABLE
 
-q50 total CPU per request at concurrency 1: $(awk -v a="$SMALL_TOT" 'BEGIN { exit !(a > 0) }' && awk -v a="$SMALL_TOT" -v b="$BIG_TOT" 'BEGIN { printf "%.3f ms with %s customers, %.3f ms with %s: %.2f×", a, "'"$CUSTOMERS"'", b, "'"${BIG_COUNT:-$BIG}"'", (a > 0 ? b / a : 0) }' || echo "n/a (the main run has no cell at concurrency 1)")."
-		RESULTS=$MAIN_RESULTS DB_URL=$MAIN_URL TOKEN=$MAIN_TOKEN PORT=$MAIN_PORT
+$BIG_RATIOS"
+		RESULTS=$MAIN_RESULTS DB_URL=$MAIN_URL TOKEN=$MAIN_TOKEN PORT=$MAIN_PORT PG_PM_PID=$MAIN_PM_PID
 	fi
 
 	if awk -F'\t' '{ split($3, a, " "); for (i in a) { split(a[i], p, "="); if ((p[1] == "non2xx" || p[1] == "sockerr" || p[1] == "gqlerr") && p[2] > 0) bad = 1 } } END { exit !bad }' "$RESULTS"; then

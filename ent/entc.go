@@ -19,11 +19,13 @@ import (
 
 func main() {
 	ex, err := entgql.NewExtension(
-		// Our nested totalCount (ent/template/load_total.tmpl) replaces
-		// entgql's helper of the same name; options that add templates
-		// (where inputs) must come after this one.
+		// Our nested totalCount (ent/template/load_total.tmpl) and root
+		// Paginate body (ent/template/paginate.tmpl) replace entgql's
+		// helpers of the same names; options that add templates (where
+		// inputs) must come after this one.
 		entgql.WithTemplates(append(entgql.AllTemplates,
-			gen.MustParse(gen.NewTemplate("load_total").ParseFiles("./ent/template/load_total.tmpl")))...),
+			gen.MustParse(gen.NewTemplate("load_total").ParseFiles("./ent/template/load_total.tmpl")),
+			gen.MustParse(gen.NewTemplate("paginate").Funcs(entgql.TemplateFuncs).ParseFiles("./ent/template/paginate.tmpl")))...),
 		entgql.WithConfigPath("./gqlgen.yml"),
 		entgql.WithSchemaGenerator(),
 		entgql.WithSchemaPath("./graph/ent.graphqls"),
@@ -41,8 +43,10 @@ func main() {
 	// GraphQL reads, filters, orders and writes) and reads and writes
 	// records by table name, for the REST transport (ent/table.go).
 	table := gen.MustParse(gen.NewTemplate("table").Funcs(entgql.TemplateFuncs).ParseFiles("./ent/template/table.tmpl"))
+	// row_count.tmpl: the per-mode row counters behind root totalCounts.
+	rowCount := gen.MustParse(gen.NewTemplate("row_count").Funcs(entgql.TemplateFuncs).ParseFiles("./ent/template/row_count.tmpl"))
 	err = entc.Generate("./ent/schema", &gen.Config{
-		Templates: []*gen.Template{resource, table},
+		Templates: []*gen.Template{resource, table, rowCount},
 		Target:    "./ent",
 		Package:   "clientele/ent",
 		Features: []gen.Feature{

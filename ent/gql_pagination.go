@@ -305,6 +305,7 @@ func (_m *AddressQuery) Paginate(
 	ctx context.Context, after *Cursor, first *int,
 	before *Cursor, last *int, opts ...AddressPaginateOption,
 ) (*AddressConnection, error) {
+
 	if err := validateFirstLast(first, last); err != nil {
 		return nil, err
 	}
@@ -317,13 +318,27 @@ func (_m *AddressQuery) Paginate(
 	}
 	conn := &AddressConnection{Edges: []*AddressEdge{}}
 	ignoredEdges := !hasCollectedField(ctx, edgesField)
-	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+	if hasCollectedField(ctx, totalCountField) || (ignoredEdges && hasCollectedField(ctx, pageInfoField)) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
 			c := _m.Clone()
 			c.ctx.Fields = nil
-			if conn.TotalCount, err = c.Count(ctx); err != nil {
-				return nil, err
+			counted := false
+			if len(c.predicates) == 0 && c.path == nil && c.sql == nil && len(c.modifiers) == 0 {
+				probe := c.Clone()
+				if err := probe.prepareQuery(ctx); err != nil {
+					return nil, err
+				}
+				if len(probe.predicates) == 1 {
+					if conn.TotalCount, counted, err = readRowCount(ctx, c.driver, address.Table); err != nil {
+						return nil, err
+					}
+				}
+			}
+			if !counted {
+				if conn.TotalCount, err = c.Count(ctx); err != nil {
+					return nil, err
+				}
 			}
 			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
 			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
@@ -745,6 +760,7 @@ func (_m *AttachmentQuery) Paginate(
 	ctx context.Context, after *Cursor, first *int,
 	before *Cursor, last *int, opts ...AttachmentPaginateOption,
 ) (*AttachmentConnection, error) {
+
 	if err := validateFirstLast(first, last); err != nil {
 		return nil, err
 	}
@@ -757,13 +773,27 @@ func (_m *AttachmentQuery) Paginate(
 	}
 	conn := &AttachmentConnection{Edges: []*AttachmentEdge{}}
 	ignoredEdges := !hasCollectedField(ctx, edgesField)
-	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+	if hasCollectedField(ctx, totalCountField) || (ignoredEdges && hasCollectedField(ctx, pageInfoField)) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
 			c := _m.Clone()
 			c.ctx.Fields = nil
-			if conn.TotalCount, err = c.Count(ctx); err != nil {
-				return nil, err
+			counted := false
+			if len(c.predicates) == 0 && c.path == nil && c.sql == nil && len(c.modifiers) == 0 {
+				probe := c.Clone()
+				if err := probe.prepareQuery(ctx); err != nil {
+					return nil, err
+				}
+				if len(probe.predicates) == 1 {
+					if conn.TotalCount, counted, err = readRowCount(ctx, c.driver, attachment.Table); err != nil {
+						return nil, err
+					}
+				}
+			}
+			if !counted {
+				if conn.TotalCount, err = c.Count(ctx); err != nil {
+					return nil, err
+				}
 			}
 			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
 			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
@@ -1149,6 +1179,7 @@ func (_m *CustomerQuery) Paginate(
 	ctx context.Context, after *Cursor, first *int,
 	before *Cursor, last *int, opts ...CustomerPaginateOption,
 ) (*CustomerConnection, error) {
+
 	if err := validateFirstLast(first, last); err != nil {
 		return nil, err
 	}
@@ -1161,13 +1192,27 @@ func (_m *CustomerQuery) Paginate(
 	}
 	conn := &CustomerConnection{Edges: []*CustomerEdge{}}
 	ignoredEdges := !hasCollectedField(ctx, edgesField)
-	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+	if hasCollectedField(ctx, totalCountField) || (ignoredEdges && hasCollectedField(ctx, pageInfoField)) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
 			c := _m.Clone()
 			c.ctx.Fields = nil
-			if conn.TotalCount, err = c.Count(ctx); err != nil {
-				return nil, err
+			counted := false
+			if len(c.predicates) == 0 && c.path == nil && c.sql == nil && len(c.modifiers) == 0 {
+				probe := c.Clone()
+				if err := probe.prepareQuery(ctx); err != nil {
+					return nil, err
+				}
+				if len(probe.predicates) == 1 {
+					if conn.TotalCount, counted, err = readRowCount(ctx, c.driver, customer.Table); err != nil {
+						return nil, err
+					}
+				}
+			}
+			if !counted {
+				if conn.TotalCount, err = c.Count(ctx); err != nil {
+					return nil, err
+				}
 			}
 			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
 			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
@@ -1589,6 +1634,7 @@ func (_m *CustomerAddressQuery) Paginate(
 	ctx context.Context, after *Cursor, first *int,
 	before *Cursor, last *int, opts ...CustomerAddressPaginateOption,
 ) (*CustomerAddressConnection, error) {
+
 	if err := validateFirstLast(first, last); err != nil {
 		return nil, err
 	}
@@ -1601,13 +1647,27 @@ func (_m *CustomerAddressQuery) Paginate(
 	}
 	conn := &CustomerAddressConnection{Edges: []*CustomerAddressEdge{}}
 	ignoredEdges := !hasCollectedField(ctx, edgesField)
-	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+	if hasCollectedField(ctx, totalCountField) || (ignoredEdges && hasCollectedField(ctx, pageInfoField)) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
 			c := _m.Clone()
 			c.ctx.Fields = nil
-			if conn.TotalCount, err = c.Count(ctx); err != nil {
-				return nil, err
+			counted := false
+			if len(c.predicates) == 0 && c.path == nil && c.sql == nil && len(c.modifiers) == 0 {
+				probe := c.Clone()
+				if err := probe.prepareQuery(ctx); err != nil {
+					return nil, err
+				}
+				if len(probe.predicates) == 1 {
+					if conn.TotalCount, counted, err = readRowCount(ctx, c.driver, customeraddress.Table); err != nil {
+						return nil, err
+					}
+				}
+			}
+			if !counted {
+				if conn.TotalCount, err = c.Count(ctx); err != nil {
+					return nil, err
+				}
 			}
 			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
 			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
@@ -1975,6 +2035,7 @@ func (_m *CustomerGroupQuery) Paginate(
 	ctx context.Context, after *Cursor, first *int,
 	before *Cursor, last *int, opts ...CustomerGroupPaginateOption,
 ) (*CustomerGroupConnection, error) {
+
 	if err := validateFirstLast(first, last); err != nil {
 		return nil, err
 	}
@@ -1987,13 +2048,27 @@ func (_m *CustomerGroupQuery) Paginate(
 	}
 	conn := &CustomerGroupConnection{Edges: []*CustomerGroupEdge{}}
 	ignoredEdges := !hasCollectedField(ctx, edgesField)
-	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+	if hasCollectedField(ctx, totalCountField) || (ignoredEdges && hasCollectedField(ctx, pageInfoField)) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
 			c := _m.Clone()
 			c.ctx.Fields = nil
-			if conn.TotalCount, err = c.Count(ctx); err != nil {
-				return nil, err
+			counted := false
+			if len(c.predicates) == 0 && c.path == nil && c.sql == nil && len(c.modifiers) == 0 {
+				probe := c.Clone()
+				if err := probe.prepareQuery(ctx); err != nil {
+					return nil, err
+				}
+				if len(probe.predicates) == 1 {
+					if conn.TotalCount, counted, err = readRowCount(ctx, c.driver, customergroup.Table); err != nil {
+						return nil, err
+					}
+				}
+			}
+			if !counted {
+				if conn.TotalCount, err = c.Count(ctx); err != nil {
+					return nil, err
+				}
 			}
 			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
 			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
@@ -2397,6 +2472,7 @@ func (_m *CustomerPasswordResetQuery) Paginate(
 	ctx context.Context, after *Cursor, first *int,
 	before *Cursor, last *int, opts ...CustomerPasswordResetPaginateOption,
 ) (*CustomerPasswordResetConnection, error) {
+
 	if err := validateFirstLast(first, last); err != nil {
 		return nil, err
 	}
@@ -2409,13 +2485,27 @@ func (_m *CustomerPasswordResetQuery) Paginate(
 	}
 	conn := &CustomerPasswordResetConnection{Edges: []*CustomerPasswordResetEdge{}}
 	ignoredEdges := !hasCollectedField(ctx, edgesField)
-	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+	if hasCollectedField(ctx, totalCountField) || (ignoredEdges && hasCollectedField(ctx, pageInfoField)) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
 			c := _m.Clone()
 			c.ctx.Fields = nil
-			if conn.TotalCount, err = c.Count(ctx); err != nil {
-				return nil, err
+			counted := false
+			if len(c.predicates) == 0 && c.path == nil && c.sql == nil && len(c.modifiers) == 0 {
+				probe := c.Clone()
+				if err := probe.prepareQuery(ctx); err != nil {
+					return nil, err
+				}
+				if len(probe.predicates) == 1 {
+					if conn.TotalCount, counted, err = readRowCount(ctx, c.driver, customerpasswordreset.Table); err != nil {
+						return nil, err
+					}
+				}
+			}
+			if !counted {
+				if conn.TotalCount, err = c.Count(ctx); err != nil {
+					return nil, err
+				}
 			}
 			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
 			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
@@ -2783,6 +2873,7 @@ func (_m *CustomerPaymentSourceQuery) Paginate(
 	ctx context.Context, after *Cursor, first *int,
 	before *Cursor, last *int, opts ...CustomerPaymentSourcePaginateOption,
 ) (*CustomerPaymentSourceConnection, error) {
+
 	if err := validateFirstLast(first, last); err != nil {
 		return nil, err
 	}
@@ -2795,13 +2886,27 @@ func (_m *CustomerPaymentSourceQuery) Paginate(
 	}
 	conn := &CustomerPaymentSourceConnection{Edges: []*CustomerPaymentSourceEdge{}}
 	ignoredEdges := !hasCollectedField(ctx, edgesField)
-	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+	if hasCollectedField(ctx, totalCountField) || (ignoredEdges && hasCollectedField(ctx, pageInfoField)) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
 			c := _m.Clone()
 			c.ctx.Fields = nil
-			if conn.TotalCount, err = c.Count(ctx); err != nil {
-				return nil, err
+			counted := false
+			if len(c.predicates) == 0 && c.path == nil && c.sql == nil && len(c.modifiers) == 0 {
+				probe := c.Clone()
+				if err := probe.prepareQuery(ctx); err != nil {
+					return nil, err
+				}
+				if len(probe.predicates) == 1 {
+					if conn.TotalCount, counted, err = readRowCount(ctx, c.driver, customerpaymentsource.Table); err != nil {
+						return nil, err
+					}
+				}
+			}
+			if !counted {
+				if conn.TotalCount, err = c.Count(ctx); err != nil {
+					return nil, err
+				}
 			}
 			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
 			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
@@ -3187,6 +3292,7 @@ func (_m *CustomerSubscriptionQuery) Paginate(
 	ctx context.Context, after *Cursor, first *int,
 	before *Cursor, last *int, opts ...CustomerSubscriptionPaginateOption,
 ) (*CustomerSubscriptionConnection, error) {
+
 	if err := validateFirstLast(first, last); err != nil {
 		return nil, err
 	}
@@ -3199,13 +3305,27 @@ func (_m *CustomerSubscriptionQuery) Paginate(
 	}
 	conn := &CustomerSubscriptionConnection{Edges: []*CustomerSubscriptionEdge{}}
 	ignoredEdges := !hasCollectedField(ctx, edgesField)
-	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+	if hasCollectedField(ctx, totalCountField) || (ignoredEdges && hasCollectedField(ctx, pageInfoField)) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
 			c := _m.Clone()
 			c.ctx.Fields = nil
-			if conn.TotalCount, err = c.Count(ctx); err != nil {
-				return nil, err
+			counted := false
+			if len(c.predicates) == 0 && c.path == nil && c.sql == nil && len(c.modifiers) == 0 {
+				probe := c.Clone()
+				if err := probe.prepareQuery(ctx); err != nil {
+					return nil, err
+				}
+				if len(probe.predicates) == 1 {
+					if conn.TotalCount, counted, err = readRowCount(ctx, c.driver, customersubscription.Table); err != nil {
+						return nil, err
+					}
+				}
+			}
+			if !counted {
+				if conn.TotalCount, err = c.Count(ctx); err != nil {
+					return nil, err
+				}
 			}
 			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
 			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
@@ -3573,6 +3693,7 @@ func (_m *EventQuery) Paginate(
 	ctx context.Context, after *Cursor, first *int,
 	before *Cursor, last *int, opts ...EventPaginateOption,
 ) (*EventConnection, error) {
+
 	if err := validateFirstLast(first, last); err != nil {
 		return nil, err
 	}
@@ -3585,13 +3706,27 @@ func (_m *EventQuery) Paginate(
 	}
 	conn := &EventConnection{Edges: []*EventEdge{}}
 	ignoredEdges := !hasCollectedField(ctx, edgesField)
-	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+	if hasCollectedField(ctx, totalCountField) || (ignoredEdges && hasCollectedField(ctx, pageInfoField)) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
 			c := _m.Clone()
 			c.ctx.Fields = nil
-			if conn.TotalCount, err = c.Count(ctx); err != nil {
-				return nil, err
+			counted := false
+			if len(c.predicates) == 0 && c.path == nil && c.sql == nil && len(c.modifiers) == 0 {
+				probe := c.Clone()
+				if err := probe.prepareQuery(ctx); err != nil {
+					return nil, err
+				}
+				if len(probe.predicates) == 1 {
+					if conn.TotalCount, counted, err = readRowCount(ctx, c.driver, event.Table); err != nil {
+						return nil, err
+					}
+				}
+			}
+			if !counted {
+				if conn.TotalCount, err = c.Count(ctx); err != nil {
+					return nil, err
+				}
 			}
 			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
 			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
@@ -3959,6 +4094,7 @@ func (_m *OrderQuery) Paginate(
 	ctx context.Context, after *Cursor, first *int,
 	before *Cursor, last *int, opts ...OrderPaginateOption,
 ) (*OrderConnection, error) {
+
 	if err := validateFirstLast(first, last); err != nil {
 		return nil, err
 	}
@@ -3971,13 +4107,27 @@ func (_m *OrderQuery) Paginate(
 	}
 	conn := &OrderConnection{Edges: []*OrderEdge{}}
 	ignoredEdges := !hasCollectedField(ctx, edgesField)
-	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+	if hasCollectedField(ctx, totalCountField) || (ignoredEdges && hasCollectedField(ctx, pageInfoField)) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
 			c := _m.Clone()
 			c.ctx.Fields = nil
-			if conn.TotalCount, err = c.Count(ctx); err != nil {
-				return nil, err
+			counted := false
+			if len(c.predicates) == 0 && c.path == nil && c.sql == nil && len(c.modifiers) == 0 {
+				probe := c.Clone()
+				if err := probe.prepareQuery(ctx); err != nil {
+					return nil, err
+				}
+				if len(probe.predicates) == 1 {
+					if conn.TotalCount, counted, err = readRowCount(ctx, c.driver, order.Table); err != nil {
+						return nil, err
+					}
+				}
+			}
+			if !counted {
+				if conn.TotalCount, err = c.Count(ctx); err != nil {
+					return nil, err
+				}
 			}
 			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
 			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
@@ -4474,6 +4624,7 @@ func (_m *OrderReturnQuery) Paginate(
 	ctx context.Context, after *Cursor, first *int,
 	before *Cursor, last *int, opts ...ReturnPaginateOption,
 ) (*ReturnConnection, error) {
+
 	if err := validateFirstLast(first, last); err != nil {
 		return nil, err
 	}
@@ -4486,13 +4637,27 @@ func (_m *OrderReturnQuery) Paginate(
 	}
 	conn := &ReturnConnection{Edges: []*ReturnEdge{}}
 	ignoredEdges := !hasCollectedField(ctx, edgesField)
-	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+	if hasCollectedField(ctx, totalCountField) || (ignoredEdges && hasCollectedField(ctx, pageInfoField)) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
 			c := _m.Clone()
 			c.ctx.Fields = nil
-			if conn.TotalCount, err = c.Count(ctx); err != nil {
-				return nil, err
+			counted := false
+			if len(c.predicates) == 0 && c.path == nil && c.sql == nil && len(c.modifiers) == 0 {
+				probe := c.Clone()
+				if err := probe.prepareQuery(ctx); err != nil {
+					return nil, err
+				}
+				if len(probe.predicates) == 1 {
+					if conn.TotalCount, counted, err = readRowCount(ctx, c.driver, orderreturn.Table); err != nil {
+						return nil, err
+					}
+				}
+			}
+			if !counted {
+				if conn.TotalCount, err = c.Count(ctx); err != nil {
+					return nil, err
+				}
 			}
 			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
 			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
@@ -4896,6 +5061,7 @@ func (_m *OrderSubscriptionQuery) Paginate(
 	ctx context.Context, after *Cursor, first *int,
 	before *Cursor, last *int, opts ...OrderSubscriptionPaginateOption,
 ) (*OrderSubscriptionConnection, error) {
+
 	if err := validateFirstLast(first, last); err != nil {
 		return nil, err
 	}
@@ -4908,13 +5074,27 @@ func (_m *OrderSubscriptionQuery) Paginate(
 	}
 	conn := &OrderSubscriptionConnection{Edges: []*OrderSubscriptionEdge{}}
 	ignoredEdges := !hasCollectedField(ctx, edgesField)
-	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+	if hasCollectedField(ctx, totalCountField) || (ignoredEdges && hasCollectedField(ctx, pageInfoField)) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
 			c := _m.Clone()
 			c.ctx.Fields = nil
-			if conn.TotalCount, err = c.Count(ctx); err != nil {
-				return nil, err
+			counted := false
+			if len(c.predicates) == 0 && c.path == nil && c.sql == nil && len(c.modifiers) == 0 {
+				probe := c.Clone()
+				if err := probe.prepareQuery(ctx); err != nil {
+					return nil, err
+				}
+				if len(probe.predicates) == 1 {
+					if conn.TotalCount, counted, err = readRowCount(ctx, c.driver, ordersubscription.Table); err != nil {
+						return nil, err
+					}
+				}
+			}
+			if !counted {
+				if conn.TotalCount, err = c.Count(ctx); err != nil {
+					return nil, err
+				}
 			}
 			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
 			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -118,8 +119,12 @@ func recordHook(table string) ent.Hook {
 				events[i].ctx, events[i].table = ctx, table
 			}
 			ob.fill(slot, events)
+			if d := rowDelta(m, v); d != 0 {
+				ob.count(table, modeOf(ctx), d)
+			}
 			if own {
-				return v, writeEvents(m.(mutation).Client(), ob.take())
+				events, counts := ob.take()
+				return v, writeEvents(m.(mutation).Client(), events, counts)
 			}
 			return v, nil
 		})
@@ -432,9 +437,15 @@ func ownersOf(ctx context.Context, c *gen.Client, table string, idList []string)
 // hook writes the events of its change and of what it caused as soon as
 // that change is saved, with the change's client: atomically with it inside
 // a transaction, right after it otherwise.
+//
+// It also collects how many rows the transaction's changes added to or
+// removed from each table in each mode, and adds that to the tables' row
+// counters (gen.RowCountName) in the same commit, after the sequence: the
+// totalCount of an unfiltered root connection reads them.
 type outbox struct {
-	mu    sync.Mutex
-	slots [][]pendingEvent
+	mu     sync.Mutex
+	slots  [][]pendingEvent
+	counts map[string]int64 // row counter name -> rows added (or removed)
 }
 
 type outboxKey struct{}
@@ -470,7 +481,8 @@ func txOutbox(tx *gen.Tx) *outbox {
 	tx.OnCommit(func(next gen.Committer) gen.Committer {
 		return gen.CommitFunc(func(ctx context.Context, tx *gen.Tx) error {
 			txOutboxes.Delete(tx)
-			if err := writeEvents(tx.Client(), ob.take()); err != nil {
+			events, counts := ob.take()
+			if err := writeEvents(tx.Client(), events, counts); err != nil {
 				if rerr := tx.Rollback(); rerr != nil {
 					return fmt.Errorf("%w (rollback: %v)", err, rerr)
 				}
@@ -504,16 +516,45 @@ func (o *outbox) fill(slot int, events []pendingEvent) {
 	o.slots[slot] = events
 }
 
-// take empties the outbox and returns its events in slot order.
-func (o *outbox) take() []pendingEvent {
+// count adds d to the rows of table in mode.
+func (o *outbox) count(table string, mode viewer.Mode, d int64) {
+	if !mode.Valid() {
+		return
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.counts == nil {
+		o.counts = map[string]int64{}
+	}
+	o.counts[gen.RowCountName(table, mode)] += d
+}
+
+// take empties the outbox and returns its events in slot order, and its
+// row counts.
+func (o *outbox) take() ([]pendingEvent, map[string]int64) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	var out []pendingEvent
 	for _, s := range o.slots {
 		out = append(out, s...)
 	}
-	o.slots = nil
-	return out
+	counts := o.counts
+	o.slots, o.counts = nil, nil
+	return out, counts
+}
+
+// rowDelta is how many rows a saved change added to its table (negative:
+// removed): one per create, and the deleted rows of a delete.
+func rowDelta(m ent.Mutation, v ent.Value) int64 {
+	switch {
+	case m.Op().Is(ent.OpCreate):
+		return 1
+	case m.Op().Is(ent.OpDelete) || m.Op().Is(ent.OpDeleteOne):
+		if n, ok := v.(int); ok {
+			return -int64(n)
+		}
+	}
+	return 0
 }
 
 // eventBatch bounds the rows of one INSERT of events.
@@ -522,10 +563,11 @@ const eventBatch = 200
 // writeEvents stores the events in order, numbered with consecutive values
 // of the global event sequence taken in one statement, and inserted in
 // batches; each batch runs in the context of its events' recording (the
-// caller's mode).
-func writeEvents(c *gen.Client, events []pendingEvent) error {
+// caller's mode). Then it adds counts, and the events written, to the row
+// counters (addRowCounts).
+func writeEvents(c *gen.Client, events []pendingEvent, counts map[string]int64) error {
 	if len(events) == 0 {
-		return nil
+		return addRowCounts(context.Background(), c, counts)
 	}
 	last, err := nextValues(context.WithoutCancel(events[0].ctx), c, "events", int64(len(events)))
 	if err != nil {
@@ -563,7 +605,49 @@ func writeEvents(c *gen.Client, events []pendingEvent) error {
 		if err := c.Event.CreateBulk(batch...).Exec(ctx); err != nil {
 			return fmt.Errorf("record event %s.%s: %w", events[start].table, events[start].action, err)
 		}
+		if mode.Valid() {
+			if counts == nil {
+				counts = map[string]int64{}
+			}
+			counts[gen.RowCountName(string(resource.Events), mode)] += int64(len(batch))
+		}
 		start = end
+	}
+	return addRowCounts(context.WithoutCancel(events[0].ctx), c, counts)
+}
+
+// addRowCounts adds to each named row counter its count, in one UPDATE.
+// A counter that does not exist yet stays missing (store.Migrate creates
+// it from a COUNT; until then the totalCounts of its table are counted).
+// In a transaction it runs after the event sequence's increment, whose row
+// lock orders the writers: their counter rows never deadlock.
+func addRowCounts(ctx context.Context, c *gen.Client, counts map[string]int64) error {
+	names := make([]string, 0, len(counts))
+	for name, d := range counts {
+		if d != 0 {
+			names = append(names, name)
+		}
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	slices.Sort(names)
+	// Server-made names (checked like nextValues's) and numbers: literals,
+	// no placeholders.
+	var cases, in strings.Builder
+	for i, name := range names {
+		if !validCounterName(name) {
+			return fmt.Errorf("invalid counter name %q", name)
+		}
+		fmt.Fprintf(&cases, " WHEN '%s' THEN %d", name, counts[name])
+		if i > 0 {
+			in.WriteString(", ")
+		}
+		in.WriteString("'" + name + "'")
+	}
+	q := "UPDATE " + counter.Table + " SET value = value + CASE id" + cases.String() + " END WHERE id IN (" + in.String() + ")"
+	if _, err := c.ExecContext(ctx, q); err != nil {
+		return fmt.Errorf("count rows: %w", err)
 	}
 	return nil
 }
@@ -610,10 +694,8 @@ func NextValue(ctx context.Context, c *gen.Client, name string) (int64, error) {
 // nextValues adds n to the named counter like NextValue and returns its
 // new value: the caller owns the n values up to it.
 func nextValues(ctx context.Context, c *gen.Client, name string, n int64) (int64, error) {
-	for _, r := range name {
-		if !(r == '_' || r == ':' || r == '-' || ('a' <= r && r <= 'z') || ('A' <= r && r <= 'Z') || ('0' <= r && r <= '9')) {
-			return 0, fmt.Errorf("invalid counter name %q", name)
-		}
+	if !validCounterName(name) {
+		return 0, fmt.Errorf("invalid counter name %q", name)
 	}
 	if n < 1 {
 		return 0, fmt.Errorf("invalid counter step %d", n)
@@ -639,6 +721,17 @@ func nextValues(ctx context.Context, c *gen.Client, name string, n int64) (int64
 		return 0, fmt.Errorf("increment counter %s: %w", name, err)
 	}
 	return v, rows.Close()
+}
+
+// validCounterName reports whether a counter name is safe as an SQL
+// string literal.
+func validCounterName(name string) bool {
+	for _, r := range name {
+		if !(r == '_' || r == ':' || r == '-' || ('a' <= r && r <= 'z') || ('A' <= r && r <= 'Z') || ('0' <= r && r <= '9')) {
+			return false
+		}
+	}
+	return name != ""
 }
 
 // immutableHook refuses updates and deletes: events are never changed.

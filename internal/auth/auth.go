@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	stdsql "database/sql"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -23,6 +24,7 @@ import (
 	"clientele/internal/store"
 	"clientele/internal/viewer"
 
+	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/sql"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -64,11 +66,30 @@ type Service struct {
 	// endpoint (slog.Default when nil).
 	Log    *slog.Logger
 	logins *limiter
+	// checks caches credential checks on a database that tells cheaply
+	// whether they can have changed (SQLite; nil otherwise).
+	checks *checkCache
+	// tokens caches the claims of access tokens whose signature checked.
+	tokens tokenCache
+	// dialect of a database opened by package store: lookup runs its
+	// statement directly (lookupSQL); empty: through ent.
+	dialect string
 }
 
-// NewService returns a token service signing with key.
+// NewService returns a token service signing with key. On a database
+// opened by package store that offers credential versions (SQLite), it
+// caches credential checks (see checkCache).
 func NewService(c *ent.Client, key []byte) *Service {
-	return &Service{Client: c, Key: key, Now: time.Now, logins: newLimiter(loginRate, loginBurst)}
+	s := &Service{Client: c, Key: key, Now: time.Now, logins: newLimiter(loginRate, loginBurst)}
+	if db := store.Of(c); db != nil {
+		if _, ok := lookupStatements[db.Dialect]; ok {
+			s.dialect = db.Dialect
+		}
+		if db.HasCredentialVersions() {
+			s.checks = &checkCache{versions: db, entries: map[checkKey]checkEntry{}}
+		}
+	}
+	return s
 }
 
 // Claims are what a token carries.
@@ -228,8 +249,27 @@ func (s *Service) issue(cr *ent.Credential, owner string, epoch int64, typ strin
 }
 
 // parse checks a token's signature, expiry and type, and that a customer
-// token (and only a customer token) names its customer.
+// token (and only a customer token) names its customer. The claims of
+// access tokens are cached by the token's text: a token seen before is
+// only checked for expiry.
 func (s *Service) parse(token, typ string) (*Claims, error) {
+	if typ == "access" {
+		if c := s.tokens.get(token); c != nil {
+			if !s.Now().Before(c.ExpiresAt.Time) {
+				return nil, ErrUnauthenticated
+			}
+			return c, nil
+		}
+	}
+	c, err := s.parseSigned(token, typ)
+	if err == nil && typ == "access" {
+		s.tokens.put(token, c)
+	}
+	return c, err
+}
+
+// parseSigned is parse without the cache.
+func (s *Service) parseSigned(token, typ string) (*Claims, error) {
 	var c Claims
 	_, err := jwt.ParseWithClaims(token, &c, func(t *jwt.Token) (any, error) { return s.Key, nil },
 		jwt.WithValidMethods([]string{"HS256"}), jwt.WithIssuer("clientele"), jwt.WithExpirationRequired(),
@@ -266,6 +306,9 @@ func (ss *session) credential() *ent.Credential {
 // (a LEFT JOIN on the customer's primary key). A revoked or unknown
 // credential gives ErrUnauthenticated; a database failure ErrUnavailable.
 func (s *Service) lookup(ctx context.Context, credentialID, owner string, mode viewer.Mode) (*session, error) {
+	if s.dialect != "" {
+		return s.lookupSQL(ctx, credentialID, owner, mode)
+	}
 	var rows []session
 	err := s.Client.Credential.Query().
 		Where(credential.ID(credentialID), credential.RevokedAtIsNil()).
@@ -289,6 +332,70 @@ func (s *Service) lookup(ctx context.Context, credentialID, owner string, mode v
 		return nil, fmt.Errorf("%w: the credential was revoked", ErrUnauthenticated)
 	}
 	return &rows[0], nil
+}
+
+// lookupStatements are lookup's statements by dialect and whether the
+// token has an owner: the same as lookup's ent query, without building it
+// and scanning it by reflection on every request.
+var lookupStatements = map[string][2]string{}
+
+func init() {
+	for _, d := range []string{dialect.SQLite, dialect.Postgres} {
+		var st [2]string
+		for i, owner := range []bool{false, true} {
+			b := sql.Dialect(d)
+			t := sql.Table(credential.Table)
+			sel := b.Select(t.C(credential.FieldID), t.C(credential.FieldMode), t.C(credential.FieldKind), t.C(credential.FieldRole)).From(t)
+			if owner {
+				cu := sql.Table(customer.Table).As("cu")
+				sel.LeftJoin(cu).OnP(sql.And(sql.EQ(cu.C(customer.FieldID), "owner"), sql.EQ(cu.C(customer.FieldMode), "mode")))
+				sel.AppendSelect(cu.C(customer.FieldSessionEpoch))
+			}
+			sel.Where(sql.And(sql.EQ(t.C(credential.FieldID), "credential"), sql.IsNull(t.C(credential.FieldRevokedAt))))
+			st[i], _ = sel.Query()
+		}
+		lookupStatements[d] = st
+	}
+}
+
+// lookupSQL is lookup in a prepared statement of lookupStatements.
+func (s *Service) lookupSQL(ctx context.Context, credentialID, owner string, mode viewer.Mode) (*session, error) {
+	st := lookupStatements[s.dialect]
+	q, args := st[0], []any{credentialID}
+	if owner != "" {
+		q, args = st[1], []any{owner, string(mode), credentialID}
+	}
+	rows, err := s.Client.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return nil, unavailable(err)
+		}
+		return nil, fmt.Errorf("%w: the credential was revoked", ErrUnauthenticated)
+	}
+	var ss session
+	var role stdsql.NullString
+	var epoch stdsql.NullInt64
+	dest := []any{&ss.ID, &ss.Mode, &ss.Kind, &role}
+	if owner != "" {
+		dest = append(dest, &epoch)
+	}
+	if err := rows.Scan(dest...); err != nil {
+		return nil, unavailable(err)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, unavailable(err)
+	}
+	if role.Valid {
+		ss.Role = &role.String
+	}
+	if epoch.Valid {
+		ss.Epoch = &epoch.Int64
+	}
+	return &ss, nil
 }
 
 // checkSession requires the looked-up session to still hold for a token of
@@ -361,11 +468,32 @@ func (s *Service) Recheck(ctx context.Context, v *viewer.Viewer) error {
 }
 
 // check looks the viewer's credential (and customer) up and requires its
-// session to hold.
+// session to hold. With a check cache, a lookup that the database's
+// versions say cannot have changed is not repeated.
 func (s *Service) check(ctx context.Context, v *viewer.Viewer) error {
-	ss, err := s.lookup(ctx, v.CredentialID, v.CustomerID, v.Mode)
-	if err != nil {
-		return err
+	key := checkKey{credential: v.CredentialID, owner: v.CustomerID, mode: v.Mode}
+	var ver checkVersion
+	cached := false
+	if s.checks != nil {
+		var err error
+		ver, err = s.checks.version(ctx)
+		cached = err == nil
+	}
+	var ss *session
+	if cached {
+		ss = s.checks.get(key, ver)
+	}
+	if ss == nil {
+		var err error
+		if ss, err = s.lookup(ctx, v.CredentialID, v.CustomerID, v.Mode); err != nil {
+			return err
+		}
+		if cached {
+			// The versions were read before the lookup: a change that
+			// commits after them moves them on, and this entry no
+			// longer matches.
+			s.checks.put(key, ver, ss)
+		}
 	}
 	if ss.Mode != string(v.Mode) {
 		return fmt.Errorf("%w: the token does not match its credential", ErrUnauthenticated)

@@ -29,6 +29,7 @@ type DB struct {
 	maxIdle   int
 	stop      chan struct{} // ends keepOptimized (SQLite)
 	closeOnce sync.Once
+	versions  versions // CredentialVersion's connection (SQLite)
 }
 
 // Open opens the database at rawURL. SQLite files get WAL, foreign keys, a
@@ -55,7 +56,12 @@ func Open(rawURL string, wrap func(dialect.Driver) dialect.Driver) (*DB, error) 
 		// often as the statistics are (see StatsInterval).
 		db.SetConnMaxLifetime(StatsInterval)
 	}
-	db.SetMaxOpenConns(conns)
+	if d == dialect.SQLite {
+		// One more for CredentialVersion's connection, which it keeps.
+		db.SetMaxOpenConns(conns + 1)
+	} else {
+		db.SetMaxOpenConns(conns)
+	}
 	db.SetMaxIdleConns(conns)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	var drv dialect.Driver = entsql.OpenDB(d, db)
@@ -66,6 +72,7 @@ func Open(rawURL string, wrap func(dialect.Driver) dialect.Driver) (*DB, error) 
 	if d == dialect.SQLite {
 		go out.keepOptimized(out.stop)
 	}
+	opened.Store(out.Client, out)
 	return out, nil
 }
 
@@ -106,6 +113,14 @@ func (db *DB) Migrate(ctx context.Context) error {
 	if err := db.Client.Schema.Create(ctx); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
+	// The row counters behind unfiltered totalCounts: the first start on
+	// a database counts its rows once; the ent hooks keep them since.
+	if err := ent.InitRowCounts(ctx, entsql.OpenDB(db.Dialect, db.SQL)); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	if err := db.createCredentialTriggers(ctx); err != nil {
+		return err
+	}
 	return db.Optimize(ctx)
 }
 
@@ -114,6 +129,10 @@ func (db *DB) Ping(ctx context.Context) error { return db.SQL.PingContext(ctx) }
 
 // Close closes the database.
 func (db *DB) Close() error {
-	db.closeOnce.Do(func() { close(db.stop) })
+	db.closeOnce.Do(func() {
+		close(db.stop)
+		opened.Delete(db.Client)
+		db.closeVersions()
+	})
 	return db.Client.Close()
 }
