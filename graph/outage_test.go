@@ -29,7 +29,7 @@ func TestDiskFullIsUnavailable(t *testing.T) {
 	require.NoError(t, err)
 
 	r := e.Do(t, `mutation($m: Map) { createCustomer(input: {email: "full@example.com", metadata: $m}) { customer { id } userErrors { code } } }`,
-		map[string]any{"m": map[string]any{"notes": strings.Repeat("x", 256<<10)}})
+		map[string]any{"m": map[string]any{"notes": strings.Repeat("x", 15<<10)}}) // under metadata.MaxBytes, over a free page
 	require.Equal(t, []string{"UNAVAILABLE"}, r.ErrorCodes())
 
 	_, err = e.DB.SQL.ExecContext(ctx, "PRAGMA max_page_count = 1073741823")
