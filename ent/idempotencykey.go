@@ -4,6 +4,7 @@ package ent
 
 import (
 	"clientele/ent/idempotencykey"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -18,7 +19,7 @@ type IdempotencyKey struct {
 	// ID of the ent.
 	// SHA-256 of the caller (credential and customer) and the key.
 	ID string `json:"id,omitempty"`
-	// SHA-256 of the method, path and body.
+	// SHA-256 of the method, path, body and the headers that change a request's meaning (Content-Type, If-Match).
 	RequestHash string `json:"request_hash,omitempty"`
 	// Whether the response below is complete.
 	Done bool `json:"done,omitempty"`
@@ -26,6 +27,8 @@ type IdempotencyKey struct {
 	Status int `json:"status,omitempty"`
 	// ContentType holds the value of the "content_type" field.
 	ContentType string `json:"content_type,omitempty"`
+	// The response headers a replay repeats besides Content-Type (ETag, Location).
+	Headers map[string]string `json:"headers,omitempty"`
 	// Body holds the value of the "body" field.
 	Body []byte `json:"body,omitempty"`
 	// CreatedAt holds the value of the "created_at" field.
@@ -42,7 +45,7 @@ func (*IdempotencyKey) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case idempotencykey.FieldBody:
+		case idempotencykey.FieldHeaders, idempotencykey.FieldBody:
 			values[i] = new([]byte)
 		case idempotencykey.FieldDone:
 			values[i] = new(sql.NullBool)
@@ -96,6 +99,14 @@ func (_m *IdempotencyKey) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field content_type", values[i])
 			} else if value.Valid {
 				_m.ContentType = value.String
+			}
+		case idempotencykey.FieldHeaders:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field headers", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.Headers); err != nil {
+					return fmt.Errorf("unmarshal field headers: %w", err)
+				}
 			}
 		case idempotencykey.FieldBody:
 			if value, ok := values[i].(*[]byte); !ok {
@@ -168,6 +179,9 @@ func (_m *IdempotencyKey) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("content_type=")
 	builder.WriteString(_m.ContentType)
+	builder.WriteString(", ")
+	builder.WriteString("headers=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Headers))
 	builder.WriteString(", ")
 	builder.WriteString("body=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Body))

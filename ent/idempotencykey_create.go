@@ -71,6 +71,12 @@ func (_c *IdempotencyKeyCreate) SetNillableContentType(v *string) *IdempotencyKe
 	return _c
 }
 
+// SetHeaders sets the "headers" field.
+func (_c *IdempotencyKeyCreate) SetHeaders(v map[string]string) *IdempotencyKeyCreate {
+	_c.mutation.SetHeaders(v)
+	return _c
+}
+
 // SetBody sets the "body" field.
 func (_c *IdempotencyKeyCreate) SetBody(v []byte) *IdempotencyKeyCreate {
 	_c.mutation.SetBody(v)
@@ -230,6 +236,10 @@ func (_c *IdempotencyKeyCreate) createSpec() (*IdempotencyKey, *sqlgraph.CreateS
 		_spec.SetField(idempotencykey.FieldContentType, field.TypeString, value)
 		_node.ContentType = value
 	}
+	if value, ok := _c.mutation.Headers(); ok {
+		_spec.SetField(idempotencykey.FieldHeaders, field.TypeJSON, value)
+		_node.Headers = value
+	}
 	if value, ok := _c.mutation.Body(); ok {
 		_spec.SetField(idempotencykey.FieldBody, field.TypeBytes, value)
 		_node.Body = value
@@ -337,6 +347,24 @@ func (u *IdempotencyKeyUpsert) SetContentType(v string) *IdempotencyKeyUpsert {
 // UpdateContentType sets the "content_type" field to the value that was provided on create.
 func (u *IdempotencyKeyUpsert) UpdateContentType() *IdempotencyKeyUpsert {
 	u.SetExcluded(idempotencykey.FieldContentType)
+	return u
+}
+
+// SetHeaders sets the "headers" field.
+func (u *IdempotencyKeyUpsert) SetHeaders(v map[string]string) *IdempotencyKeyUpsert {
+	u.Set(idempotencykey.FieldHeaders, v)
+	return u
+}
+
+// UpdateHeaders sets the "headers" field to the value that was provided on create.
+func (u *IdempotencyKeyUpsert) UpdateHeaders() *IdempotencyKeyUpsert {
+	u.SetExcluded(idempotencykey.FieldHeaders)
+	return u
+}
+
+// ClearHeaders clears the value of the "headers" field.
+func (u *IdempotencyKeyUpsert) ClearHeaders() *IdempotencyKeyUpsert {
+	u.SetNull(idempotencykey.FieldHeaders)
 	return u
 }
 
@@ -482,6 +510,27 @@ func (u *IdempotencyKeyUpsertOne) SetContentType(v string) *IdempotencyKeyUpsert
 func (u *IdempotencyKeyUpsertOne) UpdateContentType() *IdempotencyKeyUpsertOne {
 	return u.Update(func(s *IdempotencyKeyUpsert) {
 		s.UpdateContentType()
+	})
+}
+
+// SetHeaders sets the "headers" field.
+func (u *IdempotencyKeyUpsertOne) SetHeaders(v map[string]string) *IdempotencyKeyUpsertOne {
+	return u.Update(func(s *IdempotencyKeyUpsert) {
+		s.SetHeaders(v)
+	})
+}
+
+// UpdateHeaders sets the "headers" field to the value that was provided on create.
+func (u *IdempotencyKeyUpsertOne) UpdateHeaders() *IdempotencyKeyUpsertOne {
+	return u.Update(func(s *IdempotencyKeyUpsert) {
+		s.UpdateHeaders()
+	})
+}
+
+// ClearHeaders clears the value of the "headers" field.
+func (u *IdempotencyKeyUpsertOne) ClearHeaders() *IdempotencyKeyUpsertOne {
+	return u.Update(func(s *IdempotencyKeyUpsert) {
+		s.ClearHeaders()
 	})
 }
 
@@ -801,6 +850,27 @@ func (u *IdempotencyKeyUpsertBulk) SetContentType(v string) *IdempotencyKeyUpser
 func (u *IdempotencyKeyUpsertBulk) UpdateContentType() *IdempotencyKeyUpsertBulk {
 	return u.Update(func(s *IdempotencyKeyUpsert) {
 		s.UpdateContentType()
+	})
+}
+
+// SetHeaders sets the "headers" field.
+func (u *IdempotencyKeyUpsertBulk) SetHeaders(v map[string]string) *IdempotencyKeyUpsertBulk {
+	return u.Update(func(s *IdempotencyKeyUpsert) {
+		s.SetHeaders(v)
+	})
+}
+
+// UpdateHeaders sets the "headers" field to the value that was provided on create.
+func (u *IdempotencyKeyUpsertBulk) UpdateHeaders() *IdempotencyKeyUpsertBulk {
+	return u.Update(func(s *IdempotencyKeyUpsert) {
+		s.UpdateHeaders()
+	})
+}
+
+// ClearHeaders clears the value of the "headers" field.
+func (u *IdempotencyKeyUpsertBulk) ClearHeaders() *IdempotencyKeyUpsertBulk {
+	return u.Update(func(s *IdempotencyKeyUpsert) {
+		s.ClearHeaders()
 	})
 }
 

@@ -78,6 +78,18 @@ func (_u *IdempotencyKeyUpdate) SetNillableContentType(v *string) *IdempotencyKe
 	return _u
 }
 
+// SetHeaders sets the "headers" field.
+func (_u *IdempotencyKeyUpdate) SetHeaders(v map[string]string) *IdempotencyKeyUpdate {
+	_u.mutation.SetHeaders(v)
+	return _u
+}
+
+// ClearHeaders clears the value of the "headers" field.
+func (_u *IdempotencyKeyUpdate) ClearHeaders() *IdempotencyKeyUpdate {
+	_u.mutation.ClearHeaders()
+	return _u
+}
+
 // SetBody sets the "body" field.
 func (_u *IdempotencyKeyUpdate) SetBody(v []byte) *IdempotencyKeyUpdate {
 	_u.mutation.SetBody(v)
@@ -177,6 +189,12 @@ func (_u *IdempotencyKeyUpdate) sqlSave(ctx context.Context) (_node int, err err
 	if value, ok := _u.mutation.ContentType(); ok {
 		_spec.SetField(idempotencykey.FieldContentType, field.TypeString, value)
 	}
+	if value, ok := _u.mutation.Headers(); ok {
+		_spec.SetField(idempotencykey.FieldHeaders, field.TypeJSON, value)
+	}
+	if _u.mutation.HeadersCleared() {
+		_spec.ClearField(idempotencykey.FieldHeaders, field.TypeJSON)
+	}
 	if value, ok := _u.mutation.Body(); ok {
 		_spec.SetField(idempotencykey.FieldBody, field.TypeBytes, value)
 	}
@@ -257,6 +275,18 @@ func (_u *IdempotencyKeyUpdateOne) SetNillableContentType(v *string) *Idempotenc
 	if v != nil {
 		_u.SetContentType(*v)
 	}
+	return _u
+}
+
+// SetHeaders sets the "headers" field.
+func (_u *IdempotencyKeyUpdateOne) SetHeaders(v map[string]string) *IdempotencyKeyUpdateOne {
+	_u.mutation.SetHeaders(v)
+	return _u
+}
+
+// ClearHeaders clears the value of the "headers" field.
+func (_u *IdempotencyKeyUpdateOne) ClearHeaders() *IdempotencyKeyUpdateOne {
+	_u.mutation.ClearHeaders()
 	return _u
 }
 
@@ -388,6 +418,12 @@ func (_u *IdempotencyKeyUpdateOne) sqlSave(ctx context.Context) (_node *Idempote
 	}
 	if value, ok := _u.mutation.ContentType(); ok {
 		_spec.SetField(idempotencykey.FieldContentType, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.Headers(); ok {
+		_spec.SetField(idempotencykey.FieldHeaders, field.TypeJSON, value)
+	}
+	if _u.mutation.HeadersCleared() {
+		_spec.ClearField(idempotencykey.FieldHeaders, field.TypeJSON)
 	}
 	if value, ok := _u.mutation.Body(); ok {
 		_spec.SetField(idempotencykey.FieldBody, field.TypeBytes, value)

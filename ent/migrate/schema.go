@@ -552,6 +552,7 @@ var (
 		{Name: "done", Type: field.TypeBool, Default: false},
 		{Name: "status", Type: field.TypeInt, Default: 0},
 		{Name: "content_type", Type: field.TypeString, Default: ""},
+		{Name: "headers", Type: field.TypeJSON, Nullable: true},
 		{Name: "body", Type: field.TypeBytes, Nullable: true},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "expires_at", Type: field.TypeTime},
@@ -566,7 +567,7 @@ var (
 			{
 				Name:    "idempotencykey_expires_at",
 				Unique:  false,
-				Columns: []*schema.Column{IdempotencyKeysColumns[7]},
+				Columns: []*schema.Column{IdempotencyKeysColumns[8]},
 			},
 		},
 	}

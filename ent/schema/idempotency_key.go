@@ -22,10 +22,12 @@ func (IdempotencyKey) Fields() []ent.Field {
 	return []ent.Field{
 		field.String("id").Immutable().NotEmpty().
 			Comment("SHA-256 of the caller (credential and customer) and the key."),
-		field.String("request_hash").Immutable().Comment("SHA-256 of the method, path and body."),
+		field.String("request_hash").Immutable().Comment("SHA-256 of the method, path, body and the headers that change a request's meaning (Content-Type, If-Match)."),
 		field.Bool("done").Default(false).Comment("Whether the response below is complete."),
 		field.Int("status").Default(0),
 		field.String("content_type").Default(""),
+		field.JSON("headers", map[string]string{}).Optional().
+			Comment("The response headers a replay repeats besides Content-Type (ETag, Location)."),
 		field.Bytes("body").Optional(),
 		field.Time("created_at").Immutable(),
 		field.Time("expires_at").Comment("After this the key may be used again."),

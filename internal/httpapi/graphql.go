@@ -3,6 +3,7 @@ package httpapi
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"mime"
 	"net/http"
@@ -94,8 +95,13 @@ func graphQLOverHTTP(next http.Handler) http.Handler {
 			}
 			r.Header.Set("Content-Type", "application/json")
 			body, err := io.ReadAll(r.Body)
-			if err != nil {
+			var tooLarge *http.MaxBytesError
+			if errors.As(err, &tooLarge) {
 				WriteGraphQLError(w, http.StatusRequestEntityTooLarge, codeBadRequest, "The request body is too large.")
+				return
+			}
+			if err != nil {
+				WriteGraphQLError(w, http.StatusBadRequest, codeBadRequest, "The request body could not be read.")
 				return
 			}
 			// The parameters must have their GraphQL-over-HTTP types; a
@@ -122,6 +128,14 @@ func graphQLOverHTTP(next http.Handler) http.Handler {
 				return
 			}
 		}
+		if r.Method == http.MethodGet {
+			// gqlgen refuses a mutation sent with GET with 406 and an
+			// uncoded error; GraphQL-over-HTTP says 405.
+			sw := &semanticsWriter{w: w, get: true}
+			next.ServeHTTP(sw, r)
+			sw.finish()
+			return
+		}
 		sw := &semanticsWriter{w: w}
 		next.ServeHTTP(sw, r)
 		sw.finish()
@@ -132,6 +146,7 @@ func graphQLOverHTTP(next http.Handler) http.Handler {
 // answer as its header is written.
 type semanticsWriter struct {
 	w       http.ResponseWriter
+	get     bool // the request is a GET
 	started bool
 	held    *bytes.Buffer // a 4xx graphql-response+json body, to rewrite
 	status  int
@@ -146,6 +161,10 @@ func (s *semanticsWriter) WriteHeader(status int) {
 	s.started = true
 	ct := s.w.Header().Get("Content-Type")
 	switch {
+	case s.get && status == http.StatusNotAcceptable:
+		// A mutation (or subscription) sent with GET.
+		s.held, s.status = &bytes.Buffer{}, http.StatusMethodNotAllowed
+		return
 	case status == http.StatusUnprocessableEntity && strings.HasPrefix(ct, "application/json"):
 		status = http.StatusOK
 	case status >= 400 && strings.HasPrefix(ct, "application/graphql-response+json"):
@@ -170,6 +189,12 @@ func (s *semanticsWriter) finish() {
 		s.WriteHeader(http.StatusOK)
 	}
 	if s.held == nil {
+		return
+	}
+	if s.status == http.StatusMethodNotAllowed {
+		s.w.Header().Set("Allow", "POST")
+		s.w.Header().Del("Content-Length")
+		WriteGraphQLError(s.w, http.StatusMethodNotAllowed, codeBadRequest, "Only queries may be sent with GET; send mutations with POST.")
 		return
 	}
 	body := s.held.Bytes()

@@ -2,11 +2,14 @@ package httpapi
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	"clientele/internal/viewer"
 
 	"github.com/stretchr/testify/require"
 )
@@ -101,4 +104,30 @@ func TestGraphQLOverHTTPStatuses(t *testing.T) {
 		require.Equal(t, tc.wantStatus, rec.Code, tc)
 		require.JSONEq(t, tc.wantBody, rec.Body.String(), tc)
 	}
+}
+
+// A mutation sent with GET is 405 with Allow: POST and a coded error
+// (gqlgen says 406).
+func TestMutationOverGETIs405(t *testing.T) {
+	h := graphQLOverHTTP(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusNotAcceptable)
+		_, _ = w.Write([]byte(`{"errors":[{"message":"GET requests only allow query operations"}],"data":null}`))
+	}))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/graphql?query=mutation%7B__typename%7D", nil))
+	require.Equal(t, http.StatusMethodNotAllowed, rec.Code)
+	require.Equal(t, "POST", rec.Header().Get("Allow"))
+	require.Equal(t, "BAD_USER_INPUT", errorCode(t, rec.Body.Bytes()))
+}
+
+// A bad credential is 401 with a WWW-Authenticate challenge.
+func TestUnauthenticatedCarriesAChallenge(t *testing.T) {
+	h := Options{Authenticate: func(*http.Request) (*viewer.Viewer, error) { return nil, errors.New("token expired") }}.
+		Handler(API{Plain: http.NotFoundHandler(), WriteError: WriteGraphQLError})
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/graphql", nil))
+	require.Equal(t, http.StatusUnauthorized, rec.Code)
+	require.Contains(t, rec.Header().Get("WWW-Authenticate"), "Bearer")
+	require.Equal(t, "UNAUTHENTICATED", errorCode(t, rec.Body.Bytes()))
 }

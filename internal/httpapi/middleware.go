@@ -33,6 +33,7 @@ func authenticate(next http.Handler, authn func(*http.Request) (*viewer.Viewer, 
 					writeErr(w, http.StatusServiceUnavailable, codeUnavailable, "The service is unavailable; retry later.")
 					return
 				}
+				w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
 				writeErr(w, http.StatusUnauthorized, codeUnauthenticated, err.Error())
 				return
 			}

@@ -18,9 +18,11 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"clientele/ent"
@@ -188,6 +190,11 @@ func keyID(v *viewer.Viewer, key string) string {
 func requestHash(r *http.Request, body []byte) string {
 	h := sha256.New()
 	h.Write([]byte(r.Method + " " + r.URL.Path + "?" + r.URL.RawQuery + "\n"))
+	// Headers that change what the request means: a retry that fixed
+	// its media type, or that expects another version, is a different
+	// request, not a replay of the first one's refusal.
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	h.Write([]byte(ct + "\n" + strings.Join(r.Header.Values("If-Match"), ",") + "\n"))
 	var v any
 	if json.Unmarshal(body, &v) == nil {
 		canon, _ := json.Marshal(v) // map keys come out sorted
@@ -253,6 +260,9 @@ func (s *store) answerDuplicate(w http.ResponseWriter, r *http.Request, row *ent
 			if row.ContentType != "" {
 				w.Header().Set("Content-Type", row.ContentType)
 			}
+			for k, v := range row.Headers {
+				w.Header().Set(k, v)
+			}
 			w.Header().Set(ReplayedHeader, "true")
 			w.Header().Set("Content-Length", strconv.Itoa(len(row.Body)))
 			w.WriteHeader(row.Status)
@@ -282,10 +292,20 @@ func (s *store) answerDuplicate(w http.ResponseWriter, r *http.Request, row *ent
 	}
 }
 
+// replayedHeaders are the response headers, besides Content-Type, that a
+// replay repeats: what the first answer said about the record it made.
+var replayedHeaders = []string{"ETag", "Location"}
+
 func (s *store) complete(ctx context.Context, id string, rec *recorder) error {
+	headers := map[string]string{}
+	for _, k := range replayedHeaders {
+		if v := rec.Header().Get(k); v != "" {
+			headers[k] = v
+		}
+	}
 	return s.o.Client.IdempotencyKey.UpdateOneID(id).
 		SetDone(true).SetStatus(rec.status).SetContentType(rec.Header().Get("Content-Type")).SetBody(rec.body.Bytes()).
-		Exec(ctx)
+		SetHeaders(headers).Exec(ctx)
 }
 
 func (s *store) release(ctx context.Context, id string) {

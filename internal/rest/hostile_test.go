@@ -205,3 +205,38 @@ func TestDeepMetadataIsRefused(t *testing.T) {
 	require.Equal(t, "/data/attributes/metadata", r.Str("errors.0.source.pointer"))
 	require.Equal(t, float64(1), a.must(200, "GET", "/api/customers/"+id, nil).Get("data.attributes.version"))
 }
+
+// A replayed create repeats what the first answer said about the record
+// (ETag, Location); a retry under the same key that changed what it means
+// (another If-Match, a fixed Content-Type) is another request, refused as
+// such instead of answered with the first one's refusal.
+func TestIdempotentRepliesKeepTheirMeaning(t *testing.T) {
+	t.Parallel()
+	_, a := newAPI(t)
+	keyed := func(method, path, key string, body any, header map[string]string) *resp {
+		req := httptest.NewRequest(method, path, strings.NewReader(mustJSON(t, body)))
+		req.Header.Set("Content-Type", rest.MediaType)
+		req.Header.Set("Idempotency-Key", key)
+		for k, v := range header {
+			req.Header.Set(k, v)
+		}
+		return a.send(req)
+	}
+	create := doc("customers", "", map[string]any{"email": "kept@example.com"}, nil)
+	first := keyed("POST", "/api/customers", "c1", create, nil)
+	again := keyed("POST", "/api/customers", "c1", create, nil)
+	require.Equal(t, 201, again.Status)
+	require.Equal(t, "true", again.Header.Get("Idempotent-Replayed"))
+	require.NotEmpty(t, first.Header.Get("ETag"))
+	require.Equal(t, first.Header.Get("ETag"), again.Header.Get("ETag"))
+	require.Equal(t, first.Header.Get("Location"), again.Header.Get("Location"))
+
+	id := first.Str("data.id")
+	patch := doc("customers", id, map[string]any{"reference": "r"}, nil)
+	stale := keyed("PATCH", "/api/customers/"+id, "p1", patch, map[string]string{"If-Match": `"7"`})
+	require.Equal(t, 409, stale.Status, stale.Raw)
+	retry := keyed("PATCH", "/api/customers/"+id, "p1", patch, map[string]string{"If-Match": `"1"`})
+	require.Equal(t, 422, retry.Status, retry.Raw)
+	require.Equal(t, "IDEMPOTENCY_KEY_REUSED", retry.code())
+	require.Empty(t, retry.Header.Get("Idempotent-Replayed"))
+}
