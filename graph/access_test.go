@@ -1192,7 +1192,7 @@ func TestCustomerTokenMovesOnlyItsOwnOrderForward(t *testing.T) {
 func TestHandlerWithoutAuthenticatorIsClosed(t *testing.T) {
 	t.Parallel()
 	e := testenv.New(t)
-	h := httpapi.Options{}.GraphQL(graph.NewServer(graph.Options{Client: e.Ent(), Dialect: e.DB.Dialect}))
+	h := (&httpapi.Options{}).GraphQL(graph.NewServer(graph.Options{Client: e.Ent(), Dialect: e.DB.Dialect}))
 	req := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(`{"query":"{ customers { totalCount } }"}`))
 	req.Header.Set("Content-Type", "application/json")
 	rec := httptest.NewRecorder()

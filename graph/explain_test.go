@@ -145,7 +145,7 @@ func TestEagerLoadPlans(t *testing.T) {
 	admin := &viewer.Viewer{Mode: viewer.Test, Kind: viewer.Integration, Role: viewer.Admin}
 	l := graph.DefaultLimits()
 	l.MaxComplexity = 1 << 30
-	h := httpapi.Options{Authenticate: func(*http.Request) (*viewer.Viewer, error) { return admin, nil }}.
+	h := (&httpapi.Options{Authenticate: func(*http.Request) (*viewer.Viewer, error) { return admin, nil }}).
 		GraphQL(graph.NewServer(graph.Options{Client: db.Client, Dialect: db.Dialect, PublicURL: "https://clientele.test", Limits: l}))
 	e := &testenv.Env{Handler: h, As: admin}
 

@@ -413,7 +413,7 @@ func TestCORSClosedByDefault(t *testing.T) {
 
 func TestCORSAllowsConfiguredOrigins(t *testing.T) {
 	e := limNewEnv(t)
-	h := httpapi.Options{CORSOrigins: []string{"https://shop.example"}, Authenticate: limAdmin}.
+	h := (&httpapi.Options{CORSOrigins: []string{"https://shop.example"}, Authenticate: limAdmin}).
 		GraphQL(graph.NewServer(graph.Options{Client: e.Ent(), Dialect: e.DB.Dialect, PublicURL: "https://clientele.test", Introspection: true}))
 	const shop = "https://shop.example"
 
@@ -505,7 +505,7 @@ func TestLimitErrorBodiesLeakNothing(t *testing.T) {
 	t.Run("panic", func(t *testing.T) {
 		// No request can make the real server panic, so the handler is built
 		// over a driver that panics with a message full of secrets.
-		h := httpapi.Options{Authenticate: limAdmin}.GraphQL(graph.NewServer(graph.Options{
+		h := (&httpapi.Options{Authenticate: limAdmin}).GraphQL(graph.NewServer(graph.Options{
 			Client:  ent.NewClient(ent.Driver(limPanicDriver{dialect: e.DB.Dialect})),
 			Dialect: e.DB.Dialect,
 		}))

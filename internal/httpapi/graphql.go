@@ -20,9 +20,9 @@ import (
 // (queries only) and POST with the GraphQL-over-HTTP status rules,
 // subscriptions over WebSocket (graphql-transport-ws) and SSE, each behind
 // the common layers (Options.Handler).
-func (o Options) GraphQL(exec *handler.Server) http.Handler {
-	o = o.withDefaults()
-	streams := newStreamLimits(o.MaxStreamsPerCredential, o.MaxSubscriptionsPerConnection)
+func (o *Options) GraphQL(exec *handler.Server) http.Handler {
+	c := o.withDefaults()
+	streams := newStreamLimits(c.MaxStreamsPerCredential, c.MaxSubscriptionsPerConnection)
 	exec.AddTransport(transport.Options{})
 	exec.AddTransport(transport.GET{})
 	exec.AddTransport(transport.SSE{KeepAlivePingInterval: 15 * time.Second})
@@ -31,17 +31,17 @@ func (o Options) GraphQL(exec *handler.Server) http.Handler {
 		Implementation: transport.CoderWebsocketImplementation{AcceptOptions: websocket.AcceptOptions{
 			// Same-origin upgrades are accepted; cross-origin ones only
 			// from the CORS allow-list.
-			OriginPatterns: originHosts(o.CORSOrigins),
+			OriginPatterns: originHosts(c.CORSOrigins),
 		}},
 		InitTimeout:           10 * time.Second,
 		KeepAlivePingInterval: 15 * time.Second,
-		InitFunc:              websocketInit(o.Authenticate, streams),
+		InitFunc:              websocketInit(c.Authenticate, streams),
 	})
 	exec.Use(subscriptionsOnly{})
 	exec.AroundOperations(streams.countSubscriptions)
 	return o.Handler(API{
 		Plain:      graphQLOverHTTP(exec),
-		Stream:     http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { serveStream(w, r, exec, o.Done, streams) }),
+		Stream:     http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { serveStream(w, r, exec, c.Done, streams) }),
 		WriteError: WriteGraphQLError,
 		Methods:    "GET, POST, OPTIONS",
 	})

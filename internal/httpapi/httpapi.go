@@ -48,9 +48,10 @@ type Options struct {
 	// RequestTimeout bounds a plain request (default 30 s); streams have
 	// none and end when Done is cancelled.
 	RequestTimeout time.Duration
-	// MaxInFlight bounds the plain requests executing at once (0: no
-	// bound); the others wait their turn within the request timeout.
-	// Running more than the CPUs can serve only adds memory.
+	// MaxInFlight bounds the plain requests executing at once, over all
+	// the endpoints built from one Options (0: no bound); the others wait
+	// their turn within the request timeout. Running more than the CPUs
+	// can serve only adds memory.
 	MaxInFlight int
 	// Done ends open streams when it is cancelled (server shutdown).
 	Done context.Context
@@ -60,6 +61,16 @@ type Options struct {
 	// connection runs at once (0: no cap).
 	MaxStreamsPerCredential       int
 	MaxSubscriptionsPerConnection int
+
+	// slots are the MaxInFlight admission tickets and limiter the rate
+	// limit's buckets, shared by every endpoint built from these options:
+	// a caller's budget is one, whichever API it calls.
+	slots   chan struct{}
+	limiter limiter
+}
+
+type limiter interface {
+	Allow(key string, now time.Time) (bool, time.Duration)
 }
 
 func (o Options) withDefaults() Options {
@@ -105,14 +116,20 @@ type API struct {
 // rules it runs), authentication, rate limit; then, for plain requests,
 // Idempotency-Key, the timeout and admission. Streams skip the last three:
 // they are long by nature and end with the server (Options.Done).
-func (o Options) Handler(api API) http.Handler {
-	o = o.withDefaults()
-	var plain http.Handler = api.Plain
-	if o.MaxInFlight > 0 {
-		plain = admission(plain, o.MaxInFlight)
+func (o *Options) Handler(api API) http.Handler {
+	if o.MaxInFlight > 0 && o.slots == nil {
+		o.slots = make(chan struct{}, o.MaxInFlight)
 	}
-	plain = timeout(plain, o.RequestTimeout, api.WriteError)
-	plain = idempotency.Middleware(plain, idempotency.Options{Client: o.Client, Now: o.Now, WriteError: api.WriteError, Logger: o.Logger, Methods: api.Idempotent})
+	if o.RateLimit > 0 && o.limiter == nil {
+		o.limiter = auth.NewRateLimiter(o.RateLimit, max(o.RateBurst, 1))
+	}
+	c := o.withDefaults()
+	var plain http.Handler = api.Plain
+	if c.slots != nil {
+		plain = admission(plain, c.slots)
+	}
+	plain = timeout(plain, c.RequestTimeout, api.WriteError)
+	plain = idempotency.Middleware(plain, idempotency.Options{Client: c.Client, Now: c.Now, WriteError: api.WriteError, Logger: c.Logger, Methods: api.Idempotent})
 	h := plain
 	if api.Stream != nil {
 		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -123,13 +140,13 @@ func (o Options) Handler(api API) http.Handler {
 			plain.ServeHTTP(w, r)
 		})
 	}
-	if o.RateLimit > 0 {
-		h = rateLimit(h, auth.NewRateLimiter(o.RateLimit, max(o.RateBurst, 1)), o.Now, api.WriteError)
+	if c.limiter != nil {
+		h = rateLimit(h, c.limiter, c.Now, api.WriteError)
 	}
-	h = authenticate(h, o.Authenticate, api.WriteError)
-	h = withClock(h, o.Now)
-	h = cors(h, o.CORSOrigins, o.CORSAllowHeaders, api.Methods)
-	return bodyLimit(h, o.MaxBodyBytes, api.WriteError)
+	h = authenticate(h, c.Authenticate, api.WriteError)
+	h = withClock(h, c.Now)
+	h = cors(h, c.CORSOrigins, c.CORSAllowHeaders, api.Methods)
+	return bodyLimit(h, c.MaxBodyBytes, api.WriteError)
 }
 
 // retryAfterUnavailable is the Retry-After, in seconds, of UNAVAILABLE
@@ -155,7 +172,7 @@ func withClock(next http.Handler, now func() time.Time) http.Handler {
 
 // REST serves the JSON:API twin (rest.NewHandler) behind the common
 // layers; its writes (POST, PATCH, DELETE) take Idempotency-Key.
-func (o Options) REST(api http.Handler, writeError ErrorWriter) http.Handler {
+func (o *Options) REST(api http.Handler, writeError ErrorWriter) http.Handler {
 	return o.Handler(API{
 		Plain:      api,
 		WriteError: writeError,

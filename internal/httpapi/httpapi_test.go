@@ -123,11 +123,47 @@ func TestMutationOverGETIs405(t *testing.T) {
 
 // A bad credential is 401 with a WWW-Authenticate challenge.
 func TestUnauthenticatedCarriesAChallenge(t *testing.T) {
-	h := Options{Authenticate: func(*http.Request) (*viewer.Viewer, error) { return nil, errors.New("token expired") }}.
+	h := (&Options{Authenticate: func(*http.Request) (*viewer.Viewer, error) { return nil, errors.New("token expired") }}).
 		Handler(API{Plain: http.NotFoundHandler(), WriteError: WriteGraphQLError})
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/graphql", nil))
 	require.Equal(t, http.StatusUnauthorized, rec.Code)
 	require.Contains(t, rec.Header().Get("WWW-Authenticate"), "Bearer")
 	require.Equal(t, "UNAUTHENTICATED", errorCode(t, rec.Body.Bytes()))
+}
+
+// Endpoints built from one Options share the caller's rate budget and the
+// admission bound: calling REST does not double what GraphQL allows.
+func TestEndpointsShareOneBudget(t *testing.T) {
+	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusOK) })
+	o := &Options{RateLimit: 0.001, RateBurst: 2}
+	a := o.Handler(API{Plain: ok, WriteError: WriteGraphQLError})
+	b := o.Handler(API{Plain: ok, WriteError: WriteGraphQLError})
+	var codes []int
+	for _, h := range []http.Handler{a, b, b} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+		codes = append(codes, rec.Code)
+	}
+	require.Equal(t, []int{200, 200, 429}, codes)
+
+	held, release := make(chan struct{}), make(chan struct{})
+	o = &Options{MaxInFlight: 1, RequestTimeout: 50 * time.Millisecond}
+	slow := o.Handler(API{Plain: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(held)
+		<-release
+	}), WriteError: WriteGraphQLError})
+	other := o.Handler(API{Plain: ok, WriteError: WriteGraphQLError})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		slow.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/", nil))
+	}()
+	<-held
+	rec := httptest.NewRecorder()
+	other.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+	require.Equal(t, http.StatusServiceUnavailable, rec.Code, "the other endpoint waited for the one slot")
+	require.Equal(t, "TIMEOUT", errorCode(t, rec.Body.Bytes()))
+	close(release)
+	<-done
 }

@@ -76,9 +76,7 @@ func principalKey(v *viewer.Viewer, r *http.Request) string {
 }
 
 // rateLimit limits each token (anonymous callers: each client IP).
-func rateLimit(next http.Handler, l interface {
-	Allow(string, time.Time) (bool, time.Duration)
-}, now func() time.Time, writeErr ErrorWriter) http.Handler {
+func rateLimit(next http.Handler, l limiter, now func() time.Time, writeErr ErrorWriter) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		v := viewer.FromContext(r.Context())
 		key := principalKey(v, r)
@@ -141,10 +139,9 @@ func cors(next http.Handler, origins, allowHeaders []string, methods string) htt
 	})
 }
 
-// admission lets at most n requests execute at once; the others wait for
-// a turn or until their context ends (the timeout answers them).
-func admission(next http.Handler, n int) http.Handler {
-	slots := make(chan struct{}, n)
+// admission lets at most cap(slots) requests execute at once; the others
+// wait for a turn or until their context ends (the timeout answers them).
+func admission(next http.Handler, slots chan struct{}) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		select {
 		case slots <- struct{}{}:
