@@ -115,6 +115,17 @@ func random(n int) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
+// newClientID returns a random client ID in hex: it is typed on command
+// lines (`clientele credentials revoke <client_id>`), where one starting
+// with "-" (possible in base64url) would read as a flag.
+func newClientID() string {
+	b := make([]byte, 18)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return hex.EncodeToString(b)
+}
+
 func hashSecret(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:])
@@ -134,7 +145,7 @@ type NewCredential struct {
 // CreateCredential creates a credential. Integrations get a role (admin or
 // read_only) and a secret; sales channels are public and have neither.
 func CreateCredential(ctx context.Context, c *ent.Client, kind, role string, mode viewer.Mode, name string) (*NewCredential, error) {
-	b := c.Credential.Create().SetMode(mode).SetName(name).SetClientID(random(24))
+	b := c.Credential.Create().SetMode(mode).SetName(name).SetClientID(newClientID())
 	out := &NewCredential{Kind: kind, Mode: mode.Lower(), Name: name}
 	switch kind {
 	case "integration":
