@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"clientele/ent"
-	"clientele/internal/clock"
 	"clientele/internal/metrics"
 	"clientele/internal/reqctx"
 	"clientele/internal/viewer"
@@ -28,8 +27,6 @@ type Options struct {
 	Logger        *slog.Logger
 	Limits        Limits
 	Introspection bool
-	// Now is the clock (tests inject one); nil means time.Now.
-	Now func() time.Time
 	// Metrics, if set, records every operation.
 	Metrics *metrics.Registry
 	// PollInterval is how often subscriptions read the event log
@@ -50,9 +47,6 @@ func NewServer(o Options) *handler.Server {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	if o.Now == nil {
-		o.Now = time.Now
-	}
 	if o.Limits == (Limits{}) {
 		o.Limits = DefaultLimits()
 	}
@@ -65,7 +59,7 @@ func NewServer(o Options) *handler.Server {
 	if o.RecheckInterval == 0 {
 		o.RecheckInterval = 2 * time.Second
 	}
-	r := &Resolver{client: o.Client, publicURL: strings.TrimSuffix(o.PublicURL, "/"), now: o.Now, dialect: o.Dialect,
+	r := &Resolver{client: o.Client, publicURL: strings.TrimSuffix(o.PublicURL, "/"), dialect: o.Dialect,
 		metrics: o.Metrics, pollInterval: o.PollInterval, recheck: o.Recheck, recheckInterval: o.RecheckInterval}
 	mtx := mutationTx{client: o.Client, dialect: o.Dialect}
 	es := NewExecutableSchema(Config{Schema: PublicSchema(), Resolvers: r, Directives: DirectiveRoot{Transaction: mtx.directive}})
@@ -105,8 +99,6 @@ func NewServer(o Options) *handler.Server {
 		})
 	}
 	srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
-		// One clock for resolvers and the ent hooks they trigger.
-		ctx = clock.NewContext(ctx, o.Now)
 		return next(context.WithValue(ctx, loadersKey{}, newLoaders(o.Client)))
 	})
 	srv.SetErrorPresenter(presenter(o.Logger))

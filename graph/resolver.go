@@ -18,7 +18,6 @@ import (
 type Resolver struct {
 	client    *ent.Client
 	publicURL string
-	now       func() time.Time
 	dialect   string
 	metrics   *metrics.Registry
 	// pollInterval is how often subscriptions read the event log.

@@ -98,13 +98,12 @@ var surfaces = map[resource.Name]surface{
 		// hook finds or creates that customer (GraphQL: customerEmail).
 		createExtra: []string{"customer_email"},
 		prepareCreate: func(attrs map[string]json.RawMessage) (func(ent.Mutation) error, error) {
-			raw, ok := attrs["customer_email"]
-			if !ok || string(raw) == "null" {
+			if raw, ok := attrs["customer_email"]; !ok || string(raw) == "null" {
 				return nil, nil
 			}
 			var email string
-			if err := json.Unmarshal(raw, &email); err != nil {
-				return nil, apperr.New(apperr.Invalid, apperr.Field("customer_email"), "customer_email must be a string")
+			if err := stringAttr(attrs, "customer_email", &email, true); err != nil {
+				return nil, err
 			}
 			return func(m ent.Mutation) error { return m.SetField("customer_email", email) }, nil
 		},

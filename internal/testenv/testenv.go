@@ -93,7 +93,6 @@ func New(t testing.TB, opts ...Option) *Env {
 			Dialect:       db.Dialect,
 			PublicURL:     "https://clientele.test",
 			Introspection: true,
-			Now:           now,
 			Metrics:       e.Metrics,
 			PollInterval:  20 * time.Millisecond,
 		},
