@@ -159,3 +159,18 @@ func TestServedRESTWrites(t *testing.T) {
 	require.Contains(t, pre.Header.Get("Access-Control-Allow-Methods"), "PATCH")
 	require.Contains(t, pre.Header.Get("Access-Control-Allow-Headers"), "If-Match")
 }
+
+// TestServedEndpointsShareOneRateBudget checks, on the served binary, that
+// /graphql and /api draw on one budget per caller.
+func TestServedEndpointsShareOneRateBudget(t *testing.T) {
+	s := e2eStart(t, "--rate-limit", "0.01", "--rate-burst", "2")
+	res, _ := s.post(t, s.token, `{ __typename }`, nil)
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	res, _ = s.restDo(t, http.MethodGet, s.base+"/api/customers", "", nil)
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	res, doc := s.restDo(t, http.MethodGet, s.base+"/api/customers", "", nil)
+	require.Equal(t, http.StatusTooManyRequests, res.StatusCode, "%v", doc)
+	require.Equal(t, "RATE_LIMITED", doc["errors"].([]any)[0].(map[string]any)["code"])
+	res, _ = s.post(t, s.token, `{ __typename }`, nil)
+	require.Equal(t, http.StatusTooManyRequests, res.StatusCode)
+}
