@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"strings"
 	"time"
@@ -70,15 +71,24 @@ func NewServer(o Options) *handler.Server {
 	srv.SetQueryCache(queries)
 	srv.SetParserTokenLimit(limits.MaxTokens)
 	srv.SetValidationRulesFn(validationRules)
+	// The executor marshals plain leaf fields without gqlgen's field
+	// middleware (internal/gqlexec/generate): no extension may intercept
+	// fields, or it would see only some of them.
+	use := func(ext graphql.HandlerExtension) {
+		if _, ok := ext.(graphql.FieldInterceptor); ok {
+			panic(fmt.Sprintf("graph: extension %s intercepts fields, which plain leaf fields skip", ext.ExtensionName()))
+		}
+		srv.Use(ext)
+	}
 	if o.Introspection {
-		srv.Use(extension.Introspection{})
+		use(extension.Introspection{})
 	} else {
 		srv.SetDisableSuggestion(true)
 	}
-	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
-	srv.Use(preflight{limits: limits, cache: queries})
-	srv.Use(accessExtension{})
-	srv.Use(limitsExtension{limits: limits, schema: es.Schema()})
+	use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
+	use(preflight{limits: limits, cache: queries})
+	use(accessExtension{})
+	use(limitsExtension{limits: limits, schema: es.Schema()})
 	if o.Metrics != nil {
 		srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 			start := time.Now()

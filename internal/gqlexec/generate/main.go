@@ -11,6 +11,14 @@
 //     the selection below asks for a Batched field.
 //   - Objects start their deferred group with gqlexec.NewDeferredGroup,
 //     which builds it only when one of their fields is deferred.
+//   - Plain fields (a struct field of a leaf type: scalar or enum, with no
+//     resolver, method or directive) are marshalled directly. gqlgen runs
+//     each through graphql.ResolveField: a field context, a context value,
+//     the field middleware chain, a recover, four closures and two boxings
+//     of the value, per field and record, for reading a struct field that
+//     cannot fail. clientele installs no field middleware (graph.NewServer
+//     refuses an extension that would intercept fields), so nothing is
+//     skipped but allocations.
 //
 // server.go runs it: //go:generate go run -mod=mod ./internal/gqlexec/generate
 package main
@@ -21,6 +29,7 @@ import (
 	"go/format"
 	"log"
 	"os"
+	"regexp"
 	"strings"
 
 	"clientele/internal/gqlexec"
@@ -35,21 +44,30 @@ func main() {
 	if err != nil {
 		log.Fatalf("gqlgen: loading config: %v", err)
 	}
-	if err := api.Generate(cfg, api.AddPlugin(sequential{})); err != nil {
+	p := &sequential{leaves: map[string]bool{}}
+	if err := api.Generate(cfg, api.AddPlugin(p)); err != nil {
 		log.Fatalf("gqlgen: %v", err)
 	}
-	if err := rewriteSlices(cfg.Exec.Filename); err != nil {
+	if err := rewriteSlices(cfg.Exec.Filename, p.leaves); err != nil {
 		log.Fatalf("gqlgen: %v", err)
 	}
 }
 
 // sequential is the gqlgen plugin: it runs before the executor is written.
-type sequential struct{}
+// It also notes the plain leaf fields, by the name of the executor's
+// function for them (_Object_field).
+type sequential struct{ leaves map[string]bool }
 
-func (sequential) Name() string { return "clientele-sequential" }
+func (*sequential) Name() string { return "clientele-sequential" }
 
-func (sequential) GenerateCode(data *codegen.Data) error {
+func (p *sequential) GenerateCode(data *codegen.Data) error {
 	for _, o := range data.Objects {
+		for _, f := range o.Fields {
+			if !o.Root && !f.IsResolver && !f.IsMethod() && !f.HasDirectives() && !f.Stream &&
+				f.TypeReference != nil && f.TypeReference.Definition.IsLeafType() {
+				p.leaves["_"+o.Name+"_"+f.Name] = true
+			}
+		}
 		if o.Root || o.DisableConcurrency {
 			continue
 		}
@@ -70,13 +88,49 @@ var rewrites = [][2]string{
 	{"deferred := graphql.NewDeferredGroup(ctx)\n", "deferred := gqlexec.NewDeferredGroup(ctx, fields)\n"},
 }
 
-// rewriteSlices points the executor's list marshalling at gqlexec.
-func rewriteSlices(path string) error {
+// plainField is gqlgen's function for a field read from a struct field:
+// its name, the struct field, the value's Go type and the marshaller.
+var plainField = regexp.MustCompile(`(?m)^(func \(ec \*executionContext\) (_\w+)\(ctx context\.Context, field graphql\.CollectedField, obj [^)]+\) \(ret graphql\.Marshaler\) \{\n)` +
+	`\treturn graphql\.ResolveField\(\n\t\tctx,\n\t\tec\.OperationContext,\n\t\tfield,\n` +
+	`\t\tfunc\(ctx context\.Context, field graphql\.CollectedField\) \(\*graphql\.FieldContext, error\) \{\n\t\t\treturn ec\.fieldContext\w+\(ctx, field\)\n\t\t\},\n` +
+	`\t\tfunc\(ctx context\.Context\) \(any, error\) \{\n\t\t\treturn obj\.(\w+), nil\n\t\t\},\n` +
+	`\t\tnil,\n` +
+	`\t\tfunc\(ctx context\.Context, selections ast\.SelectionSet, v ([^)]+)\) graphql\.Marshaler \{\n\t\t\treturn ec\.(marshal[^(]+)\(ctx, selections, v\)\n\t\t\},\n` +
+	`\t\ttrue,\n\t\t(true|false),\n\t\)\n\}\n`)
+
+// plainLeaves replaces gqlgen's function of every plain leaf field by a
+// direct call of its marshaller. A nullable value (a pointer) must have a
+// nullable marshaller (marshalO…), which writes null for nil. Leaves that
+// gqlgen reads through a method or getter keep ResolveField; if no field at
+// all matches, gqlgen's template changed and generation fails.
+func plainLeaves(src string, leaves map[string]bool) (string, error) {
+	done := map[string]bool{}
+	out := plainField.ReplaceAllStringFunc(src, func(fn string) string {
+		m := plainField.FindStringSubmatch(fn)
+		name, field, typ, marshal := m[2], m[3], m[4], m[5]
+		if !leaves[name] || (strings.HasPrefix(typ, "*") && !strings.HasPrefix(marshal, "marshalO")) {
+			return fn
+		}
+		done[name] = true
+		return m[1] + "\treturn ec." + marshal + "(ctx, field.Selections, obj." + field + ")\n}\n"
+	})
+	if len(done) == 0 {
+		return "", fmt.Errorf("no plain leaf field rewritten: gqlgen's template changed, update internal/gqlexec/generate")
+	}
+	return out, nil
+}
+
+// rewriteSlices points the executor's list marshalling at gqlexec and
+// rewrites the plain leaf fields.
+func rewriteSlices(path string, leaves map[string]bool) error {
 	src, err := os.ReadFile(path)
 	if err != nil {
 		return err
 	}
-	out := string(src)
+	out, err := plainLeaves(string(src), leaves)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
 	for _, r := range rewrites {
 		if !bytes.Contains(src, []byte(r[0])) {
 			return fmt.Errorf("%s: no %q: gqlgen's template changed, update internal/gqlexec/generate", path, r[0])
