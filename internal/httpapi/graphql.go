@@ -26,7 +26,7 @@ func (o *Options) GraphQL(exec *handler.Server) http.Handler {
 	exec.AddTransport(transport.Options{})
 	exec.AddTransport(transport.GET{})
 	exec.AddTransport(transport.SSE{KeepAlivePingInterval: 15 * time.Second})
-	exec.AddTransport(transport.POST{})
+	exec.AddTransport(postJSON{})
 	exec.AddTransport(transport.Websocket{
 		Implementation: transport.CoderWebsocketImplementation{AcceptOptions: websocket.AcceptOptions{
 			// Same-origin upgrades are accepted; cross-origin ones only
@@ -106,21 +106,17 @@ func graphQLOverHTTP(next http.Handler) http.Handler {
 			}
 			// The parameters must have their GraphQL-over-HTTP types; a
 			// wrong one is refused here, without echoing the body.
-			var params struct {
-				Query         *string        `json:"query"`
-				OperationName *string        `json:"operationName"`
-				Variables     map[string]any `json:"variables"`
-				Extensions    map[string]any `json:"extensions"`
-			}
-			if err := json.Unmarshal(body, &params); err != nil {
+			params, err := decodeParams(body)
+			if err != nil {
 				WriteGraphQLError(w, http.StatusBadRequest, codeBadRequest, "The request body is not a valid GraphQL request: query must be a string, variables and extensions objects.")
 				return
 			}
-			if (params.Query == nil || *params.Query == "") && params.Extensions["persistedQuery"] == nil {
+			if params.Query == "" && params.Extensions["persistedQuery"] == nil {
 				WriteGraphQLError(w, http.StatusBadRequest, codeBadRequest, "The request has no query.")
 				return
 			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
+			r = withParams(r, params)
 		case http.MethodGet:
 			q := r.URL.Query()
 			if q.Get("query") == "" && q.Get("extensions") == "" {
