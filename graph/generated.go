@@ -9685,23 +9685,12 @@ func (ec *executionContext) fieldContext_Address_events(ctx context.Context, fie
 }
 
 func (ec *executionContext) _AddressConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.AddressConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AddressConnection_edges(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.AddressEdge) graphql.Marshaler {
-			return ec.marshalOAddressEdge2ᚕᚖclienteleᚋentᚐAddressEdge(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	fc, err := ec.fieldContext_AddressConnection_edges(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	fc.Result = obj.Edges
+	return ec.marshalOAddressEdge2ᚕᚖclienteleᚋentᚐAddressEdge(graphql.WithFieldContext(ctx, fc), field.Selections, obj.Edges)
 }
 func (ec *executionContext) fieldContext_AddressConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -9717,23 +9706,12 @@ func (ec *executionContext) fieldContext_AddressConnection_edges(_ context.Conte
 }
 
 func (ec *executionContext) _AddressConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.AddressConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AddressConnection_pageInfo(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.PageInfo, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[string]) graphql.Marshaler {
-			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_AddressConnection_pageInfo(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	fc.Result = obj.PageInfo
+	return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(graphql.WithFieldContext(ctx, fc), field.Selections, obj.PageInfo)
 }
 func (ec *executionContext) fieldContext_AddressConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -9756,23 +9734,12 @@ func (ec *executionContext) fieldContext_AddressConnection_totalCount(_ context.
 }
 
 func (ec *executionContext) _AddressEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.AddressEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AddressEdge_node(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Node, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Address) graphql.Marshaler {
-			return ec.marshalOAddress2ᚖclienteleᚋentᚐAddress(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	fc, err := ec.fieldContext_AddressEdge_node(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	fc.Result = obj.Node
+	return ec.marshalOAddress2ᚖclienteleᚋentᚐAddress(graphql.WithFieldContext(ctx, fc), field.Selections, obj.Node)
 }
 func (ec *executionContext) fieldContext_AddressEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -9795,23 +9762,12 @@ func (ec *executionContext) fieldContext_AddressEdge_cursor(_ context.Context, f
 }
 
 func (ec *executionContext) _AddressPayload_address(ctx context.Context, field graphql.CollectedField, obj *model.AddressPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AddressPayload_address(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Address, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Address) graphql.Marshaler {
-			return ec.marshalOAddress2ᚖclienteleᚋentᚐAddress(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	fc, err := ec.fieldContext_AddressPayload_address(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	fc.Result = obj.Address
+	return ec.marshalOAddress2ᚖclienteleᚋentᚐAddress(graphql.WithFieldContext(ctx, fc), field.Selections, obj.Address)
 }
 func (ec *executionContext) fieldContext_AddressPayload_address(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -9827,23 +9783,12 @@ func (ec *executionContext) fieldContext_AddressPayload_address(_ context.Contex
 }
 
 func (ec *executionContext) _AddressPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.AddressPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AddressPayload_userErrors(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.UserErrors, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
-			return ec.marshalNUserError2ᚕᚖclienteleᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_AddressPayload_userErrors(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	fc.Result = obj.UserErrors
+	return ec.marshalNUserError2ᚕᚖclienteleᚋgraphᚋmodelᚐUserErrorᚄ(graphql.WithFieldContext(ctx, fc), field.Selections, obj.UserErrors)
 }
 func (ec *executionContext) fieldContext_AddressPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -10200,23 +10145,12 @@ func (ec *executionContext) fieldContext_Attachment_events(ctx context.Context, 
 }
 
 func (ec *executionContext) _AttachmentConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.AttachmentConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AttachmentConnection_edges(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.AttachmentEdge) graphql.Marshaler {
-			return ec.marshalOAttachmentEdge2ᚕᚖclienteleᚋentᚐAttachmentEdge(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	fc, err := ec.fieldContext_AttachmentConnection_edges(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	fc.Result = obj.Edges
+	return ec.marshalOAttachmentEdge2ᚕᚖclienteleᚋentᚐAttachmentEdge(graphql.WithFieldContext(ctx, fc), field.Selections, obj.Edges)
 }
 func (ec *executionContext) fieldContext_AttachmentConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -10232,23 +10166,12 @@ func (ec *executionContext) fieldContext_AttachmentConnection_edges(_ context.Co
 }
 
 func (ec *executionContext) _AttachmentConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.AttachmentConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AttachmentConnection_pageInfo(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.PageInfo, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[string]) graphql.Marshaler {
-			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_AttachmentConnection_pageInfo(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	fc.Result = obj.PageInfo
+	return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(graphql.WithFieldContext(ctx, fc), field.Selections, obj.PageInfo)
 }
 func (ec *executionContext) fieldContext_AttachmentConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -10271,23 +10194,12 @@ func (ec *executionContext) fieldContext_AttachmentConnection_totalCount(_ conte
 }
 
 func (ec *executionContext) _AttachmentEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.AttachmentEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AttachmentEdge_node(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Node, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Attachment) graphql.Marshaler {
-			return ec.marshalOAttachment2ᚖclienteleᚋentᚐAttachment(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	fc, err := ec.fieldContext_AttachmentEdge_node(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	fc.Result = obj.Node
+	return ec.marshalOAttachment2ᚖclienteleᚋentᚐAttachment(graphql.WithFieldContext(ctx, fc), field.Selections, obj.Node)
 }
 func (ec *executionContext) fieldContext_AttachmentEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -10310,23 +10222,12 @@ func (ec *executionContext) fieldContext_AttachmentEdge_cursor(_ context.Context
 }
 
 func (ec *executionContext) _AttachmentPayload_attachment(ctx context.Context, field graphql.CollectedField, obj *model.AttachmentPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AttachmentPayload_attachment(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Attachment, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Attachment) graphql.Marshaler {
-			return ec.marshalOAttachment2ᚖclienteleᚋentᚐAttachment(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	fc, err := ec.fieldContext_AttachmentPayload_attachment(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	fc.Result = obj.Attachment
+	return ec.marshalOAttachment2ᚖclienteleᚋentᚐAttachment(graphql.WithFieldContext(ctx, fc), field.Selections, obj.Attachment)
 }
 func (ec *executionContext) fieldContext_AttachmentPayload_attachment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -10342,23 +10243,12 @@ func (ec *executionContext) fieldContext_AttachmentPayload_attachment(_ context.
 }
 
 func (ec *executionContext) _AttachmentPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.AttachmentPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AttachmentPayload_userErrors(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.UserErrors, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
-			return ec.marshalNUserError2ᚕᚖclienteleᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_AttachmentPayload_userErrors(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	fc.Result = obj.UserErrors
+	return ec.marshalNUserError2ᚕᚖclienteleᚋgraphᚋmodelᚐUserErrorᚄ(graphql.WithFieldContext(ctx, fc), field.Selections, obj.UserErrors)
 }
 func (ec *executionContext) fieldContext_AttachmentPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -10374,23 +10264,12 @@ func (ec *executionContext) fieldContext_AttachmentPayload_userErrors(_ context.
 }
 
 func (ec *executionContext) _CreateCustomerPasswordResetPayload_customerPasswordReset(ctx context.Context, field graphql.CollectedField, obj *model.CreateCustomerPasswordResetPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CreateCustomerPasswordResetPayload_customerPasswordReset(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.CustomerPasswordReset, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.CustomerPasswordReset) graphql.Marshaler {
-			return ec.marshalOCustomerPasswordReset2ᚖclienteleᚋentᚐCustomerPasswordReset(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	fc, err := ec.fieldContext_CreateCustomerPasswordResetPayload_customerPasswordReset(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	fc.Result = obj.CustomerPasswordReset
+	return ec.marshalOCustomerPasswordReset2ᚖclienteleᚋentᚐCustomerPasswordReset(graphql.WithFieldContext(ctx, fc), field.Selections, obj.CustomerPasswordReset)
 }
 func (ec *executionContext) fieldContext_CreateCustomerPasswordResetPayload_customerPasswordReset(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -10413,23 +10292,12 @@ func (ec *executionContext) fieldContext_CreateCustomerPasswordResetPayload_rese
 }
 
 func (ec *executionContext) _CreateCustomerPasswordResetPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.CreateCustomerPasswordResetPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CreateCustomerPasswordResetPayload_userErrors(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.UserErrors, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
-			return ec.marshalNUserError2ᚕᚖclienteleᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_CreateCustomerPasswordResetPayload_userErrors(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	fc.Result = obj.UserErrors
+	return ec.marshalNUserError2ᚕᚖclienteleᚋgraphᚋmodelᚐUserErrorᚄ(graphql.WithFieldContext(ctx, fc), field.Selections, obj.UserErrors)
 }
 func (ec *executionContext) fieldContext_CreateCustomerPasswordResetPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -11245,23 +11113,12 @@ func (ec *executionContext) fieldContext_CustomerAddress_events(ctx context.Cont
 }
 
 func (ec *executionContext) _CustomerAddressConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerAddressConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CustomerAddressConnection_edges(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.CustomerAddressEdge) graphql.Marshaler {
-			return ec.marshalOCustomerAddressEdge2ᚕᚖclienteleᚋentᚐCustomerAddressEdge(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	fc, err := ec.fieldContext_CustomerAddressConnection_edges(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	fc.Result = obj.Edges
+	return ec.marshalOCustomerAddressEdge2ᚕᚖclienteleᚋentᚐCustomerAddressEdge(graphql.WithFieldContext(ctx, fc), field.Selections, obj.Edges)
 }
 func (ec *executionContext) fieldContext_CustomerAddressConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -11277,23 +11134,12 @@ func (ec *executionContext) fieldContext_CustomerAddressConnection_edges(_ conte
 }
 
 func (ec *executionContext) _CustomerAddressConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerAddressConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CustomerAddressConnection_pageInfo(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.PageInfo, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[string]) graphql.Marshaler {
-			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_CustomerAddressConnection_pageInfo(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	fc.Result = obj.PageInfo
+	return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(graphql.WithFieldContext(ctx, fc), field.Selections, obj.PageInfo)
 }
 func (ec *executionContext) fieldContext_CustomerAddressConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -11316,23 +11162,12 @@ func (ec *executionContext) fieldContext_CustomerAddressConnection_totalCount(_ 
 }
 
 func (ec *executionContext) _CustomerAddressEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerAddressEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CustomerAddressEdge_node(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Node, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.CustomerAddress) graphql.Marshaler {
-			return ec.marshalOCustomerAddress2ᚖclienteleᚋentᚐCustomerAddress(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	fc, err := ec.fieldContext_CustomerAddressEdge_node(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	fc.Result = obj.Node
+	return ec.marshalOCustomerAddress2ᚖclienteleᚋentᚐCustomerAddress(graphql.WithFieldContext(ctx, fc), field.Selections, obj.Node)
 }
 func (ec *executionContext) fieldContext_CustomerAddressEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -11355,23 +11190,12 @@ func (ec *executionContext) fieldContext_CustomerAddressEdge_cursor(_ context.Co
 }
 
 func (ec *executionContext) _CustomerAddressPayload_customerAddress(ctx context.Context, field graphql.CollectedField, obj *model.CustomerAddressPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CustomerAddressPayload_customerAddress(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.CustomerAddress, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.CustomerAddress) graphql.Marshaler {
-			return ec.marshalOCustomerAddress2ᚖclienteleᚋentᚐCustomerAddress(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	fc, err := ec.fieldContext_CustomerAddressPayload_customerAddress(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	fc.Result = obj.CustomerAddress
+	return ec.marshalOCustomerAddress2ᚖclienteleᚋentᚐCustomerAddress(graphql.WithFieldContext(ctx, fc), field.Selections, obj.CustomerAddress)
 }
 func (ec *executionContext) fieldContext_CustomerAddressPayload_customerAddress(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -11387,23 +11211,12 @@ func (ec *executionContext) fieldContext_CustomerAddressPayload_customerAddress(
 }
 
 func (ec *executionContext) _CustomerAddressPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.CustomerAddressPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CustomerAddressPayload_userErrors(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.UserErrors, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
-			return ec.marshalNUserError2ᚕᚖclienteleᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_CustomerAddressPayload_userErrors(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	fc.Result = obj.UserErrors
+	return ec.marshalNUserError2ᚕᚖclienteleᚋgraphᚋmodelᚐUserErrorᚄ(graphql.WithFieldContext(ctx, fc), field.Selections, obj.UserErrors)
 }
 func (ec *executionContext) fieldContext_CustomerAddressPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -11419,23 +11232,12 @@ func (ec *executionContext) fieldContext_CustomerAddressPayload_userErrors(_ con
 }
 
 func (ec *executionContext) _CustomerConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CustomerConnection_edges(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.CustomerEdge) graphql.Marshaler {
-			return ec.marshalOCustomerEdge2ᚕᚖclienteleᚋentᚐCustomerEdge(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	fc, err := ec.fieldContext_CustomerConnection_edges(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	fc.Result = obj.Edges
+	return ec.marshalOCustomerEdge2ᚕᚖclienteleᚋentᚐCustomerEdge(graphql.WithFieldContext(ctx, fc), field.Selections, obj.Edges)
 }
 func (ec *executionContext) fieldContext_CustomerConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -11451,23 +11253,12 @@ func (ec *executionContext) fieldContext_CustomerConnection_edges(_ context.Cont
 }
 
 func (ec *executionContext) _CustomerConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CustomerConnection_pageInfo(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.PageInfo, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[string]) graphql.Marshaler {
-			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_CustomerConnection_pageInfo(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	fc.Result = obj.PageInfo
+	return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(graphql.WithFieldContext(ctx, fc), field.Selections, obj.PageInfo)
 }
 func (ec *executionContext) fieldContext_CustomerConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -11490,23 +11281,12 @@ func (ec *executionContext) fieldContext_CustomerConnection_totalCount(_ context
 }
 
 func (ec *executionContext) _CustomerEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CustomerEdge_node(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Node, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Customer) graphql.Marshaler {
-			return ec.marshalOCustomer2ᚖclienteleᚋentᚐCustomer(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	fc, err := ec.fieldContext_CustomerEdge_node(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	fc.Result = obj.Node
+	return ec.marshalOCustomer2ᚖclienteleᚋentᚐCustomer(graphql.WithFieldContext(ctx, fc), field.Selections, obj.Node)
 }
 func (ec *executionContext) fieldContext_CustomerEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -11763,23 +11543,12 @@ func (ec *executionContext) fieldContext_CustomerGroup_events(ctx context.Contex
 }
 
 func (ec *executionContext) _CustomerGroupConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerGroupConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CustomerGroupConnection_edges(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.CustomerGroupEdge) graphql.Marshaler {
-			return ec.marshalOCustomerGroupEdge2ᚕᚖclienteleᚋentᚐCustomerGroupEdge(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	fc, err := ec.fieldContext_CustomerGroupConnection_edges(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	fc.Result = obj.Edges
+	return ec.marshalOCustomerGroupEdge2ᚕᚖclienteleᚋentᚐCustomerGroupEdge(graphql.WithFieldContext(ctx, fc), field.Selections, obj.Edges)
 }
 func (ec *executionContext) fieldContext_CustomerGroupConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -11795,23 +11564,12 @@ func (ec *executionContext) fieldContext_CustomerGroupConnection_edges(_ context
 }
 
 func (ec *executionContext) _CustomerGroupConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerGroupConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CustomerGroupConnection_pageInfo(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.PageInfo, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[string]) graphql.Marshaler {
-			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_CustomerGroupConnection_pageInfo(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	fc.Result = obj.PageInfo
+	return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(graphql.WithFieldContext(ctx, fc), field.Selections, obj.PageInfo)
 }
 func (ec *executionContext) fieldContext_CustomerGroupConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -11834,23 +11592,12 @@ func (ec *executionContext) fieldContext_CustomerGroupConnection_totalCount(_ co
 }
 
 func (ec *executionContext) _CustomerGroupEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerGroupEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CustomerGroupEdge_node(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Node, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.CustomerGroup) graphql.Marshaler {
-			return ec.marshalOCustomerGroup2ᚖclienteleᚋentᚐCustomerGroup(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	fc, err := ec.fieldContext_CustomerGroupEdge_node(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	fc.Result = obj.Node
+	return ec.marshalOCustomerGroup2ᚖclienteleᚋentᚐCustomerGroup(graphql.WithFieldContext(ctx, fc), field.Selections, obj.Node)
 }
 func (ec *executionContext) fieldContext_CustomerGroupEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -11873,23 +11620,12 @@ func (ec *executionContext) fieldContext_CustomerGroupEdge_cursor(_ context.Cont
 }
 
 func (ec *executionContext) _CustomerGroupPayload_customerGroup(ctx context.Context, field graphql.CollectedField, obj *model.CustomerGroupPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CustomerGroupPayload_customerGroup(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.CustomerGroup, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.CustomerGroup) graphql.Marshaler {
-			return ec.marshalOCustomerGroup2ᚖclienteleᚋentᚐCustomerGroup(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	fc, err := ec.fieldContext_CustomerGroupPayload_customerGroup(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	fc.Result = obj.CustomerGroup
+	return ec.marshalOCustomerGroup2ᚖclienteleᚋentᚐCustomerGroup(graphql.WithFieldContext(ctx, fc), field.Selections, obj.CustomerGroup)
 }
 func (ec *executionContext) fieldContext_CustomerGroupPayload_customerGroup(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -11905,23 +11641,12 @@ func (ec *executionContext) fieldContext_CustomerGroupPayload_customerGroup(_ co
 }
 
 func (ec *executionContext) _CustomerGroupPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.CustomerGroupPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CustomerGroupPayload_userErrors(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.UserErrors, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
-			return ec.marshalNUserError2ᚕᚖclienteleᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_CustomerGroupPayload_userErrors(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	fc.Result = obj.UserErrors
+	return ec.marshalNUserError2ᚕᚖclienteleᚋgraphᚋmodelᚐUserErrorᚄ(graphql.WithFieldContext(ctx, fc), field.Selections, obj.UserErrors)
 }
 func (ec *executionContext) fieldContext_CustomerGroupPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -12129,23 +11854,12 @@ func (ec *executionContext) fieldContext_CustomerPasswordReset_events(ctx contex
 }
 
 func (ec *executionContext) _CustomerPasswordResetConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerPasswordResetConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CustomerPasswordResetConnection_edges(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.CustomerPasswordResetEdge) graphql.Marshaler {
-			return ec.marshalOCustomerPasswordResetEdge2ᚕᚖclienteleᚋentᚐCustomerPasswordResetEdge(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	fc, err := ec.fieldContext_CustomerPasswordResetConnection_edges(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	fc.Result = obj.Edges
+	return ec.marshalOCustomerPasswordResetEdge2ᚕᚖclienteleᚋentᚐCustomerPasswordResetEdge(graphql.WithFieldContext(ctx, fc), field.Selections, obj.Edges)
 }
 func (ec *executionContext) fieldContext_CustomerPasswordResetConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -12161,23 +11875,12 @@ func (ec *executionContext) fieldContext_CustomerPasswordResetConnection_edges(_
 }
 
 func (ec *executionContext) _CustomerPasswordResetConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerPasswordResetConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CustomerPasswordResetConnection_pageInfo(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.PageInfo, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[string]) graphql.Marshaler {
-			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_CustomerPasswordResetConnection_pageInfo(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	fc.Result = obj.PageInfo
+	return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(graphql.WithFieldContext(ctx, fc), field.Selections, obj.PageInfo)
 }
 func (ec *executionContext) fieldContext_CustomerPasswordResetConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -12200,23 +11903,12 @@ func (ec *executionContext) fieldContext_CustomerPasswordResetConnection_totalCo
 }
 
 func (ec *executionContext) _CustomerPasswordResetEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerPasswordResetEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CustomerPasswordResetEdge_node(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Node, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.CustomerPasswordReset) graphql.Marshaler {
-			return ec.marshalOCustomerPasswordReset2ᚖclienteleᚋentᚐCustomerPasswordReset(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	fc, err := ec.fieldContext_CustomerPasswordResetEdge_node(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	fc.Result = obj.Node
+	return ec.marshalOCustomerPasswordReset2ᚖclienteleᚋentᚐCustomerPasswordReset(graphql.WithFieldContext(ctx, fc), field.Selections, obj.Node)
 }
 func (ec *executionContext) fieldContext_CustomerPasswordResetEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -12239,23 +11931,12 @@ func (ec *executionContext) fieldContext_CustomerPasswordResetEdge_cursor(_ cont
 }
 
 func (ec *executionContext) _CustomerPasswordResetPayload_customerPasswordReset(ctx context.Context, field graphql.CollectedField, obj *model.CustomerPasswordResetPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CustomerPasswordResetPayload_customerPasswordReset(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.CustomerPasswordReset, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.CustomerPasswordReset) graphql.Marshaler {
-			return ec.marshalOCustomerPasswordReset2ᚖclienteleᚋentᚐCustomerPasswordReset(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	fc, err := ec.fieldContext_CustomerPasswordResetPayload_customerPasswordReset(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	fc.Result = obj.CustomerPasswordReset
+	return ec.marshalOCustomerPasswordReset2ᚖclienteleᚋentᚐCustomerPasswordReset(graphql.WithFieldContext(ctx, fc), field.Selections, obj.CustomerPasswordReset)
 }
 func (ec *executionContext) fieldContext_CustomerPasswordResetPayload_customerPasswordReset(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -12271,23 +11952,12 @@ func (ec *executionContext) fieldContext_CustomerPasswordResetPayload_customerPa
 }
 
 func (ec *executionContext) _CustomerPasswordResetPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.CustomerPasswordResetPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CustomerPasswordResetPayload_userErrors(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.UserErrors, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
-			return ec.marshalNUserError2ᚕᚖclienteleᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_CustomerPasswordResetPayload_userErrors(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	fc.Result = obj.UserErrors
+	return ec.marshalNUserError2ᚕᚖclienteleᚋgraphᚋmodelᚐUserErrorᚄ(graphql.WithFieldContext(ctx, fc), field.Selections, obj.UserErrors)
 }
 func (ec *executionContext) fieldContext_CustomerPasswordResetPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -12303,23 +11973,12 @@ func (ec *executionContext) fieldContext_CustomerPasswordResetPayload_userErrors
 }
 
 func (ec *executionContext) _CustomerPayload_customer(ctx context.Context, field graphql.CollectedField, obj *model.CustomerPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CustomerPayload_customer(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Customer, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Customer) graphql.Marshaler {
-			return ec.marshalOCustomer2ᚖclienteleᚋentᚐCustomer(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	fc, err := ec.fieldContext_CustomerPayload_customer(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	fc.Result = obj.Customer
+	return ec.marshalOCustomer2ᚖclienteleᚋentᚐCustomer(graphql.WithFieldContext(ctx, fc), field.Selections, obj.Customer)
 }
 func (ec *executionContext) fieldContext_CustomerPayload_customer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -12335,23 +11994,12 @@ func (ec *executionContext) fieldContext_CustomerPayload_customer(_ context.Cont
 }
 
 func (ec *executionContext) _CustomerPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.CustomerPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CustomerPayload_userErrors(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.UserErrors, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
-			return ec.marshalNUserError2ᚕᚖclienteleᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_CustomerPayload_userErrors(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	fc.Result = obj.UserErrors
+	return ec.marshalNUserError2ᚕᚖclienteleᚋgraphᚋmodelᚐUserErrorᚄ(graphql.WithFieldContext(ctx, fc), field.Selections, obj.UserErrors)
 }
 func (ec *executionContext) fieldContext_CustomerPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -12566,23 +12214,12 @@ func (ec *executionContext) fieldContext_CustomerPaymentSource_events(ctx contex
 }
 
 func (ec *executionContext) _CustomerPaymentSourceConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerPaymentSourceConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CustomerPaymentSourceConnection_edges(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.CustomerPaymentSourceEdge) graphql.Marshaler {
-			return ec.marshalOCustomerPaymentSourceEdge2ᚕᚖclienteleᚋentᚐCustomerPaymentSourceEdge(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	fc, err := ec.fieldContext_CustomerPaymentSourceConnection_edges(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	fc.Result = obj.Edges
+	return ec.marshalOCustomerPaymentSourceEdge2ᚕᚖclienteleᚋentᚐCustomerPaymentSourceEdge(graphql.WithFieldContext(ctx, fc), field.Selections, obj.Edges)
 }
 func (ec *executionContext) fieldContext_CustomerPaymentSourceConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -12598,23 +12235,12 @@ func (ec *executionContext) fieldContext_CustomerPaymentSourceConnection_edges(_
 }
 
 func (ec *executionContext) _CustomerPaymentSourceConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerPaymentSourceConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CustomerPaymentSourceConnection_pageInfo(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.PageInfo, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[string]) graphql.Marshaler {
-			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_CustomerPaymentSourceConnection_pageInfo(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	fc.Result = obj.PageInfo
+	return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(graphql.WithFieldContext(ctx, fc), field.Selections, obj.PageInfo)
 }
 func (ec *executionContext) fieldContext_CustomerPaymentSourceConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -12637,23 +12263,12 @@ func (ec *executionContext) fieldContext_CustomerPaymentSourceConnection_totalCo
 }
 
 func (ec *executionContext) _CustomerPaymentSourceEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerPaymentSourceEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CustomerPaymentSourceEdge_node(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Node, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.CustomerPaymentSource) graphql.Marshaler {
-			return ec.marshalOCustomerPaymentSource2ᚖclienteleᚋentᚐCustomerPaymentSource(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	fc, err := ec.fieldContext_CustomerPaymentSourceEdge_node(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	fc.Result = obj.Node
+	return ec.marshalOCustomerPaymentSource2ᚖclienteleᚋentᚐCustomerPaymentSource(graphql.WithFieldContext(ctx, fc), field.Selections, obj.Node)
 }
 func (ec *executionContext) fieldContext_CustomerPaymentSourceEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -12676,23 +12291,12 @@ func (ec *executionContext) fieldContext_CustomerPaymentSourceEdge_cursor(_ cont
 }
 
 func (ec *executionContext) _CustomerPaymentSourcePayload_customerPaymentSource(ctx context.Context, field graphql.CollectedField, obj *model.CustomerPaymentSourcePayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CustomerPaymentSourcePayload_customerPaymentSource(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.CustomerPaymentSource, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.CustomerPaymentSource) graphql.Marshaler {
-			return ec.marshalOCustomerPaymentSource2ᚖclienteleᚋentᚐCustomerPaymentSource(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	fc, err := ec.fieldContext_CustomerPaymentSourcePayload_customerPaymentSource(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	fc.Result = obj.CustomerPaymentSource
+	return ec.marshalOCustomerPaymentSource2ᚖclienteleᚋentᚐCustomerPaymentSource(graphql.WithFieldContext(ctx, fc), field.Selections, obj.CustomerPaymentSource)
 }
 func (ec *executionContext) fieldContext_CustomerPaymentSourcePayload_customerPaymentSource(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -12708,23 +12312,12 @@ func (ec *executionContext) fieldContext_CustomerPaymentSourcePayload_customerPa
 }
 
 func (ec *executionContext) _CustomerPaymentSourcePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.CustomerPaymentSourcePayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CustomerPaymentSourcePayload_userErrors(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.UserErrors, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
-			return ec.marshalNUserError2ᚕᚖclienteleᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_CustomerPaymentSourcePayload_userErrors(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	fc.Result = obj.UserErrors
+	return ec.marshalNUserError2ᚕᚖclienteleᚋgraphᚋmodelᚐUserErrorᚄ(graphql.WithFieldContext(ctx, fc), field.Selections, obj.UserErrors)
 }
 func (ec *executionContext) fieldContext_CustomerPaymentSourcePayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -12934,23 +12527,12 @@ func (ec *executionContext) fieldContext_CustomerSubscription_events(ctx context
 }
 
 func (ec *executionContext) _CustomerSubscriptionConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscriptionConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CustomerSubscriptionConnection_edges(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.CustomerSubscriptionEdge) graphql.Marshaler {
-			return ec.marshalOCustomerSubscriptionEdge2ᚕᚖclienteleᚋentᚐCustomerSubscriptionEdge(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	fc, err := ec.fieldContext_CustomerSubscriptionConnection_edges(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	fc.Result = obj.Edges
+	return ec.marshalOCustomerSubscriptionEdge2ᚕᚖclienteleᚋentᚐCustomerSubscriptionEdge(graphql.WithFieldContext(ctx, fc), field.Selections, obj.Edges)
 }
 func (ec *executionContext) fieldContext_CustomerSubscriptionConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -12966,23 +12548,12 @@ func (ec *executionContext) fieldContext_CustomerSubscriptionConnection_edges(_ 
 }
 
 func (ec *executionContext) _CustomerSubscriptionConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscriptionConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CustomerSubscriptionConnection_pageInfo(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.PageInfo, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[string]) graphql.Marshaler {
-			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_CustomerSubscriptionConnection_pageInfo(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	fc.Result = obj.PageInfo
+	return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(graphql.WithFieldContext(ctx, fc), field.Selections, obj.PageInfo)
 }
 func (ec *executionContext) fieldContext_CustomerSubscriptionConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -13005,23 +12576,12 @@ func (ec *executionContext) fieldContext_CustomerSubscriptionConnection_totalCou
 }
 
 func (ec *executionContext) _CustomerSubscriptionEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscriptionEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CustomerSubscriptionEdge_node(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Node, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.CustomerSubscription) graphql.Marshaler {
-			return ec.marshalOCustomerSubscription2ᚖclienteleᚋentᚐCustomerSubscription(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	fc, err := ec.fieldContext_CustomerSubscriptionEdge_node(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	fc.Result = obj.Node
+	return ec.marshalOCustomerSubscription2ᚖclienteleᚋentᚐCustomerSubscription(graphql.WithFieldContext(ctx, fc), field.Selections, obj.Node)
 }
 func (ec *executionContext) fieldContext_CustomerSubscriptionEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -13044,23 +12604,12 @@ func (ec *executionContext) fieldContext_CustomerSubscriptionEdge_cursor(_ conte
 }
 
 func (ec *executionContext) _CustomerSubscriptionPayload_customerSubscription(ctx context.Context, field graphql.CollectedField, obj *model.CustomerSubscriptionPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CustomerSubscriptionPayload_customerSubscription(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.CustomerSubscription, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.CustomerSubscription) graphql.Marshaler {
-			return ec.marshalOCustomerSubscription2ᚖclienteleᚋentᚐCustomerSubscription(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	fc, err := ec.fieldContext_CustomerSubscriptionPayload_customerSubscription(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	fc.Result = obj.CustomerSubscription
+	return ec.marshalOCustomerSubscription2ᚖclienteleᚋentᚐCustomerSubscription(graphql.WithFieldContext(ctx, fc), field.Selections, obj.CustomerSubscription)
 }
 func (ec *executionContext) fieldContext_CustomerSubscriptionPayload_customerSubscription(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -13076,23 +12625,12 @@ func (ec *executionContext) fieldContext_CustomerSubscriptionPayload_customerSub
 }
 
 func (ec *executionContext) _CustomerSubscriptionPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.CustomerSubscriptionPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CustomerSubscriptionPayload_userErrors(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.UserErrors, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
-			return ec.marshalNUserError2ᚕᚖclienteleᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_CustomerSubscriptionPayload_userErrors(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	fc.Result = obj.UserErrors
+	return ec.marshalNUserError2ᚕᚖclienteleᚋgraphᚋmodelᚐUserErrorᚄ(graphql.WithFieldContext(ctx, fc), field.Selections, obj.UserErrors)
 }
 func (ec *executionContext) fieldContext_CustomerSubscriptionPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -13115,23 +12653,12 @@ func (ec *executionContext) fieldContext_DeletePayload_deletedID(_ context.Conte
 }
 
 func (ec *executionContext) _DeletePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.DeletePayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_DeletePayload_userErrors(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.UserErrors, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
-			return ec.marshalNUserError2ᚕᚖclienteleᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_DeletePayload_userErrors(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	fc.Result = obj.UserErrors
+	return ec.marshalNUserError2ᚕᚖclienteleᚋgraphᚋmodelᚐUserErrorᚄ(graphql.WithFieldContext(ctx, fc), field.Selections, obj.UserErrors)
 }
 func (ec *executionContext) fieldContext_DeletePayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -13306,23 +12833,12 @@ func (ec *executionContext) fieldContext_Event_links(_ context.Context, field gr
 }
 
 func (ec *executionContext) _EventConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.EventConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_EventConnection_edges(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.EventEdge) graphql.Marshaler {
-			return ec.marshalOEventEdge2ᚕᚖclienteleᚋentᚐEventEdge(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	fc, err := ec.fieldContext_EventConnection_edges(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	fc.Result = obj.Edges
+	return ec.marshalOEventEdge2ᚕᚖclienteleᚋentᚐEventEdge(graphql.WithFieldContext(ctx, fc), field.Selections, obj.Edges)
 }
 func (ec *executionContext) fieldContext_EventConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -13338,23 +12854,12 @@ func (ec *executionContext) fieldContext_EventConnection_edges(_ context.Context
 }
 
 func (ec *executionContext) _EventConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.EventConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_EventConnection_pageInfo(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.PageInfo, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[string]) graphql.Marshaler {
-			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_EventConnection_pageInfo(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	fc.Result = obj.PageInfo
+	return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(graphql.WithFieldContext(ctx, fc), field.Selections, obj.PageInfo)
 }
 func (ec *executionContext) fieldContext_EventConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -13377,23 +12882,12 @@ func (ec *executionContext) fieldContext_EventConnection_totalCount(_ context.Co
 }
 
 func (ec *executionContext) _EventEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.EventEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_EventEdge_node(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Node, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Event) graphql.Marshaler {
-			return ec.marshalOEvent2ᚖclienteleᚋentᚐEvent(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	fc, err := ec.fieldContext_EventEdge_node(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	fc.Result = obj.Node
+	return ec.marshalOEvent2ᚖclienteleᚋentᚐEvent(graphql.WithFieldContext(ctx, fc), field.Selections, obj.Node)
 }
 func (ec *executionContext) fieldContext_EventEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -16849,23 +16343,12 @@ func (ec *executionContext) fieldContext_Order_events(ctx context.Context, field
 }
 
 func (ec *executionContext) _OrderConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.OrderConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_OrderConnection_edges(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.OrderEdge) graphql.Marshaler {
-			return ec.marshalOOrderEdge2ᚕᚖclienteleᚋentᚐOrderEdge(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	fc, err := ec.fieldContext_OrderConnection_edges(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	fc.Result = obj.Edges
+	return ec.marshalOOrderEdge2ᚕᚖclienteleᚋentᚐOrderEdge(graphql.WithFieldContext(ctx, fc), field.Selections, obj.Edges)
 }
 func (ec *executionContext) fieldContext_OrderConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -16881,23 +16364,12 @@ func (ec *executionContext) fieldContext_OrderConnection_edges(_ context.Context
 }
 
 func (ec *executionContext) _OrderConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.OrderConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_OrderConnection_pageInfo(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.PageInfo, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[string]) graphql.Marshaler {
-			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_OrderConnection_pageInfo(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	fc.Result = obj.PageInfo
+	return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(graphql.WithFieldContext(ctx, fc), field.Selections, obj.PageInfo)
 }
 func (ec *executionContext) fieldContext_OrderConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -16920,23 +16392,12 @@ func (ec *executionContext) fieldContext_OrderConnection_totalCount(_ context.Co
 }
 
 func (ec *executionContext) _OrderEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.OrderEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_OrderEdge_node(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Node, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Order) graphql.Marshaler {
-			return ec.marshalOOrder2ᚖclienteleᚋentᚐOrder(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	fc, err := ec.fieldContext_OrderEdge_node(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	fc.Result = obj.Node
+	return ec.marshalOOrder2ᚖclienteleᚋentᚐOrder(graphql.WithFieldContext(ctx, fc), field.Selections, obj.Node)
 }
 func (ec *executionContext) fieldContext_OrderEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -16959,23 +16420,12 @@ func (ec *executionContext) fieldContext_OrderEdge_cursor(_ context.Context, fie
 }
 
 func (ec *executionContext) _OrderPayload_order(ctx context.Context, field graphql.CollectedField, obj *model.OrderPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_OrderPayload_order(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Order, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Order) graphql.Marshaler {
-			return ec.marshalOOrder2ᚖclienteleᚋentᚐOrder(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	fc, err := ec.fieldContext_OrderPayload_order(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	fc.Result = obj.Order
+	return ec.marshalOOrder2ᚖclienteleᚋentᚐOrder(graphql.WithFieldContext(ctx, fc), field.Selections, obj.Order)
 }
 func (ec *executionContext) fieldContext_OrderPayload_order(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -16991,23 +16441,12 @@ func (ec *executionContext) fieldContext_OrderPayload_order(_ context.Context, f
 }
 
 func (ec *executionContext) _OrderPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.OrderPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_OrderPayload_userErrors(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.UserErrors, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
-			return ec.marshalNUserError2ᚕᚖclienteleᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_OrderPayload_userErrors(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	fc.Result = obj.UserErrors
+	return ec.marshalNUserError2ᚕᚖclienteleᚋgraphᚋmodelᚐUserErrorᚄ(graphql.WithFieldContext(ctx, fc), field.Selections, obj.UserErrors)
 }
 func (ec *executionContext) fieldContext_OrderPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -17347,23 +16786,12 @@ func (ec *executionContext) fieldContext_OrderSubscription_events(ctx context.Co
 }
 
 func (ec *executionContext) _OrderSubscriptionConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.OrderSubscriptionConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_OrderSubscriptionConnection_edges(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.OrderSubscriptionEdge) graphql.Marshaler {
-			return ec.marshalOOrderSubscriptionEdge2ᚕᚖclienteleᚋentᚐOrderSubscriptionEdge(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	fc, err := ec.fieldContext_OrderSubscriptionConnection_edges(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	fc.Result = obj.Edges
+	return ec.marshalOOrderSubscriptionEdge2ᚕᚖclienteleᚋentᚐOrderSubscriptionEdge(graphql.WithFieldContext(ctx, fc), field.Selections, obj.Edges)
 }
 func (ec *executionContext) fieldContext_OrderSubscriptionConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -17379,23 +16807,12 @@ func (ec *executionContext) fieldContext_OrderSubscriptionConnection_edges(_ con
 }
 
 func (ec *executionContext) _OrderSubscriptionConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.OrderSubscriptionConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_OrderSubscriptionConnection_pageInfo(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.PageInfo, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[string]) graphql.Marshaler {
-			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_OrderSubscriptionConnection_pageInfo(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	fc.Result = obj.PageInfo
+	return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(graphql.WithFieldContext(ctx, fc), field.Selections, obj.PageInfo)
 }
 func (ec *executionContext) fieldContext_OrderSubscriptionConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -17418,23 +16835,12 @@ func (ec *executionContext) fieldContext_OrderSubscriptionConnection_totalCount(
 }
 
 func (ec *executionContext) _OrderSubscriptionEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.OrderSubscriptionEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_OrderSubscriptionEdge_node(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Node, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.OrderSubscription) graphql.Marshaler {
-			return ec.marshalOOrderSubscription2ᚖclienteleᚋentᚐOrderSubscription(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	fc, err := ec.fieldContext_OrderSubscriptionEdge_node(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	fc.Result = obj.Node
+	return ec.marshalOOrderSubscription2ᚖclienteleᚋentᚐOrderSubscription(graphql.WithFieldContext(ctx, fc), field.Selections, obj.Node)
 }
 func (ec *executionContext) fieldContext_OrderSubscriptionEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -17457,23 +16863,12 @@ func (ec *executionContext) fieldContext_OrderSubscriptionEdge_cursor(_ context.
 }
 
 func (ec *executionContext) _OrderSubscriptionPayload_orderSubscription(ctx context.Context, field graphql.CollectedField, obj *model.OrderSubscriptionPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_OrderSubscriptionPayload_orderSubscription(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.OrderSubscription, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.OrderSubscription) graphql.Marshaler {
-			return ec.marshalOOrderSubscription2ᚖclienteleᚋentᚐOrderSubscription(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	fc, err := ec.fieldContext_OrderSubscriptionPayload_orderSubscription(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	fc.Result = obj.OrderSubscription
+	return ec.marshalOOrderSubscription2ᚖclienteleᚋentᚐOrderSubscription(graphql.WithFieldContext(ctx, fc), field.Selections, obj.OrderSubscription)
 }
 func (ec *executionContext) fieldContext_OrderSubscriptionPayload_orderSubscription(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -17489,23 +16884,12 @@ func (ec *executionContext) fieldContext_OrderSubscriptionPayload_orderSubscript
 }
 
 func (ec *executionContext) _OrderSubscriptionPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.OrderSubscriptionPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_OrderSubscriptionPayload_userErrors(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.UserErrors, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
-			return ec.marshalNUserError2ᚕᚖclienteleᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_OrderSubscriptionPayload_userErrors(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	fc.Result = obj.UserErrors
+	return ec.marshalNUserError2ᚕᚖclienteleᚋgraphᚋmodelᚐUserErrorᚄ(graphql.WithFieldContext(ctx, fc), field.Selections, obj.UserErrors)
 }
 func (ec *executionContext) fieldContext_OrderSubscriptionPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -18650,23 +18034,12 @@ func (ec *executionContext) fieldContext_Return_events(ctx context.Context, fiel
 }
 
 func (ec *executionContext) _ReturnConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.ReturnConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ReturnConnection_edges(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.ReturnEdge) graphql.Marshaler {
-			return ec.marshalOReturnEdge2ᚕᚖclienteleᚋentᚐReturnEdge(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	fc, err := ec.fieldContext_ReturnConnection_edges(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	fc.Result = obj.Edges
+	return ec.marshalOReturnEdge2ᚕᚖclienteleᚋentᚐReturnEdge(graphql.WithFieldContext(ctx, fc), field.Selections, obj.Edges)
 }
 func (ec *executionContext) fieldContext_ReturnConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -18682,23 +18055,12 @@ func (ec *executionContext) fieldContext_ReturnConnection_edges(_ context.Contex
 }
 
 func (ec *executionContext) _ReturnConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.ReturnConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ReturnConnection_pageInfo(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.PageInfo, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[string]) graphql.Marshaler {
-			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_ReturnConnection_pageInfo(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	fc.Result = obj.PageInfo
+	return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(graphql.WithFieldContext(ctx, fc), field.Selections, obj.PageInfo)
 }
 func (ec *executionContext) fieldContext_ReturnConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -18721,23 +18083,12 @@ func (ec *executionContext) fieldContext_ReturnConnection_totalCount(_ context.C
 }
 
 func (ec *executionContext) _ReturnEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.ReturnEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ReturnEdge_node(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Node, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.OrderReturn) graphql.Marshaler {
-			return ec.marshalOReturn2ᚖclienteleᚋentᚐOrderReturn(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	fc, err := ec.fieldContext_ReturnEdge_node(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	fc.Result = obj.Node
+	return ec.marshalOReturn2ᚖclienteleᚋentᚐOrderReturn(graphql.WithFieldContext(ctx, fc), field.Selections, obj.Node)
 }
 func (ec *executionContext) fieldContext_ReturnEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -18760,23 +18111,12 @@ func (ec *executionContext) fieldContext_ReturnEdge_cursor(_ context.Context, fi
 }
 
 func (ec *executionContext) _ReturnPayload_return(ctx context.Context, field graphql.CollectedField, obj *model.ReturnPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ReturnPayload_return(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Return, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.OrderReturn) graphql.Marshaler {
-			return ec.marshalOReturn2ᚖclienteleᚋentᚐOrderReturn(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	fc, err := ec.fieldContext_ReturnPayload_return(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	fc.Result = obj.Return
+	return ec.marshalOReturn2ᚖclienteleᚋentᚐOrderReturn(graphql.WithFieldContext(ctx, fc), field.Selections, obj.Return)
 }
 func (ec *executionContext) fieldContext_ReturnPayload_return(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -18792,23 +18132,12 @@ func (ec *executionContext) fieldContext_ReturnPayload_return(_ context.Context,
 }
 
 func (ec *executionContext) _ReturnPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.ReturnPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ReturnPayload_userErrors(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.UserErrors, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
-			return ec.marshalNUserError2ᚕᚖclienteleᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_ReturnPayload_userErrors(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	fc.Result = obj.UserErrors
+	return ec.marshalNUserError2ᚕᚖclienteleᚋgraphᚋmodelᚐUserErrorᚄ(graphql.WithFieldContext(ctx, fc), field.Selections, obj.UserErrors)
 }
 func (ec *executionContext) fieldContext_ReturnPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -19127,23 +18456,12 @@ func (ec *executionContext) fieldContext___Field_args(ctx context.Context, field
 }
 
 func (ec *executionContext) ___Field_type(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___Field_type(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Type, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *introspection.Type) graphql.Marshaler {
-			return ec.marshalN__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext___Field_type(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	fc.Result = obj.Type
+	return ec.marshalN__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(graphql.WithFieldContext(ctx, fc), field.Selections, obj.Type)
 }
 func (ec *executionContext) fieldContext___Field_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -19235,23 +18553,12 @@ func (ec *executionContext) fieldContext___InputValue_description(_ context.Cont
 }
 
 func (ec *executionContext) ___InputValue_type(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___InputValue_type(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Type, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *introspection.Type) graphql.Marshaler {
-			return ec.marshalN__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext___InputValue_type(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	fc.Result = obj.Type
+	return ec.marshalN__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(graphql.WithFieldContext(ctx, fc), field.Selections, obj.Type)
 }
 func (ec *executionContext) fieldContext___InputValue_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{

@@ -18,7 +18,9 @@
 //     of the value, per field and record, for reading a struct field that
 //     cannot fail. clientele installs no field middleware (graph.NewServer
 //     refuses an extension that would intercept fields), so nothing is
-//     skipped but allocations.
+//     skipped but allocations. Plain fields of an object or list type keep
+//     the field context gqlgen makes for them (their children's paths and
+//     null checks need it) and lose the rest of ResolveField the same way.
 //
 // server.go runs it: //go:generate go run -mod=mod ./internal/gqlexec/generate
 package main
@@ -108,7 +110,18 @@ func plainLeaves(src string, leaves map[string]bool) (string, error) {
 	out := plainField.ReplaceAllStringFunc(src, func(fn string) string {
 		m := plainField.FindStringSubmatch(fn)
 		name, field, typ, marshal := m[2], m[3], m[4], m[5]
-		if !leaves[name] || (strings.HasPrefix(typ, "*") && !strings.HasPrefix(marshal, "marshalO")) {
+		if !leaves[name] {
+			// An object or list: its children need the field's context
+			// (their paths, the null checks of marshalN…, the loaders'
+			// look at Result to find a record's list), so it is made and
+			// filled as gqlgen does; only the middleware and recover go.
+			done[name] = true
+			fieldContext := "fieldContext" + name
+			return m[1] + "\tfc, err := ec." + fieldContext + "(ctx, field)\n\tif err != nil {\n\t\treturn graphql.Null\n\t}\n" +
+				"\tfc.Result = obj." + field + "\n" +
+				"\treturn ec." + marshal + "(graphql.WithFieldContext(ctx, fc), field.Selections, obj." + field + ")\n}\n"
+		}
+		if strings.HasPrefix(typ, "*") && !strings.HasPrefix(marshal, "marshalO") {
 			return fn
 		}
 		done[name] = true
