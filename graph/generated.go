@@ -35140,7 +35140,7 @@ func (ec *executionContext) _Address(ctx context.Context, sel ast.SelectionSet, 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out, len(deferred.Defers))
 }
 
 var addressConnectionImplementors = []string{"AddressConnection"}
@@ -35183,7 +35183,7 @@ func (ec *executionContext) _AddressConnection(ctx context.Context, sel ast.Sele
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out, len(deferred.Defers))
 }
 
 var addressEdgeImplementors = []string{"AddressEdge"}
@@ -35221,7 +35221,7 @@ func (ec *executionContext) _AddressEdge(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out, len(deferred.Defers))
 }
 
 var addressPayloadImplementors = []string{"AddressPayload"}
@@ -35259,7 +35259,7 @@ func (ec *executionContext) _AddressPayload(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out, len(deferred.Defers))
 }
 
 var attachmentImplementors = []string{"Attachment", "Node"}
@@ -35404,7 +35404,7 @@ func (ec *executionContext) _Attachment(ctx context.Context, sel ast.SelectionSe
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out, len(deferred.Defers))
 }
 
 var attachmentConnectionImplementors = []string{"AttachmentConnection"}
@@ -35447,7 +35447,7 @@ func (ec *executionContext) _AttachmentConnection(ctx context.Context, sel ast.S
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out, len(deferred.Defers))
 }
 
 var attachmentEdgeImplementors = []string{"AttachmentEdge"}
@@ -35485,7 +35485,7 @@ func (ec *executionContext) _AttachmentEdge(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out, len(deferred.Defers))
 }
 
 var attachmentPayloadImplementors = []string{"AttachmentPayload"}
@@ -35523,7 +35523,7 @@ func (ec *executionContext) _AttachmentPayload(ctx context.Context, sel ast.Sele
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out, len(deferred.Defers))
 }
 
 var createCustomerPasswordResetPayloadImplementors = []string{"CreateCustomerPasswordResetPayload"}
@@ -35566,7 +35566,7 @@ func (ec *executionContext) _CreateCustomerPasswordResetPayload(ctx context.Cont
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out, len(deferred.Defers))
 }
 
 var customerImplementors = []string{"Customer", "Node"}
@@ -35709,7 +35709,7 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out, len(deferred.Defers))
 }
 
 var customerAddressImplementors = []string{"CustomerAddress", "Node"}
@@ -35822,7 +35822,7 @@ func (ec *executionContext) _CustomerAddress(ctx context.Context, sel ast.Select
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out, len(deferred.Defers))
 }
 
 var customerAddressConnectionImplementors = []string{"CustomerAddressConnection"}
@@ -35865,7 +35865,7 @@ func (ec *executionContext) _CustomerAddressConnection(ctx context.Context, sel 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out, len(deferred.Defers))
 }
 
 var customerAddressEdgeImplementors = []string{"CustomerAddressEdge"}
@@ -35903,7 +35903,7 @@ func (ec *executionContext) _CustomerAddressEdge(ctx context.Context, sel ast.Se
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out, len(deferred.Defers))
 }
 
 var customerAddressPayloadImplementors = []string{"CustomerAddressPayload"}
@@ -35941,7 +35941,7 @@ func (ec *executionContext) _CustomerAddressPayload(ctx context.Context, sel ast
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out, len(deferred.Defers))
 }
 
 var customerConnectionImplementors = []string{"CustomerConnection"}
@@ -35984,7 +35984,7 @@ func (ec *executionContext) _CustomerConnection(ctx context.Context, sel ast.Sel
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out, len(deferred.Defers))
 }
 
 var customerEdgeImplementors = []string{"CustomerEdge"}
@@ -36022,7 +36022,7 @@ func (ec *executionContext) _CustomerEdge(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out, len(deferred.Defers))
 }
 
 var customerGroupImplementors = []string{"CustomerGroup", "Node"}
@@ -36124,7 +36124,7 @@ func (ec *executionContext) _CustomerGroup(ctx context.Context, sel ast.Selectio
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out, len(deferred.Defers))
 }
 
 var customerGroupConnectionImplementors = []string{"CustomerGroupConnection"}
@@ -36167,7 +36167,7 @@ func (ec *executionContext) _CustomerGroupConnection(ctx context.Context, sel as
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out, len(deferred.Defers))
 }
 
 var customerGroupEdgeImplementors = []string{"CustomerGroupEdge"}
@@ -36205,7 +36205,7 @@ func (ec *executionContext) _CustomerGroupEdge(ctx context.Context, sel ast.Sele
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out, len(deferred.Defers))
 }
 
 var customerGroupPayloadImplementors = []string{"CustomerGroupPayload"}
@@ -36243,7 +36243,7 @@ func (ec *executionContext) _CustomerGroupPayload(ctx context.Context, sel ast.S
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out, len(deferred.Defers))
 }
 
 var customerPasswordResetImplementors = []string{"CustomerPasswordReset", "Node"}
@@ -36349,7 +36349,7 @@ func (ec *executionContext) _CustomerPasswordReset(ctx context.Context, sel ast.
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out, len(deferred.Defers))
 }
 
 var customerPasswordResetConnectionImplementors = []string{"CustomerPasswordResetConnection"}
@@ -36392,7 +36392,7 @@ func (ec *executionContext) _CustomerPasswordResetConnection(ctx context.Context
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out, len(deferred.Defers))
 }
 
 var customerPasswordResetEdgeImplementors = []string{"CustomerPasswordResetEdge"}
@@ -36430,7 +36430,7 @@ func (ec *executionContext) _CustomerPasswordResetEdge(ctx context.Context, sel 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out, len(deferred.Defers))
 }
 
 var customerPasswordResetPayloadImplementors = []string{"CustomerPasswordResetPayload"}
@@ -36468,7 +36468,7 @@ func (ec *executionContext) _CustomerPasswordResetPayload(ctx context.Context, s
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out, len(deferred.Defers))
 }
 
 var customerPayloadImplementors = []string{"CustomerPayload"}
@@ -36506,7 +36506,7 @@ func (ec *executionContext) _CustomerPayload(ctx context.Context, sel ast.Select
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out, len(deferred.Defers))
 }
 
 var customerPaymentSourceImplementors = []string{"CustomerPaymentSource", "Node"}
@@ -36617,7 +36617,7 @@ func (ec *executionContext) _CustomerPaymentSource(ctx context.Context, sel ast.
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out, len(deferred.Defers))
 }
 
 var customerPaymentSourceConnectionImplementors = []string{"CustomerPaymentSourceConnection"}
@@ -36660,7 +36660,7 @@ func (ec *executionContext) _CustomerPaymentSourceConnection(ctx context.Context
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out, len(deferred.Defers))
 }
 
 var customerPaymentSourceEdgeImplementors = []string{"CustomerPaymentSourceEdge"}
@@ -36698,7 +36698,7 @@ func (ec *executionContext) _CustomerPaymentSourceEdge(ctx context.Context, sel 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out, len(deferred.Defers))
 }
 
 var customerPaymentSourcePayloadImplementors = []string{"CustomerPaymentSourcePayload"}
@@ -36736,7 +36736,7 @@ func (ec *executionContext) _CustomerPaymentSourcePayload(ctx context.Context, s
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out, len(deferred.Defers))
 }
 
 var customerSubscriptionImplementors = []string{"CustomerSubscription", "Node"}
@@ -36833,7 +36833,7 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out, len(deferred.Defers))
 }
 
 var customerSubscriptionConnectionImplementors = []string{"CustomerSubscriptionConnection"}
@@ -36876,7 +36876,7 @@ func (ec *executionContext) _CustomerSubscriptionConnection(ctx context.Context,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out, len(deferred.Defers))
 }
 
 var customerSubscriptionEdgeImplementors = []string{"CustomerSubscriptionEdge"}
@@ -36914,7 +36914,7 @@ func (ec *executionContext) _CustomerSubscriptionEdge(ctx context.Context, sel a
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out, len(deferred.Defers))
 }
 
 var customerSubscriptionPayloadImplementors = []string{"CustomerSubscriptionPayload"}
@@ -36952,7 +36952,7 @@ func (ec *executionContext) _CustomerSubscriptionPayload(ctx context.Context, se
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out, len(deferred.Defers))
 }
 
 var deletePayloadImplementors = []string{"DeletePayload"}
@@ -36990,7 +36990,7 @@ func (ec *executionContext) _DeletePayload(ctx context.Context, sel ast.Selectio
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out, len(deferred.Defers))
 }
 
 var eventImplementors = []string{"Event", "Node"}
@@ -37081,7 +37081,7 @@ func (ec *executionContext) _Event(ctx context.Context, sel ast.SelectionSet, ob
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out, len(deferred.Defers))
 }
 
 var eventConnectionImplementors = []string{"EventConnection"}
@@ -37124,7 +37124,7 @@ func (ec *executionContext) _EventConnection(ctx context.Context, sel ast.Select
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out, len(deferred.Defers))
 }
 
 var eventEdgeImplementors = []string{"EventEdge"}
@@ -37162,7 +37162,7 @@ func (ec *executionContext) _EventEdge(ctx context.Context, sel ast.SelectionSet
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out, len(deferred.Defers))
 }
 
 var linksImplementors = []string{"Links"}
@@ -37195,7 +37195,7 @@ func (ec *executionContext) _Links(ctx context.Context, sel ast.SelectionSet, ob
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out, len(deferred.Defers))
 }
 
 var mutationImplementors = []string{"Mutation"}
@@ -37581,7 +37581,7 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out, len(deferred.Defers))
 }
 
 var orderImplementors = []string{"Order", "Node"}
@@ -37816,7 +37816,7 @@ func (ec *executionContext) _Order(ctx context.Context, sel ast.SelectionSet, ob
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out, len(deferred.Defers))
 }
 
 var orderConnectionImplementors = []string{"OrderConnection"}
@@ -37859,7 +37859,7 @@ func (ec *executionContext) _OrderConnection(ctx context.Context, sel ast.Select
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out, len(deferred.Defers))
 }
 
 var orderEdgeImplementors = []string{"OrderEdge"}
@@ -37897,7 +37897,7 @@ func (ec *executionContext) _OrderEdge(ctx context.Context, sel ast.SelectionSet
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out, len(deferred.Defers))
 }
 
 var orderPayloadImplementors = []string{"OrderPayload"}
@@ -37935,7 +37935,7 @@ func (ec *executionContext) _OrderPayload(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out, len(deferred.Defers))
 }
 
 var orderSubscriptionImplementors = []string{"OrderSubscription", "Node"}
@@ -38093,7 +38093,7 @@ func (ec *executionContext) _OrderSubscription(ctx context.Context, sel ast.Sele
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out, len(deferred.Defers))
 }
 
 var orderSubscriptionConnectionImplementors = []string{"OrderSubscriptionConnection"}
@@ -38136,7 +38136,7 @@ func (ec *executionContext) _OrderSubscriptionConnection(ctx context.Context, se
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out, len(deferred.Defers))
 }
 
 var orderSubscriptionEdgeImplementors = []string{"OrderSubscriptionEdge"}
@@ -38174,7 +38174,7 @@ func (ec *executionContext) _OrderSubscriptionEdge(ctx context.Context, sel ast.
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out, len(deferred.Defers))
 }
 
 var orderSubscriptionPayloadImplementors = []string{"OrderSubscriptionPayload"}
@@ -38212,7 +38212,7 @@ func (ec *executionContext) _OrderSubscriptionPayload(ctx context.Context, sel a
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out, len(deferred.Defers))
 }
 
 var pageInfoImplementors = []string{"PageInfo"}
@@ -38260,7 +38260,7 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out, len(deferred.Defers))
 }
 
 var queryImplementors = []string{"Query"}
@@ -38400,7 +38400,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out, len(deferred.Defers))
 }
 
 var returnImplementors = []string{"Return", "Node"}
@@ -38575,7 +38575,7 @@ func (ec *executionContext) _Return(ctx context.Context, sel ast.SelectionSet, o
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out, len(deferred.Defers))
 }
 
 var returnConnectionImplementors = []string{"ReturnConnection"}
@@ -38618,7 +38618,7 @@ func (ec *executionContext) _ReturnConnection(ctx context.Context, sel ast.Selec
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out, len(deferred.Defers))
 }
 
 var returnEdgeImplementors = []string{"ReturnEdge"}
@@ -38656,7 +38656,7 @@ func (ec *executionContext) _ReturnEdge(ctx context.Context, sel ast.SelectionSe
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out, len(deferred.Defers))
 }
 
 var returnPayloadImplementors = []string{"ReturnPayload"}
@@ -38694,7 +38694,7 @@ func (ec *executionContext) _ReturnPayload(ctx context.Context, sel ast.Selectio
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out, len(deferred.Defers))
 }
 
 var subscriptionImplementors = []string{"Subscription"}
@@ -38757,7 +38757,7 @@ func (ec *executionContext) _UserError(ctx context.Context, sel ast.SelectionSet
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out, len(deferred.Defers))
 }
 
 var __DirectiveImplementors = []string{"__Directive"}
@@ -38810,7 +38810,7 @@ func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out, len(deferred.Defers))
 }
 
 var __EnumValueImplementors = []string{"__EnumValue"}
@@ -38858,7 +38858,7 @@ func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out, len(deferred.Defers))
 }
 
 var __FieldImplementors = []string{"__Field"}
@@ -38916,7 +38916,7 @@ func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out, len(deferred.Defers))
 }
 
 var __InputValueImplementors = []string{"__InputValue"}
@@ -38974,7 +38974,7 @@ func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out, len(deferred.Defers))
 }
 
 var __SchemaImplementors = []string{"__Schema"}
@@ -39032,7 +39032,7 @@ func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out, len(deferred.Defers))
 }
 
 var __TypeImplementors = []string{"__Type"}
@@ -39115,7 +39115,7 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out, len(deferred.Defers))
 }
 
 // endregion **************************** object.gotpl ****************************

@@ -12,6 +12,8 @@ package gqlexec
 
 import (
 	"context"
+	"io"
+	"slices"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -96,4 +98,43 @@ func NewDeferredGroup(ctx context.Context, fields []graphql.CollectedField) grap
 		}
 	}
 	return graphql.DeferredGroup{Context: ctx}
+}
+
+// Object is what an object's executor function returns once its fields are
+// resolved: its field set as the Marshaler, or, when none of its fields is
+// deferred, the same JSON written without graphql.FieldSet.MarshalGQL's
+// costs: a map per object to skip repeated aliases and a heap copy of
+// every collected field.
+func Object(fields []graphql.CollectedField, out *graphql.FieldSet, deferred int) graphql.Marshaler {
+	if deferred > 0 {
+		return out
+	}
+	return &object{fields: fields, values: out.Values}
+}
+
+type object struct {
+	fields []graphql.CollectedField
+	values []graphql.Marshaler
+}
+
+func (o *object) MarshalGQL(w io.Writer) {
+	_, _ = io.WriteString(w, "{")
+	for i := range o.fields {
+		alias := o.fields[i].Alias
+		// Like FieldSet: the first field of an alias is written, later
+		// ones (the same field under another fragment's @defer) are not.
+		if slices.ContainsFunc(o.fields[:i], func(f graphql.CollectedField) bool { return f.Alias == alias }) {
+			continue
+		}
+		if i > 0 {
+			_, _ = io.WriteString(w, ",")
+		}
+		// An alias is a GraphQL name ([_A-Za-z][_0-9A-Za-z]*): nothing
+		// in it needs escaping.
+		_, _ = io.WriteString(w, `"`)
+		_, _ = io.WriteString(w, alias)
+		_, _ = io.WriteString(w, `":`)
+		o.values[i].MarshalGQL(w)
+	}
+	_, _ = io.WriteString(w, "}")
 }

@@ -46,3 +46,20 @@ func TestMarshalSliceInOrderWithIndexAndRecoveredPanics(t *testing.T) {
 	require.Equal(t, []string{`"0"`, `"1"`, "null", `"3"`}, []string{out(ret[0]), out(ret[1]), out(ret[2]), out(ret[3])})
 	require.Len(t, graphql.GetErrors(ctx), 1)
 }
+
+func TestObjectWritesWhatFieldSetWrites(t *testing.T) {
+	fields := []graphql.CollectedField{
+		{Field: &ast.Field{Alias: "a", Name: "a"}},
+		{Field: &ast.Field{Alias: "_b2", Name: "b"}},
+		{Field: &ast.Field{Alias: "a", Name: "a"}},
+		{Field: &ast.Field{Alias: "c", Name: "c"}},
+	}
+	out := graphql.NewFieldSet(fields)
+	out.Values = []graphql.Marshaler{graphql.MarshalString("x\"y"), graphql.Null, graphql.MarshalInt(3), graphql.MarshalBoolean(true)}
+	var want, got strings.Builder
+	out.MarshalGQL(&want)
+	Object(fields, out, 0).MarshalGQL(&got)
+	require.Equal(t, want.String(), got.String())
+	require.Equal(t, `{"a":"x\"y","_b2":null,"c":true}`, got.String())
+	require.Same(t, out, Object(fields, out, 1), "with deferred fields the field set writes itself")
+}

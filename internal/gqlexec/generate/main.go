@@ -10,7 +10,8 @@
 //     graphql.MarshalSliceConcurrently: one element after the other unless
 //     the selection below asks for a Batched field.
 //   - Objects start their deferred group with gqlexec.NewDeferredGroup,
-//     which builds it only when one of their fields is deferred.
+//     which builds it only when one of their fields is deferred, and are
+//     written by gqlexec.Object.
 //   - Plain fields (a struct field of a leaf type: scalar or enum, with no
 //     resolver, method or directive) are marshalled directly. gqlgen runs
 //     each through graphql.ResolveField: a field context, a context value,
@@ -88,6 +89,7 @@ const importPath = `"clientele/internal/gqlexec"`
 var rewrites = [][2]string{
 	{"graphql.MarshalSliceConcurrently(ctx, len(v), ", "gqlexec.MarshalSlice(ctx, sel, len(v), "},
 	{"deferred := graphql.NewDeferredGroup(ctx)\n", "deferred := gqlexec.NewDeferredGroup(ctx, fields)\n"},
+	{"\n\treturn out\n}\n", "\n\treturn gqlexec.Object(fields, out, len(deferred.Defers))\n}\n"},
 }
 
 // plainField is gqlgen's function for a field read from a struct field:
