@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"clientele/ent"
+	"clientele/internal/gqlexec"
 	"clientele/internal/metrics"
 	"clientele/internal/reqctx"
 	"clientele/internal/viewer"
@@ -109,7 +110,7 @@ func NewServer(o Options) *handler.Server {
 		})
 	}
 	srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
-		return next(context.WithValue(ctx, loadersKey{}, newLoaders(o.Client)))
+		return next(gqlexec.WithArgs(context.WithValue(ctx, loadersKey{}, newLoaders(o.Client))))
 	})
 	srv.SetErrorPresenter(presenter(o.Logger))
 	srv.SetRecoverFunc(func(ctx context.Context, p any) error {

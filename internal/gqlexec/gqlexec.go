@@ -14,6 +14,7 @@ import (
 	"context"
 	"io"
 	"slices"
+	"sync"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -137,4 +138,43 @@ func (o *object) MarshalGQL(w io.Writer) {
 		o.values[i].MarshalGQL(w)
 	}
 	_, _ = io.WriteString(w, "}")
+}
+
+// Args returns the arguments of a field of a record, parsed by parse once
+// per field of the document and response: gqlgen parses them for every
+// record (the first, orderBy and where of customers.orders, fifty times for
+// fifty customers), though they depend only on the field and the
+// variables. A refused argument is not kept: every record reports it, as
+// before. Resolvers must not change the values they are given.
+func Args(ctx context.Context, field graphql.CollectedField, parse func() (map[string]any, error)) (map[string]any, error) {
+	c, _ := ctx.Value(argsKey{}).(*argsCache)
+	if c == nil {
+		return parse()
+	}
+	c.mu.Lock()
+	args, ok := c.args[field.Field]
+	c.mu.Unlock()
+	if ok {
+		return args, nil
+	}
+	args, err := parse()
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	c.args[field.Field] = args
+	c.mu.Unlock()
+	return args, nil
+}
+
+type argsKey struct{}
+
+type argsCache struct {
+	mu   sync.Mutex
+	args map[*ast.Field]map[string]any
+}
+
+// WithArgs gives one response its cache of arguments (see Args).
+func WithArgs(ctx context.Context) context.Context {
+	return context.WithValue(ctx, argsKey{}, &argsCache{args: map[*ast.Field]map[string]any{}})
 }

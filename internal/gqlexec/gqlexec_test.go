@@ -2,6 +2,7 @@ package gqlexec
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -62,4 +63,34 @@ func TestObjectWritesWhatFieldSetWrites(t *testing.T) {
 	require.Equal(t, want.String(), got.String())
 	require.Equal(t, `{"a":"x\"y","_b2":null,"c":true}`, got.String())
 	require.Same(t, out, Object(fields, out, 1), "with deferred fields the field set writes itself")
+}
+
+func TestArgsParsedOncePerFieldAndResponse(t *testing.T) {
+	f1, f2 := field("orders"), field("orders")
+	parses := 0
+	parse := func(v int) func() (map[string]any, error) {
+		return func() (map[string]any, error) { parses++; return map[string]any{"first": v}, nil }
+	}
+	ctx := WithArgs(context.Background())
+	for range 3 {
+		a, err := Args(ctx, graphql.CollectedField{Field: f1}, parse(1))
+		require.NoError(t, err)
+		require.Equal(t, 1, a["first"])
+	}
+	a, err := Args(ctx, graphql.CollectedField{Field: f2}, parse(2))
+	require.NoError(t, err)
+	require.Equal(t, 2, a["first"], "another field of the document has its own arguments")
+	require.Equal(t, 2, parses)
+
+	_, err = Args(WithArgs(context.Background()), graphql.CollectedField{Field: f1}, parse(3))
+	require.NoError(t, err)
+	require.Equal(t, 3, parses, "another response parses again")
+
+	fails := 0
+	bad := func() (map[string]any, error) { fails++; return nil, errors.New("bad") }
+	for range 2 {
+		_, err := Args(ctx, graphql.CollectedField{Field: field("x")}, bad)
+		require.Error(t, err)
+	}
+	require.Equal(t, 2, fails, "a refusal is reported by every record")
 }

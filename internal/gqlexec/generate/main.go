@@ -12,6 +12,8 @@
 //   - Objects start their deferred group with gqlexec.NewDeferredGroup,
 //     which builds it only when one of their fields is deferred, and are
 //     written by gqlexec.Object.
+//   - The arguments of a record's field are parsed once per response
+//     (gqlexec.Args), not once per record.
 //   - Plain fields (a struct field of a leaf type: scalar or enum, with no
 //     resolver, method or directive) are marshalled directly. gqlgen runs
 //     each through graphql.ResolveField: a field context, a context value,
@@ -135,6 +137,29 @@ func plainLeaves(src string, leaves map[string]bool) (string, error) {
 	return out, nil
 }
 
+// fieldArgs is the parsing of a field's arguments in its field context.
+var fieldArgs = regexp.MustCompile(`if fc\.Args, err = ec\.field_(\w+?)_(\w+)_args\(ctx, field\.ArgumentMap\(ec\.Variables\)\); err != nil \{`)
+
+// sharedArgs parses the arguments of the fields of records once per
+// response (gqlexec.Args). Root fields run once anyway; their arguments
+// (mutation inputs) stay the resolver's own.
+func sharedArgs(src string) (string, error) {
+	n := 0
+	out := fieldArgs.ReplaceAllStringFunc(src, func(s string) string {
+		m := fieldArgs.FindStringSubmatch(s)
+		if m[1] == "Query" || m[1] == "Mutation" || m[1] == "Subscription" {
+			return s
+		}
+		n++
+		return "if fc.Args, err = gqlexec.Args(ctx, field, func() (map[string]any, error) {\n" +
+			"return ec.field_" + m[1] + "_" + m[2] + "_args(ctx, field.ArgumentMap(ec.Variables))\n}); err != nil {"
+	})
+	if n == 0 {
+		return "", fmt.Errorf("no field arguments found: gqlgen's template changed, update internal/gqlexec/generate")
+	}
+	return out, nil
+}
+
 // rewriteSlices points the executor's list marshalling at gqlexec and
 // rewrites the plain leaf fields.
 func rewriteSlices(path string, leaves map[string]bool) error {
@@ -144,6 +169,9 @@ func rewriteSlices(path string, leaves map[string]bool) error {
 	}
 	out, err := plainLeaves(string(src), leaves)
 	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if out, err = sharedArgs(out); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	for _, r := range rewrites {
