@@ -67,7 +67,8 @@ type Service struct {
 	Log    *slog.Logger
 	logins *limiter
 	// checks caches credential checks on a database that tells cheaply
-	// whether they can have changed (SQLite; nil otherwise).
+	// whether they can have changed (SQLite; PostgreSQL for credential
+	// tokens only; nil otherwise).
 	checks *checkCache
 	// tokens caches the claims of access tokens whose signature checked.
 	tokens tokenCache
@@ -77,8 +78,8 @@ type Service struct {
 }
 
 // NewService returns a token service signing with key. On a database
-// opened by package store that offers credential versions (SQLite), it
-// caches credential checks (see checkCache).
+// opened by package store that offers credential versions (SQLite,
+// PostgreSQL), it caches credential checks (see checkCache).
 func NewService(c *ent.Client, key []byte) *Service {
 	s := &Service{Client: c, Key: key, Now: time.Now, logins: newLimiter(loginRate, loginBurst)}
 	if db := store.Of(c); db != nil {
@@ -430,8 +431,9 @@ func checkSession(ss *session, owner string, epoch int64) error {
 // expired or revoked token, a customer token whose session ended or whose
 // customer is gone, or a token in the query string (tokens in URLs leak
 // into logs and referrers). Those errors wrap ErrUnauthenticated; when the
-// database fails the error wraps ErrUnavailable instead. It runs one SQL
-// statement: the credential, joined to the customer for customer tokens.
+// database fails the error wraps ErrUnavailable instead. It runs at most
+// one SQL statement (none when cached: cache.go): the credential, joined
+// to the customer for customer tokens.
 func (s *Service) Authenticate(r *http.Request) (*viewer.Viewer, error) {
 	if q := r.URL.Query(); q.Has("access_token") || q.Has("token") {
 		return nil, fmt.Errorf("%w: send the token in the Authorization header, not the URL", ErrUnauthenticated)
@@ -464,8 +466,8 @@ func (s *Service) Authenticate(r *http.Request) (*viewer.Viewer, error) {
 // keep one for long (subscription streams): the token has not expired, its
 // credential is still active and, for a customer token, the customer still
 // exists and its session epoch is the token's (no password change since).
-// It runs one SQL statement. Errors wrap ErrUnauthenticated, or
-// ErrUnavailable when the database fails. A nil viewer (anonymous) and
+// It runs at most one SQL statement (cache.go). Errors wrap
+// ErrUnauthenticated, or ErrUnavailable when the database fails. A nil viewer (anonymous) and
 // viewers that did not come from a token (no CredentialID, e.g. the system)
 // have nothing to recheck.
 func (s *Service) Recheck(ctx context.Context, v *viewer.Viewer) error {
@@ -488,7 +490,8 @@ func (s *Service) check(ctx context.Context, v *viewer.Viewer) error {
 	if s.checks != nil {
 		var err error
 		ver, err = s.checks.version(ctx)
-		cached = err == nil
+		// PostgreSQL: customer sessions are always looked up.
+		cached = err == nil && s.checks.cacheable(key, ver)
 	}
 	var ss *session
 	if cached {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 
+	"clientele/internal/store"
 	"clientele/internal/viewer"
 )
 
@@ -12,18 +13,37 @@ import (
 // Authenticate and Recheck look the credential (and, for a customer token,
 // the customer's session) up on every request: the database decides, so a
 // revocation, a password change or a deleted customer takes effect on the
-// next request, whichever process made it. On SQLite, package store tells
-// cheaply whether that lookup can have changed (store.CredentialVersion):
-// the data version moves on with every commit of any other connection or
-// process, the credential epoch with every change to a credential (a
-// trigger, in the changing transaction). A found session is kept with the
-// versions read before its lookup, and reused while
+// next request, whichever process made it. Package store tells cheaply
+// whether that lookup can have changed (store.CredentialVersion): the
+// credential epoch moves on with every change to a credential, and on
+// SQLite the data version with every commit of any other connection or
+// process. A found session is kept with the versions read before its
+// lookup, and reused while
 //
 //   - for an integration or sales-channel token: the credential epoch is
 //     the same (only a change to a credential can end such a session);
-//   - for a customer token: the data version is the same (nothing at all
-//     was committed since: the customer, its password and the credential
-//     are as they were).
+//   - for a customer token (SQLite only): the data version is the same
+//     (nothing at all was committed since: the customer, its password and
+//     the credential are as they were).
+//
+// SQLite: both numbers are read from the database (a trigger moves the
+// epoch on in the changing transaction), so a change committed before a
+// request began is always seen by it.
+//
+// PostgreSQL: there is no data version (store.NoDataVersion), so customer
+// tokens are never cached: every request looks them up. The epoch is kept
+// in memory by a connection LISTENing for the NOTIFY that a trigger on the
+// credentials table sends at commit. A revocation committed by any process
+// is therefore refused from the moment this process receives its
+// notification (typically a millisecond or less after the commit); a
+// request whose check was cached and that is authenticated in between may
+// still pass. While the listener is not listening (starting, reconnecting
+// after the connection broke, or silent for more than 3 s: it makes a
+// round trip every second when idle) CredentialVersion fails and every
+// check is looked up; on reconnection the epoch moves on, so nothing
+// cached before the outage is reused. So the window is the notification's
+// delivery time, or at worst 3 s if the listener's link stalls without
+// breaking (the notification is lost and the heartbeat is what notices).
 //
 // Failed lookups are never cached. Anything that fails on the way (the
 // versions cannot be read) falls back to the lookup.
@@ -60,6 +80,12 @@ func (c *checkCache) version(ctx context.Context) (checkVersion, error) {
 	return checkVersion{d, e}, err
 }
 
+// cacheable reports whether the check of key may be cached at ver: a
+// customer session only where there is a data version (not PostgreSQL).
+func (c *checkCache) cacheable(key checkKey, ver checkVersion) bool {
+	return key.owner == "" || ver.data != store.NoDataVersion
+}
+
 // get returns the cached session of key if it still holds at ver.
 func (c *checkCache) get(key checkKey, ver checkVersion) *session {
 	c.mu.RLock()
@@ -70,7 +96,7 @@ func (c *checkCache) get(key checkKey, ver checkVersion) *session {
 		return nil
 	case key.owner == "" && e.ver.epoch == ver.epoch:
 		return e.ss
-	case key.owner != "" && e.ver == ver:
+	case key.owner != "" && e.ver == ver && c.cacheable(key, ver):
 		return e.ss
 	}
 	return nil

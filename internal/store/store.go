@@ -30,6 +30,7 @@ type DB struct {
 	stop      chan struct{} // ends keepOptimized (SQLite)
 	closeOnce sync.Once
 	versions  versions // CredentialVersion's connection (SQLite)
+	listen    listener // CredentialVersion's LISTEN connection (PostgreSQL)
 }
 
 // Open opens the database at rawURL. SQLite files get WAL, foreign keys, a
@@ -60,6 +61,8 @@ func Open(rawURL string, wrap func(dialect.Driver) dialect.Driver) (*DB, error) 
 		// One more for CredentialVersion's connection, which it keeps.
 		db.SetMaxOpenConns(conns + 1)
 	} else {
+		// CredentialVersion's LISTEN connection (listen.go) is not the
+		// pool's: one more server connection per process, no slot taken.
 		db.SetMaxOpenConns(conns)
 	}
 	db.SetMaxIdleConns(conns)
@@ -69,6 +72,7 @@ func Open(rawURL string, wrap func(dialect.Driver) dialect.Driver) (*DB, error) 
 		drv = wrap(drv)
 	}
 	out := &DB{Client: ent.NewClient(ent.Driver(drv)), Dialect: d, SQL: db, maxIdle: conns, stop: make(chan struct{})}
+	out.listen.dsn, out.listen.base = dsn, time.Now()
 	if d == dialect.SQLite {
 		go out.keepOptimized(out.stop)
 	}

@@ -23,6 +23,7 @@ import (
 // the credentials table moves on at every update or delete (a revocation,
 // by any writer, in the revoking transaction), says whether a credential
 // can have changed. Package auth caches its checks on these two numbers.
+// PostgreSQL has an epoch only, kept by LISTEN/NOTIFY: see listen.go.
 
 // credentialEpoch is the counter the credentials triggers move on.
 const credentialEpoch = "credential_epoch"
@@ -39,9 +40,14 @@ END`,
 }
 
 // createCredentialTriggers installs the triggers (SQLite; a migration
-// that rebuilds the table drops them, so every Migrate runs this).
+// that rebuilds the table drops them, so every Migrate runs this), or the
+// notifying trigger on PostgreSQL (listen.go).
 func (db *DB) createCredentialTriggers(ctx context.Context) error {
-	if db.Dialect != dialect.SQLite {
+	switch db.Dialect {
+	case dialect.Postgres:
+		return db.createCredentialNotify(ctx)
+	case dialect.SQLite:
+	default:
 		return nil
 	}
 	for _, q := range credentialTriggers {
@@ -52,11 +58,14 @@ func (db *DB) createCredentialTriggers(ctx context.Context) error {
 	return nil
 }
 
-// HasCredentialVersions reports whether CredentialVersion works here.
-func (db *DB) HasCredentialVersions() bool { return db.Dialect == dialect.SQLite }
+// HasCredentialVersions reports whether CredentialVersion works here
+// (SQLite, and PostgreSQL without a data version: see listen.go).
+func (db *DB) HasCredentialVersions() bool {
+	return db.Dialect == dialect.SQLite || db.Dialect == dialect.Postgres
+}
 
 // ErrNoVersions is returned by CredentialVersion on a database that has no
-// cheap change detection (PostgreSQL).
+// cheap change detection.
 var ErrNoVersions = errors.New("store: no credential versions on this database")
 
 // versions is the dedicated connection behind CredentialVersion.
@@ -71,10 +80,23 @@ type versions struct {
 // CredentialVersion returns the database's data version and the
 // credential epoch (see above). The data version moves on with every
 // commit of another connection; the epoch with every change to a
-// credential. Both are read after every commit that precedes the call. An
-// error means the caller must ask the database itself.
+// credential. On SQLite both are read after every commit that precedes the
+// call. On PostgreSQL (listen.go) the data version is NoDataVersion and
+// the epoch is the listener's, which moves on when the notification of a
+// committed change arrives (milliseconds after the commit); it fails while
+// the listener is not listening. An error means the caller must ask the
+// database itself.
 func (db *DB) CredentialVersion(ctx context.Context) (data, epoch int64, err error) {
-	if db.Dialect != dialect.SQLite {
+	switch db.Dialect {
+	case dialect.Postgres:
+		l := &db.listen
+		if !l.ok() {
+			l.ensure()
+			return 0, 0, ErrNotListening
+		}
+		return NoDataVersion, l.epoch.Load(), nil
+	case dialect.SQLite:
+	default:
 		return 0, 0, ErrNoVersions
 	}
 	// The dedicated connection outlives a closed pool: a closed database
@@ -117,8 +139,10 @@ func (db *DB) CredentialVersion(ctx context.Context) (data, epoch int64, err err
 	return v.data, v.epoch, nil
 }
 
-// closeVersions releases the dedicated connection.
+// closeVersions releases the dedicated connection (SQLite) or stops the
+// listener (PostgreSQL).
 func (db *DB) closeVersions() {
+	db.listen.stop()
 	db.versions.mu.Lock()
 	defer db.versions.mu.Unlock()
 	if db.versions.conn != nil {
