@@ -5,7 +5,6 @@ package gqlscalar
 import (
 	"errors"
 	"io"
-	"strconv"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -17,7 +16,11 @@ const TimeLayout = "2006-01-02T15:04:05.000Z07:00"
 // MarshalTime writes t as RFC 3339 in UTC with milliseconds.
 func MarshalTime(t time.Time) graphql.Marshaler {
 	return graphql.WriterFunc(func(w io.Writer) {
-		_, _ = io.WriteString(w, strconv.Quote(t.UTC().Format(TimeLayout)))
+		// Formatted on the stack: the layout needs no JSON escaping (digits,
+		// '-', ':', '.', 'T' and 'Z'), so it is quoted by hand.
+		var b [40]byte
+		out := append(t.UTC().AppendFormat(append(b[:0], '"'), TimeLayout), '"')
+		_, _ = w.Write(out)
 	})
 }
 
