@@ -318,6 +318,8 @@ func (_m *AddressQuery) Paginate(
 	}
 	conn := &AddressConnection{Edges: []*AddressEdge{}}
 	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	var withRowCount func(*sql.Selector) // the page reads the row counter too
+	var countQuery *AddressQuery         // and, for an empty page, counts
 	if hasCollectedField(ctx, totalCountField) || (ignoredEdges && hasCollectedField(ctx, pageInfoField)) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
@@ -330,7 +332,11 @@ func (_m *AddressQuery) Paginate(
 					return nil, err
 				}
 				if len(probe.predicates) == 1 {
-					if conn.TotalCount, counted, err = readRowCount(ctx, c.driver, address.Table); err != nil {
+					pageRead := !ignoredEdges && (first == nil || *first != 0) && (last == nil || *last != 0)
+					if pageRead {
+						withRowCount, counted = selectRowCount(ctx, address.Table)
+						countQuery = c
+					} else if conn.TotalCount, counted, err = readRowCount(ctx, c.driver, address.Table); err != nil {
 						return nil, err
 					}
 				}
@@ -360,9 +366,28 @@ func (_m *AddressQuery) Paginate(
 		}
 	}
 	_m = pager.applyOrder(_m)
+	if withRowCount != nil {
+		_m.Modify(withRowCount)
+	}
 	nodes, err := _m.All(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if withRowCount != nil {
+		counted := len(nodes) > 0
+		if counted {
+			conn.TotalCount, counted = pageRowCount(nodes[0])
+		}
+		if !counted {
+			if conn.TotalCount, counted, err = readRowCount(ctx, countQuery.driver, address.Table); err != nil {
+				return nil, err
+			}
+		}
+		if !counted {
+			if conn.TotalCount, err = countQuery.Count(ctx); err != nil {
+				return nil, err
+			}
+		}
 	}
 	conn.build(nodes, pager, after, first, before, last)
 	return conn, nil
@@ -773,6 +798,8 @@ func (_m *AttachmentQuery) Paginate(
 	}
 	conn := &AttachmentConnection{Edges: []*AttachmentEdge{}}
 	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	var withRowCount func(*sql.Selector) // the page reads the row counter too
+	var countQuery *AttachmentQuery      // and, for an empty page, counts
 	if hasCollectedField(ctx, totalCountField) || (ignoredEdges && hasCollectedField(ctx, pageInfoField)) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
@@ -785,7 +812,11 @@ func (_m *AttachmentQuery) Paginate(
 					return nil, err
 				}
 				if len(probe.predicates) == 1 {
-					if conn.TotalCount, counted, err = readRowCount(ctx, c.driver, attachment.Table); err != nil {
+					pageRead := !ignoredEdges && (first == nil || *first != 0) && (last == nil || *last != 0)
+					if pageRead {
+						withRowCount, counted = selectRowCount(ctx, attachment.Table)
+						countQuery = c
+					} else if conn.TotalCount, counted, err = readRowCount(ctx, c.driver, attachment.Table); err != nil {
 						return nil, err
 					}
 				}
@@ -815,9 +846,28 @@ func (_m *AttachmentQuery) Paginate(
 		}
 	}
 	_m = pager.applyOrder(_m)
+	if withRowCount != nil {
+		_m.Modify(withRowCount)
+	}
 	nodes, err := _m.All(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if withRowCount != nil {
+		counted := len(nodes) > 0
+		if counted {
+			conn.TotalCount, counted = pageRowCount(nodes[0])
+		}
+		if !counted {
+			if conn.TotalCount, counted, err = readRowCount(ctx, countQuery.driver, attachment.Table); err != nil {
+				return nil, err
+			}
+		}
+		if !counted {
+			if conn.TotalCount, err = countQuery.Count(ctx); err != nil {
+				return nil, err
+			}
+		}
 	}
 	conn.build(nodes, pager, after, first, before, last)
 	return conn, nil
@@ -1192,6 +1242,8 @@ func (_m *CustomerQuery) Paginate(
 	}
 	conn := &CustomerConnection{Edges: []*CustomerEdge{}}
 	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	var withRowCount func(*sql.Selector) // the page reads the row counter too
+	var countQuery *CustomerQuery        // and, for an empty page, counts
 	if hasCollectedField(ctx, totalCountField) || (ignoredEdges && hasCollectedField(ctx, pageInfoField)) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
@@ -1204,7 +1256,11 @@ func (_m *CustomerQuery) Paginate(
 					return nil, err
 				}
 				if len(probe.predicates) == 1 {
-					if conn.TotalCount, counted, err = readRowCount(ctx, c.driver, customer.Table); err != nil {
+					pageRead := !ignoredEdges && (first == nil || *first != 0) && (last == nil || *last != 0)
+					if pageRead {
+						withRowCount, counted = selectRowCount(ctx, customer.Table)
+						countQuery = c
+					} else if conn.TotalCount, counted, err = readRowCount(ctx, c.driver, customer.Table); err != nil {
 						return nil, err
 					}
 				}
@@ -1234,9 +1290,28 @@ func (_m *CustomerQuery) Paginate(
 		}
 	}
 	_m = pager.applyOrder(_m)
+	if withRowCount != nil {
+		_m.Modify(withRowCount)
+	}
 	nodes, err := _m.All(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if withRowCount != nil {
+		counted := len(nodes) > 0
+		if counted {
+			conn.TotalCount, counted = pageRowCount(nodes[0])
+		}
+		if !counted {
+			if conn.TotalCount, counted, err = readRowCount(ctx, countQuery.driver, customer.Table); err != nil {
+				return nil, err
+			}
+		}
+		if !counted {
+			if conn.TotalCount, err = countQuery.Count(ctx); err != nil {
+				return nil, err
+			}
+		}
 	}
 	conn.build(nodes, pager, after, first, before, last)
 	return conn, nil
@@ -1647,6 +1722,8 @@ func (_m *CustomerAddressQuery) Paginate(
 	}
 	conn := &CustomerAddressConnection{Edges: []*CustomerAddressEdge{}}
 	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	var withRowCount func(*sql.Selector) // the page reads the row counter too
+	var countQuery *CustomerAddressQuery // and, for an empty page, counts
 	if hasCollectedField(ctx, totalCountField) || (ignoredEdges && hasCollectedField(ctx, pageInfoField)) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
@@ -1659,7 +1736,11 @@ func (_m *CustomerAddressQuery) Paginate(
 					return nil, err
 				}
 				if len(probe.predicates) == 1 {
-					if conn.TotalCount, counted, err = readRowCount(ctx, c.driver, customeraddress.Table); err != nil {
+					pageRead := !ignoredEdges && (first == nil || *first != 0) && (last == nil || *last != 0)
+					if pageRead {
+						withRowCount, counted = selectRowCount(ctx, customeraddress.Table)
+						countQuery = c
+					} else if conn.TotalCount, counted, err = readRowCount(ctx, c.driver, customeraddress.Table); err != nil {
 						return nil, err
 					}
 				}
@@ -1689,9 +1770,28 @@ func (_m *CustomerAddressQuery) Paginate(
 		}
 	}
 	_m = pager.applyOrder(_m)
+	if withRowCount != nil {
+		_m.Modify(withRowCount)
+	}
 	nodes, err := _m.All(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if withRowCount != nil {
+		counted := len(nodes) > 0
+		if counted {
+			conn.TotalCount, counted = pageRowCount(nodes[0])
+		}
+		if !counted {
+			if conn.TotalCount, counted, err = readRowCount(ctx, countQuery.driver, customeraddress.Table); err != nil {
+				return nil, err
+			}
+		}
+		if !counted {
+			if conn.TotalCount, err = countQuery.Count(ctx); err != nil {
+				return nil, err
+			}
+		}
 	}
 	conn.build(nodes, pager, after, first, before, last)
 	return conn, nil
@@ -2048,6 +2148,8 @@ func (_m *CustomerGroupQuery) Paginate(
 	}
 	conn := &CustomerGroupConnection{Edges: []*CustomerGroupEdge{}}
 	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	var withRowCount func(*sql.Selector) // the page reads the row counter too
+	var countQuery *CustomerGroupQuery   // and, for an empty page, counts
 	if hasCollectedField(ctx, totalCountField) || (ignoredEdges && hasCollectedField(ctx, pageInfoField)) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
@@ -2060,7 +2162,11 @@ func (_m *CustomerGroupQuery) Paginate(
 					return nil, err
 				}
 				if len(probe.predicates) == 1 {
-					if conn.TotalCount, counted, err = readRowCount(ctx, c.driver, customergroup.Table); err != nil {
+					pageRead := !ignoredEdges && (first == nil || *first != 0) && (last == nil || *last != 0)
+					if pageRead {
+						withRowCount, counted = selectRowCount(ctx, customergroup.Table)
+						countQuery = c
+					} else if conn.TotalCount, counted, err = readRowCount(ctx, c.driver, customergroup.Table); err != nil {
 						return nil, err
 					}
 				}
@@ -2090,9 +2196,28 @@ func (_m *CustomerGroupQuery) Paginate(
 		}
 	}
 	_m = pager.applyOrder(_m)
+	if withRowCount != nil {
+		_m.Modify(withRowCount)
+	}
 	nodes, err := _m.All(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if withRowCount != nil {
+		counted := len(nodes) > 0
+		if counted {
+			conn.TotalCount, counted = pageRowCount(nodes[0])
+		}
+		if !counted {
+			if conn.TotalCount, counted, err = readRowCount(ctx, countQuery.driver, customergroup.Table); err != nil {
+				return nil, err
+			}
+		}
+		if !counted {
+			if conn.TotalCount, err = countQuery.Count(ctx); err != nil {
+				return nil, err
+			}
+		}
 	}
 	conn.build(nodes, pager, after, first, before, last)
 	return conn, nil
@@ -2485,6 +2610,8 @@ func (_m *CustomerPasswordResetQuery) Paginate(
 	}
 	conn := &CustomerPasswordResetConnection{Edges: []*CustomerPasswordResetEdge{}}
 	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	var withRowCount func(*sql.Selector)       // the page reads the row counter too
+	var countQuery *CustomerPasswordResetQuery // and, for an empty page, counts
 	if hasCollectedField(ctx, totalCountField) || (ignoredEdges && hasCollectedField(ctx, pageInfoField)) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
@@ -2497,7 +2624,11 @@ func (_m *CustomerPasswordResetQuery) Paginate(
 					return nil, err
 				}
 				if len(probe.predicates) == 1 {
-					if conn.TotalCount, counted, err = readRowCount(ctx, c.driver, customerpasswordreset.Table); err != nil {
+					pageRead := !ignoredEdges && (first == nil || *first != 0) && (last == nil || *last != 0)
+					if pageRead {
+						withRowCount, counted = selectRowCount(ctx, customerpasswordreset.Table)
+						countQuery = c
+					} else if conn.TotalCount, counted, err = readRowCount(ctx, c.driver, customerpasswordreset.Table); err != nil {
 						return nil, err
 					}
 				}
@@ -2527,9 +2658,28 @@ func (_m *CustomerPasswordResetQuery) Paginate(
 		}
 	}
 	_m = pager.applyOrder(_m)
+	if withRowCount != nil {
+		_m.Modify(withRowCount)
+	}
 	nodes, err := _m.All(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if withRowCount != nil {
+		counted := len(nodes) > 0
+		if counted {
+			conn.TotalCount, counted = pageRowCount(nodes[0])
+		}
+		if !counted {
+			if conn.TotalCount, counted, err = readRowCount(ctx, countQuery.driver, customerpasswordreset.Table); err != nil {
+				return nil, err
+			}
+		}
+		if !counted {
+			if conn.TotalCount, err = countQuery.Count(ctx); err != nil {
+				return nil, err
+			}
+		}
 	}
 	conn.build(nodes, pager, after, first, before, last)
 	return conn, nil
@@ -2886,6 +3036,8 @@ func (_m *CustomerPaymentSourceQuery) Paginate(
 	}
 	conn := &CustomerPaymentSourceConnection{Edges: []*CustomerPaymentSourceEdge{}}
 	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	var withRowCount func(*sql.Selector)       // the page reads the row counter too
+	var countQuery *CustomerPaymentSourceQuery // and, for an empty page, counts
 	if hasCollectedField(ctx, totalCountField) || (ignoredEdges && hasCollectedField(ctx, pageInfoField)) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
@@ -2898,7 +3050,11 @@ func (_m *CustomerPaymentSourceQuery) Paginate(
 					return nil, err
 				}
 				if len(probe.predicates) == 1 {
-					if conn.TotalCount, counted, err = readRowCount(ctx, c.driver, customerpaymentsource.Table); err != nil {
+					pageRead := !ignoredEdges && (first == nil || *first != 0) && (last == nil || *last != 0)
+					if pageRead {
+						withRowCount, counted = selectRowCount(ctx, customerpaymentsource.Table)
+						countQuery = c
+					} else if conn.TotalCount, counted, err = readRowCount(ctx, c.driver, customerpaymentsource.Table); err != nil {
 						return nil, err
 					}
 				}
@@ -2928,9 +3084,28 @@ func (_m *CustomerPaymentSourceQuery) Paginate(
 		}
 	}
 	_m = pager.applyOrder(_m)
+	if withRowCount != nil {
+		_m.Modify(withRowCount)
+	}
 	nodes, err := _m.All(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if withRowCount != nil {
+		counted := len(nodes) > 0
+		if counted {
+			conn.TotalCount, counted = pageRowCount(nodes[0])
+		}
+		if !counted {
+			if conn.TotalCount, counted, err = readRowCount(ctx, countQuery.driver, customerpaymentsource.Table); err != nil {
+				return nil, err
+			}
+		}
+		if !counted {
+			if conn.TotalCount, err = countQuery.Count(ctx); err != nil {
+				return nil, err
+			}
+		}
 	}
 	conn.build(nodes, pager, after, first, before, last)
 	return conn, nil
@@ -3305,6 +3480,8 @@ func (_m *CustomerSubscriptionQuery) Paginate(
 	}
 	conn := &CustomerSubscriptionConnection{Edges: []*CustomerSubscriptionEdge{}}
 	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	var withRowCount func(*sql.Selector)      // the page reads the row counter too
+	var countQuery *CustomerSubscriptionQuery // and, for an empty page, counts
 	if hasCollectedField(ctx, totalCountField) || (ignoredEdges && hasCollectedField(ctx, pageInfoField)) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
@@ -3317,7 +3494,11 @@ func (_m *CustomerSubscriptionQuery) Paginate(
 					return nil, err
 				}
 				if len(probe.predicates) == 1 {
-					if conn.TotalCount, counted, err = readRowCount(ctx, c.driver, customersubscription.Table); err != nil {
+					pageRead := !ignoredEdges && (first == nil || *first != 0) && (last == nil || *last != 0)
+					if pageRead {
+						withRowCount, counted = selectRowCount(ctx, customersubscription.Table)
+						countQuery = c
+					} else if conn.TotalCount, counted, err = readRowCount(ctx, c.driver, customersubscription.Table); err != nil {
 						return nil, err
 					}
 				}
@@ -3347,9 +3528,28 @@ func (_m *CustomerSubscriptionQuery) Paginate(
 		}
 	}
 	_m = pager.applyOrder(_m)
+	if withRowCount != nil {
+		_m.Modify(withRowCount)
+	}
 	nodes, err := _m.All(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if withRowCount != nil {
+		counted := len(nodes) > 0
+		if counted {
+			conn.TotalCount, counted = pageRowCount(nodes[0])
+		}
+		if !counted {
+			if conn.TotalCount, counted, err = readRowCount(ctx, countQuery.driver, customersubscription.Table); err != nil {
+				return nil, err
+			}
+		}
+		if !counted {
+			if conn.TotalCount, err = countQuery.Count(ctx); err != nil {
+				return nil, err
+			}
+		}
 	}
 	conn.build(nodes, pager, after, first, before, last)
 	return conn, nil
@@ -3706,6 +3906,8 @@ func (_m *EventQuery) Paginate(
 	}
 	conn := &EventConnection{Edges: []*EventEdge{}}
 	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	var withRowCount func(*sql.Selector) // the page reads the row counter too
+	var countQuery *EventQuery           // and, for an empty page, counts
 	if hasCollectedField(ctx, totalCountField) || (ignoredEdges && hasCollectedField(ctx, pageInfoField)) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
@@ -3718,7 +3920,11 @@ func (_m *EventQuery) Paginate(
 					return nil, err
 				}
 				if len(probe.predicates) == 1 {
-					if conn.TotalCount, counted, err = readRowCount(ctx, c.driver, event.Table); err != nil {
+					pageRead := !ignoredEdges && (first == nil || *first != 0) && (last == nil || *last != 0)
+					if pageRead {
+						withRowCount, counted = selectRowCount(ctx, event.Table)
+						countQuery = c
+					} else if conn.TotalCount, counted, err = readRowCount(ctx, c.driver, event.Table); err != nil {
 						return nil, err
 					}
 				}
@@ -3748,9 +3954,28 @@ func (_m *EventQuery) Paginate(
 		}
 	}
 	_m = pager.applyOrder(_m)
+	if withRowCount != nil {
+		_m.Modify(withRowCount)
+	}
 	nodes, err := _m.All(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if withRowCount != nil {
+		counted := len(nodes) > 0
+		if counted {
+			conn.TotalCount, counted = pageRowCount(nodes[0])
+		}
+		if !counted {
+			if conn.TotalCount, counted, err = readRowCount(ctx, countQuery.driver, event.Table); err != nil {
+				return nil, err
+			}
+		}
+		if !counted {
+			if conn.TotalCount, err = countQuery.Count(ctx); err != nil {
+				return nil, err
+			}
+		}
 	}
 	conn.build(nodes, pager, after, first, before, last)
 	return conn, nil
@@ -4107,6 +4332,8 @@ func (_m *OrderQuery) Paginate(
 	}
 	conn := &OrderConnection{Edges: []*OrderEdge{}}
 	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	var withRowCount func(*sql.Selector) // the page reads the row counter too
+	var countQuery *OrderQuery           // and, for an empty page, counts
 	if hasCollectedField(ctx, totalCountField) || (ignoredEdges && hasCollectedField(ctx, pageInfoField)) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
@@ -4119,7 +4346,11 @@ func (_m *OrderQuery) Paginate(
 					return nil, err
 				}
 				if len(probe.predicates) == 1 {
-					if conn.TotalCount, counted, err = readRowCount(ctx, c.driver, order.Table); err != nil {
+					pageRead := !ignoredEdges && (first == nil || *first != 0) && (last == nil || *last != 0)
+					if pageRead {
+						withRowCount, counted = selectRowCount(ctx, order.Table)
+						countQuery = c
+					} else if conn.TotalCount, counted, err = readRowCount(ctx, c.driver, order.Table); err != nil {
 						return nil, err
 					}
 				}
@@ -4149,9 +4380,28 @@ func (_m *OrderQuery) Paginate(
 		}
 	}
 	_m = pager.applyOrder(_m)
+	if withRowCount != nil {
+		_m.Modify(withRowCount)
+	}
 	nodes, err := _m.All(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if withRowCount != nil {
+		counted := len(nodes) > 0
+		if counted {
+			conn.TotalCount, counted = pageRowCount(nodes[0])
+		}
+		if !counted {
+			if conn.TotalCount, counted, err = readRowCount(ctx, countQuery.driver, order.Table); err != nil {
+				return nil, err
+			}
+		}
+		if !counted {
+			if conn.TotalCount, err = countQuery.Count(ctx); err != nil {
+				return nil, err
+			}
+		}
 	}
 	conn.build(nodes, pager, after, first, before, last)
 	return conn, nil
@@ -4637,6 +4887,8 @@ func (_m *OrderReturnQuery) Paginate(
 	}
 	conn := &ReturnConnection{Edges: []*ReturnEdge{}}
 	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	var withRowCount func(*sql.Selector) // the page reads the row counter too
+	var countQuery *OrderReturnQuery     // and, for an empty page, counts
 	if hasCollectedField(ctx, totalCountField) || (ignoredEdges && hasCollectedField(ctx, pageInfoField)) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
@@ -4649,7 +4901,11 @@ func (_m *OrderReturnQuery) Paginate(
 					return nil, err
 				}
 				if len(probe.predicates) == 1 {
-					if conn.TotalCount, counted, err = readRowCount(ctx, c.driver, orderreturn.Table); err != nil {
+					pageRead := !ignoredEdges && (first == nil || *first != 0) && (last == nil || *last != 0)
+					if pageRead {
+						withRowCount, counted = selectRowCount(ctx, orderreturn.Table)
+						countQuery = c
+					} else if conn.TotalCount, counted, err = readRowCount(ctx, c.driver, orderreturn.Table); err != nil {
 						return nil, err
 					}
 				}
@@ -4679,9 +4935,28 @@ func (_m *OrderReturnQuery) Paginate(
 		}
 	}
 	_m = pager.applyOrder(_m)
+	if withRowCount != nil {
+		_m.Modify(withRowCount)
+	}
 	nodes, err := _m.All(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if withRowCount != nil {
+		counted := len(nodes) > 0
+		if counted {
+			conn.TotalCount, counted = pageRowCount(nodes[0])
+		}
+		if !counted {
+			if conn.TotalCount, counted, err = readRowCount(ctx, countQuery.driver, orderreturn.Table); err != nil {
+				return nil, err
+			}
+		}
+		if !counted {
+			if conn.TotalCount, err = countQuery.Count(ctx); err != nil {
+				return nil, err
+			}
+		}
 	}
 	conn.build(nodes, pager, after, first, before, last)
 	return conn, nil
@@ -5074,6 +5349,8 @@ func (_m *OrderSubscriptionQuery) Paginate(
 	}
 	conn := &OrderSubscriptionConnection{Edges: []*OrderSubscriptionEdge{}}
 	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	var withRowCount func(*sql.Selector)   // the page reads the row counter too
+	var countQuery *OrderSubscriptionQuery // and, for an empty page, counts
 	if hasCollectedField(ctx, totalCountField) || (ignoredEdges && hasCollectedField(ctx, pageInfoField)) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
@@ -5086,7 +5363,11 @@ func (_m *OrderSubscriptionQuery) Paginate(
 					return nil, err
 				}
 				if len(probe.predicates) == 1 {
-					if conn.TotalCount, counted, err = readRowCount(ctx, c.driver, ordersubscription.Table); err != nil {
+					pageRead := !ignoredEdges && (first == nil || *first != 0) && (last == nil || *last != 0)
+					if pageRead {
+						withRowCount, counted = selectRowCount(ctx, ordersubscription.Table)
+						countQuery = c
+					} else if conn.TotalCount, counted, err = readRowCount(ctx, c.driver, ordersubscription.Table); err != nil {
 						return nil, err
 					}
 				}
@@ -5116,9 +5397,28 @@ func (_m *OrderSubscriptionQuery) Paginate(
 		}
 	}
 	_m = pager.applyOrder(_m)
+	if withRowCount != nil {
+		_m.Modify(withRowCount)
+	}
 	nodes, err := _m.All(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if withRowCount != nil {
+		counted := len(nodes) > 0
+		if counted {
+			conn.TotalCount, counted = pageRowCount(nodes[0])
+		}
+		if !counted {
+			if conn.TotalCount, counted, err = readRowCount(ctx, countQuery.driver, ordersubscription.Table); err != nil {
+				return nil, err
+			}
+		}
+		if !counted {
+			if conn.TotalCount, err = countQuery.Count(ctx); err != nil {
+				return nil, err
+			}
+		}
 	}
 	conn.build(nodes, pager, after, first, before, last)
 	return conn, nil

@@ -77,6 +77,44 @@ func readRowCount(ctx context.Context, drv dialect.Driver, table string) (n int,
 	return int(value), true, rows.Close()
 }
 
+// rowCountColumn is the extra column a page reads its row counter into
+// (selectRowCount).
+const rowCountColumn = "__row_count"
+
+// selectRowCount is readRowCount folded into the statement of a page: a
+// modifier adding the counter, as a scalar subquery, to the page's
+// columns. ok is false when readRowCount would not read it.
+func selectRowCount(ctx context.Context, table string) (modify func(*sql.Selector), ok bool) {
+	v := viewer.FromContext(ctx)
+	if v == nil || !v.Mode.Valid() || !v.CanReadAll() {
+		return nil, false
+	}
+	name := RowCountName(table, v.Mode)
+	return func(s *sql.Selector) {
+		sub := sql.Dialect(s.Dialect()).Select(counter.FieldValue).From(sql.Table(counter.Table)).
+			Where(sql.EQ(counter.FieldID, name))
+		s.AppendSelectExprAs(sub, rowCountColumn)
+	}, true
+}
+
+// pageRowCount reads the counter a page's first row carries
+// (selectRowCount); ok is false without a row or a counter.
+func pageRowCount(first interface{ Value(string) (Value, error) }) (n int, ok bool) {
+	v, err := first.Value(rowCountColumn)
+	if err != nil {
+		return 0, false
+	}
+	switch v := v.(type) {
+	case int64:
+		return int(v), true
+	case int32:
+		return int(v), true
+	case int:
+		return v, true
+	}
+	return 0, false
+}
+
 // InitRowCounts creates the row counters that are missing, from a COUNT of
 // the table's rows in each mode, on a database where no writer can commit
 // meanwhile: in one statement on SQLite (one writer at a time), under

@@ -10,6 +10,8 @@ package graph_test
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 
 	"clientele/ent"
@@ -125,9 +127,31 @@ func TestRootTotalCountReadsTheCounter(t *testing.T) {
 		require.Equal(t, 1008, r.Int("customers.totalCount"))
 		require.EqualValues(t, 1, e.Statements()-before, "the counter")
 	}
-	// A filter is counted.
+	// With the page, the counter comes in the page's statement; an empty
+	// page (past the last record) reads it on its own.
 	e.As = admin
-	r := e.MustDo(t, `{ customers(first: 2, where: {emailHasPrefix: "c1"}) { totalCount } }`, nil)
+	before := e.Statements()
+	r := e.MustDo(t, `{ customers(first: 2) { totalCount edges { cursor node { id } } } }`, nil)
+	require.Equal(t, 1008, r.Int("customers.totalCount"))
+	require.Len(t, r.Get("customers.edges").([]any), 2)
+	require.EqualValues(t, 1, e.Statements()-before, "the page and its counter")
+	last := e.MustDo(t, `{ customers(last: 1) { edges { cursor } } }`, nil).Str("customers.edges.0.cursor")
+	before = e.Statements()
+	r = e.MustDo(t, `query($a: Cursor) { customers(first: 2, after: $a) { totalCount edges { node { id } } } }`, map[string]any{"a": last})
+	require.Equal(t, 1008, r.Int("customers.totalCount"))
+	require.Empty(t, r.Get("customers.edges"))
+	require.EqualValues(t, 2, e.Statements()-before, "an empty page, then the counter")
+	// Every counted root connection reads the same total with its page as
+	// without.
+	for _, table := range ent.RowCountTables {
+		field := rootConnectionOf(t, table)
+		q := fmt.Sprintf(`{ alone: %[1]s(first: 1) { totalCount } paged: %[1]s(first: 1) { totalCount edges { node { id } } } }`, field)
+		r := e.MustDo(t, q, nil)
+		require.Equal(t, r.Int("alone.totalCount"), r.Int("paged.totalCount"), field)
+	}
+
+	// A filter is counted.
+	r = e.MustDo(t, `{ customers(first: 2, where: {emailHasPrefix: "c1"}) { totalCount } }`, nil)
 	require.Equal(t, 1, r.Int("customers.totalCount"))
 	_, err = e.DB.SQL.Exec(`UPDATE counters SET value = value - 1000 WHERE id = 'rows:customers:TEST'`)
 	require.NoError(t, err)
@@ -147,7 +171,7 @@ func TestRootTotalCountReadsTheCounter(t *testing.T) {
 
 	// pageInfo without totalCount needs no count when the page is read.
 	e.As = admin
-	before := e.Statements()
+	before = e.Statements()
 	r = e.MustDo(t, `{ customers(first: 3) { pageInfo { hasNextPage } edges { node { id } } } }`, nil)
 	require.Equal(t, true, r.Get("customers.pageInfo.hasNextPage"))
 	require.EqualValues(t, 1, e.Statements()-before, "the page")
@@ -157,4 +181,15 @@ func TestRootTotalCountReadsTheCounter(t *testing.T) {
 	r = e.MustDo(t, `{ customers(first: 3) { pageInfo { hasNextPage hasPreviousPage } } }`, nil)
 	require.Equal(t, true, r.Get("customers.pageInfo.hasNextPage"))
 	require.Equal(t, false, r.Get("customers.pageInfo.hasPreviousPage"))
+}
+
+// rootConnectionOf names the root connection of a counted table
+// (customer_addresses: customerAddresses).
+func rootConnectionOf(t *testing.T, table string) string {
+	t.Helper()
+	parts := strings.Split(table, "_")
+	for i := 1; i < len(parts); i++ {
+		parts[i] = strings.ToUpper(parts[i][:1]) + parts[i][1:]
+	}
+	return strings.Join(parts, "")
 }
