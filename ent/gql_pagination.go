@@ -326,23 +326,19 @@ func (_m *AddressQuery) Paginate(
 			c := _m.Clone()
 			c.ctx.Fields = nil
 			counted := false
-			if len(c.predicates) == 0 && c.path == nil && c.sql == nil && len(c.modifiers) == 0 {
-				probe := c.Clone()
-				if err := probe.prepareQuery(ctx); err != nil {
+			pageRead := !ignoredEdges && (first == nil || *first != 0) && (last == nil || *last != 0)
+			if pageRead {
+				byCounter, err := c.byCounter(ctx)
+				if err != nil {
 					return nil, err
 				}
-				if len(probe.predicates) == 1 {
-					pageRead := !ignoredEdges && (first == nil || *first != 0) && (last == nil || *last != 0)
-					if pageRead {
-						withRowCount, counted = selectRowCount(ctx, address.Table)
-						countQuery = c
-					} else if conn.TotalCount, counted, err = readRowCount(ctx, c.driver, address.Table); err != nil {
-						return nil, err
-					}
+				if byCounter {
+					withRowCount, counted = selectRowCount(ctx, address.Table)
+					countQuery = c
 				}
 			}
 			if !counted {
-				if conn.TotalCount, err = c.Count(ctx); err != nil {
+				if conn.TotalCount, err = c.countRows(ctx); err != nil {
 					return nil, err
 				}
 			}
@@ -379,12 +375,7 @@ func (_m *AddressQuery) Paginate(
 			conn.TotalCount, counted = pageRowCount(nodes[0])
 		}
 		if !counted {
-			if conn.TotalCount, counted, err = readRowCount(ctx, countQuery.driver, address.Table); err != nil {
-				return nil, err
-			}
-		}
-		if !counted {
-			if conn.TotalCount, err = countQuery.Count(ctx); err != nil {
+			if conn.TotalCount, err = countQuery.countRows(ctx); err != nil {
 				return nil, err
 			}
 		}
@@ -806,23 +797,19 @@ func (_m *AttachmentQuery) Paginate(
 			c := _m.Clone()
 			c.ctx.Fields = nil
 			counted := false
-			if len(c.predicates) == 0 && c.path == nil && c.sql == nil && len(c.modifiers) == 0 {
-				probe := c.Clone()
-				if err := probe.prepareQuery(ctx); err != nil {
+			pageRead := !ignoredEdges && (first == nil || *first != 0) && (last == nil || *last != 0)
+			if pageRead {
+				byCounter, err := c.byCounter(ctx)
+				if err != nil {
 					return nil, err
 				}
-				if len(probe.predicates) == 1 {
-					pageRead := !ignoredEdges && (first == nil || *first != 0) && (last == nil || *last != 0)
-					if pageRead {
-						withRowCount, counted = selectRowCount(ctx, attachment.Table)
-						countQuery = c
-					} else if conn.TotalCount, counted, err = readRowCount(ctx, c.driver, attachment.Table); err != nil {
-						return nil, err
-					}
+				if byCounter {
+					withRowCount, counted = selectRowCount(ctx, attachment.Table)
+					countQuery = c
 				}
 			}
 			if !counted {
-				if conn.TotalCount, err = c.Count(ctx); err != nil {
+				if conn.TotalCount, err = c.countRows(ctx); err != nil {
 					return nil, err
 				}
 			}
@@ -859,12 +846,7 @@ func (_m *AttachmentQuery) Paginate(
 			conn.TotalCount, counted = pageRowCount(nodes[0])
 		}
 		if !counted {
-			if conn.TotalCount, counted, err = readRowCount(ctx, countQuery.driver, attachment.Table); err != nil {
-				return nil, err
-			}
-		}
-		if !counted {
-			if conn.TotalCount, err = countQuery.Count(ctx); err != nil {
+			if conn.TotalCount, err = countQuery.countRows(ctx); err != nil {
 				return nil, err
 			}
 		}
@@ -1250,23 +1232,19 @@ func (_m *CustomerQuery) Paginate(
 			c := _m.Clone()
 			c.ctx.Fields = nil
 			counted := false
-			if len(c.predicates) == 0 && c.path == nil && c.sql == nil && len(c.modifiers) == 0 {
-				probe := c.Clone()
-				if err := probe.prepareQuery(ctx); err != nil {
+			pageRead := !ignoredEdges && (first == nil || *first != 0) && (last == nil || *last != 0)
+			if pageRead {
+				byCounter, err := c.byCounter(ctx)
+				if err != nil {
 					return nil, err
 				}
-				if len(probe.predicates) == 1 {
-					pageRead := !ignoredEdges && (first == nil || *first != 0) && (last == nil || *last != 0)
-					if pageRead {
-						withRowCount, counted = selectRowCount(ctx, customer.Table)
-						countQuery = c
-					} else if conn.TotalCount, counted, err = readRowCount(ctx, c.driver, customer.Table); err != nil {
-						return nil, err
-					}
+				if byCounter {
+					withRowCount, counted = selectRowCount(ctx, customer.Table)
+					countQuery = c
 				}
 			}
 			if !counted {
-				if conn.TotalCount, err = c.Count(ctx); err != nil {
+				if conn.TotalCount, err = c.countRows(ctx); err != nil {
 					return nil, err
 				}
 			}
@@ -1303,12 +1281,7 @@ func (_m *CustomerQuery) Paginate(
 			conn.TotalCount, counted = pageRowCount(nodes[0])
 		}
 		if !counted {
-			if conn.TotalCount, counted, err = readRowCount(ctx, countQuery.driver, customer.Table); err != nil {
-				return nil, err
-			}
-		}
-		if !counted {
-			if conn.TotalCount, err = countQuery.Count(ctx); err != nil {
+			if conn.TotalCount, err = countQuery.countRows(ctx); err != nil {
 				return nil, err
 			}
 		}
@@ -1730,23 +1703,19 @@ func (_m *CustomerAddressQuery) Paginate(
 			c := _m.Clone()
 			c.ctx.Fields = nil
 			counted := false
-			if len(c.predicates) == 0 && c.path == nil && c.sql == nil && len(c.modifiers) == 0 {
-				probe := c.Clone()
-				if err := probe.prepareQuery(ctx); err != nil {
+			pageRead := !ignoredEdges && (first == nil || *first != 0) && (last == nil || *last != 0)
+			if pageRead {
+				byCounter, err := c.byCounter(ctx)
+				if err != nil {
 					return nil, err
 				}
-				if len(probe.predicates) == 1 {
-					pageRead := !ignoredEdges && (first == nil || *first != 0) && (last == nil || *last != 0)
-					if pageRead {
-						withRowCount, counted = selectRowCount(ctx, customeraddress.Table)
-						countQuery = c
-					} else if conn.TotalCount, counted, err = readRowCount(ctx, c.driver, customeraddress.Table); err != nil {
-						return nil, err
-					}
+				if byCounter {
+					withRowCount, counted = selectRowCount(ctx, customeraddress.Table)
+					countQuery = c
 				}
 			}
 			if !counted {
-				if conn.TotalCount, err = c.Count(ctx); err != nil {
+				if conn.TotalCount, err = c.countRows(ctx); err != nil {
 					return nil, err
 				}
 			}
@@ -1783,12 +1752,7 @@ func (_m *CustomerAddressQuery) Paginate(
 			conn.TotalCount, counted = pageRowCount(nodes[0])
 		}
 		if !counted {
-			if conn.TotalCount, counted, err = readRowCount(ctx, countQuery.driver, customeraddress.Table); err != nil {
-				return nil, err
-			}
-		}
-		if !counted {
-			if conn.TotalCount, err = countQuery.Count(ctx); err != nil {
+			if conn.TotalCount, err = countQuery.countRows(ctx); err != nil {
 				return nil, err
 			}
 		}
@@ -2156,23 +2120,19 @@ func (_m *CustomerGroupQuery) Paginate(
 			c := _m.Clone()
 			c.ctx.Fields = nil
 			counted := false
-			if len(c.predicates) == 0 && c.path == nil && c.sql == nil && len(c.modifiers) == 0 {
-				probe := c.Clone()
-				if err := probe.prepareQuery(ctx); err != nil {
+			pageRead := !ignoredEdges && (first == nil || *first != 0) && (last == nil || *last != 0)
+			if pageRead {
+				byCounter, err := c.byCounter(ctx)
+				if err != nil {
 					return nil, err
 				}
-				if len(probe.predicates) == 1 {
-					pageRead := !ignoredEdges && (first == nil || *first != 0) && (last == nil || *last != 0)
-					if pageRead {
-						withRowCount, counted = selectRowCount(ctx, customergroup.Table)
-						countQuery = c
-					} else if conn.TotalCount, counted, err = readRowCount(ctx, c.driver, customergroup.Table); err != nil {
-						return nil, err
-					}
+				if byCounter {
+					withRowCount, counted = selectRowCount(ctx, customergroup.Table)
+					countQuery = c
 				}
 			}
 			if !counted {
-				if conn.TotalCount, err = c.Count(ctx); err != nil {
+				if conn.TotalCount, err = c.countRows(ctx); err != nil {
 					return nil, err
 				}
 			}
@@ -2209,12 +2169,7 @@ func (_m *CustomerGroupQuery) Paginate(
 			conn.TotalCount, counted = pageRowCount(nodes[0])
 		}
 		if !counted {
-			if conn.TotalCount, counted, err = readRowCount(ctx, countQuery.driver, customergroup.Table); err != nil {
-				return nil, err
-			}
-		}
-		if !counted {
-			if conn.TotalCount, err = countQuery.Count(ctx); err != nil {
+			if conn.TotalCount, err = countQuery.countRows(ctx); err != nil {
 				return nil, err
 			}
 		}
@@ -2618,23 +2573,19 @@ func (_m *CustomerPasswordResetQuery) Paginate(
 			c := _m.Clone()
 			c.ctx.Fields = nil
 			counted := false
-			if len(c.predicates) == 0 && c.path == nil && c.sql == nil && len(c.modifiers) == 0 {
-				probe := c.Clone()
-				if err := probe.prepareQuery(ctx); err != nil {
+			pageRead := !ignoredEdges && (first == nil || *first != 0) && (last == nil || *last != 0)
+			if pageRead {
+				byCounter, err := c.byCounter(ctx)
+				if err != nil {
 					return nil, err
 				}
-				if len(probe.predicates) == 1 {
-					pageRead := !ignoredEdges && (first == nil || *first != 0) && (last == nil || *last != 0)
-					if pageRead {
-						withRowCount, counted = selectRowCount(ctx, customerpasswordreset.Table)
-						countQuery = c
-					} else if conn.TotalCount, counted, err = readRowCount(ctx, c.driver, customerpasswordreset.Table); err != nil {
-						return nil, err
-					}
+				if byCounter {
+					withRowCount, counted = selectRowCount(ctx, customerpasswordreset.Table)
+					countQuery = c
 				}
 			}
 			if !counted {
-				if conn.TotalCount, err = c.Count(ctx); err != nil {
+				if conn.TotalCount, err = c.countRows(ctx); err != nil {
 					return nil, err
 				}
 			}
@@ -2671,12 +2622,7 @@ func (_m *CustomerPasswordResetQuery) Paginate(
 			conn.TotalCount, counted = pageRowCount(nodes[0])
 		}
 		if !counted {
-			if conn.TotalCount, counted, err = readRowCount(ctx, countQuery.driver, customerpasswordreset.Table); err != nil {
-				return nil, err
-			}
-		}
-		if !counted {
-			if conn.TotalCount, err = countQuery.Count(ctx); err != nil {
+			if conn.TotalCount, err = countQuery.countRows(ctx); err != nil {
 				return nil, err
 			}
 		}
@@ -3044,23 +2990,19 @@ func (_m *CustomerPaymentSourceQuery) Paginate(
 			c := _m.Clone()
 			c.ctx.Fields = nil
 			counted := false
-			if len(c.predicates) == 0 && c.path == nil && c.sql == nil && len(c.modifiers) == 0 {
-				probe := c.Clone()
-				if err := probe.prepareQuery(ctx); err != nil {
+			pageRead := !ignoredEdges && (first == nil || *first != 0) && (last == nil || *last != 0)
+			if pageRead {
+				byCounter, err := c.byCounter(ctx)
+				if err != nil {
 					return nil, err
 				}
-				if len(probe.predicates) == 1 {
-					pageRead := !ignoredEdges && (first == nil || *first != 0) && (last == nil || *last != 0)
-					if pageRead {
-						withRowCount, counted = selectRowCount(ctx, customerpaymentsource.Table)
-						countQuery = c
-					} else if conn.TotalCount, counted, err = readRowCount(ctx, c.driver, customerpaymentsource.Table); err != nil {
-						return nil, err
-					}
+				if byCounter {
+					withRowCount, counted = selectRowCount(ctx, customerpaymentsource.Table)
+					countQuery = c
 				}
 			}
 			if !counted {
-				if conn.TotalCount, err = c.Count(ctx); err != nil {
+				if conn.TotalCount, err = c.countRows(ctx); err != nil {
 					return nil, err
 				}
 			}
@@ -3097,12 +3039,7 @@ func (_m *CustomerPaymentSourceQuery) Paginate(
 			conn.TotalCount, counted = pageRowCount(nodes[0])
 		}
 		if !counted {
-			if conn.TotalCount, counted, err = readRowCount(ctx, countQuery.driver, customerpaymentsource.Table); err != nil {
-				return nil, err
-			}
-		}
-		if !counted {
-			if conn.TotalCount, err = countQuery.Count(ctx); err != nil {
+			if conn.TotalCount, err = countQuery.countRows(ctx); err != nil {
 				return nil, err
 			}
 		}
@@ -3488,23 +3425,19 @@ func (_m *CustomerSubscriptionQuery) Paginate(
 			c := _m.Clone()
 			c.ctx.Fields = nil
 			counted := false
-			if len(c.predicates) == 0 && c.path == nil && c.sql == nil && len(c.modifiers) == 0 {
-				probe := c.Clone()
-				if err := probe.prepareQuery(ctx); err != nil {
+			pageRead := !ignoredEdges && (first == nil || *first != 0) && (last == nil || *last != 0)
+			if pageRead {
+				byCounter, err := c.byCounter(ctx)
+				if err != nil {
 					return nil, err
 				}
-				if len(probe.predicates) == 1 {
-					pageRead := !ignoredEdges && (first == nil || *first != 0) && (last == nil || *last != 0)
-					if pageRead {
-						withRowCount, counted = selectRowCount(ctx, customersubscription.Table)
-						countQuery = c
-					} else if conn.TotalCount, counted, err = readRowCount(ctx, c.driver, customersubscription.Table); err != nil {
-						return nil, err
-					}
+				if byCounter {
+					withRowCount, counted = selectRowCount(ctx, customersubscription.Table)
+					countQuery = c
 				}
 			}
 			if !counted {
-				if conn.TotalCount, err = c.Count(ctx); err != nil {
+				if conn.TotalCount, err = c.countRows(ctx); err != nil {
 					return nil, err
 				}
 			}
@@ -3541,12 +3474,7 @@ func (_m *CustomerSubscriptionQuery) Paginate(
 			conn.TotalCount, counted = pageRowCount(nodes[0])
 		}
 		if !counted {
-			if conn.TotalCount, counted, err = readRowCount(ctx, countQuery.driver, customersubscription.Table); err != nil {
-				return nil, err
-			}
-		}
-		if !counted {
-			if conn.TotalCount, err = countQuery.Count(ctx); err != nil {
+			if conn.TotalCount, err = countQuery.countRows(ctx); err != nil {
 				return nil, err
 			}
 		}
@@ -3914,23 +3842,19 @@ func (_m *EventQuery) Paginate(
 			c := _m.Clone()
 			c.ctx.Fields = nil
 			counted := false
-			if len(c.predicates) == 0 && c.path == nil && c.sql == nil && len(c.modifiers) == 0 {
-				probe := c.Clone()
-				if err := probe.prepareQuery(ctx); err != nil {
+			pageRead := !ignoredEdges && (first == nil || *first != 0) && (last == nil || *last != 0)
+			if pageRead {
+				byCounter, err := c.byCounter(ctx)
+				if err != nil {
 					return nil, err
 				}
-				if len(probe.predicates) == 1 {
-					pageRead := !ignoredEdges && (first == nil || *first != 0) && (last == nil || *last != 0)
-					if pageRead {
-						withRowCount, counted = selectRowCount(ctx, event.Table)
-						countQuery = c
-					} else if conn.TotalCount, counted, err = readRowCount(ctx, c.driver, event.Table); err != nil {
-						return nil, err
-					}
+				if byCounter {
+					withRowCount, counted = selectRowCount(ctx, event.Table)
+					countQuery = c
 				}
 			}
 			if !counted {
-				if conn.TotalCount, err = c.Count(ctx); err != nil {
+				if conn.TotalCount, err = c.countRows(ctx); err != nil {
 					return nil, err
 				}
 			}
@@ -3967,12 +3891,7 @@ func (_m *EventQuery) Paginate(
 			conn.TotalCount, counted = pageRowCount(nodes[0])
 		}
 		if !counted {
-			if conn.TotalCount, counted, err = readRowCount(ctx, countQuery.driver, event.Table); err != nil {
-				return nil, err
-			}
-		}
-		if !counted {
-			if conn.TotalCount, err = countQuery.Count(ctx); err != nil {
+			if conn.TotalCount, err = countQuery.countRows(ctx); err != nil {
 				return nil, err
 			}
 		}
@@ -4340,23 +4259,19 @@ func (_m *OrderQuery) Paginate(
 			c := _m.Clone()
 			c.ctx.Fields = nil
 			counted := false
-			if len(c.predicates) == 0 && c.path == nil && c.sql == nil && len(c.modifiers) == 0 {
-				probe := c.Clone()
-				if err := probe.prepareQuery(ctx); err != nil {
+			pageRead := !ignoredEdges && (first == nil || *first != 0) && (last == nil || *last != 0)
+			if pageRead {
+				byCounter, err := c.byCounter(ctx)
+				if err != nil {
 					return nil, err
 				}
-				if len(probe.predicates) == 1 {
-					pageRead := !ignoredEdges && (first == nil || *first != 0) && (last == nil || *last != 0)
-					if pageRead {
-						withRowCount, counted = selectRowCount(ctx, order.Table)
-						countQuery = c
-					} else if conn.TotalCount, counted, err = readRowCount(ctx, c.driver, order.Table); err != nil {
-						return nil, err
-					}
+				if byCounter {
+					withRowCount, counted = selectRowCount(ctx, order.Table)
+					countQuery = c
 				}
 			}
 			if !counted {
-				if conn.TotalCount, err = c.Count(ctx); err != nil {
+				if conn.TotalCount, err = c.countRows(ctx); err != nil {
 					return nil, err
 				}
 			}
@@ -4393,12 +4308,7 @@ func (_m *OrderQuery) Paginate(
 			conn.TotalCount, counted = pageRowCount(nodes[0])
 		}
 		if !counted {
-			if conn.TotalCount, counted, err = readRowCount(ctx, countQuery.driver, order.Table); err != nil {
-				return nil, err
-			}
-		}
-		if !counted {
-			if conn.TotalCount, err = countQuery.Count(ctx); err != nil {
+			if conn.TotalCount, err = countQuery.countRows(ctx); err != nil {
 				return nil, err
 			}
 		}
@@ -4895,23 +4805,19 @@ func (_m *OrderReturnQuery) Paginate(
 			c := _m.Clone()
 			c.ctx.Fields = nil
 			counted := false
-			if len(c.predicates) == 0 && c.path == nil && c.sql == nil && len(c.modifiers) == 0 {
-				probe := c.Clone()
-				if err := probe.prepareQuery(ctx); err != nil {
+			pageRead := !ignoredEdges && (first == nil || *first != 0) && (last == nil || *last != 0)
+			if pageRead {
+				byCounter, err := c.byCounter(ctx)
+				if err != nil {
 					return nil, err
 				}
-				if len(probe.predicates) == 1 {
-					pageRead := !ignoredEdges && (first == nil || *first != 0) && (last == nil || *last != 0)
-					if pageRead {
-						withRowCount, counted = selectRowCount(ctx, orderreturn.Table)
-						countQuery = c
-					} else if conn.TotalCount, counted, err = readRowCount(ctx, c.driver, orderreturn.Table); err != nil {
-						return nil, err
-					}
+				if byCounter {
+					withRowCount, counted = selectRowCount(ctx, orderreturn.Table)
+					countQuery = c
 				}
 			}
 			if !counted {
-				if conn.TotalCount, err = c.Count(ctx); err != nil {
+				if conn.TotalCount, err = c.countRows(ctx); err != nil {
 					return nil, err
 				}
 			}
@@ -4948,12 +4854,7 @@ func (_m *OrderReturnQuery) Paginate(
 			conn.TotalCount, counted = pageRowCount(nodes[0])
 		}
 		if !counted {
-			if conn.TotalCount, counted, err = readRowCount(ctx, countQuery.driver, orderreturn.Table); err != nil {
-				return nil, err
-			}
-		}
-		if !counted {
-			if conn.TotalCount, err = countQuery.Count(ctx); err != nil {
+			if conn.TotalCount, err = countQuery.countRows(ctx); err != nil {
 				return nil, err
 			}
 		}
@@ -5357,23 +5258,19 @@ func (_m *OrderSubscriptionQuery) Paginate(
 			c := _m.Clone()
 			c.ctx.Fields = nil
 			counted := false
-			if len(c.predicates) == 0 && c.path == nil && c.sql == nil && len(c.modifiers) == 0 {
-				probe := c.Clone()
-				if err := probe.prepareQuery(ctx); err != nil {
+			pageRead := !ignoredEdges && (first == nil || *first != 0) && (last == nil || *last != 0)
+			if pageRead {
+				byCounter, err := c.byCounter(ctx)
+				if err != nil {
 					return nil, err
 				}
-				if len(probe.predicates) == 1 {
-					pageRead := !ignoredEdges && (first == nil || *first != 0) && (last == nil || *last != 0)
-					if pageRead {
-						withRowCount, counted = selectRowCount(ctx, ordersubscription.Table)
-						countQuery = c
-					} else if conn.TotalCount, counted, err = readRowCount(ctx, c.driver, ordersubscription.Table); err != nil {
-						return nil, err
-					}
+				if byCounter {
+					withRowCount, counted = selectRowCount(ctx, ordersubscription.Table)
+					countQuery = c
 				}
 			}
 			if !counted {
-				if conn.TotalCount, err = c.Count(ctx); err != nil {
+				if conn.TotalCount, err = c.countRows(ctx); err != nil {
 					return nil, err
 				}
 			}
@@ -5410,12 +5307,7 @@ func (_m *OrderSubscriptionQuery) Paginate(
 			conn.TotalCount, counted = pageRowCount(nodes[0])
 		}
 		if !counted {
-			if conn.TotalCount, counted, err = readRowCount(ctx, countQuery.driver, ordersubscription.Table); err != nil {
-				return nil, err
-			}
-		}
-		if !counted {
-			if conn.TotalCount, err = countQuery.Count(ctx); err != nil {
+			if conn.TotalCount, err = countQuery.countRows(ctx); err != nil {
 				return nil, err
 			}
 		}

@@ -77,6 +77,354 @@ func readRowCount(ctx context.Context, drv dialect.Driver, table string) (n int,
 	return int(value), true, rows.Close()
 }
 
+// byCounter reports whether the row counter of address.Table holds
+// the count of q: q has no filter of its own, and the interceptors and the
+// privacy policy add only the caller's mode (they add their filters in
+// prepareQuery: one predicate is the mode's alone).
+func (q *AddressQuery) byCounter(ctx context.Context) (bool, error) {
+	if len(q.predicates) != 0 || q.path != nil || q.sql != nil || len(q.modifiers) != 0 {
+		return false, nil
+	}
+	probe := q.Clone()
+	if err := probe.prepareQuery(ctx); err != nil {
+		return false, err
+	}
+	return len(probe.predicates) == 1, nil
+}
+
+// countRows is Count, from the row counter where it holds the count
+// (byCounter, readRowCount).
+func (q *AddressQuery) countRows(ctx context.Context) (int, error) {
+	if ok, err := q.byCounter(ctx); err != nil || ok {
+		if err != nil {
+			return 0, err
+		}
+		if n, counted, err := readRowCount(ctx, q.driver, address.Table); err != nil || counted {
+			return n, err
+		}
+	}
+	return q.Count(ctx)
+}
+
+// byCounter reports whether the row counter of attachment.Table holds
+// the count of q: q has no filter of its own, and the interceptors and the
+// privacy policy add only the caller's mode (they add their filters in
+// prepareQuery: one predicate is the mode's alone).
+func (q *AttachmentQuery) byCounter(ctx context.Context) (bool, error) {
+	if len(q.predicates) != 0 || q.path != nil || q.sql != nil || len(q.modifiers) != 0 {
+		return false, nil
+	}
+	probe := q.Clone()
+	if err := probe.prepareQuery(ctx); err != nil {
+		return false, err
+	}
+	return len(probe.predicates) == 1, nil
+}
+
+// countRows is Count, from the row counter where it holds the count
+// (byCounter, readRowCount).
+func (q *AttachmentQuery) countRows(ctx context.Context) (int, error) {
+	if ok, err := q.byCounter(ctx); err != nil || ok {
+		if err != nil {
+			return 0, err
+		}
+		if n, counted, err := readRowCount(ctx, q.driver, attachment.Table); err != nil || counted {
+			return n, err
+		}
+	}
+	return q.Count(ctx)
+}
+
+// byCounter reports whether the row counter of customer.Table holds
+// the count of q: q has no filter of its own, and the interceptors and the
+// privacy policy add only the caller's mode (they add their filters in
+// prepareQuery: one predicate is the mode's alone).
+func (q *CustomerQuery) byCounter(ctx context.Context) (bool, error) {
+	if len(q.predicates) != 0 || q.path != nil || q.sql != nil || len(q.modifiers) != 0 {
+		return false, nil
+	}
+	probe := q.Clone()
+	if err := probe.prepareQuery(ctx); err != nil {
+		return false, err
+	}
+	return len(probe.predicates) == 1, nil
+}
+
+// countRows is Count, from the row counter where it holds the count
+// (byCounter, readRowCount).
+func (q *CustomerQuery) countRows(ctx context.Context) (int, error) {
+	if ok, err := q.byCounter(ctx); err != nil || ok {
+		if err != nil {
+			return 0, err
+		}
+		if n, counted, err := readRowCount(ctx, q.driver, customer.Table); err != nil || counted {
+			return n, err
+		}
+	}
+	return q.Count(ctx)
+}
+
+// byCounter reports whether the row counter of customeraddress.Table holds
+// the count of q: q has no filter of its own, and the interceptors and the
+// privacy policy add only the caller's mode (they add their filters in
+// prepareQuery: one predicate is the mode's alone).
+func (q *CustomerAddressQuery) byCounter(ctx context.Context) (bool, error) {
+	if len(q.predicates) != 0 || q.path != nil || q.sql != nil || len(q.modifiers) != 0 {
+		return false, nil
+	}
+	probe := q.Clone()
+	if err := probe.prepareQuery(ctx); err != nil {
+		return false, err
+	}
+	return len(probe.predicates) == 1, nil
+}
+
+// countRows is Count, from the row counter where it holds the count
+// (byCounter, readRowCount).
+func (q *CustomerAddressQuery) countRows(ctx context.Context) (int, error) {
+	if ok, err := q.byCounter(ctx); err != nil || ok {
+		if err != nil {
+			return 0, err
+		}
+		if n, counted, err := readRowCount(ctx, q.driver, customeraddress.Table); err != nil || counted {
+			return n, err
+		}
+	}
+	return q.Count(ctx)
+}
+
+// byCounter reports whether the row counter of customergroup.Table holds
+// the count of q: q has no filter of its own, and the interceptors and the
+// privacy policy add only the caller's mode (they add their filters in
+// prepareQuery: one predicate is the mode's alone).
+func (q *CustomerGroupQuery) byCounter(ctx context.Context) (bool, error) {
+	if len(q.predicates) != 0 || q.path != nil || q.sql != nil || len(q.modifiers) != 0 {
+		return false, nil
+	}
+	probe := q.Clone()
+	if err := probe.prepareQuery(ctx); err != nil {
+		return false, err
+	}
+	return len(probe.predicates) == 1, nil
+}
+
+// countRows is Count, from the row counter where it holds the count
+// (byCounter, readRowCount).
+func (q *CustomerGroupQuery) countRows(ctx context.Context) (int, error) {
+	if ok, err := q.byCounter(ctx); err != nil || ok {
+		if err != nil {
+			return 0, err
+		}
+		if n, counted, err := readRowCount(ctx, q.driver, customergroup.Table); err != nil || counted {
+			return n, err
+		}
+	}
+	return q.Count(ctx)
+}
+
+// byCounter reports whether the row counter of customerpasswordreset.Table holds
+// the count of q: q has no filter of its own, and the interceptors and the
+// privacy policy add only the caller's mode (they add their filters in
+// prepareQuery: one predicate is the mode's alone).
+func (q *CustomerPasswordResetQuery) byCounter(ctx context.Context) (bool, error) {
+	if len(q.predicates) != 0 || q.path != nil || q.sql != nil || len(q.modifiers) != 0 {
+		return false, nil
+	}
+	probe := q.Clone()
+	if err := probe.prepareQuery(ctx); err != nil {
+		return false, err
+	}
+	return len(probe.predicates) == 1, nil
+}
+
+// countRows is Count, from the row counter where it holds the count
+// (byCounter, readRowCount).
+func (q *CustomerPasswordResetQuery) countRows(ctx context.Context) (int, error) {
+	if ok, err := q.byCounter(ctx); err != nil || ok {
+		if err != nil {
+			return 0, err
+		}
+		if n, counted, err := readRowCount(ctx, q.driver, customerpasswordreset.Table); err != nil || counted {
+			return n, err
+		}
+	}
+	return q.Count(ctx)
+}
+
+// byCounter reports whether the row counter of customerpaymentsource.Table holds
+// the count of q: q has no filter of its own, and the interceptors and the
+// privacy policy add only the caller's mode (they add their filters in
+// prepareQuery: one predicate is the mode's alone).
+func (q *CustomerPaymentSourceQuery) byCounter(ctx context.Context) (bool, error) {
+	if len(q.predicates) != 0 || q.path != nil || q.sql != nil || len(q.modifiers) != 0 {
+		return false, nil
+	}
+	probe := q.Clone()
+	if err := probe.prepareQuery(ctx); err != nil {
+		return false, err
+	}
+	return len(probe.predicates) == 1, nil
+}
+
+// countRows is Count, from the row counter where it holds the count
+// (byCounter, readRowCount).
+func (q *CustomerPaymentSourceQuery) countRows(ctx context.Context) (int, error) {
+	if ok, err := q.byCounter(ctx); err != nil || ok {
+		if err != nil {
+			return 0, err
+		}
+		if n, counted, err := readRowCount(ctx, q.driver, customerpaymentsource.Table); err != nil || counted {
+			return n, err
+		}
+	}
+	return q.Count(ctx)
+}
+
+// byCounter reports whether the row counter of customersubscription.Table holds
+// the count of q: q has no filter of its own, and the interceptors and the
+// privacy policy add only the caller's mode (they add their filters in
+// prepareQuery: one predicate is the mode's alone).
+func (q *CustomerSubscriptionQuery) byCounter(ctx context.Context) (bool, error) {
+	if len(q.predicates) != 0 || q.path != nil || q.sql != nil || len(q.modifiers) != 0 {
+		return false, nil
+	}
+	probe := q.Clone()
+	if err := probe.prepareQuery(ctx); err != nil {
+		return false, err
+	}
+	return len(probe.predicates) == 1, nil
+}
+
+// countRows is Count, from the row counter where it holds the count
+// (byCounter, readRowCount).
+func (q *CustomerSubscriptionQuery) countRows(ctx context.Context) (int, error) {
+	if ok, err := q.byCounter(ctx); err != nil || ok {
+		if err != nil {
+			return 0, err
+		}
+		if n, counted, err := readRowCount(ctx, q.driver, customersubscription.Table); err != nil || counted {
+			return n, err
+		}
+	}
+	return q.Count(ctx)
+}
+
+// byCounter reports whether the row counter of event.Table holds
+// the count of q: q has no filter of its own, and the interceptors and the
+// privacy policy add only the caller's mode (they add their filters in
+// prepareQuery: one predicate is the mode's alone).
+func (q *EventQuery) byCounter(ctx context.Context) (bool, error) {
+	if len(q.predicates) != 0 || q.path != nil || q.sql != nil || len(q.modifiers) != 0 {
+		return false, nil
+	}
+	probe := q.Clone()
+	if err := probe.prepareQuery(ctx); err != nil {
+		return false, err
+	}
+	return len(probe.predicates) == 1, nil
+}
+
+// countRows is Count, from the row counter where it holds the count
+// (byCounter, readRowCount).
+func (q *EventQuery) countRows(ctx context.Context) (int, error) {
+	if ok, err := q.byCounter(ctx); err != nil || ok {
+		if err != nil {
+			return 0, err
+		}
+		if n, counted, err := readRowCount(ctx, q.driver, event.Table); err != nil || counted {
+			return n, err
+		}
+	}
+	return q.Count(ctx)
+}
+
+// byCounter reports whether the row counter of order.Table holds
+// the count of q: q has no filter of its own, and the interceptors and the
+// privacy policy add only the caller's mode (they add their filters in
+// prepareQuery: one predicate is the mode's alone).
+func (q *OrderQuery) byCounter(ctx context.Context) (bool, error) {
+	if len(q.predicates) != 0 || q.path != nil || q.sql != nil || len(q.modifiers) != 0 {
+		return false, nil
+	}
+	probe := q.Clone()
+	if err := probe.prepareQuery(ctx); err != nil {
+		return false, err
+	}
+	return len(probe.predicates) == 1, nil
+}
+
+// countRows is Count, from the row counter where it holds the count
+// (byCounter, readRowCount).
+func (q *OrderQuery) countRows(ctx context.Context) (int, error) {
+	if ok, err := q.byCounter(ctx); err != nil || ok {
+		if err != nil {
+			return 0, err
+		}
+		if n, counted, err := readRowCount(ctx, q.driver, order.Table); err != nil || counted {
+			return n, err
+		}
+	}
+	return q.Count(ctx)
+}
+
+// byCounter reports whether the row counter of orderreturn.Table holds
+// the count of q: q has no filter of its own, and the interceptors and the
+// privacy policy add only the caller's mode (they add their filters in
+// prepareQuery: one predicate is the mode's alone).
+func (q *OrderReturnQuery) byCounter(ctx context.Context) (bool, error) {
+	if len(q.predicates) != 0 || q.path != nil || q.sql != nil || len(q.modifiers) != 0 {
+		return false, nil
+	}
+	probe := q.Clone()
+	if err := probe.prepareQuery(ctx); err != nil {
+		return false, err
+	}
+	return len(probe.predicates) == 1, nil
+}
+
+// countRows is Count, from the row counter where it holds the count
+// (byCounter, readRowCount).
+func (q *OrderReturnQuery) countRows(ctx context.Context) (int, error) {
+	if ok, err := q.byCounter(ctx); err != nil || ok {
+		if err != nil {
+			return 0, err
+		}
+		if n, counted, err := readRowCount(ctx, q.driver, orderreturn.Table); err != nil || counted {
+			return n, err
+		}
+	}
+	return q.Count(ctx)
+}
+
+// byCounter reports whether the row counter of ordersubscription.Table holds
+// the count of q: q has no filter of its own, and the interceptors and the
+// privacy policy add only the caller's mode (they add their filters in
+// prepareQuery: one predicate is the mode's alone).
+func (q *OrderSubscriptionQuery) byCounter(ctx context.Context) (bool, error) {
+	if len(q.predicates) != 0 || q.path != nil || q.sql != nil || len(q.modifiers) != 0 {
+		return false, nil
+	}
+	probe := q.Clone()
+	if err := probe.prepareQuery(ctx); err != nil {
+		return false, err
+	}
+	return len(probe.predicates) == 1, nil
+}
+
+// countRows is Count, from the row counter where it holds the count
+// (byCounter, readRowCount).
+func (q *OrderSubscriptionQuery) countRows(ctx context.Context) (int, error) {
+	if ok, err := q.byCounter(ctx); err != nil || ok {
+		if err != nil {
+			return 0, err
+		}
+		if n, counted, err := readRowCount(ctx, q.driver, ordersubscription.Table); err != nil || counted {
+			return n, err
+		}
+	}
+	return q.Count(ctx)
+}
+
 // rowCountColumn is the extra column a page reads its row counter into
 // (selectRowCount).
 const rowCountColumn = "__row_count"

@@ -1185,7 +1185,8 @@ func (c *Client) ListOf(ctx context.Context, table string, where, orderBy []func
 }
 
 // CountOf counts the records of table that match every predicate, in the
-// caller's context.
+// caller's context: from the table's row counter when the predicates and
+// the caller leave only the mode (countRows, ent/template/row_count.tmpl).
 func (c *Client) CountOf(ctx context.Context, table string, where ...func(*sql.Selector)) (int, error) {
 	switch table {
 	case address.Table:
@@ -1193,73 +1194,73 @@ func (c *Client) CountOf(ctx context.Context, table string, where ...func(*sql.S
 		for _, p := range where {
 			q.Where(predicate.Address(p))
 		}
-		return q.Count(ctx)
+		return q.countRows(ctx)
 	case attachment.Table:
 		q := c.Attachment.Query()
 		for _, p := range where {
 			q.Where(predicate.Attachment(p))
 		}
-		return q.Count(ctx)
+		return q.countRows(ctx)
 	case customer.Table:
 		q := c.Customer.Query()
 		for _, p := range where {
 			q.Where(predicate.Customer(p))
 		}
-		return q.Count(ctx)
+		return q.countRows(ctx)
 	case customeraddress.Table:
 		q := c.CustomerAddress.Query()
 		for _, p := range where {
 			q.Where(predicate.CustomerAddress(p))
 		}
-		return q.Count(ctx)
+		return q.countRows(ctx)
 	case customergroup.Table:
 		q := c.CustomerGroup.Query()
 		for _, p := range where {
 			q.Where(predicate.CustomerGroup(p))
 		}
-		return q.Count(ctx)
+		return q.countRows(ctx)
 	case customerpasswordreset.Table:
 		q := c.CustomerPasswordReset.Query()
 		for _, p := range where {
 			q.Where(predicate.CustomerPasswordReset(p))
 		}
-		return q.Count(ctx)
+		return q.countRows(ctx)
 	case customerpaymentsource.Table:
 		q := c.CustomerPaymentSource.Query()
 		for _, p := range where {
 			q.Where(predicate.CustomerPaymentSource(p))
 		}
-		return q.Count(ctx)
+		return q.countRows(ctx)
 	case customersubscription.Table:
 		q := c.CustomerSubscription.Query()
 		for _, p := range where {
 			q.Where(predicate.CustomerSubscription(p))
 		}
-		return q.Count(ctx)
+		return q.countRows(ctx)
 	case event.Table:
 		q := c.Event.Query()
 		for _, p := range where {
 			q.Where(predicate.Event(p))
 		}
-		return q.Count(ctx)
+		return q.countRows(ctx)
 	case order.Table:
 		q := c.Order.Query()
 		for _, p := range where {
 			q.Where(predicate.Order(p))
 		}
-		return q.Count(ctx)
+		return q.countRows(ctx)
 	case orderreturn.Table:
 		q := c.OrderReturn.Query()
 		for _, p := range where {
 			q.Where(predicate.OrderReturn(p))
 		}
-		return q.Count(ctx)
+		return q.countRows(ctx)
 	case ordersubscription.Table:
 		q := c.OrderSubscription.Query()
 		for _, p := range where {
 			q.Where(predicate.OrderSubscription(p))
 		}
-		return q.Count(ctx)
+		return q.countRows(ctx)
 	}
 	return 0, fmt.Errorf("%s is not a table of nodes", table)
 }
