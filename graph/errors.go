@@ -60,7 +60,6 @@ var topCodes = map[apperr.Code]string{
 
 // classify returns the coded *apperr.Error an error carries, when it is
 // one the caller can act on (enterr.Classify, shared with REST).
-func classify(err error) (*apperr.Error, bool) { return enterr.Classify(err) }
 
 // respond finishes a mutation resolver. A nil error gives the payload with
 // no user errors. An error the caller can act on becomes user errors and
@@ -71,7 +70,7 @@ func respond[P any](ctx context.Context, p *P, userErrors *[]*model.UserError, e
 	if err == nil {
 		return p, nil
 	}
-	e, ok := classify(err)
+	e, ok := enterr.Classify(err)
 	if !ok {
 		return nil, err
 	}
@@ -107,13 +106,13 @@ func presenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			// time, cursor or enum) on a path below the field: the
 			// caller's input, not a failure of ours.
 			if fc := graphql.GetFieldContext(ctx); fc != nil && len(gerr.Path) > len(fc.Path()) {
-				if _, coded := classify(err); !coded {
+				if _, coded := enterr.Classify(err); !coded {
 					return &gqlerror.Error{Message: "Invalid value: " + gerr.Err.Error(), Path: path,
 						Extensions: map[string]any{"code": CodeBadUserInput}}
 				}
 			}
 		}
-		if e, ok := classify(err); ok {
+		if e, ok := enterr.Classify(err); ok {
 			code := topCodes[e.Code]
 			if code == "" {
 				code = CodeBadUserInput

@@ -124,15 +124,9 @@ func graphQLOverHTTP(next http.Handler) http.Handler {
 				return
 			}
 		}
-		if r.Method == http.MethodGet {
-			// gqlgen refuses a mutation sent with GET with 406 and an
-			// uncoded error; GraphQL-over-HTTP says 405.
-			sw := &semanticsWriter{w: w, get: true}
-			next.ServeHTTP(sw, r)
-			sw.finish()
-			return
-		}
-		sw := &semanticsWriter{w: w}
+		// get: gqlgen refuses a mutation sent with GET with 406 and an
+		// uncoded error; GraphQL-over-HTTP says 405.
+		sw := &semanticsWriter{w: w, get: r.Method == http.MethodGet}
 		next.ServeHTTP(sw, r)
 		sw.finish()
 	})

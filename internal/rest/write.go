@@ -325,11 +325,7 @@ func (h *handler) updateOne(w http.ResponseWriter, r *http.Request, t *rtype, id
 		h.fail(w, r, t, err, false)
 		return
 	}
-	if !t.ownID(id) {
-		h.fail(w, r, t, notFound(), false)
-		return
-	}
-	ctx, err := expectVersion(r, id)
+	ctx, err := target(r, t, id)
 	if err != nil {
 		h.fail(w, r, t, err, false)
 		return
@@ -367,11 +363,7 @@ func (h *handler) updateOne(w http.ResponseWriter, r *http.Request, t *rtype, id
 
 // deleteOne answers DELETE /api/<type>/<id> with 204.
 func (h *handler) deleteOne(w http.ResponseWriter, r *http.Request, t *rtype, id string) {
-	if !t.ownID(id) {
-		h.fail(w, r, t, notFound(), false)
-		return
-	}
-	ctx, err := expectVersion(r, id)
+	ctx, err := target(r, t, id)
 	if err != nil {
 		h.fail(w, r, t, err, false)
 		return
@@ -402,6 +394,15 @@ func (h *handler) written(w http.ResponseWriter, r *http.Request, status int, g 
 	doc = append(doc, kv{"links", object{{"self", h.self(n.t, n.id)}}})
 	setETag(w, n)
 	respond(w, status, doc)
+}
+
+// target is the context of a write of record id of t: NOT_FOUND for an
+// ID of another type, the If-Match condition (expectVersion) otherwise.
+func target(r *http.Request, t *rtype, id string) (context.Context, error) {
+	if !t.ownID(id) {
+		return nil, notFound()
+	}
+	return expectVersion(r, id)
 }
 
 // expectVersion applies an If-Match header, "<version>" (the ETag of a
