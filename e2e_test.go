@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -288,4 +289,55 @@ func TestServedPlainHTTPHasRequestIDs(t *testing.T) {
 	require.Nil(t, out["errors"])
 	require.NotEmpty(t, res.Header.Get("X-Request-Id"))
 	require.Equal(t, fmt.Sprint(0), fmt.Sprint(out["data"].(map[string]any)["customers"].(map[string]any)["totalCount"]))
+}
+
+// The timeout through the served stack: with the one execution slot held
+// by a request whose body never arrives, the next request is answered
+// TIMEOUT at its deadline. The answer is whole (Content-Length, flushed
+// through every wrapper) and closes the connection, while the stuck
+// request is still running; that one gets the same answer.
+func TestServedTimeoutAnswersWholeAndClosesTheConnection(t *testing.T) {
+	s := e2eStart(t, "--max-in-flight", "1", "--request-timeout", "1")
+	stuck, err := net.Dial("tcp", strings.TrimPrefix(s.base, "http://"))
+	require.NoError(t, err)
+	defer stuck.Close()
+	_, err = fmt.Fprintf(stuck, "POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"+
+		"Authorization: Bearer %s\r\nContent-Length: 100\r\n\r\n{\"query\":", s.token)
+	require.NoError(t, err)
+	time.Sleep(200 * time.Millisecond) // the stuck request takes the slot first
+
+	client := &http.Client{Timeout: 10 * time.Second}
+	body := strings.NewReader(`{"query":"{ customers(first: 1) { totalCount } }"}`)
+	req, err := http.NewRequest(http.MethodPost, s.base+"/graphql", body)
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+s.token)
+	res, err := client.Do(req)
+	require.NoError(t, err)
+	raw, err := io.ReadAll(res.Body)
+	require.NoError(t, err)
+	require.NoError(t, res.Body.Close())
+	require.Equal(t, http.StatusServiceUnavailable, res.StatusCode, "%s", raw)
+	require.True(t, res.Close, "Connection: close")
+	require.Equal(t, int64(len(raw)), res.ContentLength)
+	var out map[string]any
+	require.NoError(t, json.Unmarshal(raw, &out))
+	require.Equal(t, []string{"TIMEOUT"}, srvErrorCodes(out))
+
+	// The stuck request's own answer, read while its body is still owed.
+	require.NoError(t, stuck.SetReadDeadline(time.Now().Add(10*time.Second)))
+	sr, err := http.ReadResponse(bufio.NewReader(stuck), nil)
+	require.NoError(t, err)
+	raw, err = io.ReadAll(sr.Body)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusServiceUnavailable, sr.StatusCode, "%s", raw)
+	require.NoError(t, json.Unmarshal(raw, &out))
+	require.Equal(t, []string{"TIMEOUT"}, srvErrorCodes(out))
+	require.NoError(t, stuck.Close())
+
+	// With the slot free again, requests run.
+	require.Eventually(t, func() bool {
+		res, out := s.post(t, s.token, `{ customers(first: 1) { totalCount } }`, nil)
+		return res.StatusCode == http.StatusOK && out["errors"] == nil
+	}, 10*time.Second, 50*time.Millisecond)
 }

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -29,24 +30,50 @@ func errorCode(t *testing.T, body []byte) string {
 }
 
 // A handler that has not begun its answer by the deadline is cut off with
-// TIMEOUT; its later writes go nowhere.
+// TIMEOUT: the client has the whole answer while the handler still runs,
+// and the handler's later writes go nowhere.
 func TestTimeoutAnswersForASilentHandler(t *testing.T) {
 	release := make(chan struct{})
-	late := make(chan error)
-	h := timeout(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	late := make(chan error, 1)
+	srv := httptest.NewServer(timeout(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		<-r.Context().Done()
 		<-release
 		w.Header().Set("X-Late", "1")
 		_, err := w.Write([]byte("late"))
 		late <- err
-	}), 20*time.Millisecond, WriteGraphQLError)
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/", nil))
-	close(release)
+	}), 20*time.Millisecond, WriteGraphQLError))
+	defer srv.Close()
+	defer close(release)
+	resp, err := srv.Client().Post(srv.URL, "application/json", nil)
+	require.NoError(t, err)
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err, "the answer is complete before the handler returns")
+	require.NoError(t, resp.Body.Close())
+	require.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
+	require.Equal(t, "TIMEOUT", errorCode(t, body))
+	require.Empty(t, resp.Header.Get("X-Late"))
+	require.True(t, resp.Close, "Connection: close: no request queues behind the running handler")
+	select {
+	case err := <-late:
+		t.Fatalf("the handler returned before it was released: %v", err)
+	default:
+	}
+	release <- struct{}{}
 	require.ErrorIs(t, <-late, http.ErrHandlerTimeout)
-	require.Equal(t, http.StatusServiceUnavailable, rec.Code)
-	require.Equal(t, "TIMEOUT", errorCode(t, rec.Body.Bytes()))
-	require.Empty(t, rec.Header().Get("X-Late"))
+}
+
+// The same when the handler returns as the deadline passes, whichever of
+// the two notices first.
+func TestTimeoutAnswersForAHandlerReturningAtTheDeadline(t *testing.T) {
+	for range 50 {
+		h := timeout(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			<-r.Context().Done()
+		}), time.Millisecond, WriteGraphQLError)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/", nil))
+		require.Equal(t, http.StatusServiceUnavailable, rec.Code)
+		require.Equal(t, "TIMEOUT", errorCode(t, rec.Body.Bytes()))
+	}
 }
 
 // An answer begun before the deadline is finished, not replaced, and

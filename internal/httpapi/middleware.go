@@ -2,8 +2,10 @@ package httpapi
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/subtle"
+	"errors"
 	"log/slog"
 	"math"
 	"net"
@@ -162,41 +164,32 @@ func timeout(next http.Handler, d time.Duration, writeErr ErrorWriter) http.Hand
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), d)
 		defer cancel()
+		// The handler runs in this goroutine and the answer at the deadline
+		// in context.AfterFunc's: a goroutine per request for the handler
+		// (http.TimeoutHandler's way) costs every request a handoff.
 		tw := &timeoutWriter{w: w, header: w.Header().Clone()}
-		done := make(chan struct{})
-		panicked := make(chan any, 1)
-		go func() {
-			defer func() {
-				if p := recover(); p != nil {
-					panicked <- p
-				}
-				close(done)
-			}()
-			next.ServeHTTP(tw, r.WithContext(ctx))
+		tw.late.Add(1)
+		stop := context.AfterFunc(ctx, func() {
+			defer tw.late.Done()
+			tw.expire(ctx, r, writeErr)
+		})
+		defer func() {
+			// Also on a panic: the deadline's answer, if it is being
+			// written, is complete before the server finishes the response.
+			if stop() {
+				tw.late.Done()
+			}
+			tw.late.Wait()
 		}()
-		select {
-		case <-done:
-			select {
-			case p := <-panicked:
-				panic(p)
-			default:
-			}
-			tw.finish()
-		case <-ctx.Done():
-			if tw.expire() {
-				if r.Context().Err() == nil {
-					writeErr(w, http.StatusServiceUnavailable, codeTimeout, "The request took too long.")
-				}
-				return
-			}
-			// The answer had begun: let the handler finish it.
-			<-done
-			select {
-			case p := <-panicked:
-				panic(p)
-			default:
-			}
+		next.ServeHTTP(tw, r.WithContext(ctx))
+		if stop() {
+			tw.late.Done()
 		}
+		tw.late.Wait()
+		// The deadline may have passed just as the handler returned,
+		// before AfterFunc ran: the same answer, from here.
+		tw.expire(ctx, r, writeErr)
+		tw.finish()
 	})
 }
 
@@ -209,6 +202,7 @@ type timeoutWriter struct {
 	mu      sync.Mutex
 	started bool
 	expired bool
+	late    sync.WaitGroup // the deadline's answer (AfterFunc), until written
 }
 
 func (t *timeoutWriter) Header() http.Header { return t.header }
@@ -257,16 +251,40 @@ func (t *timeoutWriter) finish() {
 	}
 }
 
-// expire claims the response for the timeout unless it has begun.
-func (t *timeoutWriter) expire() bool {
+// expire answers TIMEOUT once the deadline has passed, unless the answer
+// has begun or the client is gone; the handler's later writes are dropped.
+// The answer has a Content-Length and is flushed, so the client has all of
+// it while the handler is still running, and Connection: close, so the
+// client does not queue its next request behind it.
+func (t *timeoutWriter) expire(ctx context.Context, r *http.Request, writeErr ErrorWriter) {
+	if !errors.Is(ctx.Err(), context.DeadlineExceeded) || r.Context().Err() != nil {
+		return
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.started {
-		return false
+	if t.started || t.expired {
+		return
 	}
 	t.expired = true
-	return true
+	b := &bufferedAnswer{header: t.w.Header(), status: http.StatusOK}
+	writeErr(b, http.StatusServiceUnavailable, codeTimeout, "The request took too long.")
+	b.header.Set("Content-Length", strconv.Itoa(b.body.Len()))
+	b.header.Set("Connection", "close")
+	t.w.WriteHeader(b.status)
+	_, _ = t.w.Write(b.body.Bytes())
+	_ = http.NewResponseController(t.w).Flush()
 }
+
+// bufferedAnswer holds an error answer until its length is known.
+type bufferedAnswer struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (b *bufferedAnswer) Header() http.Header         { return b.header }
+func (b *bufferedAnswer) WriteHeader(status int)      { b.status = status }
+func (b *bufferedAnswer) Write(p []byte) (int, error) { return b.body.Write(p) }
 
 // AccessLog gives every request an ID (X-Request-Id, reqctx) and logs it
 // once it is done.
