@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -137,6 +138,7 @@ func writeResponse(w io.Writer, resp *graphql.Response) {
 		if err != nil {
 			panic(err) // as transport.POST: the executor wrote invalid JSON
 		}
+		setLength(w, len(b))
 		_, _ = w.Write(b)
 		return
 	}
@@ -155,8 +157,6 @@ func writeResponse(w io.Writer, resp *graphql.Response) {
 	if resp.Data == nil {
 		head = append(head, "null"...)
 	}
-	_, _ = w.Write(head)
-	_, _ = w.Write(resp.Data)
 	tail := []byte{'}'}
 	if len(resp.Extensions) > 0 {
 		e, err := json.Marshal(resp.Extensions)
@@ -165,7 +165,19 @@ func writeResponse(w io.Writer, resp *graphql.Response) {
 		}
 		tail = append(append([]byte(`,"extensions":`), e...), '}')
 	}
+	setLength(w, len(head)+len(resp.Data)+len(tail))
+	_, _ = w.Write(head)
+	_, _ = w.Write(resp.Data)
 	_, _ = w.Write(tail)
+}
+
+// setLength gives an answer whose header is not yet written its
+// Content-Length: the answer goes out whole, not in chunks. (A header
+// already written ignores it; a writer that rewrites the body drops it.)
+func setLength(w io.Writer, n int) {
+	if rw, ok := w.(http.ResponseWriter); ok {
+		rw.Header().Set("Content-Length", strconv.Itoa(n))
+	}
 }
 
 // needsEscaping reports whether encoding/json would change data: the HTML
