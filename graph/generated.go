@@ -35212,8 +35212,7 @@ var addressConnectionImplementors = []string{"AddressConnection"}
 func (ec *executionContext) _AddressConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.AddressConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, addressConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -35237,17 +35236,10 @@ func (ec *executionContext) _AddressConnection(ctx context.Context, sel ast.Sele
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
-
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
-
-	return gqlexec.Object(fields, out, len(deferred.Defers))
+	return out
 }
 
 var addressEdgeImplementors = []string{"AddressEdge"}
@@ -35255,8 +35247,7 @@ var addressEdgeImplementors = []string{"AddressEdge"}
 func (ec *executionContext) _AddressEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.AddressEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, addressEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -35275,17 +35266,10 @@ func (ec *executionContext) _AddressEdge(ctx context.Context, sel ast.SelectionS
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
-
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
-
-	return gqlexec.Object(fields, out, len(deferred.Defers))
+	return out
 }
 
 var addressPayloadImplementors = []string{"AddressPayload"}
@@ -35293,8 +35277,7 @@ var addressPayloadImplementors = []string{"AddressPayload"}
 func (ec *executionContext) _AddressPayload(ctx context.Context, sel ast.SelectionSet, obj *model.AddressPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, addressPayloadImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -35313,17 +35296,10 @@ func (ec *executionContext) _AddressPayload(ctx context.Context, sel ast.Selecti
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
-
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
-
-	return gqlexec.Object(fields, out, len(deferred.Defers))
+	return out
 }
 
 var attachmentImplementors = []string{"Attachment", "Node"}
@@ -35476,8 +35452,7 @@ var attachmentConnectionImplementors = []string{"AttachmentConnection"}
 func (ec *executionContext) _AttachmentConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.AttachmentConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, attachmentConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -35501,17 +35476,10 @@ func (ec *executionContext) _AttachmentConnection(ctx context.Context, sel ast.S
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
-
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
-
-	return gqlexec.Object(fields, out, len(deferred.Defers))
+	return out
 }
 
 var attachmentEdgeImplementors = []string{"AttachmentEdge"}
@@ -35519,8 +35487,7 @@ var attachmentEdgeImplementors = []string{"AttachmentEdge"}
 func (ec *executionContext) _AttachmentEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.AttachmentEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, attachmentEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -35539,17 +35506,10 @@ func (ec *executionContext) _AttachmentEdge(ctx context.Context, sel ast.Selecti
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
-
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
-
-	return gqlexec.Object(fields, out, len(deferred.Defers))
+	return out
 }
 
 var attachmentPayloadImplementors = []string{"AttachmentPayload"}
@@ -35557,8 +35517,7 @@ var attachmentPayloadImplementors = []string{"AttachmentPayload"}
 func (ec *executionContext) _AttachmentPayload(ctx context.Context, sel ast.SelectionSet, obj *model.AttachmentPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, attachmentPayloadImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -35577,17 +35536,10 @@ func (ec *executionContext) _AttachmentPayload(ctx context.Context, sel ast.Sele
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
-
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
-
-	return gqlexec.Object(fields, out, len(deferred.Defers))
+	return out
 }
 
 var createCustomerPasswordResetPayloadImplementors = []string{"CreateCustomerPasswordResetPayload"}
@@ -35595,8 +35547,7 @@ var createCustomerPasswordResetPayloadImplementors = []string{"CreateCustomerPas
 func (ec *executionContext) _CreateCustomerPasswordResetPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CreateCustomerPasswordResetPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, createCustomerPasswordResetPayloadImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -35620,17 +35571,10 @@ func (ec *executionContext) _CreateCustomerPasswordResetPayload(ctx context.Cont
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
-
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
-
-	return gqlexec.Object(fields, out, len(deferred.Defers))
+	return out
 }
 
 var customerImplementors = []string{"Customer", "Node"}
@@ -35638,8 +35582,7 @@ var customerImplementors = []string{"Customer", "Node"}
 func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet, obj *ent.Customer) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, customerImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -35763,17 +35706,10 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
-
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
-
-	return gqlexec.Object(fields, out, len(deferred.Defers))
+	return out
 }
 
 var customerAddressImplementors = []string{"CustomerAddress", "Node"}
@@ -35894,8 +35830,7 @@ var customerAddressConnectionImplementors = []string{"CustomerAddressConnection"
 func (ec *executionContext) _CustomerAddressConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.CustomerAddressConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, customerAddressConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -35919,17 +35854,10 @@ func (ec *executionContext) _CustomerAddressConnection(ctx context.Context, sel 
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
-
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
-
-	return gqlexec.Object(fields, out, len(deferred.Defers))
+	return out
 }
 
 var customerAddressEdgeImplementors = []string{"CustomerAddressEdge"}
@@ -35937,8 +35865,7 @@ var customerAddressEdgeImplementors = []string{"CustomerAddressEdge"}
 func (ec *executionContext) _CustomerAddressEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.CustomerAddressEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, customerAddressEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -35957,17 +35884,10 @@ func (ec *executionContext) _CustomerAddressEdge(ctx context.Context, sel ast.Se
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
-
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
-
-	return gqlexec.Object(fields, out, len(deferred.Defers))
+	return out
 }
 
 var customerAddressPayloadImplementors = []string{"CustomerAddressPayload"}
@@ -35975,8 +35895,7 @@ var customerAddressPayloadImplementors = []string{"CustomerAddressPayload"}
 func (ec *executionContext) _CustomerAddressPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CustomerAddressPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, customerAddressPayloadImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -35995,17 +35914,10 @@ func (ec *executionContext) _CustomerAddressPayload(ctx context.Context, sel ast
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
-
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
-
-	return gqlexec.Object(fields, out, len(deferred.Defers))
+	return out
 }
 
 var customerConnectionImplementors = []string{"CustomerConnection"}
@@ -36013,8 +35925,7 @@ var customerConnectionImplementors = []string{"CustomerConnection"}
 func (ec *executionContext) _CustomerConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.CustomerConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, customerConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -36038,17 +35949,10 @@ func (ec *executionContext) _CustomerConnection(ctx context.Context, sel ast.Sel
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
-
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
-
-	return gqlexec.Object(fields, out, len(deferred.Defers))
+	return out
 }
 
 var customerEdgeImplementors = []string{"CustomerEdge"}
@@ -36056,8 +35960,7 @@ var customerEdgeImplementors = []string{"CustomerEdge"}
 func (ec *executionContext) _CustomerEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.CustomerEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, customerEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -36076,17 +35979,10 @@ func (ec *executionContext) _CustomerEdge(ctx context.Context, sel ast.Selection
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
-
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
-
-	return gqlexec.Object(fields, out, len(deferred.Defers))
+	return out
 }
 
 var customerGroupImplementors = []string{"CustomerGroup", "Node"}
@@ -36196,8 +36092,7 @@ var customerGroupConnectionImplementors = []string{"CustomerGroupConnection"}
 func (ec *executionContext) _CustomerGroupConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.CustomerGroupConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, customerGroupConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -36221,17 +36116,10 @@ func (ec *executionContext) _CustomerGroupConnection(ctx context.Context, sel as
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
-
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
-
-	return gqlexec.Object(fields, out, len(deferred.Defers))
+	return out
 }
 
 var customerGroupEdgeImplementors = []string{"CustomerGroupEdge"}
@@ -36239,8 +36127,7 @@ var customerGroupEdgeImplementors = []string{"CustomerGroupEdge"}
 func (ec *executionContext) _CustomerGroupEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.CustomerGroupEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, customerGroupEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -36259,17 +36146,10 @@ func (ec *executionContext) _CustomerGroupEdge(ctx context.Context, sel ast.Sele
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
-
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
-
-	return gqlexec.Object(fields, out, len(deferred.Defers))
+	return out
 }
 
 var customerGroupPayloadImplementors = []string{"CustomerGroupPayload"}
@@ -36277,8 +36157,7 @@ var customerGroupPayloadImplementors = []string{"CustomerGroupPayload"}
 func (ec *executionContext) _CustomerGroupPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CustomerGroupPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, customerGroupPayloadImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -36297,17 +36176,10 @@ func (ec *executionContext) _CustomerGroupPayload(ctx context.Context, sel ast.S
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
-
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
-
-	return gqlexec.Object(fields, out, len(deferred.Defers))
+	return out
 }
 
 var customerPasswordResetImplementors = []string{"CustomerPasswordReset", "Node"}
@@ -36421,8 +36293,7 @@ var customerPasswordResetConnectionImplementors = []string{"CustomerPasswordRese
 func (ec *executionContext) _CustomerPasswordResetConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.CustomerPasswordResetConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, customerPasswordResetConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -36446,17 +36317,10 @@ func (ec *executionContext) _CustomerPasswordResetConnection(ctx context.Context
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
-
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
-
-	return gqlexec.Object(fields, out, len(deferred.Defers))
+	return out
 }
 
 var customerPasswordResetEdgeImplementors = []string{"CustomerPasswordResetEdge"}
@@ -36464,8 +36328,7 @@ var customerPasswordResetEdgeImplementors = []string{"CustomerPasswordResetEdge"
 func (ec *executionContext) _CustomerPasswordResetEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.CustomerPasswordResetEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, customerPasswordResetEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -36484,17 +36347,10 @@ func (ec *executionContext) _CustomerPasswordResetEdge(ctx context.Context, sel 
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
-
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
-
-	return gqlexec.Object(fields, out, len(deferred.Defers))
+	return out
 }
 
 var customerPasswordResetPayloadImplementors = []string{"CustomerPasswordResetPayload"}
@@ -36502,8 +36358,7 @@ var customerPasswordResetPayloadImplementors = []string{"CustomerPasswordResetPa
 func (ec *executionContext) _CustomerPasswordResetPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CustomerPasswordResetPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, customerPasswordResetPayloadImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -36522,17 +36377,10 @@ func (ec *executionContext) _CustomerPasswordResetPayload(ctx context.Context, s
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
-
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
-
-	return gqlexec.Object(fields, out, len(deferred.Defers))
+	return out
 }
 
 var customerPayloadImplementors = []string{"CustomerPayload"}
@@ -36540,8 +36388,7 @@ var customerPayloadImplementors = []string{"CustomerPayload"}
 func (ec *executionContext) _CustomerPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CustomerPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, customerPayloadImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -36560,17 +36407,10 @@ func (ec *executionContext) _CustomerPayload(ctx context.Context, sel ast.Select
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
-
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
-
-	return gqlexec.Object(fields, out, len(deferred.Defers))
+	return out
 }
 
 var customerPaymentSourceImplementors = []string{"CustomerPaymentSource", "Node"}
@@ -36689,8 +36529,7 @@ var customerPaymentSourceConnectionImplementors = []string{"CustomerPaymentSourc
 func (ec *executionContext) _CustomerPaymentSourceConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.CustomerPaymentSourceConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, customerPaymentSourceConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -36714,17 +36553,10 @@ func (ec *executionContext) _CustomerPaymentSourceConnection(ctx context.Context
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
-
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
-
-	return gqlexec.Object(fields, out, len(deferred.Defers))
+	return out
 }
 
 var customerPaymentSourceEdgeImplementors = []string{"CustomerPaymentSourceEdge"}
@@ -36732,8 +36564,7 @@ var customerPaymentSourceEdgeImplementors = []string{"CustomerPaymentSourceEdge"
 func (ec *executionContext) _CustomerPaymentSourceEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.CustomerPaymentSourceEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, customerPaymentSourceEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -36752,17 +36583,10 @@ func (ec *executionContext) _CustomerPaymentSourceEdge(ctx context.Context, sel 
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
-
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
-
-	return gqlexec.Object(fields, out, len(deferred.Defers))
+	return out
 }
 
 var customerPaymentSourcePayloadImplementors = []string{"CustomerPaymentSourcePayload"}
@@ -36770,8 +36594,7 @@ var customerPaymentSourcePayloadImplementors = []string{"CustomerPaymentSourcePa
 func (ec *executionContext) _CustomerPaymentSourcePayload(ctx context.Context, sel ast.SelectionSet, obj *model.CustomerPaymentSourcePayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, customerPaymentSourcePayloadImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -36790,17 +36613,10 @@ func (ec *executionContext) _CustomerPaymentSourcePayload(ctx context.Context, s
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
-
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
-
-	return gqlexec.Object(fields, out, len(deferred.Defers))
+	return out
 }
 
 var customerSubscriptionImplementors = []string{"CustomerSubscription", "Node"}
@@ -36905,8 +36721,7 @@ var customerSubscriptionConnectionImplementors = []string{"CustomerSubscriptionC
 func (ec *executionContext) _CustomerSubscriptionConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.CustomerSubscriptionConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, customerSubscriptionConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -36930,17 +36745,10 @@ func (ec *executionContext) _CustomerSubscriptionConnection(ctx context.Context,
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
-
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
-
-	return gqlexec.Object(fields, out, len(deferred.Defers))
+	return out
 }
 
 var customerSubscriptionEdgeImplementors = []string{"CustomerSubscriptionEdge"}
@@ -36948,8 +36756,7 @@ var customerSubscriptionEdgeImplementors = []string{"CustomerSubscriptionEdge"}
 func (ec *executionContext) _CustomerSubscriptionEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.CustomerSubscriptionEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, customerSubscriptionEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -36968,17 +36775,10 @@ func (ec *executionContext) _CustomerSubscriptionEdge(ctx context.Context, sel a
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
-
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
-
-	return gqlexec.Object(fields, out, len(deferred.Defers))
+	return out
 }
 
 var customerSubscriptionPayloadImplementors = []string{"CustomerSubscriptionPayload"}
@@ -36986,8 +36786,7 @@ var customerSubscriptionPayloadImplementors = []string{"CustomerSubscriptionPayl
 func (ec *executionContext) _CustomerSubscriptionPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CustomerSubscriptionPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, customerSubscriptionPayloadImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -37006,17 +36805,10 @@ func (ec *executionContext) _CustomerSubscriptionPayload(ctx context.Context, se
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
-
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
-
-	return gqlexec.Object(fields, out, len(deferred.Defers))
+	return out
 }
 
 var deletePayloadImplementors = []string{"DeletePayload"}
@@ -37024,8 +36816,7 @@ var deletePayloadImplementors = []string{"DeletePayload"}
 func (ec *executionContext) _DeletePayload(ctx context.Context, sel ast.SelectionSet, obj *model.DeletePayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, deletePayloadImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -37044,17 +36835,10 @@ func (ec *executionContext) _DeletePayload(ctx context.Context, sel ast.Selectio
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
-
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
-
-	return gqlexec.Object(fields, out, len(deferred.Defers))
+	return out
 }
 
 var eventImplementors = []string{"Event", "Node"}
@@ -37153,8 +36937,7 @@ var eventConnectionImplementors = []string{"EventConnection"}
 func (ec *executionContext) _EventConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.EventConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, eventConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -37178,17 +36961,10 @@ func (ec *executionContext) _EventConnection(ctx context.Context, sel ast.Select
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
-
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
-
-	return gqlexec.Object(fields, out, len(deferred.Defers))
+	return out
 }
 
 var eventEdgeImplementors = []string{"EventEdge"}
@@ -37196,8 +36972,7 @@ var eventEdgeImplementors = []string{"EventEdge"}
 func (ec *executionContext) _EventEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.EventEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, eventEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -37216,17 +36991,10 @@ func (ec *executionContext) _EventEdge(ctx context.Context, sel ast.SelectionSet
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
-
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
-
-	return gqlexec.Object(fields, out, len(deferred.Defers))
+	return out
 }
 
 var linksImplementors = []string{"Links"}
@@ -37234,8 +37002,7 @@ var linksImplementors = []string{"Links"}
 func (ec *executionContext) _Links(ctx context.Context, sel ast.SelectionSet, obj *model.Links) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, linksImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -37249,17 +37016,10 @@ func (ec *executionContext) _Links(ctx context.Context, sel ast.SelectionSet, ob
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
-
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
-
-	return gqlexec.Object(fields, out, len(deferred.Defers))
+	return out
 }
 
 var mutationImplementors = []string{"Mutation"}
@@ -37888,8 +37648,7 @@ var orderConnectionImplementors = []string{"OrderConnection"}
 func (ec *executionContext) _OrderConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.OrderConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, orderConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -37913,17 +37672,10 @@ func (ec *executionContext) _OrderConnection(ctx context.Context, sel ast.Select
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
-
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
-
-	return gqlexec.Object(fields, out, len(deferred.Defers))
+	return out
 }
 
 var orderEdgeImplementors = []string{"OrderEdge"}
@@ -37931,8 +37683,7 @@ var orderEdgeImplementors = []string{"OrderEdge"}
 func (ec *executionContext) _OrderEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.OrderEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, orderEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -37951,17 +37702,10 @@ func (ec *executionContext) _OrderEdge(ctx context.Context, sel ast.SelectionSet
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
-
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
-
-	return gqlexec.Object(fields, out, len(deferred.Defers))
+	return out
 }
 
 var orderPayloadImplementors = []string{"OrderPayload"}
@@ -37969,8 +37713,7 @@ var orderPayloadImplementors = []string{"OrderPayload"}
 func (ec *executionContext) _OrderPayload(ctx context.Context, sel ast.SelectionSet, obj *model.OrderPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, orderPayloadImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -37989,17 +37732,10 @@ func (ec *executionContext) _OrderPayload(ctx context.Context, sel ast.Selection
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
-
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
-
-	return gqlexec.Object(fields, out, len(deferred.Defers))
+	return out
 }
 
 var orderSubscriptionImplementors = []string{"OrderSubscription", "Node"}
@@ -38165,8 +37901,7 @@ var orderSubscriptionConnectionImplementors = []string{"OrderSubscriptionConnect
 func (ec *executionContext) _OrderSubscriptionConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.OrderSubscriptionConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, orderSubscriptionConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -38190,17 +37925,10 @@ func (ec *executionContext) _OrderSubscriptionConnection(ctx context.Context, se
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
-
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
-
-	return gqlexec.Object(fields, out, len(deferred.Defers))
+	return out
 }
 
 var orderSubscriptionEdgeImplementors = []string{"OrderSubscriptionEdge"}
@@ -38208,8 +37936,7 @@ var orderSubscriptionEdgeImplementors = []string{"OrderSubscriptionEdge"}
 func (ec *executionContext) _OrderSubscriptionEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.OrderSubscriptionEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, orderSubscriptionEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -38228,17 +37955,10 @@ func (ec *executionContext) _OrderSubscriptionEdge(ctx context.Context, sel ast.
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
-
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
-
-	return gqlexec.Object(fields, out, len(deferred.Defers))
+	return out
 }
 
 var orderSubscriptionPayloadImplementors = []string{"OrderSubscriptionPayload"}
@@ -38246,8 +37966,7 @@ var orderSubscriptionPayloadImplementors = []string{"OrderSubscriptionPayload"}
 func (ec *executionContext) _OrderSubscriptionPayload(ctx context.Context, sel ast.SelectionSet, obj *model.OrderSubscriptionPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, orderSubscriptionPayloadImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -38266,17 +37985,10 @@ func (ec *executionContext) _OrderSubscriptionPayload(ctx context.Context, sel a
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
-
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
-
-	return gqlexec.Object(fields, out, len(deferred.Defers))
+	return out
 }
 
 var pageInfoImplementors = []string{"PageInfo"}
@@ -38284,8 +37996,7 @@ var pageInfoImplementors = []string{"PageInfo"}
 func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet, obj *entgql.PageInfo[string]) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, pageInfoImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -38314,17 +38025,10 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
-
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
-
-	return gqlexec.Object(fields, out, len(deferred.Defers))
+	return out
 }
 
 var queryImplementors = []string{"Query"}
@@ -38647,8 +38351,7 @@ var returnConnectionImplementors = []string{"ReturnConnection"}
 func (ec *executionContext) _ReturnConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.ReturnConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, returnConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -38672,17 +38375,10 @@ func (ec *executionContext) _ReturnConnection(ctx context.Context, sel ast.Selec
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
-
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
-
-	return gqlexec.Object(fields, out, len(deferred.Defers))
+	return out
 }
 
 var returnEdgeImplementors = []string{"ReturnEdge"}
@@ -38690,8 +38386,7 @@ var returnEdgeImplementors = []string{"ReturnEdge"}
 func (ec *executionContext) _ReturnEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.ReturnEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, returnEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -38710,17 +38405,10 @@ func (ec *executionContext) _ReturnEdge(ctx context.Context, sel ast.SelectionSe
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
-
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
-
-	return gqlexec.Object(fields, out, len(deferred.Defers))
+	return out
 }
 
 var returnPayloadImplementors = []string{"ReturnPayload"}
@@ -38728,8 +38416,7 @@ var returnPayloadImplementors = []string{"ReturnPayload"}
 func (ec *executionContext) _ReturnPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ReturnPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, returnPayloadImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -38748,17 +38435,10 @@ func (ec *executionContext) _ReturnPayload(ctx context.Context, sel ast.Selectio
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
-
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
-
-	return gqlexec.Object(fields, out, len(deferred.Defers))
+	return out
 }
 
 var subscriptionImplementors = []string{"Subscription"}
@@ -38786,8 +38466,7 @@ var userErrorImplementors = []string{"UserError"}
 func (ec *executionContext) _UserError(ctx context.Context, sel ast.SelectionSet, obj *model.UserError) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, userErrorImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -38811,17 +38490,10 @@ func (ec *executionContext) _UserError(ctx context.Context, sel ast.SelectionSet
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
-
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
-
-	return gqlexec.Object(fields, out, len(deferred.Defers))
+	return out
 }
 
 var __DirectiveImplementors = []string{"__Directive"}
@@ -38829,8 +38501,7 @@ var __DirectiveImplementors = []string{"__Directive"}
 func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionSet, obj *introspection.Directive) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, __DirectiveImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -38864,17 +38535,10 @@ func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionS
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
-
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
-
-	return gqlexec.Object(fields, out, len(deferred.Defers))
+	return out
 }
 
 var __EnumValueImplementors = []string{"__EnumValue"}
@@ -38882,8 +38546,7 @@ var __EnumValueImplementors = []string{"__EnumValue"}
 func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionSet, obj *introspection.EnumValue) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, __EnumValueImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -38912,17 +38575,10 @@ func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionS
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
-
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
-
-	return gqlexec.Object(fields, out, len(deferred.Defers))
+	return out
 }
 
 var __FieldImplementors = []string{"__Field"}
@@ -38930,8 +38586,7 @@ var __FieldImplementors = []string{"__Field"}
 func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, obj *introspection.Field) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, __FieldImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -38970,17 +38625,10 @@ func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, 
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
-
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
-
-	return gqlexec.Object(fields, out, len(deferred.Defers))
+	return out
 }
 
 var __InputValueImplementors = []string{"__InputValue"}
@@ -38988,8 +38636,7 @@ var __InputValueImplementors = []string{"__InputValue"}
 func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.SelectionSet, obj *introspection.InputValue) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, __InputValueImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -39028,17 +38675,10 @@ func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.Selection
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
-
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
-
-	return gqlexec.Object(fields, out, len(deferred.Defers))
+	return out
 }
 
 var __SchemaImplementors = []string{"__Schema"}
@@ -39046,8 +38686,7 @@ var __SchemaImplementors = []string{"__Schema"}
 func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet, obj *introspection.Schema) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, __SchemaImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -39086,17 +38725,10 @@ func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet,
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
-
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
-
-	return gqlexec.Object(fields, out, len(deferred.Defers))
+	return out
 }
 
 var __TypeImplementors = []string{"__Type"}
@@ -39104,8 +38736,7 @@ var __TypeImplementors = []string{"__Type"}
 func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, obj *introspection.Type) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, __TypeImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -39169,17 +38800,10 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
-
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
-
-	return gqlexec.Object(fields, out, len(deferred.Defers))
+	return out
 }
 
 // endregion **************************** object.gotpl ****************************

@@ -65,6 +65,29 @@ func TestObjectWritesWhatFieldSetWrites(t *testing.T) {
 	require.Same(t, out, Object(fields, out, 1), "with deferred fields the field set writes itself")
 }
 
+// A sequential object (NewObject) writes what a field set of the same
+// values writes, with its values inline or not.
+func TestNewObjectWritesWhatFieldSetWrites(t *testing.T) {
+	for n := 1; n <= 7; n++ {
+		var fields []graphql.CollectedField
+		var values []graphql.Marshaler
+		for i := range n {
+			alias := "f" + strconv.Itoa(i%5)
+			fields = append(fields, graphql.CollectedField{Field: &ast.Field{Alias: alias, Name: alias}})
+			values = append(values, graphql.MarshalInt(i))
+		}
+		fs := graphql.NewFieldSet(fields)
+		copy(fs.Values, values)
+		o := NewObject(fields)
+		require.Len(t, o.Values, n)
+		copy(o.Values, values)
+		var want, got strings.Builder
+		fs.MarshalGQL(&want)
+		o.MarshalGQL(&got)
+		require.Equal(t, want.String(), got.String(), "%d fields", n)
+	}
+}
+
 func TestArgsParsedOncePerFieldAndResponse(t *testing.T) {
 	f1, f2 := field("orders"), field("orders")
 	parses := 0

@@ -160,6 +160,42 @@ func sharedArgs(src string) (string, error) {
 	return out, nil
 }
 
+// objectFunc is gqlgen's executor function of an object type, as the
+// rewrites above leave it: its field set, its deferred group, the loop over
+// its fields and the return of gqlexec.Object.
+var objectFunc = regexp.MustCompile(`(?ms)^func \(ec \*executionContext\) _\w+\(ctx context\.Context, sel ast\.SelectionSet, obj [^)]+\) graphql\.Marshaler \{\n.*?^\}\n`)
+
+// The parts of an object function that a sequential one does without.
+const (
+	objectHead = "\tout := graphql.NewFieldSet(fields)\n\tdeferred := gqlexec.NewDeferredGroup(ctx, fields)\n"
+	objectTail = "\tout.Dispatch(ctx)\n\tif out.Invalids > 0 {\n\t\treturn graphql.Null\n\t}\n\n" +
+		"\tif n := len(deferred.Defers); n > 0 {\n\t\tatomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))\n\t\tec.ProcessDeferredGroup(deferred)\n\t}\n\n" +
+		"\treturn gqlexec.Object(fields, out, len(deferred.Defers))\n}\n"
+)
+
+// sequentialObjects writes the objects whose fields all resolve in the
+// calling goroutine with gqlexec.NewObject instead of a graphql.FieldSet:
+// nothing in them is scheduled (ResolveConcurrently) or deferred (only a
+// scheduled field can be), so the field set, its values, the deferred group
+// and gqlexec.Object's wrapper were four allocations per object where one
+// does. Objects with a concurrent field keep gqlgen's code.
+func sequentialObjects(src string) (string, error) {
+	n := 0
+	out := objectFunc.ReplaceAllStringFunc(src, func(fn string) string {
+		if strings.Contains(fn, "Concurrently(") || strings.Count(fn, "deferred") != 4 ||
+			strings.Count(fn, objectHead) != 1 || !strings.HasSuffix(fn, objectTail) {
+			return fn
+		}
+		n++
+		fn = strings.Replace(fn, objectHead, "\tout := gqlexec.NewObject(fields)\n", 1)
+		return strings.TrimSuffix(fn, objectTail) + "\tif out.Invalids > 0 {\n\t\treturn graphql.Null\n\t}\n\treturn out\n}\n"
+	})
+	if n == 0 {
+		return "", fmt.Errorf("no sequential object rewritten: gqlgen's template changed, update internal/gqlexec/generate")
+	}
+	return out, nil
+}
+
 // rewriteSlices points the executor's list marshalling at gqlexec and
 // rewrites the plain leaf fields.
 func rewriteSlices(path string, leaves map[string]bool) error {
@@ -179,6 +215,9 @@ func rewriteSlices(path string, leaves map[string]bool) error {
 			return fmt.Errorf("%s: no %q: gqlgen's template changed, update internal/gqlexec/generate", path, r[0])
 		}
 		out = strings.ReplaceAll(out, r[0], r[1])
+	}
+	if out, err = sequentialObjects(out); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
 	}
 	i := strings.Index(out, "import (\n")
 	if i < 0 {
