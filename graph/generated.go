@@ -3946,6 +3946,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 
 type executionContext struct {
 	*graphql.ExecutionContextState[ResolverRoot, DirectiveRoot, ComplexityRoot]
+	collected gqlexec.Collected
 }
 
 func newExecutionContext(
@@ -35024,7 +35025,7 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 var addressImplementors = []string{"Address", "Node"}
 
 func (ec *executionContext) _Address(ctx context.Context, sel ast.SelectionSet, obj *ent.Address) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, addressImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, addressImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -35210,7 +35211,7 @@ func (ec *executionContext) _Address(ctx context.Context, sel ast.SelectionSet, 
 var addressConnectionImplementors = []string{"AddressConnection"}
 
 func (ec *executionContext) _AddressConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.AddressConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, addressConnectionImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, addressConnectionImplementors)
 
 	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
@@ -35245,7 +35246,7 @@ func (ec *executionContext) _AddressConnection(ctx context.Context, sel ast.Sele
 var addressEdgeImplementors = []string{"AddressEdge"}
 
 func (ec *executionContext) _AddressEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.AddressEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, addressEdgeImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, addressEdgeImplementors)
 
 	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
@@ -35275,7 +35276,7 @@ func (ec *executionContext) _AddressEdge(ctx context.Context, sel ast.SelectionS
 var addressPayloadImplementors = []string{"AddressPayload"}
 
 func (ec *executionContext) _AddressPayload(ctx context.Context, sel ast.SelectionSet, obj *model.AddressPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, addressPayloadImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, addressPayloadImplementors)
 
 	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
@@ -35305,7 +35306,7 @@ func (ec *executionContext) _AddressPayload(ctx context.Context, sel ast.Selecti
 var attachmentImplementors = []string{"Attachment", "Node"}
 
 func (ec *executionContext) _Attachment(ctx context.Context, sel ast.SelectionSet, obj *ent.Attachment) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, attachmentImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, attachmentImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -35450,7 +35451,7 @@ func (ec *executionContext) _Attachment(ctx context.Context, sel ast.SelectionSe
 var attachmentConnectionImplementors = []string{"AttachmentConnection"}
 
 func (ec *executionContext) _AttachmentConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.AttachmentConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, attachmentConnectionImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, attachmentConnectionImplementors)
 
 	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
@@ -35485,7 +35486,7 @@ func (ec *executionContext) _AttachmentConnection(ctx context.Context, sel ast.S
 var attachmentEdgeImplementors = []string{"AttachmentEdge"}
 
 func (ec *executionContext) _AttachmentEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.AttachmentEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, attachmentEdgeImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, attachmentEdgeImplementors)
 
 	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
@@ -35515,7 +35516,7 @@ func (ec *executionContext) _AttachmentEdge(ctx context.Context, sel ast.Selecti
 var attachmentPayloadImplementors = []string{"AttachmentPayload"}
 
 func (ec *executionContext) _AttachmentPayload(ctx context.Context, sel ast.SelectionSet, obj *model.AttachmentPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, attachmentPayloadImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, attachmentPayloadImplementors)
 
 	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
@@ -35545,7 +35546,7 @@ func (ec *executionContext) _AttachmentPayload(ctx context.Context, sel ast.Sele
 var createCustomerPasswordResetPayloadImplementors = []string{"CreateCustomerPasswordResetPayload"}
 
 func (ec *executionContext) _CreateCustomerPasswordResetPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CreateCustomerPasswordResetPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, createCustomerPasswordResetPayloadImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, createCustomerPasswordResetPayloadImplementors)
 
 	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
@@ -35580,7 +35581,7 @@ func (ec *executionContext) _CreateCustomerPasswordResetPayload(ctx context.Cont
 var customerImplementors = []string{"Customer", "Node"}
 
 func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet, obj *ent.Customer) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, customerImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, customerImplementors)
 
 	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
@@ -35715,7 +35716,7 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 var customerAddressImplementors = []string{"CustomerAddress", "Node"}
 
 func (ec *executionContext) _CustomerAddress(ctx context.Context, sel ast.SelectionSet, obj *ent.CustomerAddress) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, customerAddressImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, customerAddressImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -35828,7 +35829,7 @@ func (ec *executionContext) _CustomerAddress(ctx context.Context, sel ast.Select
 var customerAddressConnectionImplementors = []string{"CustomerAddressConnection"}
 
 func (ec *executionContext) _CustomerAddressConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.CustomerAddressConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, customerAddressConnectionImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, customerAddressConnectionImplementors)
 
 	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
@@ -35863,7 +35864,7 @@ func (ec *executionContext) _CustomerAddressConnection(ctx context.Context, sel 
 var customerAddressEdgeImplementors = []string{"CustomerAddressEdge"}
 
 func (ec *executionContext) _CustomerAddressEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.CustomerAddressEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, customerAddressEdgeImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, customerAddressEdgeImplementors)
 
 	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
@@ -35893,7 +35894,7 @@ func (ec *executionContext) _CustomerAddressEdge(ctx context.Context, sel ast.Se
 var customerAddressPayloadImplementors = []string{"CustomerAddressPayload"}
 
 func (ec *executionContext) _CustomerAddressPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CustomerAddressPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, customerAddressPayloadImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, customerAddressPayloadImplementors)
 
 	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
@@ -35923,7 +35924,7 @@ func (ec *executionContext) _CustomerAddressPayload(ctx context.Context, sel ast
 var customerConnectionImplementors = []string{"CustomerConnection"}
 
 func (ec *executionContext) _CustomerConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.CustomerConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, customerConnectionImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, customerConnectionImplementors)
 
 	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
@@ -35958,7 +35959,7 @@ func (ec *executionContext) _CustomerConnection(ctx context.Context, sel ast.Sel
 var customerEdgeImplementors = []string{"CustomerEdge"}
 
 func (ec *executionContext) _CustomerEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.CustomerEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, customerEdgeImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, customerEdgeImplementors)
 
 	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
@@ -35988,7 +35989,7 @@ func (ec *executionContext) _CustomerEdge(ctx context.Context, sel ast.Selection
 var customerGroupImplementors = []string{"CustomerGroup", "Node"}
 
 func (ec *executionContext) _CustomerGroup(ctx context.Context, sel ast.SelectionSet, obj *ent.CustomerGroup) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, customerGroupImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, customerGroupImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -36090,7 +36091,7 @@ func (ec *executionContext) _CustomerGroup(ctx context.Context, sel ast.Selectio
 var customerGroupConnectionImplementors = []string{"CustomerGroupConnection"}
 
 func (ec *executionContext) _CustomerGroupConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.CustomerGroupConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, customerGroupConnectionImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, customerGroupConnectionImplementors)
 
 	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
@@ -36125,7 +36126,7 @@ func (ec *executionContext) _CustomerGroupConnection(ctx context.Context, sel as
 var customerGroupEdgeImplementors = []string{"CustomerGroupEdge"}
 
 func (ec *executionContext) _CustomerGroupEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.CustomerGroupEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, customerGroupEdgeImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, customerGroupEdgeImplementors)
 
 	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
@@ -36155,7 +36156,7 @@ func (ec *executionContext) _CustomerGroupEdge(ctx context.Context, sel ast.Sele
 var customerGroupPayloadImplementors = []string{"CustomerGroupPayload"}
 
 func (ec *executionContext) _CustomerGroupPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CustomerGroupPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, customerGroupPayloadImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, customerGroupPayloadImplementors)
 
 	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
@@ -36185,7 +36186,7 @@ func (ec *executionContext) _CustomerGroupPayload(ctx context.Context, sel ast.S
 var customerPasswordResetImplementors = []string{"CustomerPasswordReset", "Node"}
 
 func (ec *executionContext) _CustomerPasswordReset(ctx context.Context, sel ast.SelectionSet, obj *ent.CustomerPasswordReset) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, customerPasswordResetImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, customerPasswordResetImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -36291,7 +36292,7 @@ func (ec *executionContext) _CustomerPasswordReset(ctx context.Context, sel ast.
 var customerPasswordResetConnectionImplementors = []string{"CustomerPasswordResetConnection"}
 
 func (ec *executionContext) _CustomerPasswordResetConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.CustomerPasswordResetConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, customerPasswordResetConnectionImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, customerPasswordResetConnectionImplementors)
 
 	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
@@ -36326,7 +36327,7 @@ func (ec *executionContext) _CustomerPasswordResetConnection(ctx context.Context
 var customerPasswordResetEdgeImplementors = []string{"CustomerPasswordResetEdge"}
 
 func (ec *executionContext) _CustomerPasswordResetEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.CustomerPasswordResetEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, customerPasswordResetEdgeImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, customerPasswordResetEdgeImplementors)
 
 	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
@@ -36356,7 +36357,7 @@ func (ec *executionContext) _CustomerPasswordResetEdge(ctx context.Context, sel 
 var customerPasswordResetPayloadImplementors = []string{"CustomerPasswordResetPayload"}
 
 func (ec *executionContext) _CustomerPasswordResetPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CustomerPasswordResetPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, customerPasswordResetPayloadImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, customerPasswordResetPayloadImplementors)
 
 	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
@@ -36386,7 +36387,7 @@ func (ec *executionContext) _CustomerPasswordResetPayload(ctx context.Context, s
 var customerPayloadImplementors = []string{"CustomerPayload"}
 
 func (ec *executionContext) _CustomerPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CustomerPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, customerPayloadImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, customerPayloadImplementors)
 
 	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
@@ -36416,7 +36417,7 @@ func (ec *executionContext) _CustomerPayload(ctx context.Context, sel ast.Select
 var customerPaymentSourceImplementors = []string{"CustomerPaymentSource", "Node"}
 
 func (ec *executionContext) _CustomerPaymentSource(ctx context.Context, sel ast.SelectionSet, obj *ent.CustomerPaymentSource) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, customerPaymentSourceImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, customerPaymentSourceImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -36527,7 +36528,7 @@ func (ec *executionContext) _CustomerPaymentSource(ctx context.Context, sel ast.
 var customerPaymentSourceConnectionImplementors = []string{"CustomerPaymentSourceConnection"}
 
 func (ec *executionContext) _CustomerPaymentSourceConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.CustomerPaymentSourceConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, customerPaymentSourceConnectionImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, customerPaymentSourceConnectionImplementors)
 
 	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
@@ -36562,7 +36563,7 @@ func (ec *executionContext) _CustomerPaymentSourceConnection(ctx context.Context
 var customerPaymentSourceEdgeImplementors = []string{"CustomerPaymentSourceEdge"}
 
 func (ec *executionContext) _CustomerPaymentSourceEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.CustomerPaymentSourceEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, customerPaymentSourceEdgeImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, customerPaymentSourceEdgeImplementors)
 
 	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
@@ -36592,7 +36593,7 @@ func (ec *executionContext) _CustomerPaymentSourceEdge(ctx context.Context, sel 
 var customerPaymentSourcePayloadImplementors = []string{"CustomerPaymentSourcePayload"}
 
 func (ec *executionContext) _CustomerPaymentSourcePayload(ctx context.Context, sel ast.SelectionSet, obj *model.CustomerPaymentSourcePayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, customerPaymentSourcePayloadImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, customerPaymentSourcePayloadImplementors)
 
 	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
@@ -36622,7 +36623,7 @@ func (ec *executionContext) _CustomerPaymentSourcePayload(ctx context.Context, s
 var customerSubscriptionImplementors = []string{"CustomerSubscription", "Node"}
 
 func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.SelectionSet, obj *ent.CustomerSubscription) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, customerSubscriptionImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, customerSubscriptionImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -36719,7 +36720,7 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 var customerSubscriptionConnectionImplementors = []string{"CustomerSubscriptionConnection"}
 
 func (ec *executionContext) _CustomerSubscriptionConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.CustomerSubscriptionConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, customerSubscriptionConnectionImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, customerSubscriptionConnectionImplementors)
 
 	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
@@ -36754,7 +36755,7 @@ func (ec *executionContext) _CustomerSubscriptionConnection(ctx context.Context,
 var customerSubscriptionEdgeImplementors = []string{"CustomerSubscriptionEdge"}
 
 func (ec *executionContext) _CustomerSubscriptionEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.CustomerSubscriptionEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, customerSubscriptionEdgeImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, customerSubscriptionEdgeImplementors)
 
 	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
@@ -36784,7 +36785,7 @@ func (ec *executionContext) _CustomerSubscriptionEdge(ctx context.Context, sel a
 var customerSubscriptionPayloadImplementors = []string{"CustomerSubscriptionPayload"}
 
 func (ec *executionContext) _CustomerSubscriptionPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CustomerSubscriptionPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, customerSubscriptionPayloadImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, customerSubscriptionPayloadImplementors)
 
 	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
@@ -36814,7 +36815,7 @@ func (ec *executionContext) _CustomerSubscriptionPayload(ctx context.Context, se
 var deletePayloadImplementors = []string{"DeletePayload"}
 
 func (ec *executionContext) _DeletePayload(ctx context.Context, sel ast.SelectionSet, obj *model.DeletePayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, deletePayloadImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, deletePayloadImplementors)
 
 	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
@@ -36844,7 +36845,7 @@ func (ec *executionContext) _DeletePayload(ctx context.Context, sel ast.Selectio
 var eventImplementors = []string{"Event", "Node"}
 
 func (ec *executionContext) _Event(ctx context.Context, sel ast.SelectionSet, obj *ent.Event) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, eventImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, eventImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -36935,7 +36936,7 @@ func (ec *executionContext) _Event(ctx context.Context, sel ast.SelectionSet, ob
 var eventConnectionImplementors = []string{"EventConnection"}
 
 func (ec *executionContext) _EventConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.EventConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, eventConnectionImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, eventConnectionImplementors)
 
 	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
@@ -36970,7 +36971,7 @@ func (ec *executionContext) _EventConnection(ctx context.Context, sel ast.Select
 var eventEdgeImplementors = []string{"EventEdge"}
 
 func (ec *executionContext) _EventEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.EventEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, eventEdgeImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, eventEdgeImplementors)
 
 	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
@@ -37000,7 +37001,7 @@ func (ec *executionContext) _EventEdge(ctx context.Context, sel ast.SelectionSet
 var linksImplementors = []string{"Links"}
 
 func (ec *executionContext) _Links(ctx context.Context, sel ast.SelectionSet, obj *model.Links) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, linksImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, linksImplementors)
 
 	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
@@ -37025,7 +37026,7 @@ func (ec *executionContext) _Links(ctx context.Context, sel ast.SelectionSet, ob
 var mutationImplementors = []string{"Mutation"}
 
 func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, mutationImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, mutationImplementors)
 	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
 		Object: "Mutation",
 	})
@@ -37411,7 +37412,7 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 var orderImplementors = []string{"Order", "Node"}
 
 func (ec *executionContext) _Order(ctx context.Context, sel ast.SelectionSet, obj *ent.Order) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, orderImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, orderImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -37646,7 +37647,7 @@ func (ec *executionContext) _Order(ctx context.Context, sel ast.SelectionSet, ob
 var orderConnectionImplementors = []string{"OrderConnection"}
 
 func (ec *executionContext) _OrderConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.OrderConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, orderConnectionImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, orderConnectionImplementors)
 
 	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
@@ -37681,7 +37682,7 @@ func (ec *executionContext) _OrderConnection(ctx context.Context, sel ast.Select
 var orderEdgeImplementors = []string{"OrderEdge"}
 
 func (ec *executionContext) _OrderEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.OrderEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, orderEdgeImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, orderEdgeImplementors)
 
 	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
@@ -37711,7 +37712,7 @@ func (ec *executionContext) _OrderEdge(ctx context.Context, sel ast.SelectionSet
 var orderPayloadImplementors = []string{"OrderPayload"}
 
 func (ec *executionContext) _OrderPayload(ctx context.Context, sel ast.SelectionSet, obj *model.OrderPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, orderPayloadImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, orderPayloadImplementors)
 
 	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
@@ -37741,7 +37742,7 @@ func (ec *executionContext) _OrderPayload(ctx context.Context, sel ast.Selection
 var orderSubscriptionImplementors = []string{"OrderSubscription", "Node"}
 
 func (ec *executionContext) _OrderSubscription(ctx context.Context, sel ast.SelectionSet, obj *ent.OrderSubscription) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, orderSubscriptionImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, orderSubscriptionImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -37899,7 +37900,7 @@ func (ec *executionContext) _OrderSubscription(ctx context.Context, sel ast.Sele
 var orderSubscriptionConnectionImplementors = []string{"OrderSubscriptionConnection"}
 
 func (ec *executionContext) _OrderSubscriptionConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.OrderSubscriptionConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, orderSubscriptionConnectionImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, orderSubscriptionConnectionImplementors)
 
 	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
@@ -37934,7 +37935,7 @@ func (ec *executionContext) _OrderSubscriptionConnection(ctx context.Context, se
 var orderSubscriptionEdgeImplementors = []string{"OrderSubscriptionEdge"}
 
 func (ec *executionContext) _OrderSubscriptionEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.OrderSubscriptionEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, orderSubscriptionEdgeImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, orderSubscriptionEdgeImplementors)
 
 	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
@@ -37964,7 +37965,7 @@ func (ec *executionContext) _OrderSubscriptionEdge(ctx context.Context, sel ast.
 var orderSubscriptionPayloadImplementors = []string{"OrderSubscriptionPayload"}
 
 func (ec *executionContext) _OrderSubscriptionPayload(ctx context.Context, sel ast.SelectionSet, obj *model.OrderSubscriptionPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, orderSubscriptionPayloadImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, orderSubscriptionPayloadImplementors)
 
 	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
@@ -37994,7 +37995,7 @@ func (ec *executionContext) _OrderSubscriptionPayload(ctx context.Context, sel a
 var pageInfoImplementors = []string{"PageInfo"}
 
 func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet, obj *entgql.PageInfo[string]) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, pageInfoImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, pageInfoImplementors)
 
 	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
@@ -38034,7 +38035,7 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 var queryImplementors = []string{"Query"}
 
 func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, queryImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, queryImplementors)
 	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
 		Object: "Query",
 	})
@@ -38174,7 +38175,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 var returnImplementors = []string{"Return", "Node"}
 
 func (ec *executionContext) _Return(ctx context.Context, sel ast.SelectionSet, obj *ent.OrderReturn) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, returnImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, returnImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -38349,7 +38350,7 @@ func (ec *executionContext) _Return(ctx context.Context, sel ast.SelectionSet, o
 var returnConnectionImplementors = []string{"ReturnConnection"}
 
 func (ec *executionContext) _ReturnConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.ReturnConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, returnConnectionImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, returnConnectionImplementors)
 
 	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
@@ -38384,7 +38385,7 @@ func (ec *executionContext) _ReturnConnection(ctx context.Context, sel ast.Selec
 var returnEdgeImplementors = []string{"ReturnEdge"}
 
 func (ec *executionContext) _ReturnEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.ReturnEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, returnEdgeImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, returnEdgeImplementors)
 
 	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
@@ -38414,7 +38415,7 @@ func (ec *executionContext) _ReturnEdge(ctx context.Context, sel ast.SelectionSe
 var returnPayloadImplementors = []string{"ReturnPayload"}
 
 func (ec *executionContext) _ReturnPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ReturnPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, returnPayloadImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, returnPayloadImplementors)
 
 	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
@@ -38444,7 +38445,7 @@ func (ec *executionContext) _ReturnPayload(ctx context.Context, sel ast.Selectio
 var subscriptionImplementors = []string{"Subscription"}
 
 func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, subscriptionImplementors)
 	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
 		Object: "Subscription",
 	})
@@ -38464,7 +38465,7 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 var userErrorImplementors = []string{"UserError"}
 
 func (ec *executionContext) _UserError(ctx context.Context, sel ast.SelectionSet, obj *model.UserError) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, userErrorImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, userErrorImplementors)
 
 	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
@@ -38499,7 +38500,7 @@ func (ec *executionContext) _UserError(ctx context.Context, sel ast.SelectionSet
 var __DirectiveImplementors = []string{"__Directive"}
 
 func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionSet, obj *introspection.Directive) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __DirectiveImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, __DirectiveImplementors)
 
 	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
@@ -38544,7 +38545,7 @@ func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionS
 var __EnumValueImplementors = []string{"__EnumValue"}
 
 func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionSet, obj *introspection.EnumValue) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __EnumValueImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, __EnumValueImplementors)
 
 	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
@@ -38584,7 +38585,7 @@ func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionS
 var __FieldImplementors = []string{"__Field"}
 
 func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, obj *introspection.Field) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __FieldImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, __FieldImplementors)
 
 	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
@@ -38634,7 +38635,7 @@ func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, 
 var __InputValueImplementors = []string{"__InputValue"}
 
 func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.SelectionSet, obj *introspection.InputValue) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __InputValueImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, __InputValueImplementors)
 
 	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
@@ -38684,7 +38685,7 @@ func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.Selection
 var __SchemaImplementors = []string{"__Schema"}
 
 func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet, obj *introspection.Schema) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __SchemaImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, __SchemaImplementors)
 
 	out := gqlexec.NewObject(fields)
 	for i, field := range fields {
@@ -38734,7 +38735,7 @@ func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet,
 var __TypeImplementors = []string{"__Type"}
 
 func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, obj *introspection.Type) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __TypeImplementors)
+	fields := ec.collected.Fields(ec.OperationContext, sel, __TypeImplementors)
 
 	out := gqlexec.NewObject(fields)
 	for i, field := range fields {

@@ -175,6 +175,47 @@ func NewObject(fields []graphql.CollectedField) *Fields {
 
 func (o *Fields) MarshalGQL(w io.Writer) { writeObject(w, o.fields, o.Values) }
 
+// Collected is graphql.CollectFields with one operation's cache of its own.
+// gqlgen caches the collected fields per operation too, but builds each
+// lookup's key with a heap-allocated hash of the type's names, for every
+// object of the response; here the key is the selection and the
+// implementors slice themselves (the generated code passes one package
+// variable per type). Its zero value is ready; the generator gives every
+// executionContext one.
+type Collected struct {
+	mu     sync.Mutex
+	fields map[collectKey][]graphql.CollectedField
+}
+
+type collectKey struct {
+	sel       *ast.Selection
+	n         int
+	satisfies *string
+}
+
+// Fields returns graphql.CollectFields(op, sel, satisfies), from the cache
+// after the first call.
+func (c *Collected) Fields(op *graphql.OperationContext, sel ast.SelectionSet, satisfies []string) []graphql.CollectedField {
+	if len(sel) == 0 || len(satisfies) == 0 {
+		return graphql.CollectFields(op, sel, satisfies)
+	}
+	k := collectKey{&sel[0], len(sel), &satisfies[0]}
+	c.mu.Lock()
+	f, ok := c.fields[k]
+	c.mu.Unlock()
+	if ok {
+		return f
+	}
+	f = graphql.CollectFields(op, sel, satisfies)
+	c.mu.Lock()
+	if c.fields == nil {
+		c.fields = map[collectKey][]graphql.CollectedField{}
+	}
+	c.fields[k] = f
+	c.mu.Unlock()
+	return f
+}
+
 // Args returns the arguments of a field of a record, parsed by parse once
 // per field of the document and response: gqlgen parses them for every
 // record (the first, orderBy and where of customers.orders, fifty times for

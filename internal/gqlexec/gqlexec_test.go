@@ -88,6 +88,24 @@ func TestNewObjectWritesWhatFieldSetWrites(t *testing.T) {
 	}
 }
 
+// Collected answers what graphql.CollectFields answers, once per selection
+// and implementors slice, and keeps apart what gqlgen keeps apart.
+func TestCollectedIsCollectFieldsCachedPerSelectionAndType(t *testing.T) {
+	op := &graphql.OperationContext{Variables: map[string]any{}}
+	sel := ast.SelectionSet{field("id"), field("email")}
+	customer, order := []string{"Customer", "Node"}, []string{"Order", "Node"}
+	var c Collected
+	first := c.Fields(op, sel, customer)
+	require.Equal(t, graphql.CollectFields(op, sel, customer), first)
+	again := c.Fields(op, sel, customer)
+	require.Same(t, &first[0], &again[0], "the second lookup is the cached slice")
+	require.Len(t, c.fields, 1)
+	c.Fields(op, sel, order)
+	c.Fields(op, sel[:1], customer)
+	require.Len(t, c.fields, 3, "another type or a shorter selection is another key")
+	require.Empty(t, c.Fields(op, nil, customer))
+}
+
 func TestArgsParsedOncePerFieldAndResponse(t *testing.T) {
 	f1, f2 := field("orders"), field("orders")
 	parses := 0
