@@ -304,7 +304,7 @@ func TestServedTimeoutAnswersWholeAndClosesTheConnection(t *testing.T) {
 	_, err = fmt.Fprintf(stuck, "POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"+
 		"Authorization: Bearer %s\r\nContent-Length: 100\r\n\r\n{\"query\":", s.token)
 	require.NoError(t, err)
-	time.Sleep(200 * time.Millisecond) // the stuck request takes the slot first
+	time.Sleep(500 * time.Millisecond) // the stuck request takes the slot first
 
 	client := &http.Client{Timeout: 10 * time.Second}
 	body := strings.NewReader(`{"query":"{ customers(first: 1) { totalCount } }"}`)
