@@ -58,9 +58,6 @@ var topCodes = map[apperr.Code]string{
 	apperr.Unavailable:     CodeUnavailable,
 }
 
-// classify returns the coded *apperr.Error an error carries, when it is
-// one the caller can act on (enterr.Classify, shared with REST).
-
 // respond finishes a mutation resolver. A nil error gives the payload with
 // no user errors. An error the caller can act on becomes user errors and
 // marks the mutation's transaction for rollback, so nothing it wrote

@@ -109,52 +109,23 @@ func NewDeferredGroup(ctx context.Context, fields []graphql.CollectedField) grap
 
 // Object is what an object's executor function returns once its fields are
 // resolved: its field set as the Marshaler, or, when none of its fields is
-// deferred, the same JSON written without graphql.FieldSet.MarshalGQL's
-// costs: a map per object to skip repeated aliases and a heap copy of
-// every collected field.
+// deferred, its values written as Fields writes them, without
+// graphql.FieldSet.MarshalGQL's costs: a map per object to skip repeated
+// aliases and a heap copy of every collected field.
 func Object(fields []graphql.CollectedField, out *graphql.FieldSet, deferred int) graphql.Marshaler {
 	if deferred > 0 {
 		return out
 	}
-	return &object{fields: fields, values: out.Values}
-}
-
-type object struct {
-	fields []graphql.CollectedField
-	values []graphql.Marshaler
-}
-
-func (o *object) MarshalGQL(w io.Writer) { writeObject(w, o.fields, o.values) }
-
-// writeObject writes an object's fields as graphql.FieldSet does.
-func writeObject(w io.Writer, fields []graphql.CollectedField, values []graphql.Marshaler) {
-	_, _ = io.WriteString(w, "{")
-	for i := range fields {
-		alias := fields[i].Alias
-		// Like FieldSet: the first field of an alias is written, later
-		// ones (the same field under another fragment's @defer) are not.
-		if slices.ContainsFunc(fields[:i], func(f graphql.CollectedField) bool { return f.Alias == alias }) {
-			continue
-		}
-		if i > 0 {
-			_, _ = io.WriteString(w, ",")
-		}
-		// An alias is a GraphQL name ([_A-Za-z][_0-9A-Za-z]*): nothing
-		// in it needs escaping.
-		_, _ = io.WriteString(w, `"`)
-		_, _ = io.WriteString(w, alias)
-		_, _ = io.WriteString(w, `":`)
-		values[i].MarshalGQL(w)
-	}
-	_, _ = io.WriteString(w, "}")
+	return &Fields{fields: fields, Values: out.Values}
 }
 
 // Fields is an object whose fields all resolve in the calling goroutine
-// (the generator's sequential objects): the values are set by the executor
-// function in place, Invalids counts the non-null fields that came back
-// null, and the object writes itself. Nothing in it is scheduled or
-// deferred, so it needs none of graphql.FieldSet's machinery; the values
-// of a small object live in the same allocation.
+// (the generator's sequential objects; Object wraps the others' values in
+// one too): the executor function sets the values in place, Invalids
+// counts the non-null fields that came back null, and the object writes
+// itself. Nothing in it is scheduled or deferred, so it needs none of
+// graphql.FieldSet's machinery; the values of a small object live in the
+// same allocation.
 type Fields struct {
 	fields   []graphql.CollectedField
 	Values   []graphql.Marshaler
@@ -173,7 +144,28 @@ func NewObject(fields []graphql.CollectedField) *Fields {
 	return o
 }
 
-func (o *Fields) MarshalGQL(w io.Writer) { writeObject(w, o.fields, o.Values) }
+// MarshalGQL writes the object's fields as graphql.FieldSet does.
+func (o *Fields) MarshalGQL(w io.Writer) {
+	_, _ = io.WriteString(w, "{")
+	for i := range o.fields {
+		alias := o.fields[i].Alias
+		// Like FieldSet: the first field of an alias is written, later
+		// ones (the same field under another fragment's @defer) are not.
+		if slices.ContainsFunc(o.fields[:i], func(f graphql.CollectedField) bool { return f.Alias == alias }) {
+			continue
+		}
+		if i > 0 {
+			_, _ = io.WriteString(w, ",")
+		}
+		// An alias is a GraphQL name ([_A-Za-z][_0-9A-Za-z]*): nothing
+		// in it needs escaping.
+		_, _ = io.WriteString(w, `"`)
+		_, _ = io.WriteString(w, alias)
+		_, _ = io.WriteString(w, `":`)
+		o.Values[i].MarshalGQL(w)
+	}
+	_, _ = io.WriteString(w, "}")
+}
 
 // Collected is graphql.CollectFields with one operation's cache of its own.
 // gqlgen caches the collected fields per operation too, but builds each

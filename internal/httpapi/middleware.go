@@ -173,19 +173,18 @@ func timeout(next http.Handler, d time.Duration, writeErr ErrorWriter) http.Hand
 			defer tw.late.Done()
 			tw.expire(ctx, r, writeErr)
 		})
-		defer func() {
-			// Also on a panic: the deadline's answer, if it is being
-			// written, is complete before the server finishes the response.
+		// settle stops the deadline's answer or waits until it is written,
+		// so that it is complete before the server finishes the response;
+		// deferred too, for a panic (a second call does nothing).
+		settle := func() {
 			if stop() {
 				tw.late.Done()
 			}
 			tw.late.Wait()
-		}()
-		next.ServeHTTP(tw, r.WithContext(ctx))
-		if stop() {
-			tw.late.Done()
 		}
-		tw.late.Wait()
+		defer settle()
+		next.ServeHTTP(tw, r.WithContext(ctx))
+		settle()
 		// The deadline may have passed just as the handler returned,
 		// before AfterFunc ran: the same answer, from here.
 		tw.expire(ctx, r, writeErr)

@@ -46,17 +46,12 @@ func (postJSON) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExe
 	contentType := responseContentType(r)
 	w.Header().Set("Content-Type", contentType)
 	start := graphql.Now()
+	// graphQLOverHTTP, in front of every POST, has decoded the body.
 	params, ok := ctx.Value(paramsKey{}).(*graphql.RawParams)
 	if !ok {
-		body, err := io.ReadAll(r.Body)
-		if err == nil {
-			params, err = decodeParams(body)
-		}
-		if err != nil {
-			w.WriteHeader(http.StatusBadRequest)
-			writeResponse(w, exec.DispatchError(ctx, gqlerror.List{gqlerror.Errorf("json request body could not be decoded")}))
-			return
-		}
+		w.WriteHeader(http.StatusBadRequest)
+		writeResponse(w, exec.DispatchError(ctx, gqlerror.List{gqlerror.Errorf("json request body could not be decoded")}))
+		return
 	}
 	params.Headers = r.Header
 	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
