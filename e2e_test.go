@@ -291,6 +291,42 @@ func TestServedPlainHTTPHasRequestIDs(t *testing.T) {
 	require.Equal(t, fmt.Sprint(0), fmt.Sprint(out["data"].(map[string]any)["customers"].(map[string]any)["totalCount"]))
 }
 
+// Answers go out with their length, not chunked, and the length is the
+// body's: for data, for a request error turned 200 (application/json) and
+// for one whose body the GraphQL-over-HTTP layer rewrites (4xx
+// application/graphql-response+json, without its data key).
+func TestServedAnswersCarryTheirLength(t *testing.T) {
+	s := e2eStart(t)
+	for _, tc := range []struct {
+		accept, query string
+		status        int
+	}{
+		// Larger than net/http's buffer, which would find a small
+		// answer's length by itself.
+		{"application/json", `{ __schema { types { name fields { name } } } }`, http.StatusOK},
+		{"application/json", `{ customers(first: 1) { nope } }`, http.StatusOK},
+		{"application/graphql-response+json", `{ customers(first: 1) { nope } }`, http.StatusBadRequest},
+	} {
+		body, err := json.Marshal(map[string]any{"query": tc.query})
+		require.NoError(t, err)
+		req, err := http.NewRequest(http.MethodPost, s.base+"/graphql", bytes.NewReader(body))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", tc.accept)
+		req.Header.Set("Authorization", "Bearer "+s.token)
+		res, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		raw, err := io.ReadAll(res.Body)
+		require.NoError(t, err)
+		require.NoError(t, res.Body.Close())
+		require.Equal(t, tc.status, res.StatusCode, "%s", raw)
+		require.Equal(t, int64(len(raw)), res.ContentLength, "%s %s", tc.accept, tc.query)
+		require.Empty(t, res.TransferEncoding, tc.query)
+		var out map[string]any
+		require.NoError(t, json.Unmarshal(raw, &out), "%s", raw)
+	}
+}
+
 // The timeout through the served stack: with the one execution slot held
 // by a request whose body never arrives, the next request is answered
 // TIMEOUT at its deadline. The answer is whole (Content-Length, flushed
