@@ -68,6 +68,9 @@ func Open(rawURL string, wrap func(dialect.Driver) dialect.Driver) (*DB, error) 
 	db.SetMaxIdleConns(conns)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	var drv dialect.Driver = entsql.OpenDB(d, db)
+	if d == dialect.Postgres {
+		drv = keyArrayDriver{drv}
+	}
 	if wrap != nil {
 		drv = wrap(drv)
 	}
