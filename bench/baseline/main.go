@@ -50,8 +50,9 @@ const timeLayout = "2006-01-02T15:04:05.000Z07:00"
 // count (read from the row counter clientele keeps, as clientele reads it:
 // counting the table would make the floor slower than what it bounds), then the first address-book entries and the first orders of the
 // customers on the page, each with a per-customer count, by window functions.
-// The nested two take the page's IDs as an IN list; they are prepared once
-// per list length.
+// The nested two take the page's IDs as an IN list, prepared once per list
+// length; on Postgres as one array (= ANY($1)), one statement for any
+// length, as clientele's store sends them.
 const (
 	customersSQL = `SELECT c.id, c.email, c.status, g.name, g.code,
   (SELECT value FROM counters WHERE id = ?)
@@ -151,6 +152,9 @@ func open(rawURL, mode string) (*server, error) {
 
 // nestedStmts returns the addresses and orders statements for k IDs.
 func (s *server) nestedStmts(k int) ([2]*sql.Stmt, error) {
+	if s.postgres {
+		k = 0
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if st, ok := s.nested[k]; ok {
@@ -159,6 +163,9 @@ func (s *server) nestedStmts(k int) ([2]*sql.Stmt, error) {
 	in := strings.TrimSuffix(strings.Repeat("?,", k), ",")
 	var st [2]*sql.Stmt
 	for i, q := range []string{addressesSQL, ordersSQL} {
+		if s.postgres {
+			q, in = strings.Replace(q, " IN (%s)", " = ANY(%s)", 1), "?"
+		}
 		var err error
 		if st[i], err = s.db.Prepare(s.placeholders(fmt.Sprintf(q, in))); err != nil {
 			return st, fmt.Errorf("prepare: %w", err)
@@ -362,6 +369,13 @@ func (s *server) load(ctx context.Context, n int) (*response, error) {
 	ids := make([]any, len(c.Edges))
 	for i, e := range c.Edges {
 		ids[i] = e.Node.ID
+	}
+	if s.postgres {
+		array := make([]string, len(ids))
+		for i, e := range c.Edges {
+			array[i] = e.Node.ID
+		}
+		ids = []any{array}
 	}
 	nested, err := s.nestedStmts(len(ids))
 	if err != nil {
