@@ -2,6 +2,10 @@ package store_test
 
 import (
 	"context"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"strings"
 	"testing"
 
 	"clientele/internal/store"
@@ -116,4 +120,134 @@ func TestKeyListsReachPostgresAsOneArray(t *testing.T) {
 FROM pg_prepared_statements WHERE statement NOT LIKE '%pg_prepared_statements%'`).Scan(&withArray, &withList))
 	require.Equal(t, 1, withArray, "one statement loads the orders of any number of customers")
 	require.Zero(t, withList, "no key list reached the server")
+}
+
+// Whatever the text, KeyArrays does not panic, keeps the statement when it
+// finds no key list, and otherwise keeps every parameter outside the lists
+// and their count: one array per list.
+func FuzzKeyArrays(f *testing.F) {
+	f.Add(`SELECT 1 FROM "orders" WHERE "orders"."customer_id" IN ($1, $2) AND "orders"."mode" = $3`, 3)
+	f.Add(`"orders"."id" IN ($1`, 1)
+	f.Add(`"orders"."id" IN ($`, 0)
+	f.Add(`'unterminated "orders"."id" IN ($1)`, 1)
+	f.Add(`"orders"."id" IN ($2, $3) $1 $9999999`, 3)
+	f.Add(`"orders"."id" IN ($0)`, 1)
+	f.Fuzz(func(t *testing.T, q string, n int) {
+		if n < 0 || n > 64 {
+			return
+		}
+		args := make([]any, n)
+		for i := range args {
+			args[i] = "v"
+		}
+		got, gotArgs := store.KeyArrays(q, args)
+		arrays := 0
+		for _, a := range gotArgs {
+			if _, ok := a.([]string); ok {
+				arrays++
+			}
+		}
+		if arrays == 0 {
+			require.Equal(t, q, got)
+			require.Equal(t, args, gotArgs)
+			return
+		}
+		require.Equal(t, arrays, strings.Count(got, " = ANY($")-strings.Count(q, " = ANY($"))
+		folded := 0
+		for _, a := range gotArgs {
+			if s, ok := a.([]string); ok {
+				folded += len(s)
+			} else {
+				folded++
+			}
+		}
+		require.Equal(t, n, folded, "every argument is kept, in a list or alone")
+	})
+}
+
+// Random statements of key lists, other lists, comparisons and quoted
+// text: once every parameter is replaced by its value, the rewritten
+// statement reads as the original (an array as the list of its values).
+func TestKeyArraysKeepsEveryValueInPlace(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 2000 {
+		var q strings.Builder
+		var args []any
+		next := func() string {
+			args = append(args, fmt.Sprintf("v%d", len(args)+1))
+			return "$" + strconv.Itoa(len(args))
+		}
+		q.WriteString(`SELECT 1 FROM "orders" WHERE TRUE`)
+		for range rng.IntN(6) {
+			switch rng.IntN(5) {
+			case 0, 1: // a key list
+				col := []string{`"orders"."customer_id"`, `"orders"."id"`, `"customers"."customer_group_customers"`}[rng.IntN(3)]
+				q.WriteString(" AND " + col + " IN (")
+				for j := range 1 + rng.IntN(4) {
+					if j > 0 {
+						q.WriteString(", ")
+					}
+					q.WriteString(next())
+				}
+				q.WriteString(")")
+			case 2: // a list of another column
+				q.WriteString(` AND "orders"."status" IN (` + next() + ", " + next() + ")")
+			case 3:
+				q.WriteString(` AND "orders"."mode" = ` + next())
+			case 4:
+				q.WriteString(` AND 'it''s $1 "orders"."id" IN ($1)' <> ` + next())
+			}
+		}
+		got, gotArgs := store.KeyArrays(q.String(), args)
+		require.Equal(t, expand(t, q.String(), args), expand(t, got, gotArgs), "%s\n%s", q.String(), got)
+	}
+}
+
+// expand replaces each $n outside quotes by its value, and ` = ANY($n)` by
+// ` IN (values…)`.
+func expand(t *testing.T, q string, args []any) string {
+	t.Helper()
+	var b strings.Builder
+	for i := 0; i < len(q); {
+		switch {
+		case q[i] == '\'':
+			j := i + 1
+			for ; j < len(q); j++ {
+				if q[j] == '\'' {
+					if j+1 < len(q) && q[j+1] == '\'' {
+						j++
+						continue
+					}
+					break
+				}
+			}
+			b.WriteString(q[i : j+1])
+			i = j + 1
+		case strings.HasPrefix(q[i:], " = ANY($"):
+			j := i + len(" = ANY($")
+			k := j
+			for k < len(q) && q[k] >= '0' && q[k] <= '9' {
+				k++
+			}
+			n, err := strconv.Atoi(q[j:k])
+			require.NoError(t, err)
+			vals, ok := args[n-1].([]string)
+			require.True(t, ok, "$%d is an array", n)
+			b.WriteString(" IN (" + strings.Join(vals, ", ") + ")")
+			i = k + 1 // the closing parenthesis
+		case q[i] == '$':
+			k := i + 1
+			for k < len(q) && q[k] >= '0' && q[k] <= '9' {
+				k++
+			}
+			n, err := strconv.Atoi(q[i+1 : k])
+			require.NoError(t, err)
+			b.WriteString(args[n-1].(string))
+			i = k
+		default:
+			b.WriteByte(q[i])
+			i++
+		}
+	}
+	return b.String()
 }
