@@ -99,6 +99,13 @@ func KeyArrays(q string, args []any) (string, []any) {
 				i++
 				continue
 			}
+			for _, l := range lists {
+				if n >= l.first && n <= l.last {
+					// A list's parameter used again elsewhere: the
+					// statement is not ent's; leave it as written.
+					return q, args
+				}
+			}
 			b.WriteByte('$')
 			b.WriteString(strconv.Itoa(n - removedBefore(n)))
 			i = j

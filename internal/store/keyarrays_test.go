@@ -72,6 +72,10 @@ func TestKeyArrays(t *testing.T) {
 		wantQ:    `SELECT '"orders"."id" IN ($1, $2)', "a$1" FROM "orders" WHERE "orders"."id" = ANY($1) AND "orders"."number" = $2`,
 		wantArgs: []any{[]string{"ord_a", "ord_b"}, int64(7)},
 	}, {
+		name: "a list whose parameter is used again elsewhere is left alone",
+		q:    `SELECT 1 FROM "orders" WHERE "orders"."id" IN ($1, $2) OR "orders"."number" = $2`,
+		args: []any{"ord_a", "ord_b"},
+	}, {
 		name:     "integer keys",
 		q:        `SELECT 1 FROM "events" WHERE "events"."id" IN ($1, $2) AND "events"."mode" = $3`,
 		args:     []any{int64(1), int64(2), "TEST"},
