@@ -8,6 +8,7 @@ package main
 import (
 	"fmt"
 	"log"
+	"os"
 	"strings"
 	"unicode"
 
@@ -45,8 +46,11 @@ func main() {
 	table := gen.MustParse(gen.NewTemplate("table").Funcs(entgql.TemplateFuncs).ParseFiles("./ent/template/table.tmpl"))
 	// row_count.tmpl: the per-mode row counters behind root totalCounts.
 	rowCount := gen.MustParse(gen.NewTemplate("row_count").Funcs(entgql.TemplateFuncs).ParseFiles("./ent/template/row_count.tmpl"))
+	// limit_per_row.tmpl: a nested connection's page per parent, cheaper
+	// on SQLite than entgql's window query (see rewriteGenerated).
+	limitPerRow := gen.MustParse(gen.NewTemplate("limit_per_row").Funcs(entgql.TemplateFuncs).ParseFiles("./ent/template/limit_per_row.tmpl"))
 	err = entc.Generate("./ent/schema", &gen.Config{
-		Templates: []*gen.Template{resource, table, rowCount},
+		Templates: []*gen.Template{resource, table, rowCount, limitPerRow},
 		Target:    "./ent",
 		Package:   "clientele/ent",
 		Features: []gen.Feature{
@@ -62,6 +66,45 @@ func main() {
 	if err != nil {
 		log.Fatalf("running ent codegen: %v", err)
 	}
+	if err := rewriteGenerated(); err != nil {
+		log.Fatalf("rewriting generated code: %v", err)
+	}
+}
+
+// rewriteGenerated changes two things in entgql's output, each where
+// entgql's templates have no way in but one whole template:
+//
+//   - gql_collection.go loads a nested connection's page per parent with
+//     query.limitPerRow (ent/template/limit_per_row.tmpl) instead of
+//     entgql.LimitPerRow;
+//   - a connection's build keeps the first `first` (or `last`) nodes of
+//     however many it is given, not only of first+1: on SQLite the nested
+//     page may hold more rows of a parent than the page (limitPerRowPlain).
+//     For first+1 nodes, the one case entgql meets, the result is the same.
+//
+// Each rewrite must find what it replaces, so an entgql upgrade that
+// changes the text fails generation instead of dropping the rewrite.
+func rewriteGenerated() error {
+	for _, r := range []struct {
+		file, old, new string
+	}{
+		{"./ent/gql_collection.go", "entgql.LimitPerRow(", "query.limitPerRow("},
+		{"./ent/gql_pagination.go",
+			"\tif first != nil && *first+1 == len(nodes) {\n\t\tc.PageInfo.HasNextPage = true\n\t\tnodes = nodes[:len(nodes)-1]\n\t} else if last != nil && *last+1 == len(nodes) {\n\t\tc.PageInfo.HasPreviousPage = true\n\t\tnodes = nodes[:len(nodes)-1]\n\t}",
+			"\tif first != nil && len(nodes) > *first {\n\t\tc.PageInfo.HasNextPage = true\n\t\tnodes = nodes[:*first]\n\t} else if last != nil && len(nodes) > *last {\n\t\tc.PageInfo.HasPreviousPage = true\n\t\tnodes = nodes[:*last]\n\t}"},
+	} {
+		b, err := os.ReadFile(r.file)
+		if err != nil {
+			return err
+		}
+		if !strings.Contains(string(b), r.old) {
+			return fmt.Errorf("%s: %q not found", r.file, r.old)
+		}
+		if err := os.WriteFile(r.file, []byte(strings.ReplaceAll(string(b), r.old, r.new)), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // describe gives every generated type, field, argument and enum value a

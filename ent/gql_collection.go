@@ -134,7 +134,7 @@ func (_q *AddressQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 				if oneNode {
 					pager.applyOrder(query.Limit(limit))
 				} else {
-					modify := entgql.LimitPerRow(address.CustomerAddressesColumn, limit, pager.orderExpr(query))
+					modify := query.limitPerRow(address.CustomerAddressesColumn, limit, pager.orderExpr(query))
 					query.modifiers = append(query.modifiers, modify)
 				}
 			} else {
@@ -678,7 +678,7 @@ func (_q *CustomerQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 				if oneNode {
 					pager.applyOrder(query.Limit(limit))
 				} else {
-					modify := entgql.LimitPerRow(customer.CustomerAddressesColumn, limit, pager.orderExpr(query))
+					modify := query.limitPerRow(customer.CustomerAddressesColumn, limit, pager.orderExpr(query))
 					query.modifiers = append(query.modifiers, modify)
 				}
 			} else {
@@ -776,7 +776,7 @@ func (_q *CustomerQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 				if oneNode {
 					pager.applyOrder(query.Limit(limit))
 				} else {
-					modify := entgql.LimitPerRow(customer.CustomerPaymentSourcesColumn, limit, pager.orderExpr(query))
+					modify := query.limitPerRow(customer.CustomerPaymentSourcesColumn, limit, pager.orderExpr(query))
 					query.modifiers = append(query.modifiers, modify)
 				}
 			} else {
@@ -874,7 +874,7 @@ func (_q *CustomerQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 				if oneNode {
 					pager.applyOrder(query.Limit(limit))
 				} else {
-					modify := entgql.LimitPerRow(customer.CustomerSubscriptionsColumn, limit, pager.orderExpr(query))
+					modify := query.limitPerRow(customer.CustomerSubscriptionsColumn, limit, pager.orderExpr(query))
 					query.modifiers = append(query.modifiers, modify)
 				}
 			} else {
@@ -972,7 +972,7 @@ func (_q *CustomerQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 				if oneNode {
 					pager.applyOrder(query.Limit(limit))
 				} else {
-					modify := entgql.LimitPerRow(customer.OrdersColumn, limit, pager.orderExpr(query))
+					modify := query.limitPerRow(customer.OrdersColumn, limit, pager.orderExpr(query))
 					query.modifiers = append(query.modifiers, modify)
 				}
 			} else {
@@ -1070,7 +1070,7 @@ func (_q *CustomerQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 				if oneNode {
 					pager.applyOrder(query.Limit(limit))
 				} else {
-					modify := entgql.LimitPerRow(customer.OrderSubscriptionsColumn, limit, pager.orderExpr(query))
+					modify := query.limitPerRow(customer.OrderSubscriptionsColumn, limit, pager.orderExpr(query))
 					query.modifiers = append(query.modifiers, modify)
 				}
 			} else {
@@ -1168,7 +1168,7 @@ func (_q *CustomerQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 				if oneNode {
 					pager.applyOrder(query.Limit(limit))
 				} else {
-					modify := entgql.LimitPerRow(customer.ReturnsColumn, limit, pager.orderExpr(query))
+					modify := query.limitPerRow(customer.ReturnsColumn, limit, pager.orderExpr(query))
 					query.modifiers = append(query.modifiers, modify)
 				}
 			} else {
@@ -1266,7 +1266,7 @@ func (_q *CustomerQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 				if oneNode {
 					pager.applyOrder(query.Limit(limit))
 				} else {
-					modify := entgql.LimitPerRow(customer.AttachmentsColumn, limit, pager.orderExpr(query))
+					modify := query.limitPerRow(customer.AttachmentsColumn, limit, pager.orderExpr(query))
 					query.modifiers = append(query.modifiers, modify)
 				}
 			} else {
@@ -1364,7 +1364,7 @@ func (_q *CustomerQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 				if oneNode {
 					pager.applyOrder(query.Limit(limit))
 				} else {
-					modify := entgql.LimitPerRow(customer.EventsColumn, limit, pager.orderExpr(query))
+					modify := query.limitPerRow(customer.EventsColumn, limit, pager.orderExpr(query))
 					query.modifiers = append(query.modifiers, modify)
 				}
 			} else {
@@ -1462,7 +1462,7 @@ func (_q *CustomerQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 				if oneNode {
 					pager.applyOrder(query.Limit(limit))
 				} else {
-					modify := entgql.LimitPerRow(customer.CustomerPasswordResetsColumn, limit, pager.orderExpr(query))
+					modify := query.limitPerRow(customer.CustomerPasswordResetsColumn, limit, pager.orderExpr(query))
 					query.modifiers = append(query.modifiers, modify)
 				}
 			} else {
@@ -1860,7 +1860,7 @@ func (_q *CustomerGroupQuery) collectField(ctx context.Context, oneNode bool, op
 				if oneNode {
 					pager.applyOrder(query.Limit(limit))
 				} else {
-					modify := entgql.LimitPerRow(customergroup.CustomersColumn, limit, pager.orderExpr(query))
+					modify := query.limitPerRow(customergroup.CustomersColumn, limit, pager.orderExpr(query))
 					query.modifiers = append(query.modifiers, modify)
 				}
 			} else {
@@ -1958,7 +1958,7 @@ func (_q *CustomerGroupQuery) collectField(ctx context.Context, oneNode bool, op
 				if oneNode {
 					pager.applyOrder(query.Limit(limit))
 				} else {
-					modify := entgql.LimitPerRow(customergroup.AttachmentsColumn, limit, pager.orderExpr(query))
+					modify := query.limitPerRow(customergroup.AttachmentsColumn, limit, pager.orderExpr(query))
 					query.modifiers = append(query.modifiers, modify)
 				}
 			} else {
@@ -2796,7 +2796,7 @@ func (_q *OrderQuery) collectField(ctx context.Context, oneNode bool, opCtx *gra
 				if oneNode {
 					pager.applyOrder(query.Limit(limit))
 				} else {
-					modify := entgql.LimitPerRow(order.ReturnsColumn, limit, pager.orderExpr(query))
+					modify := query.limitPerRow(order.ReturnsColumn, limit, pager.orderExpr(query))
 					query.modifiers = append(query.modifiers, modify)
 				}
 			} else {
@@ -2909,7 +2909,7 @@ func (_q *OrderQuery) collectField(ctx context.Context, oneNode bool, opCtx *gra
 				if oneNode {
 					pager.applyOrder(query.Limit(limit))
 				} else {
-					modify := entgql.LimitPerRow(order.OrderSubscriptionsColumn, limit, pager.orderExpr(query))
+					modify := query.limitPerRow(order.OrderSubscriptionsColumn, limit, pager.orderExpr(query))
 					query.modifiers = append(query.modifiers, modify)
 				}
 			} else {
@@ -3007,7 +3007,7 @@ func (_q *OrderQuery) collectField(ctx context.Context, oneNode bool, opCtx *gra
 				if oneNode {
 					pager.applyOrder(query.Limit(limit))
 				} else {
-					modify := entgql.LimitPerRow(order.AttachmentsColumn, limit, pager.orderExpr(query))
+					modify := query.limitPerRow(order.AttachmentsColumn, limit, pager.orderExpr(query))
 					query.modifiers = append(query.modifiers, modify)
 				}
 			} else {
@@ -3350,7 +3350,7 @@ func (_q *OrderReturnQuery) collectField(ctx context.Context, oneNode bool, opCt
 				if oneNode {
 					pager.applyOrder(query.Limit(limit))
 				} else {
-					modify := entgql.LimitPerRow(orderreturn.AttachmentsColumn, limit, pager.orderExpr(query))
+					modify := query.limitPerRow(orderreturn.AttachmentsColumn, limit, pager.orderExpr(query))
 					query.modifiers = append(query.modifiers, modify)
 				}
 			} else {
@@ -3663,7 +3663,7 @@ func (_q *OrderSubscriptionQuery) collectField(ctx context.Context, oneNode bool
 				if oneNode {
 					pager.applyOrder(query.Limit(limit))
 				} else {
-					modify := entgql.LimitPerRow(ordersubscription.OrdersColumn, limit, pager.orderExpr(query))
+					modify := query.limitPerRow(ordersubscription.OrdersColumn, limit, pager.orderExpr(query))
 					query.modifiers = append(query.modifiers, modify)
 				}
 			} else {

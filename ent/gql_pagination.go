@@ -125,12 +125,12 @@ type AddressConnection struct {
 func (c *AddressConnection) build(nodes []*Address, pager *addressPager, after *Cursor, first *int, before *Cursor, last *int) {
 	c.PageInfo.HasNextPage = before != nil
 	c.PageInfo.HasPreviousPage = after != nil
-	if first != nil && *first+1 == len(nodes) {
+	if first != nil && len(nodes) > *first {
 		c.PageInfo.HasNextPage = true
-		nodes = nodes[:len(nodes)-1]
-	} else if last != nil && *last+1 == len(nodes) {
+		nodes = nodes[:*first]
+	} else if last != nil && len(nodes) > *last {
 		c.PageInfo.HasPreviousPage = true
-		nodes = nodes[:len(nodes)-1]
+		nodes = nodes[:*last]
 	}
 	var nodeAt func(int) *Address
 	if last != nil {
@@ -596,12 +596,12 @@ type AttachmentConnection struct {
 func (c *AttachmentConnection) build(nodes []*Attachment, pager *attachmentPager, after *Cursor, first *int, before *Cursor, last *int) {
 	c.PageInfo.HasNextPage = before != nil
 	c.PageInfo.HasPreviousPage = after != nil
-	if first != nil && *first+1 == len(nodes) {
+	if first != nil && len(nodes) > *first {
 		c.PageInfo.HasNextPage = true
-		nodes = nodes[:len(nodes)-1]
-	} else if last != nil && *last+1 == len(nodes) {
+		nodes = nodes[:*first]
+	} else if last != nil && len(nodes) > *last {
 		c.PageInfo.HasPreviousPage = true
-		nodes = nodes[:len(nodes)-1]
+		nodes = nodes[:*last]
 	}
 	var nodeAt func(int) *Attachment
 	if last != nil {
@@ -1031,12 +1031,12 @@ type CustomerConnection struct {
 func (c *CustomerConnection) build(nodes []*Customer, pager *customerPager, after *Cursor, first *int, before *Cursor, last *int) {
 	c.PageInfo.HasNextPage = before != nil
 	c.PageInfo.HasPreviousPage = after != nil
-	if first != nil && *first+1 == len(nodes) {
+	if first != nil && len(nodes) > *first {
 		c.PageInfo.HasNextPage = true
-		nodes = nodes[:len(nodes)-1]
-	} else if last != nil && *last+1 == len(nodes) {
+		nodes = nodes[:*first]
+	} else if last != nil && len(nodes) > *last {
 		c.PageInfo.HasPreviousPage = true
-		nodes = nodes[:len(nodes)-1]
+		nodes = nodes[:*last]
 	}
 	var nodeAt func(int) *Customer
 	if last != nil {
@@ -1502,12 +1502,12 @@ type CustomerAddressConnection struct {
 func (c *CustomerAddressConnection) build(nodes []*CustomerAddress, pager *customeraddressPager, after *Cursor, first *int, before *Cursor, last *int) {
 	c.PageInfo.HasNextPage = before != nil
 	c.PageInfo.HasPreviousPage = after != nil
-	if first != nil && *first+1 == len(nodes) {
+	if first != nil && len(nodes) > *first {
 		c.PageInfo.HasNextPage = true
-		nodes = nodes[:len(nodes)-1]
-	} else if last != nil && *last+1 == len(nodes) {
+		nodes = nodes[:*first]
+	} else if last != nil && len(nodes) > *last {
 		c.PageInfo.HasPreviousPage = true
-		nodes = nodes[:len(nodes)-1]
+		nodes = nodes[:*last]
 	}
 	var nodeAt func(int) *CustomerAddress
 	if last != nil {
@@ -1919,12 +1919,12 @@ type CustomerGroupConnection struct {
 func (c *CustomerGroupConnection) build(nodes []*CustomerGroup, pager *customergroupPager, after *Cursor, first *int, before *Cursor, last *int) {
 	c.PageInfo.HasNextPage = before != nil
 	c.PageInfo.HasPreviousPage = after != nil
-	if first != nil && *first+1 == len(nodes) {
+	if first != nil && len(nodes) > *first {
 		c.PageInfo.HasNextPage = true
-		nodes = nodes[:len(nodes)-1]
-	} else if last != nil && *last+1 == len(nodes) {
+		nodes = nodes[:*first]
+	} else if last != nil && len(nodes) > *last {
 		c.PageInfo.HasPreviousPage = true
-		nodes = nodes[:len(nodes)-1]
+		nodes = nodes[:*last]
 	}
 	var nodeAt func(int) *CustomerGroup
 	if last != nil {
@@ -2372,12 +2372,12 @@ type CustomerPasswordResetConnection struct {
 func (c *CustomerPasswordResetConnection) build(nodes []*CustomerPasswordReset, pager *customerpasswordresetPager, after *Cursor, first *int, before *Cursor, last *int) {
 	c.PageInfo.HasNextPage = before != nil
 	c.PageInfo.HasPreviousPage = after != nil
-	if first != nil && *first+1 == len(nodes) {
+	if first != nil && len(nodes) > *first {
 		c.PageInfo.HasNextPage = true
-		nodes = nodes[:len(nodes)-1]
-	} else if last != nil && *last+1 == len(nodes) {
+		nodes = nodes[:*first]
+	} else if last != nil && len(nodes) > *last {
 		c.PageInfo.HasPreviousPage = true
-		nodes = nodes[:len(nodes)-1]
+		nodes = nodes[:*last]
 	}
 	var nodeAt func(int) *CustomerPasswordReset
 	if last != nil {
@@ -2789,12 +2789,12 @@ type CustomerPaymentSourceConnection struct {
 func (c *CustomerPaymentSourceConnection) build(nodes []*CustomerPaymentSource, pager *customerpaymentsourcePager, after *Cursor, first *int, before *Cursor, last *int) {
 	c.PageInfo.HasNextPage = before != nil
 	c.PageInfo.HasPreviousPage = after != nil
-	if first != nil && *first+1 == len(nodes) {
+	if first != nil && len(nodes) > *first {
 		c.PageInfo.HasNextPage = true
-		nodes = nodes[:len(nodes)-1]
-	} else if last != nil && *last+1 == len(nodes) {
+		nodes = nodes[:*first]
+	} else if last != nil && len(nodes) > *last {
 		c.PageInfo.HasPreviousPage = true
-		nodes = nodes[:len(nodes)-1]
+		nodes = nodes[:*last]
 	}
 	var nodeAt func(int) *CustomerPaymentSource
 	if last != nil {
@@ -3224,12 +3224,12 @@ type CustomerSubscriptionConnection struct {
 func (c *CustomerSubscriptionConnection) build(nodes []*CustomerSubscription, pager *customersubscriptionPager, after *Cursor, first *int, before *Cursor, last *int) {
 	c.PageInfo.HasNextPage = before != nil
 	c.PageInfo.HasPreviousPage = after != nil
-	if first != nil && *first+1 == len(nodes) {
+	if first != nil && len(nodes) > *first {
 		c.PageInfo.HasNextPage = true
-		nodes = nodes[:len(nodes)-1]
-	} else if last != nil && *last+1 == len(nodes) {
+		nodes = nodes[:*first]
+	} else if last != nil && len(nodes) > *last {
 		c.PageInfo.HasPreviousPage = true
-		nodes = nodes[:len(nodes)-1]
+		nodes = nodes[:*last]
 	}
 	var nodeAt func(int) *CustomerSubscription
 	if last != nil {
@@ -3641,12 +3641,12 @@ type EventConnection struct {
 func (c *EventConnection) build(nodes []*Event, pager *eventPager, after *Cursor, first *int, before *Cursor, last *int) {
 	c.PageInfo.HasNextPage = before != nil
 	c.PageInfo.HasPreviousPage = after != nil
-	if first != nil && *first+1 == len(nodes) {
+	if first != nil && len(nodes) > *first {
 		c.PageInfo.HasNextPage = true
-		nodes = nodes[:len(nodes)-1]
-	} else if last != nil && *last+1 == len(nodes) {
+		nodes = nodes[:*first]
+	} else if last != nil && len(nodes) > *last {
 		c.PageInfo.HasPreviousPage = true
-		nodes = nodes[:len(nodes)-1]
+		nodes = nodes[:*last]
 	}
 	var nodeAt func(int) *Event
 	if last != nil {
@@ -4058,12 +4058,12 @@ type OrderConnection struct {
 func (c *OrderConnection) build(nodes []*Order, pager *orderPager, after *Cursor, first *int, before *Cursor, last *int) {
 	c.PageInfo.HasNextPage = before != nil
 	c.PageInfo.HasPreviousPage = after != nil
-	if first != nil && *first+1 == len(nodes) {
+	if first != nil && len(nodes) > *first {
 		c.PageInfo.HasNextPage = true
-		nodes = nodes[:len(nodes)-1]
-	} else if last != nil && *last+1 == len(nodes) {
+		nodes = nodes[:*first]
+	} else if last != nil && len(nodes) > *last {
 		c.PageInfo.HasPreviousPage = true
-		nodes = nodes[:len(nodes)-1]
+		nodes = nodes[:*last]
 	}
 	var nodeAt func(int) *Order
 	if last != nil {
@@ -4604,12 +4604,12 @@ type ReturnConnection struct {
 func (c *ReturnConnection) build(nodes []*Return, pager *returnPager, after *Cursor, first *int, before *Cursor, last *int) {
 	c.PageInfo.HasNextPage = before != nil
 	c.PageInfo.HasPreviousPage = after != nil
-	if first != nil && *first+1 == len(nodes) {
+	if first != nil && len(nodes) > *first {
 		c.PageInfo.HasNextPage = true
-		nodes = nodes[:len(nodes)-1]
-	} else if last != nil && *last+1 == len(nodes) {
+		nodes = nodes[:*first]
+	} else if last != nil && len(nodes) > *last {
 		c.PageInfo.HasPreviousPage = true
-		nodes = nodes[:len(nodes)-1]
+		nodes = nodes[:*last]
 	}
 	var nodeAt func(int) *Return
 	if last != nil {
@@ -5057,12 +5057,12 @@ type OrderSubscriptionConnection struct {
 func (c *OrderSubscriptionConnection) build(nodes []*OrderSubscription, pager *ordersubscriptionPager, after *Cursor, first *int, before *Cursor, last *int) {
 	c.PageInfo.HasNextPage = before != nil
 	c.PageInfo.HasPreviousPage = after != nil
-	if first != nil && *first+1 == len(nodes) {
+	if first != nil && len(nodes) > *first {
 		c.PageInfo.HasNextPage = true
-		nodes = nodes[:len(nodes)-1]
-	} else if last != nil && *last+1 == len(nodes) {
+		nodes = nodes[:*first]
+	} else if last != nil && len(nodes) > *last {
 		c.PageInfo.HasPreviousPage = true
-		nodes = nodes[:len(nodes)-1]
+		nodes = nodes[:*last]
 	}
 	var nodeAt func(int) *OrderSubscription
 	if last != nil {

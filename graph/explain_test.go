@@ -563,7 +563,8 @@ func modeOnly(cond string) bool {
 	return true
 }
 
-// bulkSeed creates n customers of mode m, spread over 10 groups, each with
+// bulkSeed creates n customers of mode m, about 15 to a group (at least 10
+// groups: a page of groups does not hold every customer), each with
 // 2 address-book entries, 4 orders (the first fulfilled, some in an order
 // subscription), a payment source, a newsletter subscription and an
 // attachment; every 10th customer gets a return and an order subscription with
@@ -573,7 +574,7 @@ func bulkSeed(t *testing.T, c *ent.Client, m viewer.Mode, n int) {
 	t.Helper()
 	ctx := viewer.SystemContext(context.Background(), m)
 	var groups []string
-	for i := 0; i < 10; i++ {
+	for i := 0; i < max(10, n/15); i++ {
 		g, err := c.CustomerGroup.Create().SetName(fmt.Sprintf("Group %d", i)).SetCode(fmt.Sprintf("%s-g%d", m.Lower(), i)).Save(ctx)
 		require.NoError(t, err)
 		groups = append(groups, g.ID)
