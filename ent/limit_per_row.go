@@ -27,7 +27,10 @@ const limitPerRowCap = 100
 // the connection keeps the first limit of each parent (build), and when
 // more than most rows come back (some parent had more than limitPerRowCap
 // pages of children) the window query runs instead (limitPerRow's
-// interceptor): no more rows than that are ever sent for one load.
+// interceptor): no more rows than that are ever sent for one load. (The
+// schema has no many-to-many edge; the partition column is the child
+// table's foreign key. The plan test and the N+1 test walk every nested
+// connection.)
 func limitPerRowPlain(s *sql.Selector, partitionBy string, most int, orderBy []sql.Querier) {
 	s.SetDistinct(false)
 	s.OrderExpr(append([]sql.Querier{sql.Expr(s.C(partitionBy))}, orderBy...)...)
