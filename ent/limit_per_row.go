@@ -37,362 +37,105 @@ func limitPerRowPlain(s *sql.Selector, partitionBy string, most int, orderBy []s
 	s.Limit(most + 1)
 }
 
-// limitPerRow is entgql.LimitPerRow(partitionBy, limit, orderBy...) for a
-// page of Address per parent: on SQLite, the plain read of
-// limitPerRowPlain, and the window query only when that read returns more
-// than limitPerRowCap*limit rows.
+// limitPerRowOf is entgql.LimitPerRow(partitionBy, limit, orderBy...) for
+// a query of nodes N with driver d and interceptors inters: on SQLite, the
+// plain read of limitPerRowPlain, and the window query only when that read
+// returns more than limitPerRowCap*limit rows (an interceptor added to the
+// query runs it again).
+func limitPerRowOf[N any](d dialect.Driver, inters *[]Interceptor, partitionBy string, limit int, orderBy []sql.Querier) func(*sql.Selector) {
+	window := entgql.LimitPerRow(partitionBy, limit, orderBy...)
+	if d.Dialect() != dialect.SQLite {
+		return window
+	}
+	most := limitPerRowCap * limit
+	fallback := false
+	*inters = append(slices.Clip(*inters), InterceptFunc(func(next Querier) Querier {
+		return QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
+			v, err := next.Query(ctx, q)
+			if nodes, ok := v.([]*N); ok && err == nil && !fallback && len(nodes) > most {
+				fallback = true
+				return next.Query(ctx, q)
+			}
+			return v, err
+		})
+	}))
+	return func(s *sql.Selector) {
+		if fallback {
+			window(s)
+			return
+		}
+		limitPerRowPlain(s, partitionBy, most, orderBy)
+	}
+}
+
+// limitPerRow is entgql.LimitPerRow for a page of Address per parent
+// (limitPerRowOf).
 func (_q *AddressQuery) limitPerRow(partitionBy string, limit int, orderBy ...sql.Querier) func(*sql.Selector) {
-	window := entgql.LimitPerRow(partitionBy, limit, orderBy...)
-	if _q.driver.Dialect() != dialect.SQLite {
-		return window
-	}
-	most := limitPerRowCap * limit
-	fallback := false
-	_q.inters = append(slices.Clip(_q.inters), InterceptFunc(func(next Querier) Querier {
-		return QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
-			v, err := next.Query(ctx, q)
-			if nodes, ok := v.([]*Address); ok && err == nil && !fallback && len(nodes) > most {
-				fallback = true
-				return next.Query(ctx, q)
-			}
-			return v, err
-		})
-	}))
-	return func(s *sql.Selector) {
-		if fallback {
-			window(s)
-			return
-		}
-		limitPerRowPlain(s, partitionBy, most, orderBy)
-	}
+	return limitPerRowOf[Address](_q.driver, &_q.inters, partitionBy, limit, orderBy)
 }
 
-// limitPerRow is entgql.LimitPerRow(partitionBy, limit, orderBy...) for a
-// page of Attachment per parent: on SQLite, the plain read of
-// limitPerRowPlain, and the window query only when that read returns more
-// than limitPerRowCap*limit rows.
+// limitPerRow is entgql.LimitPerRow for a page of Attachment per parent
+// (limitPerRowOf).
 func (_q *AttachmentQuery) limitPerRow(partitionBy string, limit int, orderBy ...sql.Querier) func(*sql.Selector) {
-	window := entgql.LimitPerRow(partitionBy, limit, orderBy...)
-	if _q.driver.Dialect() != dialect.SQLite {
-		return window
-	}
-	most := limitPerRowCap * limit
-	fallback := false
-	_q.inters = append(slices.Clip(_q.inters), InterceptFunc(func(next Querier) Querier {
-		return QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
-			v, err := next.Query(ctx, q)
-			if nodes, ok := v.([]*Attachment); ok && err == nil && !fallback && len(nodes) > most {
-				fallback = true
-				return next.Query(ctx, q)
-			}
-			return v, err
-		})
-	}))
-	return func(s *sql.Selector) {
-		if fallback {
-			window(s)
-			return
-		}
-		limitPerRowPlain(s, partitionBy, most, orderBy)
-	}
+	return limitPerRowOf[Attachment](_q.driver, &_q.inters, partitionBy, limit, orderBy)
 }
 
-// limitPerRow is entgql.LimitPerRow(partitionBy, limit, orderBy...) for a
-// page of Customer per parent: on SQLite, the plain read of
-// limitPerRowPlain, and the window query only when that read returns more
-// than limitPerRowCap*limit rows.
+// limitPerRow is entgql.LimitPerRow for a page of Customer per parent
+// (limitPerRowOf).
 func (_q *CustomerQuery) limitPerRow(partitionBy string, limit int, orderBy ...sql.Querier) func(*sql.Selector) {
-	window := entgql.LimitPerRow(partitionBy, limit, orderBy...)
-	if _q.driver.Dialect() != dialect.SQLite {
-		return window
-	}
-	most := limitPerRowCap * limit
-	fallback := false
-	_q.inters = append(slices.Clip(_q.inters), InterceptFunc(func(next Querier) Querier {
-		return QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
-			v, err := next.Query(ctx, q)
-			if nodes, ok := v.([]*Customer); ok && err == nil && !fallback && len(nodes) > most {
-				fallback = true
-				return next.Query(ctx, q)
-			}
-			return v, err
-		})
-	}))
-	return func(s *sql.Selector) {
-		if fallback {
-			window(s)
-			return
-		}
-		limitPerRowPlain(s, partitionBy, most, orderBy)
-	}
+	return limitPerRowOf[Customer](_q.driver, &_q.inters, partitionBy, limit, orderBy)
 }
 
-// limitPerRow is entgql.LimitPerRow(partitionBy, limit, orderBy...) for a
-// page of CustomerAddress per parent: on SQLite, the plain read of
-// limitPerRowPlain, and the window query only when that read returns more
-// than limitPerRowCap*limit rows.
+// limitPerRow is entgql.LimitPerRow for a page of CustomerAddress per parent
+// (limitPerRowOf).
 func (_q *CustomerAddressQuery) limitPerRow(partitionBy string, limit int, orderBy ...sql.Querier) func(*sql.Selector) {
-	window := entgql.LimitPerRow(partitionBy, limit, orderBy...)
-	if _q.driver.Dialect() != dialect.SQLite {
-		return window
-	}
-	most := limitPerRowCap * limit
-	fallback := false
-	_q.inters = append(slices.Clip(_q.inters), InterceptFunc(func(next Querier) Querier {
-		return QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
-			v, err := next.Query(ctx, q)
-			if nodes, ok := v.([]*CustomerAddress); ok && err == nil && !fallback && len(nodes) > most {
-				fallback = true
-				return next.Query(ctx, q)
-			}
-			return v, err
-		})
-	}))
-	return func(s *sql.Selector) {
-		if fallback {
-			window(s)
-			return
-		}
-		limitPerRowPlain(s, partitionBy, most, orderBy)
-	}
+	return limitPerRowOf[CustomerAddress](_q.driver, &_q.inters, partitionBy, limit, orderBy)
 }
 
-// limitPerRow is entgql.LimitPerRow(partitionBy, limit, orderBy...) for a
-// page of CustomerGroup per parent: on SQLite, the plain read of
-// limitPerRowPlain, and the window query only when that read returns more
-// than limitPerRowCap*limit rows.
+// limitPerRow is entgql.LimitPerRow for a page of CustomerGroup per parent
+// (limitPerRowOf).
 func (_q *CustomerGroupQuery) limitPerRow(partitionBy string, limit int, orderBy ...sql.Querier) func(*sql.Selector) {
-	window := entgql.LimitPerRow(partitionBy, limit, orderBy...)
-	if _q.driver.Dialect() != dialect.SQLite {
-		return window
-	}
-	most := limitPerRowCap * limit
-	fallback := false
-	_q.inters = append(slices.Clip(_q.inters), InterceptFunc(func(next Querier) Querier {
-		return QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
-			v, err := next.Query(ctx, q)
-			if nodes, ok := v.([]*CustomerGroup); ok && err == nil && !fallback && len(nodes) > most {
-				fallback = true
-				return next.Query(ctx, q)
-			}
-			return v, err
-		})
-	}))
-	return func(s *sql.Selector) {
-		if fallback {
-			window(s)
-			return
-		}
-		limitPerRowPlain(s, partitionBy, most, orderBy)
-	}
+	return limitPerRowOf[CustomerGroup](_q.driver, &_q.inters, partitionBy, limit, orderBy)
 }
 
-// limitPerRow is entgql.LimitPerRow(partitionBy, limit, orderBy...) for a
-// page of CustomerPasswordReset per parent: on SQLite, the plain read of
-// limitPerRowPlain, and the window query only when that read returns more
-// than limitPerRowCap*limit rows.
+// limitPerRow is entgql.LimitPerRow for a page of CustomerPasswordReset per parent
+// (limitPerRowOf).
 func (_q *CustomerPasswordResetQuery) limitPerRow(partitionBy string, limit int, orderBy ...sql.Querier) func(*sql.Selector) {
-	window := entgql.LimitPerRow(partitionBy, limit, orderBy...)
-	if _q.driver.Dialect() != dialect.SQLite {
-		return window
-	}
-	most := limitPerRowCap * limit
-	fallback := false
-	_q.inters = append(slices.Clip(_q.inters), InterceptFunc(func(next Querier) Querier {
-		return QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
-			v, err := next.Query(ctx, q)
-			if nodes, ok := v.([]*CustomerPasswordReset); ok && err == nil && !fallback && len(nodes) > most {
-				fallback = true
-				return next.Query(ctx, q)
-			}
-			return v, err
-		})
-	}))
-	return func(s *sql.Selector) {
-		if fallback {
-			window(s)
-			return
-		}
-		limitPerRowPlain(s, partitionBy, most, orderBy)
-	}
+	return limitPerRowOf[CustomerPasswordReset](_q.driver, &_q.inters, partitionBy, limit, orderBy)
 }
 
-// limitPerRow is entgql.LimitPerRow(partitionBy, limit, orderBy...) for a
-// page of CustomerPaymentSource per parent: on SQLite, the plain read of
-// limitPerRowPlain, and the window query only when that read returns more
-// than limitPerRowCap*limit rows.
+// limitPerRow is entgql.LimitPerRow for a page of CustomerPaymentSource per parent
+// (limitPerRowOf).
 func (_q *CustomerPaymentSourceQuery) limitPerRow(partitionBy string, limit int, orderBy ...sql.Querier) func(*sql.Selector) {
-	window := entgql.LimitPerRow(partitionBy, limit, orderBy...)
-	if _q.driver.Dialect() != dialect.SQLite {
-		return window
-	}
-	most := limitPerRowCap * limit
-	fallback := false
-	_q.inters = append(slices.Clip(_q.inters), InterceptFunc(func(next Querier) Querier {
-		return QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
-			v, err := next.Query(ctx, q)
-			if nodes, ok := v.([]*CustomerPaymentSource); ok && err == nil && !fallback && len(nodes) > most {
-				fallback = true
-				return next.Query(ctx, q)
-			}
-			return v, err
-		})
-	}))
-	return func(s *sql.Selector) {
-		if fallback {
-			window(s)
-			return
-		}
-		limitPerRowPlain(s, partitionBy, most, orderBy)
-	}
+	return limitPerRowOf[CustomerPaymentSource](_q.driver, &_q.inters, partitionBy, limit, orderBy)
 }
 
-// limitPerRow is entgql.LimitPerRow(partitionBy, limit, orderBy...) for a
-// page of CustomerSubscription per parent: on SQLite, the plain read of
-// limitPerRowPlain, and the window query only when that read returns more
-// than limitPerRowCap*limit rows.
+// limitPerRow is entgql.LimitPerRow for a page of CustomerSubscription per parent
+// (limitPerRowOf).
 func (_q *CustomerSubscriptionQuery) limitPerRow(partitionBy string, limit int, orderBy ...sql.Querier) func(*sql.Selector) {
-	window := entgql.LimitPerRow(partitionBy, limit, orderBy...)
-	if _q.driver.Dialect() != dialect.SQLite {
-		return window
-	}
-	most := limitPerRowCap * limit
-	fallback := false
-	_q.inters = append(slices.Clip(_q.inters), InterceptFunc(func(next Querier) Querier {
-		return QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
-			v, err := next.Query(ctx, q)
-			if nodes, ok := v.([]*CustomerSubscription); ok && err == nil && !fallback && len(nodes) > most {
-				fallback = true
-				return next.Query(ctx, q)
-			}
-			return v, err
-		})
-	}))
-	return func(s *sql.Selector) {
-		if fallback {
-			window(s)
-			return
-		}
-		limitPerRowPlain(s, partitionBy, most, orderBy)
-	}
+	return limitPerRowOf[CustomerSubscription](_q.driver, &_q.inters, partitionBy, limit, orderBy)
 }
 
-// limitPerRow is entgql.LimitPerRow(partitionBy, limit, orderBy...) for a
-// page of Event per parent: on SQLite, the plain read of
-// limitPerRowPlain, and the window query only when that read returns more
-// than limitPerRowCap*limit rows.
+// limitPerRow is entgql.LimitPerRow for a page of Event per parent
+// (limitPerRowOf).
 func (_q *EventQuery) limitPerRow(partitionBy string, limit int, orderBy ...sql.Querier) func(*sql.Selector) {
-	window := entgql.LimitPerRow(partitionBy, limit, orderBy...)
-	if _q.driver.Dialect() != dialect.SQLite {
-		return window
-	}
-	most := limitPerRowCap * limit
-	fallback := false
-	_q.inters = append(slices.Clip(_q.inters), InterceptFunc(func(next Querier) Querier {
-		return QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
-			v, err := next.Query(ctx, q)
-			if nodes, ok := v.([]*Event); ok && err == nil && !fallback && len(nodes) > most {
-				fallback = true
-				return next.Query(ctx, q)
-			}
-			return v, err
-		})
-	}))
-	return func(s *sql.Selector) {
-		if fallback {
-			window(s)
-			return
-		}
-		limitPerRowPlain(s, partitionBy, most, orderBy)
-	}
+	return limitPerRowOf[Event](_q.driver, &_q.inters, partitionBy, limit, orderBy)
 }
 
-// limitPerRow is entgql.LimitPerRow(partitionBy, limit, orderBy...) for a
-// page of Order per parent: on SQLite, the plain read of
-// limitPerRowPlain, and the window query only when that read returns more
-// than limitPerRowCap*limit rows.
+// limitPerRow is entgql.LimitPerRow for a page of Order per parent
+// (limitPerRowOf).
 func (_q *OrderQuery) limitPerRow(partitionBy string, limit int, orderBy ...sql.Querier) func(*sql.Selector) {
-	window := entgql.LimitPerRow(partitionBy, limit, orderBy...)
-	if _q.driver.Dialect() != dialect.SQLite {
-		return window
-	}
-	most := limitPerRowCap * limit
-	fallback := false
-	_q.inters = append(slices.Clip(_q.inters), InterceptFunc(func(next Querier) Querier {
-		return QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
-			v, err := next.Query(ctx, q)
-			if nodes, ok := v.([]*Order); ok && err == nil && !fallback && len(nodes) > most {
-				fallback = true
-				return next.Query(ctx, q)
-			}
-			return v, err
-		})
-	}))
-	return func(s *sql.Selector) {
-		if fallback {
-			window(s)
-			return
-		}
-		limitPerRowPlain(s, partitionBy, most, orderBy)
-	}
+	return limitPerRowOf[Order](_q.driver, &_q.inters, partitionBy, limit, orderBy)
 }
 
-// limitPerRow is entgql.LimitPerRow(partitionBy, limit, orderBy...) for a
-// page of OrderReturn per parent: on SQLite, the plain read of
-// limitPerRowPlain, and the window query only when that read returns more
-// than limitPerRowCap*limit rows.
+// limitPerRow is entgql.LimitPerRow for a page of OrderReturn per parent
+// (limitPerRowOf).
 func (_q *OrderReturnQuery) limitPerRow(partitionBy string, limit int, orderBy ...sql.Querier) func(*sql.Selector) {
-	window := entgql.LimitPerRow(partitionBy, limit, orderBy...)
-	if _q.driver.Dialect() != dialect.SQLite {
-		return window
-	}
-	most := limitPerRowCap * limit
-	fallback := false
-	_q.inters = append(slices.Clip(_q.inters), InterceptFunc(func(next Querier) Querier {
-		return QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
-			v, err := next.Query(ctx, q)
-			if nodes, ok := v.([]*OrderReturn); ok && err == nil && !fallback && len(nodes) > most {
-				fallback = true
-				return next.Query(ctx, q)
-			}
-			return v, err
-		})
-	}))
-	return func(s *sql.Selector) {
-		if fallback {
-			window(s)
-			return
-		}
-		limitPerRowPlain(s, partitionBy, most, orderBy)
-	}
+	return limitPerRowOf[OrderReturn](_q.driver, &_q.inters, partitionBy, limit, orderBy)
 }
 
-// limitPerRow is entgql.LimitPerRow(partitionBy, limit, orderBy...) for a
-// page of OrderSubscription per parent: on SQLite, the plain read of
-// limitPerRowPlain, and the window query only when that read returns more
-// than limitPerRowCap*limit rows.
+// limitPerRow is entgql.LimitPerRow for a page of OrderSubscription per parent
+// (limitPerRowOf).
 func (_q *OrderSubscriptionQuery) limitPerRow(partitionBy string, limit int, orderBy ...sql.Querier) func(*sql.Selector) {
-	window := entgql.LimitPerRow(partitionBy, limit, orderBy...)
-	if _q.driver.Dialect() != dialect.SQLite {
-		return window
-	}
-	most := limitPerRowCap * limit
-	fallback := false
-	_q.inters = append(slices.Clip(_q.inters), InterceptFunc(func(next Querier) Querier {
-		return QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
-			v, err := next.Query(ctx, q)
-			if nodes, ok := v.([]*OrderSubscription); ok && err == nil && !fallback && len(nodes) > most {
-				fallback = true
-				return next.Query(ctx, q)
-			}
-			return v, err
-		})
-	}))
-	return func(s *sql.Selector) {
-		if fallback {
-			window(s)
-			return
-		}
-		limitPerRowPlain(s, partitionBy, most, orderBy)
-	}
+	return limitPerRowOf[OrderSubscription](_q.driver, &_q.inters, partitionBy, limit, orderBy)
 }
