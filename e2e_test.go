@@ -377,3 +377,30 @@ func TestServedTimeoutAnswersWholeAndClosesTheConnection(t *testing.T) {
 		return res.StatusCode == http.StatusOK && out["errors"] == nil
 	}, 10*time.Second, 50*time.Millisecond)
 }
+
+// Nested pages through the served binary: customers with fewer orders than
+// the page, as many and more each get their own latest orders, the same as
+// each customer's orders read on their own (on SQLite, a sorted read kept
+// to each parent's page; on Postgres, a window per parent).
+func TestServedNestedPagesHoldEachParentsOwnPage(t *testing.T) {
+	s := e2eStart(t)
+	var ids []string
+	for i, n := range []int{0, 2, 3, 5} {
+		id := s.createCustomer(t, fmt.Sprintf("nested%d@example.com", i))
+		ids = append(ids, id)
+		for j := 0; j < n; j++ {
+			s.mustPost(t, `mutation($in: CreateOrderInput!) { createOrder(input: $in) { order { id } } }`,
+				map[string]any{"in": map[string]any{"customerID": id, "currencyCode": "EUR", "totalAmountCents": 100 * j}})
+		}
+	}
+	page := `(first: 2, orderBy: {field: CREATED_AT, direction: DESC}) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { id } } }`
+	nested := s.mustPost(t, `{ customers(first: 10) { edges { node { id orders`+page+` } } } }`, nil)
+	edges := nested["customers"].(map[string]any)["edges"].([]any)
+	require.Len(t, edges, len(ids))
+	for _, e := range edges {
+		node := e.(map[string]any)["node"].(map[string]any)
+		own := s.mustPost(t, `query($c: ID!) { orders(where: {customerID: $c}, `+page[1:]+` }`, map[string]any{"c": node["id"]})
+		require.Equal(t, own["orders"], node["orders"], "customer %s", node["id"])
+		require.LessOrEqual(t, len(node["orders"].(map[string]any)["edges"].([]any)), 2)
+	}
+}
