@@ -246,7 +246,12 @@ func quoteEnd(q string, i int) int {
 }
 
 // keyArrayDriver applies KeyArrays to the statements ent runs.
-type keyArrayDriver struct{ dialect.Driver }
+type keyArrayDriver struct {
+	dialect.Driver
+	raw
+}
+
+func newKeyArrayDriver(d dialect.Driver) keyArrayDriver { return keyArrayDriver{d, raw{d}} }
 
 func (d keyArrayDriver) Exec(ctx context.Context, q string, args, v any) error {
 	q, args = keyArraysOf(q, args)
@@ -263,7 +268,7 @@ func (d keyArrayDriver) Tx(ctx context.Context) (dialect.Tx, error) {
 	if err != nil {
 		return nil, err
 	}
-	return keyArrayTx{tx}, nil
+	return keyArrayTx{tx, raw{tx}}, nil
 }
 
 // BeginTx keeps ent's Client.BeginTx working through the wrapper.
@@ -278,28 +283,13 @@ func (d keyArrayDriver) BeginTx(ctx context.Context, opts *sql.TxOptions) (diale
 	if err != nil {
 		return nil, err
 	}
-	return keyArrayTx{tx}, nil
+	return keyArrayTx{tx, raw{tx}}, nil
 }
 
-// ExecContext and QueryContext (ent's execquery feature) run hand-written
-// SQL as written.
-func (d keyArrayDriver) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	eq, err := rawOf(d.Driver)
-	if err != nil {
-		return nil, err
-	}
-	return eq.ExecContext(ctx, q, args...)
+type keyArrayTx struct {
+	dialect.Tx
+	raw
 }
-
-func (d keyArrayDriver) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	eq, err := rawOf(d.Driver)
-	if err != nil {
-		return nil, err
-	}
-	return eq.QueryContext(ctx, q, args...)
-}
-
-type keyArrayTx struct{ dialect.Tx }
 
 func (t keyArrayTx) Exec(ctx context.Context, q string, args, v any) error {
 	q, args = keyArraysOf(q, args)
@@ -311,16 +301,20 @@ func (t keyArrayTx) Query(ctx context.Context, q string, args, v any) error {
 	return t.Tx.Query(ctx, q, args, v)
 }
 
-func (t keyArrayTx) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	eq, err := rawOf(t.Tx)
+// raw runs hand-written SQL (ent's execquery feature: ExecContext and
+// QueryContext) on the wrapped driver or transaction as written.
+type raw struct{ inner any }
+
+func (r raw) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	eq, err := rawOf(r.inner)
 	if err != nil {
 		return nil, err
 	}
 	return eq.ExecContext(ctx, q, args...)
 }
 
-func (t keyArrayTx) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	eq, err := rawOf(t.Tx)
+func (r raw) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	eq, err := rawOf(r.inner)
 	if err != nil {
 		return nil, err
 	}

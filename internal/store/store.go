@@ -69,7 +69,7 @@ func Open(rawURL string, wrap func(dialect.Driver) dialect.Driver) (*DB, error) 
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	var drv dialect.Driver = entsql.OpenDB(d, db)
 	if d == dialect.Postgres {
-		drv = keyArrayDriver{drv}
+		drv = newKeyArrayDriver(drv)
 	}
 	if wrap != nil {
 		drv = wrap(drv)
