@@ -366,18 +366,22 @@ func (s *server) load(ctx context.Context, n int) (*response, error) {
 	}
 	cursor := endCursor(c.Edges[len(c.Edges)-1].Node.ID)
 	c.PageInfo.EndCursor = &cursor
-	ids := make([]any, len(c.Edges))
-	for i, e := range c.Edges {
-		ids[i] = e.Node.ID
-	}
+	// The nested statements' arguments: the page's IDs one by one, or on
+	// Postgres as one array.
+	var ids []any
 	if s.postgres {
-		array := make([]string, len(ids))
+		keys := make([]string, len(c.Edges))
 		for i, e := range c.Edges {
-			array[i] = e.Node.ID
+			keys[i] = e.Node.ID
 		}
-		ids = []any{array}
+		ids = []any{keys}
+	} else {
+		ids = make([]any, len(c.Edges))
+		for i, e := range c.Edges {
+			ids[i] = e.Node.ID
+		}
 	}
-	nested, err := s.nestedStmts(len(ids))
+	nested, err := s.nestedStmts(len(c.Edges))
 	if err != nil {
 		return nil, err
 	}

@@ -271,21 +271,6 @@ func (d keyArrayDriver) Tx(ctx context.Context) (dialect.Tx, error) {
 	return keyArrayTx{tx, raw{tx}}, nil
 }
 
-// BeginTx keeps ent's Client.BeginTx working through the wrapper.
-func (d keyArrayDriver) BeginTx(ctx context.Context, opts *sql.TxOptions) (dialect.Tx, error) {
-	b, ok := d.Driver.(interface {
-		BeginTx(context.Context, *sql.TxOptions) (dialect.Tx, error)
-	})
-	if !ok {
-		return nil, fmt.Errorf("driver %T does not begin transactions with options", d.Driver)
-	}
-	tx, err := b.BeginTx(ctx, opts)
-	if err != nil {
-		return nil, err
-	}
-	return keyArrayTx{tx, raw{tx}}, nil
-}
-
 type keyArrayTx struct {
 	dialect.Tx
 	raw
