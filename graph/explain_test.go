@@ -212,20 +212,7 @@ func TestEagerLoadPlans(t *testing.T) {
 func nestedQueries(t *testing.T) [][2]string {
 	t.Helper()
 	s := graph.NewExecutableSchema(graph.Config{}).Schema()
-	nodeOf := func(conn string) string { // XConnection → X
-		def := s.Types[conn]
-		if def == nil || !strings.HasSuffix(conn, "Connection") {
-			return ""
-		}
-		if f := def.Fields.ForName("edges"); f != nil {
-			if edge := s.Types[f.Type.Name()]; edge != nil {
-				if nf := edge.Fields.ForName("node"); nf != nil {
-					return nf.Type.Name()
-				}
-			}
-		}
-		return ""
-	}
+	nodeOf := func(conn string) string { return connectionNode(s, conn) }
 	var out [][2]string
 	for _, root := range s.Query.Fields {
 		typ := nodeOf(root.Type.Name())
@@ -256,6 +243,23 @@ func nestedQueries(t *testing.T) [][2]string {
 	}
 	require.NotEmpty(t, out)
 	return out
+}
+
+// connectionNode returns the node type of a connection type (XConnection
+// → X), "" for any other type.
+func connectionNode(s *ast.Schema, conn string) string {
+	def := s.Types[conn]
+	if def == nil || !strings.HasSuffix(conn, "Connection") {
+		return ""
+	}
+	if f := def.Fields.ForName("edges"); f != nil {
+		if edge := s.Types[f.Type.Name()]; edge != nil {
+			if nf := edge.Fields.ForName("node"); nf != nil {
+				return nf.Type.Name()
+			}
+		}
+	}
+	return ""
 }
 
 // wrapNested returns a function that puts a field selection under the

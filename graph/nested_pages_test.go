@@ -6,7 +6,9 @@ import (
 	"time"
 
 	"clientele/ent"
+	"clientele/graph"
 	"clientele/internal/testenv"
+	"clientele/internal/viewer"
 
 	"entgo.io/ent/dialect"
 	"github.com/stretchr/testify/require"
@@ -99,4 +101,46 @@ func TestNestedPagesPastThePlainReadsBound(t *testing.T) {
 	} else {
 		require.Equal(t, within, over)
 	}
+}
+
+// For every nested connection of every type with a root connection (first
+// one, then two in its first order), the page read for several parents at
+// once is, for each parent, the page read for that parent alone through
+// node(id:).
+func TestEveryNestedPageMatchesItsParentsOwnPage(t *testing.T) {
+	t.Parallel()
+	e := testenv.New(t)
+	bulkSeed(t, e.Ent(), viewer.Test, 30)
+	s := graph.NewExecutableSchema(graph.Config{}).Schema()
+	page := `{ totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor node { id } } }`
+	compared := 0
+	for _, root := range s.Query.Fields {
+		typ := connectionNode(s, root.Type.Name())
+		if typ == "" || root.Arguments.ForName("first") == nil {
+			continue
+		}
+		for _, f := range s.Types[typ].Fields {
+			if connectionNode(s, f.Type.Name()) == "" {
+				continue
+			}
+			args := []string{`first: 1`}
+			if a := f.Arguments.ForName("orderBy"); a != nil {
+				if v := orderFields(s, a.Type); len(v) > 0 {
+					args = append(args, fmt.Sprintf(`first: 2, orderBy: {field: %s, direction: DESC}`, v[0]))
+				}
+			}
+			for _, arg := range args {
+				nested := e.MustDo(t, fmt.Sprintf(`{ %s(first: 4) { edges { node { id %s(%s) %s } } } }`, root.Name, f.Name, arg, page), nil)
+				edges, _ := nested.Get(root.Name + ".edges").([]any)
+				for i := range edges {
+					id := nested.Str(fmt.Sprintf("%s.edges.%d.node.id", root.Name, i))
+					own := e.MustDo(t, fmt.Sprintf(`query($id: ID!) { node(id: $id) { ... on %s { %s(%s) %s } } }`, typ, f.Name, arg, page), map[string]any{"id": id})
+					require.Equal(t, own.Get("node."+f.Name), nested.Get(fmt.Sprintf("%s.edges.%d.node.%s", root.Name, i, f.Name)), "%s %s.%s(%s)", id, typ, f.Name, arg)
+					compared++
+				}
+			}
+		}
+	}
+	t.Logf("%d nested pages compared", compared)
+	require.Greater(t, compared, 40)
 }
