@@ -1,6 +1,11 @@
 package store
 
-import "context"
+import (
+	"context"
+
+	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
+)
 
 // ListenerPID returns the backend pid of the credentials listener's
 // connection (PostgreSQL; 0 before it first listened).
@@ -22,3 +27,7 @@ func HoldListener(db *DB) (release func()) {
 		close(ch)
 	}
 }
+
+// Reads is the ent driver the store's client reads through outside
+// transactions (a second one on the same pool).
+func Reads(db *DB) dialect.Driver { return detachedReads{entsql.OpenDB(db.Dialect, db.SQL), db.SQL} }

@@ -43,10 +43,16 @@ func Open(rawURL string, wrap func(dialect.Driver) dialect.Driver) (*DB, error) 
 	if err != nil {
 		return nil, err
 	}
-	db, err := sql.Open(name, dsn)
+	probe, err := sql.Open(name, dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
+	c, err := connector(probe.Driver(), dsn)
+	probe.Close()
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	db := sql.OpenDB(c)
 	d, conns := dialect.SQLite, 8
 	if name == "pgx" {
 		d, conns = dialect.Postgres, 32
@@ -67,7 +73,7 @@ func Open(rawURL string, wrap func(dialect.Driver) dialect.Driver) (*DB, error) 
 	}
 	db.SetMaxIdleConns(conns)
 	db.SetConnMaxIdleTime(5 * time.Minute)
-	var drv dialect.Driver = entsql.OpenDB(d, db)
+	var drv dialect.Driver = detachedReads{entsql.OpenDB(d, db), db}
 	if d == dialect.Postgres {
 		drv = newKeyArrayDriver(drv)
 	}
@@ -117,7 +123,10 @@ var migrateMu sync.Mutex
 func (db *DB) Migrate(ctx context.Context) error {
 	migrateMu.Lock()
 	defer migrateMu.Unlock()
-	if err := db.Client.Schema.Create(ctx); err != nil {
+	// On ent's own driver: the migration reads its *sql.Rows, which a
+	// detached read (detach.go) does not give.
+	plain := ent.NewClient(ent.Driver(entsql.OpenDB(db.Dialect, db.SQL)))
+	if err := plain.Schema.Create(ctx); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	// The row counters behind unfiltered totalCounts: the first start on
