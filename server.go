@@ -51,11 +51,14 @@ type Config struct {
 	PublicURL     string
 	LogLevel      string
 	Introspection bool
-	Limits        graph.Limits
-	SigningKey    string
-	RateLimit     float64
-	RateBurst     int
-	CORSOrigins   string
+	// DirectReads answers queries by the direct path where it can (see
+	// internal/gqlexec); false sends every query through gqlgen's executor.
+	DirectReads bool
+	Limits      graph.Limits
+	SigningKey  string
+	RateLimit   float64
+	RateBurst   int
+	CORSOrigins string
 	// CORSAllowHeaders lists the request headers browsers may send ("*":
 	// whatever the preflight asks for).
 	CORSAllowHeaders string
@@ -98,6 +101,7 @@ func DefaultConfig() Config {
 		DatabaseURL:                   "sqlite:clientele.db",
 		LogLevel:                      "info",
 		Introspection:                 true,
+		DirectReads:                   true,
 		Limits:                        graph.DefaultLimits(),
 		RateLimit:                     50,
 		RateBurst:                     100,
@@ -169,6 +173,13 @@ func parseConfigOut(args []string, getenv func(string) string, out io.Writer) (C
 		}
 		cfg.RateLimit = f
 	}
+	if v := getenv("CLIENTELE_DIRECT_READS"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return cfg, fmt.Errorf("CLIENTELE_DIRECT_READS: %w", err)
+		}
+		cfg.DirectReads = b
+	}
 	if v := getenv("CLIENTELE_INTROSPECTION"); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
@@ -216,6 +227,7 @@ func parseConfigOut(args []string, getenv func(string) string, out io.Writer) (C
 		fs.StringVar(&cfg.PublicURL, "public-url", cfg.PublicURL, "base URL of links.self (CLIENTELE_PUBLIC_URL; default http://localhost:<port>)")
 		fs.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "debug, info, warn or error (CLIENTELE_LOG_LEVEL)")
 		fs.BoolVar(&cfg.Introspection, "introspection", cfg.Introspection, "allow schema introspection (CLIENTELE_INTROSPECTION)")
+		fs.BoolVar(&cfg.DirectReads, "direct-reads", cfg.DirectReads, "answer queries by the direct path where it can; false runs all through gqlgen's executor (CLIENTELE_DIRECT_READS)")
 		fs.IntVar(&l.MaxDepth, "max-depth", l.MaxDepth, "largest query depth (CLIENTELE_MAX_DEPTH)")
 		fs.IntVar(&l.MaxComplexity, "max-complexity", l.MaxComplexity, "largest query cost; connections multiply by first/last (CLIENTELE_MAX_COMPLEXITY)")
 		fs.IntVar(&l.MaxAliases, "max-aliases", l.MaxAliases, "most aliases in one operation (CLIENTELE_MAX_ALIASES)")
@@ -416,6 +428,7 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer, log *slog.Logger) 
 		Logger:        log,
 		Limits:        cfg.Limits,
 		Introspection: cfg.Introspection,
+		NoDirect:      !cfg.DirectReads,
 		Recheck:       tokens.Recheck,
 		Metrics:       reg,
 	}))

@@ -3883,6 +3883,9 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			if first {
 				first = false
 				ctx = graphql.WithLazyInputUnmarshalerIndex(ctx, inputUnmarshalers)
+				if b := ec.directQuery(ctx, opCtx.Operation.SelectionSet); b != nil {
+					return &graphql.Response{Data: b}
+				}
 				data = ec._Query(ctx, opCtx.Operation.SelectionSet)
 			} else {
 				if atomic.LoadInt32(&ec.PendingDeferred) > 0 {

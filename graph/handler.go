@@ -29,6 +29,13 @@ type Options struct {
 	Logger        *slog.Logger
 	Limits        Limits
 	Introspection bool
+	// NoDirect sends every query through gqlgen's executor instead of the
+	// direct path (internal/gqlexec) where it can answer.
+	NoDirect bool
+	// VerifyDirect, if set, also runs every query the direct path answers
+	// through gqlgen's executor and calls it with both answers when they
+	// differ (tests).
+	VerifyDirect func(direct, gqlgen []byte)
 	// Metrics, if set, records every operation.
 	Metrics *metrics.Registry
 	// PollInterval is how often subscriptions read the event log
@@ -79,6 +86,9 @@ func NewServer(o Options) *handler.Server {
 		if _, ok := ext.(graphql.FieldInterceptor); ok {
 			panic(fmt.Sprintf("graph: extension %s intercepts fields, which plain leaf fields skip", ext.ExtensionName()))
 		}
+		if _, ok := ext.(graphql.RootFieldInterceptor); ok {
+			panic(fmt.Sprintf("graph: extension %s intercepts root fields, which the direct path skips", ext.ExtensionName()))
+		}
 		srv.Use(ext)
 	}
 	if o.Introspection {
@@ -109,8 +119,13 @@ func NewServer(o Options) *handler.Server {
 			}
 		})
 	}
+	direct := &gqlexec.DirectMode{Off: o.NoDirect, Verify: o.VerifyDirect, Quiet: metrics.Uncounted}
+	if o.Metrics != nil {
+		direct.Answered = o.Metrics.DirectAnswered
+	}
 	srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
-		return next(gqlexec.WithArgs(context.WithValue(ctx, loadersKey{}, newLoaders(o.Client))))
+		ctx = gqlexec.WithDirect(context.WithValue(ctx, loadersKey{}, newLoaders(o.Client)), direct)
+		return next(gqlexec.WithArgs(ctx))
 	})
 	srv.SetErrorPresenter(presenter(o.Logger))
 	srv.SetRecoverFunc(func(ctx context.Context, p any) error {

@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -36,6 +37,9 @@ import (
 type Env struct {
 	DB      *store.DB
 	Handler http.Handler
+	// Gqlgen is Handler with the direct path off: every query through
+	// gqlgen's executor, on the same database.
+	Gqlgen http.Handler
 	// Tokens is the real token service; with WithRealAuth it authenticates
 	// requests and serves /oauth/token (see Mux).
 	Tokens *auth.Service
@@ -87,6 +91,17 @@ func New(t testing.TB, opts ...Option) *Env {
 	require.NoError(t, db.Migrate(context.Background()))
 	e.DB = db
 	now := func() time.Time { return e.Now }
+	// Every query a test sends that the direct path answers is also run
+	// through gqlgen's executor: the two answers must be the same bytes.
+	var mismatchMu sync.Mutex
+	var mismatches []string
+	t.Cleanup(func() {
+		mismatchMu.Lock()
+		defer mismatchMu.Unlock()
+		for _, m := range mismatches {
+			t.Errorf("the direct path and gqlgen's executor answered differently:\n%s", m)
+		}
+	})
 	o := Config{
 		Options: graph.Options{
 			Client:        db.Client,
@@ -95,6 +110,11 @@ func New(t testing.TB, opts ...Option) *Env {
 			Introspection: true,
 			Metrics:       e.Metrics,
 			PollInterval:  20 * time.Millisecond,
+			VerifyDirect: func(direct, gqlgen []byte) {
+				mismatchMu.Lock()
+				defer mismatchMu.Unlock()
+				mismatches = append(mismatches, "direct: "+string(direct)+"\ngqlgen: "+string(gqlgen))
+			},
 		},
 		HTTP: httpapi.Options{
 			Client:       db.Client,
@@ -116,6 +136,9 @@ func New(t testing.TB, opts ...Option) *Env {
 	o.HTTP.MaxBodyBytes = o.Limits.MaxBodyBytes
 	o.HTTP.RequestTimeout = time.Duration(o.Limits.RequestTimeout) * time.Second
 	e.Handler = o.HTTP.GraphQL(graph.NewServer(o.Options))
+	off := o.Options
+	off.NoDirect, off.VerifyDirect = true, nil
+	e.Gqlgen = o.HTTP.GraphQL(graph.NewServer(off))
 	e.REST = o.HTTP.REST(rest.NewHandler(rest.Options{Client: db.Client, Dialect: db.Dialect, PublicURL: o.PublicURL, Logger: o.Logger}), rest.WriteError)
 	e.Mux = http.NewServeMux()
 	e.Mux.Handle("/graphql", e.Handler)
@@ -235,11 +258,26 @@ func (e *Env) Do(t testing.TB, query string, vars map[string]any) *Response {
 	return e.Send(t, req)
 }
 
+// DoGqlgen is Do through gqlgen's executor (the direct path off).
+func (e *Env) DoGqlgen(t testing.TB, query string, vars map[string]any) *Response {
+	t.Helper()
+	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
+	require.NoError(t, err)
+	req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	return e.send(t, e.Gqlgen, req)
+}
+
 // Send runs an HTTP request against the handler and decodes the response.
 func (e *Env) Send(t testing.TB, req *http.Request) *Response {
 	t.Helper()
+	return e.send(t, e.Handler, req)
+}
+
+func (e *Env) send(t testing.TB, h http.Handler, req *http.Request) *Response {
+	t.Helper()
 	rec := httptest.NewRecorder()
-	e.Handler.ServeHTTP(rec, req)
+	h.ServeHTTP(rec, req)
 	res := &Response{Status: rec.Code, Raw: rec.Body.String()}
 	if err := json.Unmarshal(rec.Body.Bytes(), res); err != nil {
 		t.Fatalf("response is not JSON (%d): %s", rec.Code, rec.Body.String())

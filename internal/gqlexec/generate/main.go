@@ -34,24 +34,35 @@ package main
 
 import (
 	"bytes"
+	_ "embed"
 	"fmt"
 	"go/format"
 	"log"
 	"os"
+	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
+	"text/template"
 
 	"clientele/internal/gqlexec"
 
 	"github.com/99designs/gqlgen/api"
 	"github.com/99designs/gqlgen/codegen"
 	"github.com/99designs/gqlgen/codegen/config"
+	"github.com/99designs/gqlgen/codegen/templates"
+	"github.com/vektah/gqlparser/v2/ast"
 )
 
 func main() {
 	cfg, err := config.LoadConfigFromDefaultLocations()
 	if err != nil {
 		log.Fatalf("gqlgen: loading config: %v", err)
+	}
+	// gqlgen checks the package it writes, which the last direct path
+	// (written for the executor being replaced) would not compile with.
+	if err := os.Remove(directFile(cfg)); err != nil && !os.IsNotExist(err) {
+		log.Fatalf("gqlgen: %v", err)
 	}
 	p := &sequential{leaves: map[string]bool{}}
 	if err := api.Generate(cfg, api.AddPlugin(p)); err != nil {
@@ -60,12 +71,18 @@ func main() {
 	if err := rewriteSlices(cfg.Exec.Filename, p.leaves); err != nil {
 		log.Fatalf("gqlgen: %v", err)
 	}
+	if err := writeDirect(p.data); err != nil {
+		log.Fatalf("gqlgen: direct path: %v", err)
+	}
 }
 
 // sequential is the gqlgen plugin: it runs before the executor is written.
 // It also notes the plain leaf fields, by the name of the executor's
 // function for them (_Object_field).
-type sequential struct{ leaves map[string]bool }
+type sequential struct {
+	leaves map[string]bool
+	data   *codegen.Data // for writeDirect, once the executor is written
+}
 
 func (*sequential) Name() string { return "clientele-sequential" }
 
@@ -86,7 +103,78 @@ func (p *sequential) GenerateCode(data *codegen.Data) error {
 		}
 		o.DisableConcurrency = !batched
 	}
+	p.data = data
 	return nil
+}
+
+// directFile is where the direct path is written: next to the executor.
+func directFile(cfg *config.Config) string {
+	return filepath.Join(filepath.Dir(cfg.Exec.Filename), "direct.go")
+}
+
+//go:embed direct.gotpl
+var directTemplate string
+
+// writeDirect writes the direct path of queries (gqlexec.Direct) next to
+// the executor: a function per object type that writes its selection, one
+// per type reference that writes a value of it, and directQuery.
+func writeDirect(data *codegen.Data) error {
+	types := map[string]*config.TypeReference{}
+	var add func(t *config.TypeReference)
+	add = func(t *config.TypeReference) {
+		name := t.MarshalFunc()
+		if name == "" || types[name] != nil {
+			return
+		}
+		types[name] = t
+		if t.IsSlice() || t.IsPtrToSlice() || t.IsPtrToIntf() || t.IsPtrToPtr() && t.Unmarshaler == nil && !t.IsMarshaler {
+			add(t.Elem())
+		}
+	}
+	for _, o := range data.Objects {
+		for _, f := range o.Fields {
+			if directField(f) {
+				add(f.TypeReference)
+			}
+		}
+	}
+	names := make([]string, 0, len(types))
+	for n := range types {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	ordered := make([]*config.TypeReference, len(names))
+	for i, n := range names {
+		ordered[i] = types[n]
+	}
+	funcs := template.FuncMap{}
+	funcs["directField"] = directField
+	funcs["directObject"] = func(t *config.TypeReference) bool {
+		k := t.Definition.Kind
+		return (k == ast.Object || k == ast.Interface || k == ast.Union) && !t.IsRoot
+	}
+	funcs["directTypes"] = func() []*config.TypeReference { return ordered }
+	return templates.Render(templates.Options{
+		PackageName:     data.Config.Exec.Package,
+		Filename:        directFile(data.Config),
+		Template:        directTemplate,
+		Data:            data,
+		Funcs:           funcs,
+		GeneratedHeader: true,
+		Packages:        data.Config.Packages,
+	})
+}
+
+// directField reports whether the direct path covers f: a struct field, a
+// method or a resolver, without directives, streams, batching or a
+// per-request loader (gqlexec.Batched: a record's field; a root field
+// runs once), of an object, list or leaf type.
+func directField(f *codegen.Field) bool {
+	if f.HasDirectives() || f.Stream || f.IsBatch() || f.IsMap() || f.VOkFunc || f.HasHaser ||
+		f.IsResolver && !f.Object.Root && gqlexec.Batched[f.Name] || f.TypeReference == nil || f.TypeReference.MarshalFunc() == "" {
+		return false
+	}
+	return f.IsResolver || f.IsMethod() || f.IsVariable()
 }
 
 const importPath = `"clientele/internal/gqlexec"`
@@ -97,6 +185,8 @@ var rewrites = [][2]string{
 	{"deferred := graphql.NewDeferredGroup(ctx)\n", "deferred := gqlexec.NewDeferredGroup(ctx, fields)\n"},
 	{"\n\treturn out\n}\n", "\n\treturn gqlexec.Object(fields, out, len(deferred.Defers))\n}\n"},
 	{"graphql.CollectFields(ec.OperationContext, sel, ", "ec.collected.Fields(ec.OperationContext, sel, "},
+	{"\t\t\t\tdata = ec._Query(ctx, opCtx.Operation.SelectionSet)\n",
+		"\t\t\t\tif b := ec.directQuery(ctx, opCtx.Operation.SelectionSet); b != nil {\n\t\t\t\t\treturn &graphql.Response{Data: b}\n\t\t\t\t}\n\t\t\t\tdata = ec._Query(ctx, opCtx.Operation.SelectionSet)\n"},
 	{"type executionContext struct {\n\t*graphql.ExecutionContextState[ResolverRoot, DirectiveRoot, ComplexityRoot]\n}\n",
 		"type executionContext struct {\n\t*graphql.ExecutionContextState[ResolverRoot, DirectiveRoot, ComplexityRoot]\n\tcollected gqlexec.Collected\n}\n"},
 }
