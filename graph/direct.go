@@ -11,6 +11,7 @@ import (
 	"clientele/ent/ordersubscription"
 	"clientele/graph/model"
 	"clientele/internal/gqlexec"
+	"clientele/internal/gqlscalar"
 	"clientele/internal/viewer"
 	"context"
 	"time"
@@ -4352,12 +4353,14 @@ func (ec *executionContext) directmarshalNAttachmentConnection2ᚖclienteleᚋen
 }
 
 func (ec *executionContext) directmarshalNBoolean2bool(ctx context.Context, sel ast.SelectionSet, v bool, w *bytes.Buffer) bool {
-	ec.marshalNBoolean2bool(ctx, sel, v).MarshalGQL(w)
+	_, _ = ctx, sel
+	gqlexec.WriteBool(w, v)
 	return true
 }
 
 func (ec *executionContext) directmarshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx context.Context, sel ast.SelectionSet, v entgql.Cursor[string], w *bytes.Buffer) bool {
-	ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, sel, v).MarshalGQL(w)
+	_, _ = ctx, sel
+	v.MarshalGQL(w)
 	return true
 }
 
@@ -4404,7 +4407,8 @@ func (ec *executionContext) directmarshalNCustomerPaymentSourceConnection2ᚖcli
 }
 
 func (ec *executionContext) directmarshalNCustomerStatus2clienteleᚋentᚋcustomerᚐStatus(ctx context.Context, sel ast.SelectionSet, v customer.Status, w *bytes.Buffer) bool {
-	ec.marshalNCustomerStatus2clienteleᚋentᚋcustomerᚐStatus(ctx, sel, v).MarshalGQL(w)
+	_, _ = ctx, sel
+	v.MarshalGQL(w)
 	return true
 }
 
@@ -4423,17 +4427,20 @@ func (ec *executionContext) directmarshalNEventConnection2ᚖclienteleᚋentᚐE
 }
 
 func (ec *executionContext) directmarshalNID2string(ctx context.Context, sel ast.SelectionSet, v string, w *bytes.Buffer) bool {
-	ec.marshalNID2string(ctx, sel, v).MarshalGQL(w)
+	_, _ = ctx, sel
+	gqlexec.WriteString(w, v)
 	return true
 }
 
 func (ec *executionContext) directmarshalNInt2int(ctx context.Context, sel ast.SelectionSet, v int, w *bytes.Buffer) bool {
-	ec.marshalNInt2int(ctx, sel, v).MarshalGQL(w)
+	_, _ = ctx, sel
+	gqlexec.WriteInt(w, int64(v))
 	return true
 }
 
 func (ec *executionContext) directmarshalNInt2int64(ctx context.Context, sel ast.SelectionSet, v int64, w *bytes.Buffer) bool {
-	ec.marshalNInt2int64(ctx, sel, v).MarshalGQL(w)
+	_, _ = ctx, sel
+	gqlexec.WriteInt(w, int64(v))
 	return true
 }
 
@@ -4453,7 +4460,8 @@ func (ec *executionContext) directmarshalNMap2map(ctx context.Context, sel ast.S
 }
 
 func (ec *executionContext) directmarshalNMode2clienteleᚋinternalᚋviewerᚐMode(ctx context.Context, sel ast.SelectionSet, v viewer.Mode, w *bytes.Buffer) bool {
-	ec.marshalNMode2clienteleᚋinternalᚋviewerᚐMode(ctx, sel, v).MarshalGQL(w)
+	_, _ = ctx, sel
+	v.MarshalGQL(w)
 	return true
 }
 
@@ -4486,17 +4494,20 @@ func (ec *executionContext) directmarshalNOrderConnection2ᚖclienteleᚋentᚐO
 }
 
 func (ec *executionContext) directmarshalNOrderFulfillmentStatus2clienteleᚋentᚋorderᚐFulfillmentStatus(ctx context.Context, sel ast.SelectionSet, v order.FulfillmentStatus, w *bytes.Buffer) bool {
-	ec.marshalNOrderFulfillmentStatus2clienteleᚋentᚋorderᚐFulfillmentStatus(ctx, sel, v).MarshalGQL(w)
+	_, _ = ctx, sel
+	v.MarshalGQL(w)
 	return true
 }
 
 func (ec *executionContext) directmarshalNOrderPaymentStatus2clienteleᚋentᚋorderᚐPaymentStatus(ctx context.Context, sel ast.SelectionSet, v order.PaymentStatus, w *bytes.Buffer) bool {
-	ec.marshalNOrderPaymentStatus2clienteleᚋentᚋorderᚐPaymentStatus(ctx, sel, v).MarshalGQL(w)
+	_, _ = ctx, sel
+	v.MarshalGQL(w)
 	return true
 }
 
 func (ec *executionContext) directmarshalNOrderStatus2clienteleᚋentᚋorderᚐStatus(ctx context.Context, sel ast.SelectionSet, v order.Status, w *bytes.Buffer) bool {
-	ec.marshalNOrderStatus2clienteleᚋentᚋorderᚐStatus(ctx, sel, v).MarshalGQL(w)
+	_, _ = ctx, sel
+	v.MarshalGQL(w)
 	return true
 }
 
@@ -4508,7 +4519,8 @@ func (ec *executionContext) directmarshalNOrderSubscriptionConnection2ᚖcliente
 }
 
 func (ec *executionContext) directmarshalNOrderSubscriptionStatus2clienteleᚋentᚋordersubscriptionᚐStatus(ctx context.Context, sel ast.SelectionSet, v ordersubscription.Status, w *bytes.Buffer) bool {
-	ec.marshalNOrderSubscriptionStatus2clienteleᚋentᚋordersubscriptionᚐStatus(ctx, sel, v).MarshalGQL(w)
+	_, _ = ctx, sel
+	v.MarshalGQL(w)
 	return true
 }
 
@@ -4524,17 +4536,20 @@ func (ec *executionContext) directmarshalNReturnConnection2ᚖclienteleᚋentᚐ
 }
 
 func (ec *executionContext) directmarshalNReturnStatus2clienteleᚋentᚋorderreturnᚐStatus(ctx context.Context, sel ast.SelectionSet, v orderreturn.Status, w *bytes.Buffer) bool {
-	ec.marshalNReturnStatus2clienteleᚋentᚋorderreturnᚐStatus(ctx, sel, v).MarshalGQL(w)
+	_, _ = ctx, sel
+	v.MarshalGQL(w)
 	return true
 }
 
 func (ec *executionContext) directmarshalNString2string(ctx context.Context, sel ast.SelectionSet, v string, w *bytes.Buffer) bool {
-	ec.marshalNString2string(ctx, sel, v).MarshalGQL(w)
+	_, _ = ctx, sel
+	gqlexec.WriteString(w, v)
 	return true
 }
 
 func (ec *executionContext) directmarshalNTime2timeᚐTime(ctx context.Context, sel ast.SelectionSet, v time.Time, w *bytes.Buffer) bool {
-	ec.marshalNTime2timeᚐTime(ctx, sel, v).MarshalGQL(w)
+	_, _ = ctx, sel
+	w.Write(gqlscalar.AppendTime(w.AvailableBuffer(), v))
 	return true
 }
 
@@ -4560,7 +4575,8 @@ func (ec *executionContext) directmarshalNUserError2ᚖclienteleᚋgraphᚋmodel
 }
 
 func (ec *executionContext) directmarshalNUserErrorCode2clienteleᚋgraphᚋmodelᚐUserErrorCode(ctx context.Context, sel ast.SelectionSet, v model.UserErrorCode, w *bytes.Buffer) bool {
-	ec.marshalNUserErrorCode2clienteleᚋgraphᚋmodelᚐUserErrorCode(ctx, sel, v).MarshalGQL(w)
+	_, _ = ctx, sel
+	v.MarshalGQL(w)
 	return true
 }
 
@@ -4583,7 +4599,8 @@ func (ec *executionContext) directmarshalN__Directive2ᚕgithubᚗcomᚋ99design
 }
 
 func (ec *executionContext) directmarshalN__DirectiveLocation2string(ctx context.Context, sel ast.SelectionSet, v string, w *bytes.Buffer) bool {
-	ec.marshalN__DirectiveLocation2string(ctx, sel, v).MarshalGQL(w)
+	_, _ = ctx, sel
+	gqlexec.WriteString(w, v)
 	return true
 }
 
@@ -4660,7 +4677,8 @@ func (ec *executionContext) directmarshalN__Type2ᚖgithubᚗcomᚋ99designsᚋg
 }
 
 func (ec *executionContext) directmarshalN__TypeKind2string(ctx context.Context, sel ast.SelectionSet, v string, w *bytes.Buffer) bool {
-	ec.marshalN__TypeKind2string(ctx, sel, v).MarshalGQL(w)
+	_, _ = ctx, sel
+	gqlexec.WriteString(w, v)
 	return true
 }
 
@@ -4733,7 +4751,8 @@ func (ec *executionContext) directmarshalOAttachmentEdge2ᚖclienteleᚋentᚐAt
 }
 
 func (ec *executionContext) directmarshalOBoolean2bool(ctx context.Context, sel ast.SelectionSet, v bool, w *bytes.Buffer) bool {
-	ec.marshalOBoolean2bool(ctx, sel, v).MarshalGQL(w)
+	_, _ = ctx, sel
+	gqlexec.WriteBool(w, v)
 	return true
 }
 
@@ -4742,7 +4761,8 @@ func (ec *executionContext) directmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgq
 		w.WriteString("null")
 		return true
 	}
-	ec.marshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, sel, v).MarshalGQL(w)
+	_, _ = ctx, sel
+	v.MarshalGQL(w)
 	return true
 }
 
@@ -4994,7 +5014,8 @@ func (ec *executionContext) directmarshalOFloat2ᚖfloat64(ctx context.Context, 
 }
 
 func (ec *executionContext) directmarshalOID2string(ctx context.Context, sel ast.SelectionSet, v string, w *bytes.Buffer) bool {
-	ec.marshalOID2string(ctx, sel, v).MarshalGQL(w)
+	_, _ = ctx, sel
+	gqlexec.WriteString(w, v)
 	return true
 }
 
@@ -5003,7 +5024,8 @@ func (ec *executionContext) directmarshalOID2ᚖstring(ctx context.Context, sel 
 		w.WriteString("null")
 		return true
 	}
-	ec.marshalOID2ᚖstring(ctx, sel, v).MarshalGQL(w)
+	_, _ = ctx, sel
+	gqlexec.WriteString(w, *v)
 	return true
 }
 
@@ -5140,7 +5162,8 @@ func (ec *executionContext) directmarshalOString2ᚖstring(ctx context.Context, 
 		w.WriteString("null")
 		return true
 	}
-	ec.marshalOString2ᚖstring(ctx, sel, v).MarshalGQL(w)
+	_, _ = ctx, sel
+	gqlexec.WriteString(w, *v)
 	return true
 }
 
@@ -5149,7 +5172,8 @@ func (ec *executionContext) directmarshalOTime2ᚖtimeᚐTime(ctx context.Contex
 		w.WriteString("null")
 		return true
 	}
-	ec.marshalOTime2ᚖtimeᚐTime(ctx, sel, v).MarshalGQL(w)
+	_, _ = ctx, sel
+	w.Write(gqlscalar.AppendTime(w.AvailableBuffer(), *v))
 	return true
 }
 

@@ -3,6 +3,7 @@ package gqlexec
 import (
 	"bytes"
 	"context"
+	"strconv"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -100,6 +101,56 @@ func sandboxed(ctx context.Context, w *bytes.Buffer, f func(context.Context, *by
 	}()
 	rctx := graphql.WithResponseContext(ctx, graphql.DefaultErrorPresenter, graphql.DefaultRecover)
 	return f(rctx, w) && len(graphql.GetErrors(rctx)) == 0
+}
+
+// WriteString writes s quoted as graphql.MarshalString writes it: the
+// bytes of s, with '"', '\\' and the control characters escaped (and
+// nothing else: not '<', '>', '&', nor invalid UTF-8).
+func WriteString(w *bytes.Buffer, s string) {
+	w.WriteByte('"')
+	start := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' {
+			continue
+		}
+		w.WriteString(s[start:i])
+		switch c {
+		case '\t':
+			w.WriteString(`\t`)
+		case '\r':
+			w.WriteString(`\r`)
+		case '\n':
+			w.WriteString(`\n`)
+		case '\\':
+			w.WriteString(`\\`)
+		case '"':
+			w.WriteString(`\"`)
+		default:
+			w.WriteString(`\u00`)
+			w.WriteByte(hex[c>>4])
+			w.WriteByte(hex[c&0xf])
+		}
+		start = i + 1
+	}
+	w.WriteString(s[start:])
+	w.WriteByte('"')
+}
+
+const hex = "0123456789ABCDEF"
+
+// WriteInt writes i as graphql.MarshalInt and MarshalInt64 write it.
+func WriteInt(w *bytes.Buffer, i int64) {
+	w.Write(strconv.AppendInt(w.AvailableBuffer(), i, 10))
+}
+
+// WriteBool writes b as graphql.MarshalBoolean writes it.
+func WriteBool(w *bytes.Buffer, b bool) {
+	if b {
+		w.WriteString("true")
+	} else {
+		w.WriteString("false")
+	}
 }
 
 // WriteKey writes the key of an object's i-th field: a GraphQL name or

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"math"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -44,4 +46,50 @@ func TestDirect(t *testing.T) {
 	require.Empty(t, got, "the same bytes")
 	Direct(WithDirect(ctx, v), writes(`{"a": 1}`), gqlgen)
 	require.Equal(t, [][2]string{{`{"a": 1}`, `{"a":1}`}}, got)
+}
+
+// The direct path's leaf writers write what gqlgen's marshallers write.
+func TestLeafWritersAreGqlgens(t *testing.T) {
+	check := func(t *testing.T, s string) {
+		var got, want bytes.Buffer
+		WriteString(&got, s)
+		graphql.MarshalString(s).MarshalGQL(&want)
+		require.Equal(t, want.String(), got.String(), "%q", s)
+	}
+	for _, s := range []string{"", "plain", `q"uote`, `back\slash`, "tab\tnl\ncr\r", "\x00\x01\x1f\x7f", "<>&", "é€😀", "\xff\xfe bad utf-8 \xc3", "\u2028\u2029"} {
+		check(t, s)
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 2000 {
+		b := make([]byte, r.IntN(24))
+		for i := range b {
+			b[i] = byte(r.IntN(256))
+		}
+		check(t, string(b))
+	}
+	for _, i := range []int64{0, -1, 1, 42, math.MaxInt64, math.MinInt64} {
+		var got, want bytes.Buffer
+		WriteInt(&got, i)
+		graphql.MarshalInt64(i).MarshalGQL(&want)
+		require.Equal(t, want.String(), got.String())
+	}
+	for _, b := range []bool{true, false} {
+		var got, want bytes.Buffer
+		WriteBool(&got, b)
+		graphql.MarshalBoolean(b).MarshalGQL(&want)
+		require.Equal(t, want.String(), got.String())
+	}
+}
+
+func FuzzWriteString(f *testing.F) {
+	f.Add("plain")
+	f.Add("\x00\"\\\xff")
+	f.Fuzz(func(t *testing.T, s string) {
+		var got, want bytes.Buffer
+		WriteString(&got, s)
+		graphql.MarshalString(s).MarshalGQL(&want)
+		if got.String() != want.String() {
+			t.Fatalf("%q: %q, gqlgen %q", s, got.String(), want.String())
+		}
+	})
 }

@@ -16,12 +16,16 @@ const TimeLayout = "2006-01-02T15:04:05.000Z07:00"
 // MarshalTime writes t as RFC 3339 in UTC with milliseconds.
 func MarshalTime(t time.Time) graphql.Marshaler {
 	return graphql.WriterFunc(func(w io.Writer) {
-		// Formatted on the stack: the layout needs no JSON escaping (digits,
-		// '-', ':', '.', 'T' and 'Z'), so it is quoted by hand.
+		// Formatted on the stack.
 		var b [40]byte
-		out := append(t.UTC().AppendFormat(append(b[:0], '"'), TimeLayout), '"')
-		_, _ = w.Write(out)
+		_, _ = w.Write(AppendTime(b[:0], t))
 	})
+}
+
+// AppendTime appends t as MarshalTime writes it: quoted by hand, since the
+// layout needs no JSON escaping (digits, '-', ':', '.', 'T' and 'Z').
+func AppendTime(dst []byte, t time.Time) []byte {
+	return append(t.UTC().AppendFormat(append(dst, '"'), TimeLayout), '"')
 }
 
 // UnmarshalTime reads an RFC 3339 time.

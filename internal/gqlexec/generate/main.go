@@ -37,10 +37,12 @@ import (
 	_ "embed"
 	"fmt"
 	"go/format"
+	"go/types"
 	"log"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"text/template"
@@ -154,6 +156,7 @@ func writeDirect(data *codegen.Data) error {
 		return (k == ast.Object || k == ast.Interface || k == ast.Union) && !t.IsRoot
 	}
 	funcs["directTypes"] = func() []*config.TypeReference { return ordered }
+	funcs["directLeaf"] = directLeaf
 	return templates.Render(templates.Options{
 		PackageName:     data.Config.Exec.Package,
 		Filename:        directFile(data.Config),
@@ -163,6 +166,43 @@ func writeDirect(data *codegen.Data) error {
 		GeneratedHeader: true,
 		Packages:        data.Config.Packages,
 	})
+}
+
+// directLeaf is the statement that writes a leaf value v of t without
+// gqlgen's marshaller (which allocates a closure per value), for the
+// marshallers whose output gqlexec's writers reproduce (tested against
+// them); "" for any other.
+func directLeaf(t *config.TypeReference) string {
+	if t.Marshaler == nil || t.IsContext || t.CastType != nil || t.HasEnumValues() || t.IsMarshaler {
+		return ""
+	}
+	v, elem := "v", t.GO
+	if p, ok := types.Unalias(elem).(*types.Pointer); ok {
+		v, elem = "*v", p.Elem()
+	}
+	basic, _ := types.Unalias(elem).(*types.Basic)
+	kind := func(kinds ...types.BasicKind) bool {
+		return basic != nil && slices.Contains(kinds, basic.Kind())
+	}
+	switch t.Marshaler.Pkg().Path() + "." + t.Marshaler.Name() {
+	case "github.com/99designs/gqlgen/graphql.MarshalString", "github.com/99designs/gqlgen/graphql.MarshalID":
+		if kind(types.String) {
+			return "gqlexec.WriteString(w, " + v + ")"
+		}
+	case "github.com/99designs/gqlgen/graphql.MarshalInt", "github.com/99designs/gqlgen/graphql.MarshalInt64", "github.com/99designs/gqlgen/graphql.MarshalInt32":
+		if kind(types.Int, types.Int64, types.Int32) {
+			return "gqlexec.WriteInt(w, int64(" + v + "))"
+		}
+	case "github.com/99designs/gqlgen/graphql.MarshalBoolean":
+		if kind(types.Bool) {
+			return "gqlexec.WriteBool(w, " + v + ")"
+		}
+	case "clientele/internal/gqlscalar.MarshalTime":
+		if n, ok := types.Unalias(elem).(*types.Named); ok && n.Obj().Pkg() != nil && n.Obj().Pkg().Path() == "time" && n.Obj().Name() == "Time" {
+			return "w.Write(gqlscalar.AppendTime(w.AvailableBuffer(), " + v + "))"
+		}
+	}
+	return ""
 }
 
 // directField reports whether the direct path covers f: a struct field, a
