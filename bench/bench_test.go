@@ -78,11 +78,11 @@ func body(t testing.TB, query string, vars map[string]any) []byte {
 
 // serve runs one request through the handler and fails on anything but a
 // 200 without errors or userErrors.
-func serve(b *testing.B, e *testenv.Env, body []byte) {
+func serve(b *testing.B, h http.Handler, body []byte) {
 	req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	rec := httptest.NewRecorder()
-	e.Handler.ServeHTTP(rec, req)
+	h.ServeHTTP(rec, req)
 	if rec.Code != http.StatusOK || bytes.Contains(rec.Body.Bytes(), []byte(`"errors":`)) ||
 		bytes.Contains(rec.Body.Bytes(), []byte(`"userErrors":[{`)) {
 		b.Fatalf("status %d: %.500s", rec.Code, rec.Body.String())
@@ -92,10 +92,15 @@ func serve(b *testing.B, e *testenv.Env, body []byte) {
 // loop times next(i) for every iteration and reports allocations and SQL
 // statements per operation.
 func loop(b *testing.B, e *testenv.Env, next func(i int) []byte) {
+	loopOn(b, e, e.Handler, next)
+}
+
+// loopOn is loop through h.
+func loopOn(b *testing.B, e *testenv.Env, h http.Handler, next func(i int) []byte) {
 	b.ReportAllocs()
 	start, n := e.Statements(), 0
 	for b.Loop() {
-		serve(b, e, next(n))
+		serve(b, h, next(n))
 		n++
 	}
 	b.ReportMetric(float64(e.Statements()-start)/float64(n), "stmts/op")
@@ -108,7 +113,14 @@ func BenchmarkQ50(b *testing.B) {
 	require.Len(b, r.Get("customers.edges"), 50)
 	require.Equal(b, 3, r.Int("customers.edges.49.node.orders.totalCount"))
 	q := body(b, q50, map[string]any{"n": 50})
-	loop(b, e, func(int) []byte { return q })
+	paths(b, e, func(int) []byte { return q })
+}
+
+// paths times a query answered by the direct path (what users get) and,
+// for comparison in the same run, by gqlgen's executor.
+func paths(b *testing.B, e *testenv.Env, next func(i int) []byte) {
+	b.Run("direct", func(b *testing.B) { loopOn(b, e, e.Handler, next) })
+	b.Run("gqlgen", func(b *testing.B) { loopOn(b, e, e.Gqlgen, next) })
 }
 
 func BenchmarkCustomersFlat(b *testing.B) {
@@ -117,7 +129,7 @@ func BenchmarkCustomersFlat(b *testing.B) {
 	r := e.MustDo(b, flatQuery, nil)
 	require.Len(b, r.Get("customers.edges"), 50)
 	q := body(b, flatQuery, nil)
-	loop(b, e, func(int) []byte { return q })
+	paths(b, e, func(int) []byte { return q })
 }
 
 func BenchmarkNode(b *testing.B) {
