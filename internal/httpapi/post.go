@@ -128,6 +128,11 @@ func decodeParams(body []byte) (*graphql.RawParams, error) {
 // graphql.Response), without passing data that needs no escaping through
 // encoding/json.
 func writeResponse(w io.Writer, resp *graphql.Response) {
+	if resp == nil { // no response: the client has gone
+		setLength(w, len("null"))
+		_, _ = io.WriteString(w, "null")
+		return
+	}
 	if resp.Label != "" || resp.Path != nil || resp.HasNext != nil || needsEscaping(resp.Data) {
 		b, err := json.Marshal(resp)
 		if err != nil {

@@ -54,6 +54,16 @@ func (w *countingWriter) Write(p []byte) (int, error) {
 	return w.Buffer.Write(p)
 }
 
+// A dispatch that gives no response (the client has gone) is written as
+// encoding/json writes a nil response, not a panic.
+func TestWriteResponseOfNoResponse(t *testing.T) {
+	var got countingWriter
+	writeResponse(&got, nil)
+	want, err := json.Marshal((*graphql.Response)(nil))
+	require.NoError(t, err)
+	require.Equal(t, string(want), got.String())
+}
+
 func TestDecodeParams(t *testing.T) {
 	p, err := decodeParams([]byte(`{"query":"{ a }","variables":{"n":12345678901234567},"operationName":"A"}`))
 	require.NoError(t, err)

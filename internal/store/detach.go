@@ -71,7 +71,7 @@ func (d detachedReads) Query(ctx context.Context, q string, args, v any) error {
 		var rows *sql.Rows
 		rows, err = conn.QueryContext(detached{ctx}, q, argv...)
 		if err == nil {
-			*vr = entsql.Rows{ColumnScanner: connRows{rows, conn}}
+			*vr = entsql.Rows{ColumnScanner: &connRows{Rows: rows, conn: conn}}
 			return nil
 		}
 		conn.Close()
@@ -83,14 +83,49 @@ func (d detachedReads) Query(ctx context.Context, q string, args, v any) error {
 }
 
 // connRows are rows read on a connection of their own, which goes back to
-// the pool when they are closed.
+// the pool as *sql.Rows' would: when the rows are read to the end (or fail)
+// or closed, whichever comes first.
 type connRows struct {
 	*sql.Rows
 	conn *sql.Conn
+	err  error // of the release
+	done bool
 }
 
-func (r connRows) Close() error {
-	return errors.Join(r.Rows.Close(), r.conn.Close())
+func (r *connRows) Next() bool {
+	if r.done {
+		return false
+	}
+	if r.Rows.Next() {
+		return true
+	}
+	r.release()
+	return false
+}
+
+func (r *connRows) NextResultSet() bool {
+	if r.done {
+		return false
+	}
+	if r.Rows.NextResultSet() {
+		return true
+	}
+	r.release()
+	return false
+}
+
+// Close closes the rows and gives the connection back; closing again
+// returns what the first close did.
+func (r *connRows) Close() error {
+	r.release()
+	return r.err
+}
+
+func (r *connRows) release() {
+	if !r.done {
+		r.done = true
+		r.err = errors.Join(r.Rows.Close(), r.conn.Close())
+	}
 }
 
 // detachedConnector makes the pool's connections detachedConns.

@@ -116,3 +116,24 @@ func TestReadsStartNoGoroutinePerStatement(t *testing.T) {
 	}
 	require.Less(t, during-before, n, "a goroutine per open rows: database/sql watches the reads' context")
 }
+
+// A detached read gives its connection back when its rows are read to the
+// end, as database/sql's rows do, even if nobody closes them; closing
+// twice is harmless.
+func TestReadsGiveTheirConnectionBackAtTheEnd(t *testing.T) {
+	t.Parallel()
+	db, err := store.Open(testenv.DatabaseURL(t), nil)
+	require.NoError(t, err)
+	defer db.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var rows entsql.Rows
+	require.NoError(t, store.Reads(db).Query(ctx, "SELECT 1", []any{}, &rows))
+	require.Equal(t, 1, db.SQL.Stats().InUse)
+	for rows.Next() {
+	}
+	require.NoError(t, rows.Err())
+	require.Zero(t, db.SQL.Stats().InUse, "read to the end, the connection is back in the pool")
+	require.NoError(t, rows.Close())
+	require.NoError(t, rows.Close())
+}
