@@ -3509,19 +3509,34 @@ func (ec *executionContext) direct_Query(ctx context.Context, sel ast.SelectionS
 			w.WriteString("\"Query\"")
 		case "node":
 			{
+				// A root field's error is answered as gqlgen answers it (the
+				// path is the field's alias), so that a query asking for one
+				// missing node is not loaded twice; any other error is not.
+				if !gqlexec.ErrorsExpected(ctx) {
+					return false
+				}
 				fc := &graphql.FieldContext{Object: "Query", Field: field, IsMethod: true, IsResolver: true}
 				ctx := graphql.WithFieldContext(ctx, fc)
 				args, err := gqlexec.Args(ctx, field, func() (map[string]any, error) {
 					return ec.field_Query_node_args(ctx, field.ArgumentMap(ec.Variables))
 				})
 				if err != nil {
-					return false
+					ec.Error(ctx, err)
+					gqlexec.ExpectErrors(ctx)
+					w.WriteString("null")
+					continue
 				}
 				fc.Args = args
 				res, err := ec.Resolvers.Query().Node(ctx, fc.Args["id"].(string))
 				if err != nil {
-					return false
+					ec.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+					gqlexec.ExpectErrors(ctx)
+					w.WriteString("null")
+					continue
 				}
+				// What the resolver recorded itself (nodes: the IDs it did
+				// not find) is part of the answer too.
+				gqlexec.ExpectErrors(ctx)
 				fc.Result = res
 				if !ec.directmarshalONode2clienteleᚋentᚐNoder(ctx, field.Selections, res, w) {
 					return false
@@ -3529,6 +3544,12 @@ func (ec *executionContext) direct_Query(ctx context.Context, sel ast.SelectionS
 			}
 		case "nodes":
 			{
+				// A root field's error is answered as gqlgen answers it (the
+				// path is the field's alias), so that a query asking for one
+				// missing node is not loaded twice; any other error is not.
+				if !gqlexec.ErrorsExpected(ctx) {
+					return false
+				}
 				fc := &graphql.FieldContext{Object: "Query", Field: field, IsMethod: true, IsResolver: true}
 				ctx := graphql.WithFieldContext(ctx, fc)
 				args, err := gqlexec.Args(ctx, field, func() (map[string]any, error) {
@@ -3542,6 +3563,9 @@ func (ec *executionContext) direct_Query(ctx context.Context, sel ast.SelectionS
 				if err != nil {
 					return false
 				}
+				// What the resolver recorded itself (nodes: the IDs it did
+				// not find) is part of the answer too.
+				gqlexec.ExpectErrors(ctx)
 				fc.Result = res
 				if !ec.directmarshalNNode2ᚕclienteleᚋentᚐNoder(ctx, field.Selections, res, w) {
 					return false
@@ -3549,6 +3573,12 @@ func (ec *executionContext) direct_Query(ctx context.Context, sel ast.SelectionS
 			}
 		case "addresses":
 			{
+				// A root field's error is answered as gqlgen answers it (the
+				// path is the field's alias), so that a query asking for one
+				// missing node is not loaded twice; any other error is not.
+				if !gqlexec.ErrorsExpected(ctx) {
+					return false
+				}
 				fc := &graphql.FieldContext{Object: "Query", Field: field, IsMethod: true, IsResolver: true}
 				ctx := graphql.WithFieldContext(ctx, fc)
 				args, err := gqlexec.Args(ctx, field, func() (map[string]any, error) {
@@ -3562,6 +3592,9 @@ func (ec *executionContext) direct_Query(ctx context.Context, sel ast.SelectionS
 				if err != nil {
 					return false
 				}
+				// What the resolver recorded itself (nodes: the IDs it did
+				// not find) is part of the answer too.
+				gqlexec.ExpectErrors(ctx)
 				fc.Result = res
 				if !ec.directmarshalNAddressConnection2ᚖclienteleᚋentᚐAddressConnection(ctx, field.Selections, res, w) {
 					return false
@@ -3569,6 +3602,12 @@ func (ec *executionContext) direct_Query(ctx context.Context, sel ast.SelectionS
 			}
 		case "attachments":
 			{
+				// A root field's error is answered as gqlgen answers it (the
+				// path is the field's alias), so that a query asking for one
+				// missing node is not loaded twice; any other error is not.
+				if !gqlexec.ErrorsExpected(ctx) {
+					return false
+				}
 				fc := &graphql.FieldContext{Object: "Query", Field: field, IsMethod: true, IsResolver: true}
 				ctx := graphql.WithFieldContext(ctx, fc)
 				args, err := gqlexec.Args(ctx, field, func() (map[string]any, error) {
@@ -3582,6 +3621,9 @@ func (ec *executionContext) direct_Query(ctx context.Context, sel ast.SelectionS
 				if err != nil {
 					return false
 				}
+				// What the resolver recorded itself (nodes: the IDs it did
+				// not find) is part of the answer too.
+				gqlexec.ExpectErrors(ctx)
 				fc.Result = res
 				if !ec.directmarshalNAttachmentConnection2ᚖclienteleᚋentᚐAttachmentConnection(ctx, field.Selections, res, w) {
 					return false
@@ -3589,6 +3631,12 @@ func (ec *executionContext) direct_Query(ctx context.Context, sel ast.SelectionS
 			}
 		case "customers":
 			{
+				// A root field's error is answered as gqlgen answers it (the
+				// path is the field's alias), so that a query asking for one
+				// missing node is not loaded twice; any other error is not.
+				if !gqlexec.ErrorsExpected(ctx) {
+					return false
+				}
 				fc := &graphql.FieldContext{Object: "Query", Field: field, IsMethod: true, IsResolver: true}
 				ctx := graphql.WithFieldContext(ctx, fc)
 				args, err := gqlexec.Args(ctx, field, func() (map[string]any, error) {
@@ -3602,6 +3650,9 @@ func (ec *executionContext) direct_Query(ctx context.Context, sel ast.SelectionS
 				if err != nil {
 					return false
 				}
+				// What the resolver recorded itself (nodes: the IDs it did
+				// not find) is part of the answer too.
+				gqlexec.ExpectErrors(ctx)
 				fc.Result = res
 				if !ec.directmarshalNCustomerConnection2ᚖclienteleᚋentᚐCustomerConnection(ctx, field.Selections, res, w) {
 					return false
@@ -3609,6 +3660,12 @@ func (ec *executionContext) direct_Query(ctx context.Context, sel ast.SelectionS
 			}
 		case "customerAddresses":
 			{
+				// A root field's error is answered as gqlgen answers it (the
+				// path is the field's alias), so that a query asking for one
+				// missing node is not loaded twice; any other error is not.
+				if !gqlexec.ErrorsExpected(ctx) {
+					return false
+				}
 				fc := &graphql.FieldContext{Object: "Query", Field: field, IsMethod: true, IsResolver: true}
 				ctx := graphql.WithFieldContext(ctx, fc)
 				args, err := gqlexec.Args(ctx, field, func() (map[string]any, error) {
@@ -3622,6 +3679,9 @@ func (ec *executionContext) direct_Query(ctx context.Context, sel ast.SelectionS
 				if err != nil {
 					return false
 				}
+				// What the resolver recorded itself (nodes: the IDs it did
+				// not find) is part of the answer too.
+				gqlexec.ExpectErrors(ctx)
 				fc.Result = res
 				if !ec.directmarshalNCustomerAddressConnection2ᚖclienteleᚋentᚐCustomerAddressConnection(ctx, field.Selections, res, w) {
 					return false
@@ -3629,6 +3689,12 @@ func (ec *executionContext) direct_Query(ctx context.Context, sel ast.SelectionS
 			}
 		case "customerGroups":
 			{
+				// A root field's error is answered as gqlgen answers it (the
+				// path is the field's alias), so that a query asking for one
+				// missing node is not loaded twice; any other error is not.
+				if !gqlexec.ErrorsExpected(ctx) {
+					return false
+				}
 				fc := &graphql.FieldContext{Object: "Query", Field: field, IsMethod: true, IsResolver: true}
 				ctx := graphql.WithFieldContext(ctx, fc)
 				args, err := gqlexec.Args(ctx, field, func() (map[string]any, error) {
@@ -3642,6 +3708,9 @@ func (ec *executionContext) direct_Query(ctx context.Context, sel ast.SelectionS
 				if err != nil {
 					return false
 				}
+				// What the resolver recorded itself (nodes: the IDs it did
+				// not find) is part of the answer too.
+				gqlexec.ExpectErrors(ctx)
 				fc.Result = res
 				if !ec.directmarshalNCustomerGroupConnection2ᚖclienteleᚋentᚐCustomerGroupConnection(ctx, field.Selections, res, w) {
 					return false
@@ -3649,6 +3718,12 @@ func (ec *executionContext) direct_Query(ctx context.Context, sel ast.SelectionS
 			}
 		case "customerPasswordResets":
 			{
+				// A root field's error is answered as gqlgen answers it (the
+				// path is the field's alias), so that a query asking for one
+				// missing node is not loaded twice; any other error is not.
+				if !gqlexec.ErrorsExpected(ctx) {
+					return false
+				}
 				fc := &graphql.FieldContext{Object: "Query", Field: field, IsMethod: true, IsResolver: true}
 				ctx := graphql.WithFieldContext(ctx, fc)
 				args, err := gqlexec.Args(ctx, field, func() (map[string]any, error) {
@@ -3662,6 +3737,9 @@ func (ec *executionContext) direct_Query(ctx context.Context, sel ast.SelectionS
 				if err != nil {
 					return false
 				}
+				// What the resolver recorded itself (nodes: the IDs it did
+				// not find) is part of the answer too.
+				gqlexec.ExpectErrors(ctx)
 				fc.Result = res
 				if !ec.directmarshalNCustomerPasswordResetConnection2ᚖclienteleᚋentᚐCustomerPasswordResetConnection(ctx, field.Selections, res, w) {
 					return false
@@ -3669,6 +3747,12 @@ func (ec *executionContext) direct_Query(ctx context.Context, sel ast.SelectionS
 			}
 		case "customerPaymentSources":
 			{
+				// A root field's error is answered as gqlgen answers it (the
+				// path is the field's alias), so that a query asking for one
+				// missing node is not loaded twice; any other error is not.
+				if !gqlexec.ErrorsExpected(ctx) {
+					return false
+				}
 				fc := &graphql.FieldContext{Object: "Query", Field: field, IsMethod: true, IsResolver: true}
 				ctx := graphql.WithFieldContext(ctx, fc)
 				args, err := gqlexec.Args(ctx, field, func() (map[string]any, error) {
@@ -3682,6 +3766,9 @@ func (ec *executionContext) direct_Query(ctx context.Context, sel ast.SelectionS
 				if err != nil {
 					return false
 				}
+				// What the resolver recorded itself (nodes: the IDs it did
+				// not find) is part of the answer too.
+				gqlexec.ExpectErrors(ctx)
 				fc.Result = res
 				if !ec.directmarshalNCustomerPaymentSourceConnection2ᚖclienteleᚋentᚐCustomerPaymentSourceConnection(ctx, field.Selections, res, w) {
 					return false
@@ -3689,6 +3776,12 @@ func (ec *executionContext) direct_Query(ctx context.Context, sel ast.SelectionS
 			}
 		case "customerSubscriptions":
 			{
+				// A root field's error is answered as gqlgen answers it (the
+				// path is the field's alias), so that a query asking for one
+				// missing node is not loaded twice; any other error is not.
+				if !gqlexec.ErrorsExpected(ctx) {
+					return false
+				}
 				fc := &graphql.FieldContext{Object: "Query", Field: field, IsMethod: true, IsResolver: true}
 				ctx := graphql.WithFieldContext(ctx, fc)
 				args, err := gqlexec.Args(ctx, field, func() (map[string]any, error) {
@@ -3702,6 +3795,9 @@ func (ec *executionContext) direct_Query(ctx context.Context, sel ast.SelectionS
 				if err != nil {
 					return false
 				}
+				// What the resolver recorded itself (nodes: the IDs it did
+				// not find) is part of the answer too.
+				gqlexec.ExpectErrors(ctx)
 				fc.Result = res
 				if !ec.directmarshalNCustomerSubscriptionConnection2ᚖclienteleᚋentᚐCustomerSubscriptionConnection(ctx, field.Selections, res, w) {
 					return false
@@ -3709,6 +3805,12 @@ func (ec *executionContext) direct_Query(ctx context.Context, sel ast.SelectionS
 			}
 		case "events":
 			{
+				// A root field's error is answered as gqlgen answers it (the
+				// path is the field's alias), so that a query asking for one
+				// missing node is not loaded twice; any other error is not.
+				if !gqlexec.ErrorsExpected(ctx) {
+					return false
+				}
 				fc := &graphql.FieldContext{Object: "Query", Field: field, IsMethod: true, IsResolver: true}
 				ctx := graphql.WithFieldContext(ctx, fc)
 				args, err := gqlexec.Args(ctx, field, func() (map[string]any, error) {
@@ -3722,6 +3824,9 @@ func (ec *executionContext) direct_Query(ctx context.Context, sel ast.SelectionS
 				if err != nil {
 					return false
 				}
+				// What the resolver recorded itself (nodes: the IDs it did
+				// not find) is part of the answer too.
+				gqlexec.ExpectErrors(ctx)
 				fc.Result = res
 				if !ec.directmarshalNEventConnection2ᚖclienteleᚋentᚐEventConnection(ctx, field.Selections, res, w) {
 					return false
@@ -3729,6 +3834,12 @@ func (ec *executionContext) direct_Query(ctx context.Context, sel ast.SelectionS
 			}
 		case "orders":
 			{
+				// A root field's error is answered as gqlgen answers it (the
+				// path is the field's alias), so that a query asking for one
+				// missing node is not loaded twice; any other error is not.
+				if !gqlexec.ErrorsExpected(ctx) {
+					return false
+				}
 				fc := &graphql.FieldContext{Object: "Query", Field: field, IsMethod: true, IsResolver: true}
 				ctx := graphql.WithFieldContext(ctx, fc)
 				args, err := gqlexec.Args(ctx, field, func() (map[string]any, error) {
@@ -3742,6 +3853,9 @@ func (ec *executionContext) direct_Query(ctx context.Context, sel ast.SelectionS
 				if err != nil {
 					return false
 				}
+				// What the resolver recorded itself (nodes: the IDs it did
+				// not find) is part of the answer too.
+				gqlexec.ExpectErrors(ctx)
 				fc.Result = res
 				if !ec.directmarshalNOrderConnection2ᚖclienteleᚋentᚐOrderConnection(ctx, field.Selections, res, w) {
 					return false
@@ -3749,6 +3863,12 @@ func (ec *executionContext) direct_Query(ctx context.Context, sel ast.SelectionS
 			}
 		case "returns":
 			{
+				// A root field's error is answered as gqlgen answers it (the
+				// path is the field's alias), so that a query asking for one
+				// missing node is not loaded twice; any other error is not.
+				if !gqlexec.ErrorsExpected(ctx) {
+					return false
+				}
 				fc := &graphql.FieldContext{Object: "Query", Field: field, IsMethod: true, IsResolver: true}
 				ctx := graphql.WithFieldContext(ctx, fc)
 				args, err := gqlexec.Args(ctx, field, func() (map[string]any, error) {
@@ -3762,6 +3882,9 @@ func (ec *executionContext) direct_Query(ctx context.Context, sel ast.SelectionS
 				if err != nil {
 					return false
 				}
+				// What the resolver recorded itself (nodes: the IDs it did
+				// not find) is part of the answer too.
+				gqlexec.ExpectErrors(ctx)
 				fc.Result = res
 				if !ec.directmarshalNReturnConnection2ᚖclienteleᚋentᚐReturnConnection(ctx, field.Selections, res, w) {
 					return false
@@ -3769,6 +3892,12 @@ func (ec *executionContext) direct_Query(ctx context.Context, sel ast.SelectionS
 			}
 		case "orderSubscriptions":
 			{
+				// A root field's error is answered as gqlgen answers it (the
+				// path is the field's alias), so that a query asking for one
+				// missing node is not loaded twice; any other error is not.
+				if !gqlexec.ErrorsExpected(ctx) {
+					return false
+				}
 				fc := &graphql.FieldContext{Object: "Query", Field: field, IsMethod: true, IsResolver: true}
 				ctx := graphql.WithFieldContext(ctx, fc)
 				args, err := gqlexec.Args(ctx, field, func() (map[string]any, error) {
@@ -3782,6 +3911,9 @@ func (ec *executionContext) direct_Query(ctx context.Context, sel ast.SelectionS
 				if err != nil {
 					return false
 				}
+				// What the resolver recorded itself (nodes: the IDs it did
+				// not find) is part of the answer too.
+				gqlexec.ExpectErrors(ctx)
 				fc.Result = res
 				if !ec.directmarshalNOrderSubscriptionConnection2ᚖclienteleᚋentᚐOrderSubscriptionConnection(ctx, field.Selections, res, w) {
 					return false
@@ -3789,12 +3921,24 @@ func (ec *executionContext) direct_Query(ctx context.Context, sel ast.SelectionS
 			}
 		case "viewer":
 			{
+				// A root field's error is answered as gqlgen answers it (the
+				// path is the field's alias), so that a query asking for one
+				// missing node is not loaded twice; any other error is not.
+				if !gqlexec.ErrorsExpected(ctx) {
+					return false
+				}
 				fc := &graphql.FieldContext{Object: "Query", Field: field, IsMethod: true, IsResolver: true}
 				ctx := graphql.WithFieldContext(ctx, fc)
 				res, err := ec.Resolvers.Query().Viewer(ctx)
 				if err != nil {
-					return false
+					ec.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+					gqlexec.ExpectErrors(ctx)
+					w.WriteString("null")
+					continue
 				}
+				// What the resolver recorded itself (nodes: the IDs it did
+				// not find) is part of the answer too.
+				gqlexec.ExpectErrors(ctx)
 				fc.Result = res
 				if !ec.directmarshalOCustomer2ᚖclienteleᚋentᚐCustomer(ctx, field.Selections, res, w) {
 					return false

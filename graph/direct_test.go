@@ -161,11 +161,11 @@ func TestDirectPathGivesWayWithoutATrace(t *testing.T) {
 		vars        map[string]any
 		loaded      bool // the direct path gives way only once it has loaded
 	}{
-		{name: "missing node", query: `query($id: ID!) { node(id: $id) { id ... on Customer { email } } }`, vars: map[string]any{"id": "cus_00000000000000000000000000"}, loaded: true},
 		{name: "batched field", query: `{ customerAddresses(first: 5) { edges { node { id events(first: 5) { totalCount } } } } }`},
 		{name: "introspection", query: `{ __schema { queryType { name } } customers(first: 1) { totalCount } }`},
 		{name: "deferred", query: `{ customers(first: 5) { edges { node { id ... @defer { email } } } } }`},
 		{name: "error in a nested field", query: `{ customers(first: 5) { edges { node { id orders(first: 5, after: "not-a-cursor") { totalCount } } } } }`, loaded: true},
+		{name: "error in a non-null root field", query: `{ customers(first: 5, where: {idIn: ["x"]}, after: "gaFpvmN1c18w") { totalCount } }`, loaded: true},
 		{name: "error at the root", query: `{ customers(first: 5, after: "not-a-cursor") { totalCount } }`, loaded: true},
 	} {
 		answered, before := e.Metrics.Direct(), e.Statements()
@@ -177,6 +177,37 @@ func TestDirectPathGivesWayWithoutATrace(t *testing.T) {
 		require.Equal(t, g.Raw, r.Raw, c.name)
 		if !c.loaded {
 			require.Equal(t, e.Statements()-before, direct, "%s: statements", c.name)
+		}
+	}
+}
+
+// A root field that fails (a node the caller cannot see, IDs that do not
+// exist) is answered by the direct path as gqlgen answers it: null and the
+// error on the field's path, the other root fields loaded once. A query
+// cannot make the server load it twice by asking for a missing node too.
+func TestDirectPathAnswersRootErrorsLikeGqlgen(t *testing.T) {
+	lcEnvMu.Lock()
+	e := testenv.New(t)
+	lcEnvMu.Unlock()
+	cus := lcCreate(t, e, "Customer", map[string]any{"email": lcUniqueEmail("dp")})
+	lcNewOrder(t, e, cus)
+	const missing = "cus_00000000000000000000000000"
+	for _, c := range []struct {
+		query string
+		vars  map[string]any
+		codes []string
+	}{
+		{`query($id: ID!) { node(id: $id) { id ... on Customer { email } } }`, map[string]any{"id": missing}, []string{"NOT_FOUND"}},
+		{`query($ids: [ID!]!) { nodes(ids: $ids) { id ... on Customer { email } } }`, map[string]any{"ids": []any{cus, missing}}, []string{"NOT_FOUND"}},
+		{`query($id: ID!) { customers(first: 5) { edges { node { id orders(first: 5) { totalCount edges { node { number } } } } } } z: node(id: $id) { id } }`,
+			map[string]any{"id": missing}, []string{"NOT_FOUND"}},
+		{`query($id: ID!) { a: node(id: $id) { id } customers(first: 5) { totalCount } b: node(id: "not-an-id") { id } }`,
+			map[string]any{"id": missing}, nil},
+	} {
+		r := dpQuery(t, e, c.query, c.vars)
+		require.NotEmpty(t, r.Errors, "%s: %s", c.query, r.Raw)
+		if c.codes != nil {
+			require.Equal(t, c.codes, r.ErrorCodes(), "%s", r.Raw)
 		}
 	}
 }

@@ -119,7 +119,7 @@ func NewServer(o Options) *handler.Server {
 			}
 		})
 	}
-	direct := &gqlexec.DirectMode{Off: o.NoDirect, Verify: o.VerifyDirect, Quiet: metrics.Uncounted}
+	direct := &gqlexec.DirectMode{Off: o.NoDirect, Verify: o.VerifyDirect, Quiet: metrics.Uncounted, Present: presenter(o.Logger)}
 	if o.Metrics != nil {
 		direct.Answered = o.Metrics.DirectAnswered
 	}

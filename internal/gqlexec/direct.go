@@ -3,10 +3,13 @@ package gqlexec
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"slices"
 	"strconv"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
 // The direct path of queries.
@@ -50,6 +53,10 @@ type DirectMode struct {
 	Quiet func(context.Context) context.Context
 	// Answered, if set, counts the queries the direct path answered.
 	Answered func()
+	// Present is the server's error presenter: the errors of root fields
+	// the direct path answers with are presented as gqlgen's executor
+	// presents them.
+	Present graphql.ErrorPresenterFunc
 }
 
 type directKey struct{}
@@ -69,7 +76,8 @@ func Direct(ctx context.Context, direct func(context.Context, *bytes.Buffer) boo
 		return nil
 	}
 	var w bytes.Buffer
-	if !sandboxed(ctx, &w, direct) {
+	errs, ok := sandboxed(ctx, m.Present, &w, direct)
+	if !ok {
 		return nil
 	}
 	if m.Verify != nil {
@@ -78,12 +86,24 @@ func Direct(ctx context.Context, direct func(context.Context, *bytes.Buffer) boo
 			gctx = m.Quiet(gctx)
 		}
 		var g bytes.Buffer
-		if !sandboxed(gctx, &g, func(ctx context.Context, w *bytes.Buffer) bool {
+		gerrs, _ := sandboxed(gctx, m.Present, &g, func(ctx context.Context, w *bytes.Buffer) bool {
 			viaGqlgen(ctx, w)
+			ExpectErrors(ctx)
 			return true
-		}) || !bytes.Equal(w.Bytes(), g.Bytes()) {
-			m.Verify(w.Bytes(), g.Bytes())
+		})
+		d, e := w.Bytes(), g.Bytes()
+		if len(errs)+len(gerrs) > 0 {
+			de, _ := json.Marshal(errs)
+			ge, _ := json.Marshal(gerrs)
+			d = append(append(slices.Clip(d), " errors: "...), de...)
+			e = append(append(e, " errors: "...), ge...)
 		}
+		if !bytes.Equal(d, e) {
+			m.Verify(d, e)
+		}
+	}
+	for _, e := range errs {
+		graphql.AddError(ctx, e)
 	}
 	if m.Answered != nil {
 		m.Answered()
@@ -91,16 +111,45 @@ func Direct(ctx context.Context, direct func(context.Context, *bytes.Buffer) boo
 	return w.Bytes()
 }
 
-// sandboxed runs f with a response context of its own: false if f gave up,
-// panicked or recorded an error.
-func sandboxed(ctx context.Context, w *bytes.Buffer, f func(context.Context, *bytes.Buffer) bool) (ok bool) {
+// sandboxed runs f with a response context of its own (errors presented by
+// present): f's answer and the errors it recorded, or ok false if f gave
+// up, panicked or recorded an error it did not expect (ExpectErrors).
+func sandboxed(ctx context.Context, present graphql.ErrorPresenterFunc, w *bytes.Buffer, f func(context.Context, *bytes.Buffer) bool) (errs gqlerror.List, ok bool) {
 	defer func() {
 		if recover() != nil {
-			ok = false
+			errs, ok = nil, false
 		}
 	}()
-	rctx := graphql.WithResponseContext(ctx, graphql.DefaultErrorPresenter, graphql.DefaultRecover)
-	return f(rctx, w) && len(graphql.GetErrors(rctx)) == 0
+	if present == nil {
+		present = graphql.DefaultErrorPresenter
+	}
+	st := &sandbox{}
+	rctx := graphql.WithResponseContext(context.WithValue(ctx, sandboxKey{}, st), present, graphql.DefaultRecover)
+	if !f(rctx, w) {
+		return nil, false
+	}
+	errs = graphql.GetErrors(rctx)
+	return errs, len(errs) == st.expected
+}
+
+type sandboxKey struct{}
+
+// sandbox counts the errors the direct path answers with.
+type sandbox struct{ expected int }
+
+// ExpectErrors takes the errors recorded so far into the answer: those of
+// a root field, which the direct path answers as gqlgen does.
+func ExpectErrors(ctx context.Context) {
+	if st, ok := ctx.Value(sandboxKey{}).(*sandbox); ok {
+		st.expected = len(graphql.GetErrors(ctx))
+	}
+}
+
+// ErrorsExpected reports whether every error recorded so far was expected:
+// anything else makes the direct path give up.
+func ErrorsExpected(ctx context.Context) bool {
+	st, ok := ctx.Value(sandboxKey{}).(*sandbox)
+	return ok && len(graphql.GetErrors(ctx)) == st.expected
 }
 
 // WriteString writes s quoted as graphql.MarshalString writes it: the

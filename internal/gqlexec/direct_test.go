@@ -40,6 +40,17 @@ func TestDirect(t *testing.T) {
 	}
 	require.Equal(t, 1, answered)
 
+	// Errors the direct path expects (a root field's) are its answer's:
+	// they reach the response.
+	rctx := graphql.WithResponseContext(context.Background(), graphql.DefaultErrorPresenter, graphql.DefaultRecover)
+	require.Equal(t, `{"a":null}`, string(Direct(WithDirect(rctx, m), func(ctx context.Context, w *bytes.Buffer) bool {
+		graphql.AddError(ctx, errors.New("not found"))
+		ExpectErrors(ctx)
+		w.WriteString(`{"a":null}`)
+		return true
+	}, gqlgen)))
+	require.Len(t, graphql.GetErrors(rctx), 1)
+
 	var got [][2]string
 	v := &DirectMode{Verify: func(d, g []byte) { got = append(got, [2]string{string(d), string(g)}) }}
 	Direct(WithDirect(ctx, v), writes(`{"a":1}`), gqlgen)
