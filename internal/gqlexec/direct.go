@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -93,10 +94,10 @@ func Direct(ctx context.Context, direct func(context.Context, *bytes.Buffer) boo
 		})
 		d, e := w.Bytes(), g.Bytes()
 		if len(errs)+len(gerrs) > 0 {
-			de, _ := json.Marshal(errs)
-			ge, _ := json.Marshal(gerrs)
-			d = append(append(slices.Clip(d), " errors: "...), de...)
-			e = append(append(e, " errors: "...), ge...)
+			// gqlgen resolves root fields concurrently: the order of
+			// their errors is not the document's, nor always the same.
+			d = append(append(slices.Clip(d), " errors: "...), sortedJSON(errs)...)
+			e = append(append(e, " errors: "...), sortedJSON(gerrs)...)
 		}
 		if !bytes.Equal(d, e) {
 			m.Verify(d, e)
@@ -130,6 +131,17 @@ func sandboxed(ctx context.Context, present graphql.ErrorPresenterFunc, w *bytes
 	}
 	errs = graphql.GetErrors(rctx)
 	return errs, len(errs) == st.expected
+}
+
+// sortedJSON is the JSON of each error, sorted.
+func sortedJSON(errs gqlerror.List) []byte {
+	out := make([]string, len(errs))
+	for i, e := range errs {
+		b, _ := json.Marshal(e)
+		out[i] = string(b)
+	}
+	slices.Sort(out)
+	return []byte(strings.Join(out, "\n"))
 }
 
 type sandboxKey struct{}
