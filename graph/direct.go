@@ -24,9 +24,10 @@ import (
 
 // The direct path of queries (see package gqlexec): the same resolvers,
 // eager loading and arguments as gqlgen's executor, the answer written as
-// it goes. It covers objects, lists and leaves; a field it does not cover,
-// a null where the schema forbids one, or any error makes it give up, and
-// the query runs through gqlgen's executor instead.
+// it goes. It covers objects, interfaces, lists and leaves; a field it does
+// not cover, a null where the schema forbids one, or an error below the
+// root makes it give up, and the query runs through gqlgen's executor
+// instead.
 
 func (ec *executionContext) direct_Address(ctx context.Context, sel ast.SelectionSet, obj *ent.Address, w *bytes.Buffer) bool {
 	fields := ec.collected.Fields(ec.OperationContext, sel, addressImplementors)

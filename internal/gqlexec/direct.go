@@ -29,14 +29,16 @@ import (
 // parsers, in the same order, with a field context for each of those
 // calls (entgql's field collection and eager loading read it), and writes
 // each value into the answer as soon as it has it. It covers objects,
-// lists, leaves and every field that is a struct field, a method or a
-// resolver without directives or a per-request loader. Anything else (an
-// interface or union, introspection, @defer, a Batched field), a null
-// where the schema forbids one, an error or a panic makes it give up: the
-// query then runs through gqlgen's executor, which answers it as it always
-// did. The direct path writes into errors nothing of its own, and its
-// errors (from a leaf's marshaller, say) go to a response context of its
-// own, so that giving up leaves no trace.
+// interfaces, lists, leaves and every field that is a struct field, a
+// method or a resolver without directives or a per-request loader; Covers
+// checks that before anything is loaded. Anything else (introspection,
+// @defer, a Batched field) goes to gqlgen's executor; while writing, a
+// null where the schema forbids one, an error below the root or a panic
+// makes the direct path give up, and the query runs through gqlgen's
+// executor, which answers it as it always did. A root field's error is
+// answered as gqlgen answers it (ExpectErrors). The direct path's errors go
+// to a response context of its own until it has answered, so that giving
+// up leaves no trace.
 //
 // What it writes is byte for byte what gqlgen writes: a test mode (Verify)
 // runs every query the tests send through both and reports any difference.
@@ -48,7 +50,8 @@ type DirectMode struct {
 	// Verify, if set, also runs each query the direct path answered
 	// through gqlgen's executor (in a response context of its own, its
 	// statements marked by Quiet) and calls Verify when the two answers
-	// differ or gqlgen's has errors. The direct answer is the response.
+	// differ, in their data or their errors. The direct answer is the
+	// response.
 	Verify func(direct, gqlgen []byte)
 	// Quiet marks the context of Verify's run (statement counters skip it).
 	Quiet func(context.Context) context.Context

@@ -29,6 +29,11 @@
 //     the field context gqlgen makes for them (their children's paths and
 //     null checks need it) and lose the rest of ResolveField the same way.
 //
+// It also writes the direct path of queries next to the executor
+// (graph/direct.go, from direct.gotpl; see package gqlexec): objects,
+// interfaces, lists and leaves written as they are loaded, without the
+// executor's tree of marshallers, and the Exec of queries tries it first.
+//
 // server.go runs it: //go:generate go run -mod=mod ./internal/gqlexec/generate
 package main
 
