@@ -92,26 +92,16 @@ type connRows struct {
 	done bool
 }
 
-func (r *connRows) Next() bool {
-	if r.done {
-		return false
-	}
-	if r.Rows.Next() {
-		return true
-	}
-	r.release()
-	return false
-}
+func (r *connRows) Next() bool { return !r.done && r.ended(r.Rows.Next()) }
 
-func (r *connRows) NextResultSet() bool {
-	if r.done {
-		return false
+func (r *connRows) NextResultSet() bool { return !r.done && r.ended(r.Rows.NextResultSet()) }
+
+// ended passes on whether the rows went on, releasing them if they did not.
+func (r *connRows) ended(more bool) bool {
+	if !more {
+		r.release()
 	}
-	if r.Rows.NextResultSet() {
-		return true
-	}
-	r.release()
-	return false
+	return more
 }
 
 // Close closes the rows and gives the connection back; closing again

@@ -253,21 +253,23 @@ func (r *Response) Int(path string) int {
 // Do runs a GraphQL request and decodes the response.
 func (e *Env) Do(t testing.TB, query string, vars map[string]any) *Response {
 	t.Helper()
-	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
-	require.NoError(t, err)
-	req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	return e.Send(t, req)
+	return e.Send(t, graphQLRequest(t, query, vars))
 }
 
 // DoGqlgen is Do through gqlgen's executor (the direct path off).
 func (e *Env) DoGqlgen(t testing.TB, query string, vars map[string]any) *Response {
 	t.Helper()
+	return e.send(t, e.Gqlgen, graphQLRequest(t, query, vars))
+}
+
+// graphQLRequest is a POST of query and vars to /graphql.
+func graphQLRequest(t testing.TB, query string, vars map[string]any) *http.Request {
+	t.Helper()
 	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
 	require.NoError(t, err)
 	req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
-	return e.send(t, e.Gqlgen, req)
+	return req
 }
 
 // Send runs an HTTP request against the handler and decodes the response.
